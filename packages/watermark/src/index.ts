@@ -1,0 +1,35 @@
+export { siphash24, siphash24Bytes, sipKeyFromBytes, sipSeedToken, sipTokens, sipU32 } from './siphash.js';
+export type { SipKey, U64 } from './siphash.js';
+export { fromHex, toHex, u64Hex, utf8 } from './bytes.js';
+export {
+  WatermarkKey,
+  generateKey,
+  keyFingerprint,
+  deriveSubkeyBytes,
+  exportKeyFile,
+  parseKeyFile,
+  KeyFileSchema,
+  KEY_BYTES,
+  SUBKEY_PURPOSES,
+} from './keys.js';
+export type { KeyFile, SubkeyPurpose } from './keys.js';
+export {
+  WatermarkSpecSchema,
+  SchemeSchema,
+  ContextSchema,
+  PayloadSchema,
+  TokenizerIdSchema,
+  TIKTOKEN_ENCODINGS,
+  SPEC_VERSION,
+  SpecError,
+  parseSpec,
+  parseSpecJson,
+  canonicalJson,
+  canonicalSpecJson,
+} from './spec.js';
+export type { WatermarkSpec, WatermarkSpecInput, Scheme, ContextMode } from './spec.js';
+export { WindowHasher } from './window.js';
+export type { Seed } from './window.js';
+export { tokenPrf, unit53, gammaThreshold, gCount, gBit, popcount32 } from './prf.js';
+export { Watermark, messageDigits, digitsToMessage } from './watermark.js';
+export type { NullModel } from './watermark.js';
