@@ -33,3 +33,5 @@ export type { Seed } from './window.js';
 export { tokenPrf, unit53, gammaThreshold, gCount, gBit, popcount32 } from './prf.js';
 export { Watermark, messageDigits, digitsToMessage } from './watermark.js';
 export type { NullModel } from './watermark.js';
+export { seededRng } from './sampling/rng.js';
+export type { Rng, SamplingOptions, SparseDistribution, StepResult } from './sampling/types.js';
