@@ -67,6 +67,7 @@ describe('tracemark test vectors (test/vectors/*.json)', () => {
   // The SPEC must be enough for another implementation: a Python one written from it
   // re-derives every vector. CI installs python3; elsewhere the check skips loudly.
   const python = spawnSync('python3', ['--version']).status === 0;
+  if (!python && process.env.TRACEMARK_CI) throw new Error('python3 is required in CI (TRACEMARK_CI is set)');
   if (!python) console.warn('\n*** SKIPPED: python3 not found, the independent reference check of test/vectors did not run ***\n');
   it.skipIf(!python)('an independent Python implementation of docs/SPEC.md reproduces every vector', () => {
     const out = execFileSync('python3', [join(here, 'reference', 'tracemark_ref.py'), vdir], { encoding: 'utf8' });
