@@ -1,0 +1,16 @@
+export { OnnxLanguageModel, loadOnnxLanguageModel } from './onnx-model.js';
+export type { OnnxModelOptions } from './onnx-model.js';
+export { WatermarkLogitsProcessor } from './logits-processor.js';
+export type { WatermarkProcessorMode, WatermarkProcessorOptions } from './logits-processor.js';
+export {
+  configureLocalOnly,
+  inspectModelDir,
+  loadLocalTokenizer,
+  loadTransformersCausalLM,
+  defaultTokenizerId,
+  ONNX_DTYPE_SUFFIX,
+} from './local.js';
+export type { LocalModelDir, LocalModelOptions, OnnxDtype } from './local.js';
+export { sparseFromLogits, DEFAULT_TAIL_MASS } from './sparse.js';
+export { writeTinyCausalLM, tinyVocabulary, TINY_SPECIAL_TOKENS, TINY_OPSET } from './write-tiny-model.js';
+export type { TinyModelInfo, TinyModelOptions } from './write-tiny-model.js';
