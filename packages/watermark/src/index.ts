@@ -35,3 +35,4 @@ export { Watermark, messageDigits, digitsToMessage } from './watermark.js';
 export type { NullModel } from './watermark.js';
 export { seededRng } from './sampling/rng.js';
 export type { Rng, SamplingOptions, SparseDistribution, StepResult } from './sampling/types.js';
+export * from './sampling/index.js';

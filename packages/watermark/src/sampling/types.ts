@@ -29,7 +29,11 @@ export interface SparseDistribution {
   ids: Int32Array;
   /** Their probabilities; Σ probs + restMass = 1 (up to rounding). */
   probs: Float64Array;
-  /** Total probability of every unlisted token: exact, or an upper bound. */
+  /**
+   * Total probability of every unlisted token: exact, or an upper bound. The embedder
+   * treats it as exact for distributions it did not make itself (sparseFromLogits
+   * distributions carry their exact rest, resolved by thinning).
+   */
   restMass: number;
   /** Draws one unlisted token with probability ∝ its model probability. Required when restMass > 0. */
   sampleRest?: (rng: Rng) => number;
@@ -37,9 +41,17 @@ export interface SparseDistribution {
 
 export interface StepResult {
   token: number;
-  /** False when the step had too little context for the scheme, or the token came from the unlisted rest. */
+  /**
+   * Whether the watermark was applied to this draw. False when the step had too little
+   * context for the scheme, and for rest tokens drawn without it (SynthID's rest; Gumbel's
+   * rest through a plain sampleRest).
+   */
   watermarked: boolean;
-  /** True when the token was drawn from the unlisted rest (never watermarked). */
+  /**
+   * True when the token was drawn from the unlisted rest. Rest tokens are still watermarked
+   * exactly for KGW/unigram (always) and Gumbel (when the rest is enumerable: distributions
+   * from sparseFromLogits); see `watermarked`.
+   */
   fromRest: boolean;
   /**
    * Upper bound on the probability that this sparse step's token differs from the
