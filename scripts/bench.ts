@@ -1,0 +1,28 @@
+/**
+ * `pnpm bench`: every benchmark table, one after another in one process, so ratios
+ * printed side by side were measured on the same machine state. Each package's bench
+ * can also run alone (see its file header).
+ *
+ *   pnpm bench                # all
+ *   pnpm bench embed detect   # a subset: embed | detect | generate
+ */
+const all = {
+  embed: async () => (await import('../packages/watermark/bench/embed.ts')).runEmbedBench({}),
+  detect: async () => (await import('../packages/detector/bench/detect.ts')).runDetectBench({}),
+  generate: async () => (await import('../packages/lm/bench/generate.ts')).runGenerateBench({}),
+} as const;
+
+type Name = keyof typeof all;
+const asked = process.argv.slice(2);
+for (const a of asked) {
+  if (!(a in all)) {
+    console.error(`bench: unknown benchmark ${JSON.stringify(a)} (expected ${Object.keys(all).join(', ')})`);
+    process.exit(2);
+  }
+}
+const names = (asked.length ? asked : Object.keys(all)) as Name[];
+console.log(`tracemark benchmarks — node ${process.version}, ${new Date().toISOString()}`);
+for (const n of names) {
+  console.log(`\n=== ${n} ===`);
+  await all[n]();
+}
