@@ -1,0 +1,69 @@
+/**
+ * Load a cached Kneser–Ney model, or train and cache it. The file is rebuilt when
+ * it is missing, stale (format version, corpus fingerprint or training parameters
+ * differ) or corrupt (bad magic, truncated, checksum mismatch); with
+ * `rebuild: false` those cases are errors instead.
+ */
+import { readFileSync } from 'node:fs';
+import { canonicalJson } from '@tracemark/watermark';
+import { writeFileAtomic } from '../cache.js';
+import type { KnData } from './data.js';
+import { decodeKnFile, encodeKnFile, KnFileError, readKnHeader, type KnFileMeta } from './format.js';
+
+export type LoadSource = 'cache' | 'trained';
+
+export interface LoadResult {
+  data: KnData;
+  source: LoadSource;
+  path: string;
+  /** Why the model was (re)trained: missing, stale: …, corrupt: …. */
+  reason?: string;
+  /** Milliseconds spent loading or training (for reports). */
+  ms: number;
+  bytes: number;
+}
+
+export interface LoadOrTrainOptions {
+  path: string;
+  meta: KnFileMeta;
+  train: () => KnData;
+  /** Default true. */
+  rebuild?: boolean;
+}
+
+export function loadOrTrain(opts: LoadOrTrainOptions): LoadResult {
+  const t0 = performance.now();
+  const problem = tryLoad(opts.path, opts.meta);
+  if ('data' in problem) {
+    return { data: problem.data, source: 'cache', path: opts.path, ms: performance.now() - t0, bytes: problem.bytes };
+  }
+  if (opts.rebuild === false) {
+    throw new Error(`cached model ${opts.path} is unusable (${problem.reason}) and rebuild is disabled`);
+  }
+  const data = opts.train();
+  const bytes = encodeKnFile(data, opts.meta);
+  writeFileAtomic(opts.path, bytes);
+  return { data, source: 'trained', path: opts.path, reason: problem.reason, ms: performance.now() - t0, bytes: bytes.length };
+}
+
+function tryLoad(path: string, meta: KnFileMeta): { data: KnData; bytes: number } | { reason: string } {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { reason: 'missing' };
+    return { reason: `unreadable: ${(e as Error).message}` };
+  }
+  try {
+    // Staleness first: it needs only the header, not the checksum over the payload.
+    const { header } = readKnHeader(bytes);
+    if (header.meta?.corpusFingerprint !== meta.corpusFingerprint) return { reason: 'stale: corpus fingerprint differs' };
+    if (canonicalJson(header.meta?.params) !== canonicalJson(meta.params)) return { reason: 'stale: training parameters differ' };
+    return { data: decodeKnFile(bytes).data, bytes: bytes.length };
+  } catch (e) {
+    if (e instanceof KnFileError) {
+      return { reason: e.problem === 'version' ? `stale: ${e.message}` : `corrupt: ${e.message}` };
+    }
+    throw e;
+  }
+}
