@@ -1,0 +1,210 @@
+/**
+ * `tracemark detect`: per-text verdicts. Texts come from arguments, files (`-` = stdin),
+ * JSONL files (`--field`), or stdin when nothing else is given.
+ *
+ * Each text gets the exact test of its scheme on its deduplicated (window, token)
+ * tuples — windows of the text's prompt (`--prompt-field`, `--exclude`) excluded — and
+ * the verdict "watermarked" when p ≤ α (default 1e-6, see io/args.ts). For zero-bit
+ * specs the text is also scanned for watermarked spans (windowed tests, Bonferroni-
+ * corrected over the windows scanned); spans are descriptive and do not change the
+ * verdict. For specs with a payload the decoded id is reported, with its p-value
+ * corrected over all ids.
+ */
+import { Detector, DetectorError, type DetectionResult } from '@tracemark/detector';
+import type { WatermarkSpec } from '@tracemark/watermark';
+import type { Command } from 'commander';
+import { alphaFlag, collect } from '../io/args.js';
+import { usage } from '../io/errors.js';
+import { readJsonlTexts, readStdin, readTextFile } from '../io/files.js';
+import { loadKey, loadSpec, specId } from '../io/keys.js';
+import { fmtLog10, printJson, println } from '../io/output.js';
+import type { DetectOutput, DetectTextResult } from '../schemas.js';
+
+export interface DetectFlags {
+  spec: string;
+  key: string;
+  file?: string[];
+  jsonl?: string[];
+  field: string;
+  promptField?: string;
+  exclude?: string[];
+  alpha?: string;
+  spans?: boolean;
+  json?: boolean;
+}
+
+export interface TextItem {
+  source: string;
+  id?: string;
+  text: string;
+  prompt?: string;
+}
+
+export async function collectTexts(args: string[], f: Pick<DetectFlags, 'file' | 'jsonl' | 'field' | 'promptField'>): Promise<TextItem[]> {
+  const items: TextItem[] = [];
+  args.forEach((text, i) => items.push({ source: `arg:${i + 1}`, text }));
+  let stdinUsed = false;
+  const stdin = async (): Promise<string> => {
+    if (stdinUsed) throw usage('stdin can be read only once');
+    stdinUsed = true;
+    return readStdin();
+  };
+  for (const path of f.file ?? []) {
+    items.push({ source: path === '-' ? 'stdin' : path, text: path === '-' ? await stdin() : readTextFile(path, 'text file') });
+  }
+  for (const path of f.jsonl ?? []) {
+    for (const r of readJsonlTexts(path, f.field)) {
+      let prompt: string | undefined;
+      if (f.promptField !== undefined) {
+        const p = r.record[f.promptField];
+        if (p !== undefined && typeof p !== 'string') throw usage(`${path}:${r.line}: field "${f.promptField}" is not a string`);
+        prompt = p;
+      }
+      items.push({ source: `${path}:${r.line}`, ...(r.id !== undefined ? { id: r.id } : {}), text: r.text, ...(prompt !== undefined ? { prompt } : {}) });
+    }
+  }
+  if (items.length === 0) {
+    if (process.stdin.isTTY) throw usage('no texts: give texts as arguments, --file, --jsonl, or pipe text on stdin');
+    items.push({ source: 'stdin', text: await stdin() });
+  }
+  return items;
+}
+
+function emptyResult(spec: WatermarkSpec): Omit<DetectTextResult, 'source' | 'verdict'> {
+  return {
+    tokens: 0,
+    scored: 0,
+    duplicates: 0,
+    excluded: 0,
+    noContext: 0,
+    tooShort: true,
+    test: spec.payload ? 'payload' : spec.scheme.name === 'gumbel' ? 'gamma' : 'binomial',
+    score: 0,
+    expected: 0,
+    z: 0,
+    lnP: 0,
+    log10P: 0,
+    pValue: '1',
+  };
+}
+
+export function textResult(r: DetectionResult): Omit<DetectTextResult, 'source' | 'verdict'> {
+  return {
+    tokens: r.tokens,
+    scored: r.scored,
+    duplicates: r.duplicates,
+    excluded: r.excluded,
+    noContext: r.noContext,
+    tooShort: r.tooShort,
+    test: r.test,
+    score: r.score,
+    expected: r.expected,
+    z: r.z,
+    lnP: r.lnP,
+    log10P: r.log10P,
+    pValue: r.pValue,
+  };
+}
+
+export async function runDetect(args: string[], f: DetectFlags): Promise<DetectOutput> {
+  const alpha = alphaFlag(f.alpha);
+  const spec = loadSpec(f.spec);
+  const key = loadKey(f.key, spec);
+  const items = await collectTexts(args, f);
+  const detector = new Detector(spec, key);
+  const lnAlpha = Math.log(alpha);
+  try {
+    const globalExclude = f.exclude && f.exclude.length > 0 ? detector.exclusion(f.exclude) : undefined;
+    const results: DetectTextResult[] = items.map((it) => {
+      const exclude = it.prompt !== undefined ? detector.exclusion([...(f.exclude ?? []), it.prompt]) : globalExclude;
+      const opts = exclude ? { exclude } : {};
+      let base: Omit<DetectTextResult, 'source' | 'verdict'>;
+      let r: DetectionResult | undefined;
+      try {
+        r = detector.detect(it.text, opts);
+        base = textResult(r);
+      } catch (e) {
+        if (e instanceof DetectorError && e.code === 'EMPTY_TEXT') base = emptyResult(spec);
+        else if (e instanceof DetectorError) throw usage(`${it.source}: ${e.message}`);
+        else throw e;
+      }
+      const out: DetectTextResult = {
+        source: it.source,
+        ...(it.id !== undefined ? { id: it.id } : {}),
+        verdict: base.lnP <= lnAlpha ? 'watermarked' : 'not-detected',
+        ...base,
+      };
+      if (r?.payload) {
+        const p = r.payload;
+        out.payload = { message: p.message, messageHex: p.messageHex, matched: p.matched, scored: p.scored, lnP: p.lnP, log10P: p.log10P, pValue: p.pValue, method: p.method };
+      }
+      if (f.spans !== false && !spec.payload && r && r.scored > 0) {
+        const loc = detector.localize(it.text, { ...opts, alpha: Math.min(alpha, 0.5) });
+        out.localization = { windowsScanned: loc.windowsScanned, correction: loc.correction, lnP: loc.lnP, log10P: loc.log10P, pValue: loc.pValue };
+        out.spans = loc.spans.map((s) => ({
+          startToken: s.startToken,
+          endToken: s.endToken,
+          ...(s.charStart !== undefined ? { charStart: s.charStart } : {}),
+          ...(s.charEnd !== undefined ? { charEnd: s.charEnd } : {}),
+          scored: s.scored,
+          score: s.score,
+          lnP: s.lnP,
+          log10P: s.log10P,
+          pValue: s.pValue,
+        }));
+      }
+      return out;
+    });
+    return {
+      command: 'detect',
+      alpha,
+      specId: specId(spec),
+      scheme: spec.scheme.name,
+      keyFingerprint: spec.keyFingerprint,
+      texts: results.length,
+      detected: results.filter((r) => r.verdict === 'watermarked').length,
+      results,
+    };
+  } finally {
+    detector.dispose();
+  }
+}
+
+export function registerDetect(program: Command): void {
+  program
+    .command('detect')
+    .description('test texts for the watermark: exact p-value, verdict, watermarked spans, payload')
+    .argument('[text...]', 'texts to test (or use --file / --jsonl / stdin)')
+    .requiredOption('--spec <file>', 'watermark spec (JSON)')
+    .requiredOption('--key <file>', 'watermark key file (must match the spec)')
+    .option('--file <path>', 'a text file, one text (repeatable; - = stdin)', collect)
+    .option('--jsonl <path>', 'a JSONL file, one text per line in --field (repeatable)', collect)
+    .option('--field <name>', 'JSONL field holding the text', 'text')
+    .option('--prompt-field <name>', 'JSONL field holding the prompt the text answered: its windows are not scored')
+    .option('--exclude <text>', 'a text given to the generator (prompt, system prompt): its windows are not scored (repeatable)', collect)
+    .option('--alpha <α>', 'significance level of the verdict (default 1e-6)')
+    .option('--no-spans', 'skip the search for watermarked spans')
+    .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      `
+Verdict: "watermarked" when p ≤ α. p is the exact probability that text written without
+this key scores at least this high (each (window, token) scored once); it does not say
+how much of the text is watermarked. Spans come from windowed tests whose p-values are
+Bonferroni-corrected over the windows scanned. Exit code 0 whatever the verdicts.`,
+    )
+    .action(async (texts: string[], f: DetectFlags) => {
+      const r = await runDetect(texts, f);
+      if (f.json) return printJson(r);
+      for (const t of r.results) {
+        const head = `${t.source}${t.id !== undefined ? ` (${t.id})` : ''}`;
+        const short = t.tooShort ? ' [too short for much power]' : '';
+        println(`${head}: ${t.verdict === 'watermarked' ? 'WATERMARKED' : 'not detected'}  p = ${t.pValue} (log10 p = ${t.log10P.toFixed(2)}), ${t.scored} of ${t.tokens} tokens scored, z = ${t.z.toFixed(2)}${short}`);
+        for (const s of t.spans ?? []) {
+          println(`  span tokens ${s.startToken}–${s.endToken}${s.charStart !== undefined ? ` (chars ${s.charStart}–${s.charEnd})` : ''}: corrected p = ${s.pValue}`);
+        }
+        if (t.payload) println(`  payload id ${t.payload.message} (${t.payload.messageHex}), p = ${t.payload.pValue} over all ids`);
+      }
+      println(`${r.detected} of ${r.texts} text(s) watermarked at α = ${r.alpha} (p ≤ ${fmtLog10(Math.log10(r.alpha))})`);
+    });
+}

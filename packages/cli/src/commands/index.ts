@@ -1,0 +1,26 @@
+/**
+ * The investigation commands (keygen, spec, generate, detect, scan, probe, report,
+ * verify, demo), registered on the `tracemark` program by bin.ts.
+ */
+import type { Command } from 'commander';
+import { registerDemo } from './demo.js';
+import { registerDetect } from './detect.js';
+import { registerGenerate } from './generate.js';
+import { registerKeygen } from './keygen.js';
+import { registerProbe } from './probe.js';
+import { registerReport } from './report.js';
+import { registerScan } from './scan.js';
+import { registerSpec } from './spec.js';
+import { registerVerify } from './verify.js';
+
+export function registerCommands(program: Command): void {
+  registerKeygen(program);
+  registerSpec(program);
+  registerGenerate(program);
+  registerDetect(program);
+  registerScan(program);
+  registerProbe(program);
+  registerReport(program);
+  registerVerify(program);
+  registerDemo(program);
+}

@@ -1,0 +1,143 @@
+/**
+ * `tracemark probe`: query a suspect model through any OpenAI-compatible endpoint and
+ * record every answer in an append-only JSONL transcript (fsync per line). Crash-safe
+ * and resumable: `--resume` neither repeats nor skips a prompt.
+ *
+ * The API key is read from the environment (TRACEMARK_PROBE_API_KEY, else
+ * OPENAI_API_KEY) and only ever sent in the Authorization header.
+ */
+import type { Command } from 'commander';
+import { intFlag, numFlag } from '../io/args.js';
+import { CliError, usage } from '../io/errors.js';
+import { warn } from '../io/files.js';
+import { printJson, println, progress } from '../io/output.js';
+import { builtinPrompts, promptsFromFile } from '../probe/prompts.js';
+import { endpointUrl, runProbe, type ProbePrompt, type ProbeSummary } from '../probe/run.js';
+import type { ProbeOutput } from '../schemas.js';
+
+export interface ProbeFlags {
+  baseUrl: string;
+  model: string;
+  endpoint: string;
+  transcript: string;
+  resume?: boolean;
+  prompts?: string;
+  field: string;
+  builtin?: string;
+  promptSeed: string;
+  maxTokens: string;
+  temperature: string;
+  topP?: string;
+  system?: string;
+  concurrency: string;
+  rps: string;
+  retries: string;
+  retryBaseMs: string;
+  retryMaxMs: string;
+  timeout: string;
+  json?: boolean;
+}
+
+export const EXIT_INTERRUPTED = 130;
+
+export function probePromptsOf(f: Pick<ProbeFlags, 'prompts' | 'field' | 'builtin' | 'promptSeed'>): ProbePrompt[] {
+  const prompts: ProbePrompt[] = [];
+  if (f.prompts !== undefined) prompts.push(...promptsFromFile(f.prompts, f.field));
+  if (f.builtin !== undefined) prompts.push(...builtinPrompts(intFlag('builtin', f.builtin, 1, 1_000_000), intFlag('prompt-seed', f.promptSeed, 0, 2 ** 31 - 1)));
+  if (prompts.length === 0) throw usage('no prompts: pass --prompts <file> and/or --builtin <n>');
+  return prompts;
+}
+
+export async function runProbeCommand(f: ProbeFlags, signal: AbortSignal): Promise<ProbeSummary> {
+  if (f.endpoint !== 'chat' && f.endpoint !== 'completions') throw usage(`--endpoint must be chat or completions (got ${JSON.stringify(f.endpoint)})`);
+  const prompts = probePromptsOf(f);
+  const opts = {
+    baseUrl: f.baseUrl,
+    model: f.model,
+    endpoint: f.endpoint as 'chat' | 'completions',
+    prompts,
+    transcript: f.transcript,
+    resume: f.resume === true,
+    maxTokens: intFlag('max-tokens', f.maxTokens, 1, 1 << 20),
+    temperature: numFlag('temperature', f.temperature, (n) => n >= 0 && n <= 2, 'a number in [0, 2]'),
+    ...(f.topP !== undefined ? { topP: numFlag('top-p', f.topP, (n) => n > 0 && n <= 1, 'a number in (0, 1]') } : {}),
+    ...(f.system !== undefined ? { system: f.system } : {}),
+    concurrency: intFlag('concurrency', f.concurrency, 1, 256),
+    rps: numFlag('rps', f.rps, (n) => n >= 0 && n <= 100_000, 'a number ≥ 0 (0 = unlimited)'),
+    policy: {
+      retries: intFlag('retries', f.retries, 0, 100),
+      baseDelayMs: intFlag('retry-base-ms', f.retryBaseMs, 1, 600_000),
+      maxDelayMs: intFlag('retry-max-ms', f.retryMaxMs, 1, 3_600_000),
+      timeoutMs: intFlag('timeout', f.timeout, 100, 3_600_000),
+    },
+  };
+  endpointUrl(opts.baseUrl, opts.endpoint); // validate before anything else happens
+  const apiKey = process.env.TRACEMARK_PROBE_API_KEY || process.env.OPENAI_API_KEY || undefined;
+  if (!apiKey) warn('no API key in TRACEMARK_PROBE_API_KEY or OPENAI_API_KEY: sending requests without authorization');
+  const bar = progress('probe');
+  try {
+    return await runProbe({ ...opts, apiKey, signal, onProgress: (d, t) => bar.update(d, t), warn });
+  } finally {
+    bar.done();
+  }
+}
+
+export function registerProbe(program: Command): void {
+  program
+    .command('probe')
+    .description('query a suspect model (OpenAI-compatible API) and record a resumable, fsync-per-line transcript')
+    .requiredOption('--base-url <url>', 'API base URL, e.g. http://127.0.0.1:8787/v1 (…/chat/completions is appended)')
+    .requiredOption('--model <name>', 'model name to request')
+    .requiredOption('--transcript <file>', 'append-only JSONL transcript')
+    .option('--resume', 'continue an existing transcript: ask only prompts not yet answered (a torn last line is repaired)')
+    .option('--endpoint <kind>', 'chat (…/chat/completions) or completions (…/completions)', 'chat')
+    .option('--prompts <file>', 'prompts: JSONL {"id"?, "prompt"} (.jsonl) or one per line')
+    .option('--field <name>', 'JSONL field holding the prompt', 'prompt')
+    .option('--builtin <n>', 'n prompts from the built-in prompt set (held-out human sentences)')
+    .option('--prompt-seed <s>', 'seed of the built-in prompt set', '1')
+    .option('--max-tokens <n>', 'max_tokens per request', '128')
+    .option('--temperature <t>', 'sampling temperature', '1')
+    .option('--top-p <p>', 'nucleus sampling mass')
+    .option('--system <text>', 'chat: a system message sent with every prompt (its windows are excluded from scoring)')
+    .option('--concurrency <n>', 'requests in flight at once', '4')
+    .option('--rps <r>', 'at most r request starts per second, retries included (0 = unlimited)', '0')
+    .option('--retries <n>', 'retries per request on 429, 5xx, timeouts and network errors', '6')
+    .option('--retry-base-ms <ms>', 'first backoff step (doubles each retry; full jitter)', '500')
+    .option('--retry-max-ms <ms>', 'longest backoff step', '30000')
+    .option('--timeout <ms>', 'per-request timeout', '120000')
+    .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      `
+API key: env TRACEMARK_PROBE_API_KEY (else OPENAI_API_KEY); never written anywhere.
+Exit codes: 0 all prompts answered; 1 some prompts failed after retries, or the endpoint
+is unreachable or refuses the requests (4xx); 130 interrupted (SIGINT/SIGTERM). In every
+case the transcript holds exactly the answers received: rerun with --resume.`,
+    )
+    .action(async (f: ProbeFlags) => {
+      const ac = new AbortController();
+      let signals = 0;
+      const onSignal = (sig: NodeJS.Signals): void => {
+        if (++signals > 1) process.exit(EXIT_INTERRUPTED);
+        process.stderr.write(`\ntracemark: ${sig}: stopping; answers received so far are saved (rerun with --resume)\n`);
+        ac.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      let r: ProbeSummary;
+      try {
+        r = await runProbeCommand(f, ac.signal);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      const out: ProbeOutput = { command: 'probe', ...r };
+      if (f.json) printJson(out);
+      else {
+        println(`${r.transcript}: ${r.answered} answered now, ${r.alreadyDone} already there, ${r.remaining} remaining of ${r.prompts} prompts (${r.requests} requests, ${r.retries} retries)`);
+        for (const x of r.failed) println(`  failed ${x.promptId}: ${x.reason}`);
+      }
+      if (r.interrupted) throw new CliError(`interrupted: ${r.remaining} prompt(s) left; rerun with --resume`, EXIT_INTERRUPTED);
+      if (r.failed.length > 0) throw new CliError(`${r.failed.length} prompt(s) failed after retries; rerun with --resume to ask them again`, 1);
+    });
+}

@@ -1,0 +1,29 @@
+/**
+ * Errors of the CLI commands. The entry point (bin.ts) prints `tracemark: <first line>`
+ * on stderr and exits with the error's `exitCode` (1 runtime failure, 2 bad usage or
+ * bad input). Messages never contain key material.
+ */
+export { CliError, EXIT_FAILURE, EXIT_USAGE } from '../serve/errors.js';
+import { CliError, EXIT_FAILURE, EXIT_USAGE } from '../serve/errors.js';
+
+/** Bad input (files, flags, data): exit 2. */
+export function usage(message: string): CliError {
+  return new CliError(message, EXIT_USAGE);
+}
+
+/** Runtime failure (network, I/O, a check that failed): exit 1. */
+export function failure(message: string): CliError {
+  return new CliError(message, EXIT_FAILURE);
+}
+
+/** The first line of an error's message (for one-line stderr reports). */
+export function firstLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split('\n')[0] ?? m;
+}
+
+/** Re-throw anything that is not a CliError as one (keeping CliErrors and their codes). */
+export function asCliError(e: unknown, prefix: string, code = EXIT_USAGE): CliError {
+  if (e instanceof CliError) return e;
+  return new CliError(`${prefix}${firstLine(e)}`, code);
+}

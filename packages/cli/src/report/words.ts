@@ -1,0 +1,73 @@
+/**
+ * The verdict in plain words, shared by the HTML and Markdown reports.
+ */
+import type { Scores, SuspectScores } from './evidence.js';
+
+/** "3.2 × 10^-13" style, from log10 p (works far below double range). */
+export function sci(log10P: number): string {
+  if (!Number.isFinite(log10P)) return log10P < 0 ? '0' : String(log10P);
+  if (log10P > -3) return (10 ** log10P).toPrecision(2).replace(/\.?0+$/, '');
+  const e = Math.floor(log10P);
+  let m = 10 ** (log10P - e);
+  let ee = e;
+  if (m >= 9.95) {
+    m = 1;
+    ee += 1;
+  }
+  return `${m.toFixed(1)}e${ee}`;
+}
+
+export function alphaText(alpha: number): string {
+  return sci(Math.log10(alpha));
+}
+
+export function verdictHeadline(s: SuspectScores): string {
+  return s.verdict === 'detected'
+    ? `${s.name}: our watermark is present (p = ${sci(s.holmLog10P)})`
+    : `${s.name}: our watermark was not detected (p = ${sci(s.holmLog10P)})`;
+}
+
+/** What the number means and what it does not, for one suspect. */
+export function verdictParagraphs(s: SuspectScores, scores: Scores): string[] {
+  const n = s.pooled.scored;
+  const p = sci(s.holmLog10P);
+  const a = alphaText(scores.alpha);
+  const out: string[] = [];
+  if (s.verdict === 'detected') {
+    out.push(
+      `The ${s.responses} responses of ${s.name} carry the statistical bias of our watermark. ` +
+        `If ${s.name} had never been trained on (or otherwise exposed to) text watermarked with our key, ` +
+        `a score at least this high on these ${n.toLocaleString('en-US')} scored tokens would occur with probability ${p}. ` +
+        `That is below the threshold α = ${a} fixed before looking at the data, so we reject "never exposed".`,
+    );
+  } else {
+    out.push(
+      `The ${s.responses} responses of ${s.name} do not show our watermark at the level we require: ` +
+        `on ${n.toLocaleString('en-US')} scored tokens the p-value is ${p}, above α = ${a}. ` +
+        `This is not proof of innocence: a model trained on little of our text, or probed with too few queries, can stay below the threshold.`,
+    );
+  }
+  out.push(
+    'What the p-value does not say: it is not the probability that the model is a clone, and it does not measure how much ' +
+      'of our text was used, when, or by whom. It also assumes the watermark key was secret: anyone holding the key could ' +
+      'produce watermarked text themselves.',
+  );
+  return out;
+}
+
+export function methodParagraphs(scores: Scores): string[] {
+  return [
+    `Test: ${scores.method.test}. Each (context window, token) pair is scored once per suspect, the first time it appears in transcript order, ` +
+      'because repeated pairs would repeat the same pseudo-random draw and break the null distribution. In each response, positions whose ' +
+      'context window occurs in the prompt we sent for it (and, for chat, any other message) are not scored: the suspect was given those windows and could copy them.',
+    `Several suspects in one report are several hypotheses: their p-values are Holm-adjusted (family-wise error ≤ α = ${alphaText(scores.alpha)}). ` +
+      'The verdict uses the adjusted value.',
+    `Negative controls: ${scores.method.decoys.count} decoy keys, derived from the public seed recorded in scores.json, ` +
+      'with specs identical to ours except for the key fingerprint, are scored on exactly the same tokens. ' +
+      'A model that never saw text marked with a decoy key gives decoy p-values spread uniformly over (0, 1); ' +
+      'a Kolmogorov–Smirnov test checks that (the binomial test is discrete, so its p-values are if anything a little larger than uniform).',
+    'Reproduce: `tracemark verify <bundle> --key <key file>` re-runs this detection from the transcripts and spec in the bundle ' +
+      'and checks that every recorded number is reproduced bit for bit. Without the key, `verify` still checks every file hash, ' +
+      'the Merkle root and the Ed25519 signature.',
+  ];
+}

@@ -1,0 +1,41 @@
+/**
+ * Errors with a destination: ApiError becomes an OpenAI-shaped HTTP error body,
+ * CliError becomes a one-line message and an exit code.
+ */
+
+/** OpenAI's error body: { error: { message, type, param, code } }. */
+export interface OpenAiErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: string = 'invalid_request_error',
+    readonly param: string | null = null,
+    readonly code: string | null = null,
+  ) {
+    super(message);
+  }
+
+  body(): OpenAiErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+/** Exit codes of the CLI (docs/SERVE.md): 1 runtime failure, 2 bad usage or bad input files. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** An error the CLI entry prints as `tracemark: <message>` before exiting with `exitCode`. */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_USAGE,
+  ) {
+    super(message);
+  }
+}

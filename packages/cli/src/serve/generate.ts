@@ -1,0 +1,102 @@
+/**
+ * One watermarked completion (one choice), as an async generator of text deltas
+ * whose return value is what the ledger needs: the final text, token count,
+ * finish reason and the window hashes of every position that had context.
+ *
+ * Why not lm's generation loop: the server needs per-step control that a generic
+ * loop does not give — the window seed of each step (for the ledger), stop
+ * sequences that hold back text across tokens while streaming, abort on client
+ * disconnect, and yielding to the event loop so one long generation does not starve
+ * the others, the health check or a 429.
+ */
+import { type Embedder, type Rng, type Seed, type Watermark } from '@tracemark/watermark';
+import { pairToBigInt } from '../ledger/u64.js';
+import type { Sampling, ServedModel } from './model.js';
+import { StopMatcher } from './stop.js';
+
+export interface ChoiceRequest {
+  model: ServedModel;
+  wm: Watermark;
+  embedder: Embedder;
+  prompt: Uint32Array;
+  maxTokens: number;
+  sampling: Sampling;
+  stop: readonly string[];
+  rng: Rng;
+  signal: AbortSignal;
+  /** Drop leading whitespace of the completion (chat: the model writes " Hi" after "Assistant:"). */
+  trimStart?: boolean;
+  /** Give the event loop a turn after this much uninterrupted compute (ms). */
+  sliceMs?: number;
+}
+
+export interface ChoiceResult {
+  text: string;
+  completionTokens: number;
+  finishReason: 'stop' | 'length' | 'aborted';
+  /** Window hashes (u64) of every generation step that had ≥ h tokens of context. */
+  windows: bigint[];
+}
+
+const yieldTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+export async function* generateChoice(req: ChoiceRequest): AsyncGenerator<string, ChoiceResult, void> {
+  const { model, wm, embedder, prompt, maxTokens, sampling, rng, signal } = req;
+  const ctx = new Uint32Array(prompt.length + maxTokens);
+  ctx.set(prompt);
+  let len = prompt.length;
+  const decoder = model.decoder();
+  const stop = new StopMatcher(req.stop);
+  const windows: bigint[] = [];
+  const seed: Seed = { hi: 0, lo: 0 };
+  const sliceMs = req.sliceMs ?? 2;
+  let text = '';
+  let trimming = req.trimStart === true;
+  let produced = 0;
+  let finish: ChoiceResult['finishReason'] = 'length';
+  let sliceStart = performance.now();
+
+  const emit = (s: string): string => {
+    if (trimming) {
+      s = s.replace(/^\s+/, '');
+      if (s.length > 0) trimming = false;
+    }
+    text += s;
+    return s;
+  };
+
+  while (produced < maxTokens) {
+    if (signal.aborted) {
+      finish = 'aborted';
+      break;
+    }
+    const r = await model.step(embedder, ctx, len, sampling, rng);
+    // The window this step was seeded with: what a detector scoring this position sees.
+    // Recorded whatever was drawn (end-of-text included), so that whether a window is
+    // in the ledger never depends on the watermark's choice at that window.
+    if (wm.windowSeed(ctx, len, seed)) windows.push(pairToBigInt(seed.hi, seed.lo));
+    if (model.eos !== undefined && r.token === model.eos) {
+      finish = 'stop';
+      break;
+    }
+    ctx[len++] = r.token;
+    produced++;
+    const out = emit(stop.push(decoder.push(r.token)));
+    if (out.length > 0) yield out;
+    if (stop.stopped) {
+      finish = 'stop';
+      break;
+    }
+    if (performance.now() - sliceStart >= sliceMs) {
+      await yieldTurn();
+      sliceStart = performance.now();
+    }
+  }
+  if (!stop.stopped && finish !== 'aborted') {
+    const tail = emit(stop.push(decoder.flush()));
+    const rest = stop.stopped ? '' : emit(stop.flush());
+    if (stop.stopped) finish = 'stop';
+    if (tail.length + rest.length > 0) yield tail + rest;
+  }
+  return { text, completionTokens: produced, finishReason: finish, windows };
+}

@@ -1,0 +1,106 @@
+/**
+ * Small HTTP helpers over node:http: bounded body reading, JSON and SSE responses.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError } from './errors.js';
+
+/**
+ * Read the whole body, refusing more than `maxBytes` (413) as soon as it is exceeded
+ * (by Content-Length up front, or while streaming for chunked bodies), so an
+ * oversized upload is never buffered.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > maxBytes) {
+      req.resume(); // drain without buffering so the 413 can be written
+      reject(tooLarge(maxBytes));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > maxBytes) {
+        failed = true;
+        chunks.length = 0;
+        reject(tooLarge(maxBytes));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks, size));
+    });
+    req.on('error', (e) => {
+      if (!failed) {
+        failed = true;
+        reject(e);
+      }
+    });
+  });
+}
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError(413, `request body too large: the limit is ${maxBytes} bytes`, 'invalid_request_error', null, 'request_too_large');
+}
+
+export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) throw new ApiError(400, 'the request body is empty: expected a JSON object', 'invalid_request_error', null, 'invalid_json');
+  const ct = body.toString('utf8');
+  try {
+    return JSON.parse(ct);
+  } catch (e) {
+    throw new ApiError(
+      400,
+      `We could not parse the JSON body of your request: ${(e as Error).message}`,
+      'invalid_request_error',
+      null,
+      'invalid_json',
+    );
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: ApiError, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, err.status, err.body(), headers);
+}
+
+/** Server-sent events in OpenAI's framing: `data: <json>\n\n`, ending with `data: [DONE]`. */
+export class SseWriter {
+  constructor(readonly res: ServerResponse) {}
+
+  start(headers: Record<string, string> = {}): void {
+    this.res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      ...headers,
+    });
+    this.res.flushHeaders();
+  }
+
+  data(obj: unknown): void {
+    this.res.write(`data: ${JSON.stringify(obj)}\n\n`);
+  }
+
+  done(): void {
+    this.res.end('data: [DONE]\n\n');
+  }
+}

@@ -1,0 +1,13 @@
+export { TracemarkServer, ANONYMOUS } from './server.js';
+export type { ServerOptions } from './server.js';
+export { ApiKeys } from './apikeys.js';
+export type { Account } from './apikeys.js';
+export { ApiError, CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
+export { loadServedModel } from './model.js';
+export type { ServedModel, Sampling } from './model.js';
+export { renderChat, CHAT_STOPS } from './chat-template.js';
+export { StopMatcher } from './stop.js';
+export { Limiter, Busy } from './limiter.js';
+export { loadSpecFile, loadKeyFile, specId, sha256Hex } from './files.js';
+export { CompletionRequestSchema, ChatRequestSchema, LIMITS } from './schemas.js';
+export { MIN_TEMPERATURE } from './completion.js';
