@@ -4,10 +4,11 @@
  * can also run alone (see its file header).
  *
  *   pnpm bench                # all
- *   pnpm bench embed detect   # a subset: embed | detect | generate
+ *   pnpm bench embed detect   # a subset: embed | stats | detect | generate
  */
 const all = {
   embed: async () => (await import('../packages/watermark/bench/embed.ts')).runEmbedBench({}),
+  stats: async () => (await import('../packages/detector/bench/stats.ts')).runStatsBench(),
   detect: async () => (await import('../packages/detector/bench/detect.ts')).runDetectBench({}),
   generate: async () => (await import('../packages/lm/bench/generate.ts')).runGenerateBench({}),
 } as const;
