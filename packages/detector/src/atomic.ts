@@ -1,0 +1,85 @@
+/**
+ * Output files appear whole or not at all: data goes to a temporary file next
+ * to the target (same directory, so the final rename is atomic on POSIX) and is
+ * renamed into place only on success. On failure the temporary file is removed.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { DetectorError } from './errors.js';
+
+function tempPath(path: string): string {
+  const rnd = Math.floor(Math.random() * 2 ** 32).toString(16);
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${rnd}.tmp`);
+}
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempPath(path);
+  try {
+    await writeFile(tmp, data, { mode: 0o644 });
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw new DetectorError('IO_ERROR', `cannot write ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** A line-oriented writer with backpressure whose file appears only on commit(). */
+export class AtomicWriter {
+  readonly path: string;
+  readonly #tmp: string;
+  readonly #stream: WriteStream;
+  #error: Error | undefined;
+  #done = false;
+
+  constructor(path: string) {
+    this.path = path;
+    this.#tmp = tempPath(path);
+    this.#stream = createWriteStream(this.#tmp, { mode: 0o644 });
+    this.#stream.on('error', (e) => (this.#error ??= e));
+  }
+
+  async write(chunk: string): Promise<void> {
+    if (this.#error) throw this.#ioError(this.#error);
+    if (!this.#stream.write(chunk)) {
+      await new Promise<void>((resolve, reject) => {
+        const onErr = (e: Error): void => reject(this.#ioError(e));
+        this.#stream.once('drain', () => {
+          this.#stream.off('error', onErr);
+          resolve();
+        });
+        this.#stream.once('error', onErr);
+      });
+    }
+  }
+
+  async commit(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#stream.once('error', reject);
+        this.#stream.end(() => resolve());
+      });
+      if (this.#error) throw this.#error;
+      await rename(this.#tmp, this.path);
+    } catch (e) {
+      await unlink(this.#tmp).catch(() => undefined);
+      throw this.#ioError(e as Error);
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    await new Promise<void>((resolve) => {
+      this.#stream.once('close', () => resolve());
+      this.#stream.destroy();
+    });
+    await unlink(this.#tmp).catch(() => undefined);
+  }
+
+  #ioError(e: Error): DetectorError {
+    return e instanceof DetectorError ? e : new DetectorError('IO_ERROR', `cannot write ${this.path}: ${e.message}`);
+  }
+}

@@ -1,0 +1,346 @@
+/**
+ * The public per-text API: a Detector binds a spec to its key (refusing a key
+ * whose fingerprint differs) and answers, for one text or token sequence:
+ * is it watermarked (exact p-value), where (localisation), which id does it
+ * carry (payload), and what does each token contribute (marks).
+ */
+import { parseKeyFile, parseSpecJson, SpecError, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { DetectorError } from './errors.js';
+import { localizeScores, type LocalizationResult, type LocalizeOptions } from './localize.js';
+import { countPayload, decodePayload, testIds, type IdTest, type PayloadResult } from './payload.js';
+import { schemeTest, type TestName } from './pvalue.js';
+import { ExclusionSet, FLAG_NAMES, Scorer, type Engine, type ScoredTokens, type TokenFlag } from './scorer.js';
+import { formatPValue, lnToLog10 } from './stats/index.js';
+import { isTiktokenEncoding, resolveTokenizerOptions, SPECIAL_TOKENS, Tokenizer, type Encoded, type TokenizerOptions } from './tokenizer.js';
+
+export interface DetectorOptions {
+  /** 'wasm' (default) or 'reference' (the watermark package's own code path; slower, same results). */
+  engine?: Engine;
+  tokenizer?: TokenizerOptions;
+  /** Below this many scored tuples a result is flagged `tooShort` (default 16). Its p-value stays valid. */
+  minScoredTokens?: number;
+  /** Special-token ids for pre-tokenized input with an `hf:` tokenizer (tiktoken ones are known). */
+  specialTokens?: Iterable<number>;
+}
+
+/** Text as a string, or UTF-8 bytes (validated: invalid UTF-8 is an error, never replaced). */
+export type TextInput = string | Uint8Array;
+
+export interface DetectOptions {
+  /** Score each (window, token) tuple once (default true). Turning it off breaks the null; research only. */
+  dedup?: boolean;
+  /**
+   * Texts the generator was given (prompt, system prompt, earlier turns), as
+   * text or token ids, or a prepared ExclusionSet: positions whose window
+   * occurs inside them are not scored.
+   */
+  exclude?: ExclusionSet | readonly (TextInput | ArrayLike<number>)[];
+}
+
+export interface DetectionResult {
+  scheme: WatermarkSpec['scheme']['name'];
+  keyFingerprint: string;
+  specId?: string;
+  /** Tokens in the text. */
+  tokens: number;
+  /** Scored (window, token) tuples: the n of the test. */
+  scored: number;
+  duplicates: number;
+  excluded: number;
+  /** Positions with fewer than h tokens before them. */
+  noContext: number;
+  /** Special-token positions (pre-tokenized input). */
+  special: number;
+  /** Special-token strings in the text, tokenized as ordinary text. */
+  specialStrings: number;
+  /** Runs of > maxRunChars without whitespace change that were cut to bound BPE cost. */
+  chunkedRuns: number;
+  dedup: boolean;
+  /** Fewer than minScoredTokens scored: the p-value is valid but has little power. */
+  tooShort: boolean;
+  test: TestName | 'payload';
+  /** Score sum (kgw: green count; synthid: Σ g-values; gumbel: Σ −ln(1−r); payload: tokens agreeing with the decoded id). */
+  score: number;
+  /** Binomial trials behind the score (n·m for synthid). */
+  trials: number;
+  /** Expected score under H0. */
+  expected: number;
+  /** Summary only; the p-value is exact and does not use it. */
+  z: number;
+  lnP: number;
+  log10P: number;
+  pValue: string;
+  /** For specs with a payload: the decoded id; lnP above is then "carries some id", corrected over all ids. */
+  payload?: PayloadResult;
+}
+
+export interface TokenMarks {
+  tokens: Uint32Array;
+  flags: Uint8Array;
+  /** NaN where not scored. */
+  scores: Float64Array;
+  /** UTF-16 offsets (length tokens + 1) when the input was text. */
+  charOffsets?: Int32Array;
+}
+
+export interface TokenMark {
+  i: number;
+  token: number;
+  flag: (typeof FLAG_NAMES)[number];
+  score: number | null;
+  start?: number;
+  end?: number;
+}
+
+export class Detector {
+  readonly spec: WatermarkSpec;
+  readonly keyFingerprint: string;
+  readonly minScoredTokens: number;
+  readonly #scorer: Scorer;
+  readonly #tokOpts: TokenizerOptions | undefined;
+  #tokenizer: Tokenizer | undefined;
+  #disposed = false;
+
+  constructor(spec: WatermarkSpec, key: WatermarkKey, opts: DetectorOptions = {}) {
+    this.#scorer = new Scorer(spec, key, opts.engine ?? 'wasm');
+    this.spec = spec;
+    this.keyFingerprint = spec.keyFingerprint;
+    this.minScoredTokens = opts.minScoredTokens ?? 16;
+    if (!Number.isInteger(this.minScoredTokens) || this.minScoredTokens < 0) {
+      throw new DetectorError('BAD_OPTION', `minScoredTokens must be a non-negative integer, got ${opts.minScoredTokens}`);
+    }
+    this.#tokOpts = opts.tokenizer;
+    if (isTiktokenEncoding(spec.tokenizer)) {
+      // options are checked now; the encoder itself loads on first use (~0.3 s, tens of MB)
+      resolveTokenizerOptions(opts.tokenizer);
+      this.#scorer.setSpecialTokens(Object.values(SPECIAL_TOKENS[spec.tokenizer]));
+    } else if (opts.specialTokens) {
+      this.#scorer.setSpecialTokens(opts.specialTokens);
+    }
+  }
+
+  /**
+   * From the spec JSON and the key file's text: the usual way in. Errors are
+   * DetectorErrors (SPEC_MISMATCH for a bad spec, WRONG_KEY for a key that is
+   * not the spec's); no key material appears in messages.
+   */
+  static fromJson(specJson: string, keyFileText: string, opts?: DetectorOptions): Detector {
+    let spec: WatermarkSpec;
+    try {
+      spec = parseSpecJson(specJson);
+    } catch (e) {
+      throw new DetectorError('SPEC_MISMATCH', e instanceof SpecError ? e.message : String((e as Error).message));
+    }
+    let key: WatermarkKey;
+    try {
+      key = parseKeyFile(keyFileText, spec.keyFingerprint);
+    } catch (e) {
+      throw new DetectorError('WRONG_KEY', (e as Error).message);
+    }
+    return new Detector(spec, key, opts);
+  }
+
+  /** The Watermark (spec + key) this detector scores with. */
+  get watermark(): Scorer['wm'] {
+    return this.#scorer.wm;
+  }
+
+  #tk(): Tokenizer {
+    if (this.#disposed) throw new Error('Detector used after dispose()');
+    if (!this.#tokenizer) {
+      if (!isTiktokenEncoding(this.spec.tokenizer)) {
+        throw new DetectorError(
+          'SPEC_MISMATCH',
+          `the spec's tokenizer "${this.spec.tokenizer}" is not a tiktoken encoding: pass token ids (detectTokens)`,
+        );
+      }
+      this.#tokenizer = new Tokenizer(this.spec.tokenizer, this.#tokOpts);
+    }
+    return this.#tokenizer;
+  }
+
+  /** Tokenize exactly as detection does. */
+  tokenize(text: TextInput): Encoded {
+    return this.#tk().encode(toText(text));
+  }
+
+  /** An exclusion set from the texts given to the generator (reuse it across many detections). */
+  exclusion(texts: readonly (TextInput | ArrayLike<number>)[]): ExclusionSet {
+    return this.#scorer.exclusionSet(texts.map((t) => (typeof t === 'string' || t instanceof Uint8Array ? this.tokenize(t).tokens : t)));
+  }
+
+  #excl(ex: DetectOptions['exclude']): ExclusionSet | undefined {
+    if (ex === undefined) return undefined;
+    if (ex instanceof ExclusionSet) return ex;
+    return this.exclusion(ex);
+  }
+
+  detect(text: TextInput, opts: DetectOptions = {}): DetectionResult {
+    const enc = this.tokenize(text);
+    return this.#detect(enc.tokens, opts, enc);
+  }
+
+  detectTokens(tokens: ArrayLike<number>, opts: DetectOptions = {}): DetectionResult {
+    return this.#detect(tokens, opts, undefined);
+  }
+
+  #detect(tokens: ArrayLike<number>, opts: DetectOptions, enc: Encoded | undefined): DetectionResult {
+    if (tokens.length === 0) throw new DetectorError('EMPTY_TEXT', 'the text is empty: nothing to score');
+    const dedup = opts.dedup ?? true;
+    const payload = this.spec.payload !== null;
+    const r = this.#scorer.score(tokens, { dedup, exclude: this.#excl(opts.exclude), payload });
+    return this.#result(r, dedup, enc);
+  }
+
+  /** Assemble the result for a scored text (also used by the corpus scan). */
+  resultFromScored(r: ScoredTokens, dedup: boolean, enc?: Pick<Encoded, 'chunkedRuns' | 'specialStrings'>): DetectionResult {
+    return this.#result(r, dedup, enc);
+  }
+
+  #result(r: ScoredTokens, dedup: boolean, enc: Pick<Encoded, 'chunkedRuns' | 'specialStrings'> | undefined): DetectionResult {
+    const base = {
+      scheme: this.spec.scheme.name,
+      keyFingerprint: this.keyFingerprint,
+      ...(this.spec.id !== undefined ? { specId: this.spec.id } : {}),
+      tokens: r.tokens,
+      scored: r.scored,
+      duplicates: r.duplicates,
+      excluded: r.excluded,
+      noContext: r.noContext,
+      special: r.special,
+      specialStrings: enc?.specialStrings ?? 0,
+      chunkedRuns: enc?.chunkedRuns ?? 0,
+      dedup,
+      tooShort: r.scored < this.minScoredTokens,
+    };
+    if (r.payloadPos) {
+      const wm = this.#scorer.wm;
+      const p = decodePayload(wm, countPayload(wm, r.payloadPos, r.payloadColour!));
+      const g = wm.gammaEff;
+      return {
+        ...base,
+        test: 'payload',
+        score: p.matched,
+        trials: r.scored,
+        expected: p.expectedPerId,
+        z: r.scored > 0 ? (p.matched - g * r.scored) / Math.sqrt(r.scored * g * (1 - g)) : 0,
+        lnP: p.lnP,
+        log10P: p.log10P,
+        pValue: p.pValue,
+        payload: p,
+      };
+    }
+    const t = schemeTest(this.#scorer.wm.nullModel, r.scored, r.sum);
+    return {
+      ...base,
+      test: t.test,
+      score: r.sum,
+      trials: t.trials,
+      expected: t.expected,
+      z: t.z,
+      lnP: t.lnP,
+      log10P: lnToLog10(t.lnP),
+      pValue: formatPValue(t.lnP),
+    };
+  }
+
+  /** Per-token flags and scores (and character offsets for text input), for display. */
+  marks(input: TextInput | ArrayLike<number>, opts: DetectOptions = {}): TokenMarks {
+    const { tokens, text } = this.#input(input);
+    const r = this.#scorer.score(tokens, { dedup: opts.dedup ?? true, exclude: this.#excl(opts.exclude), perToken: true });
+    const marks: TokenMarks = { tokens: Uint32Array.from(tokens), flags: r.flags!, scores: r.scores! };
+    if (text !== undefined) marks.charOffsets = this.#tk().charOffsets(text, tokens);
+    return marks;
+  }
+
+  /** Find watermarked spans (see localize.ts); character offsets are filled in for text input. */
+  localize(input: TextInput | ArrayLike<number>, opts: DetectOptions & LocalizeOptions = {}): LocalizationResult {
+    if (this.spec.payload) {
+      throw new DetectorError('SPEC_MISMATCH', 'localisation is defined for zero-bit specs; decode the payload per text instead');
+    }
+    const m = this.marks(input, opts);
+    if (m.tokens.length === 0) throw new DetectorError('EMPTY_TEXT', 'the text is empty: nothing to score');
+    const res = localizeScores(this.#scorer.wm.nullModel, m.flags, m.scores, opts);
+    if (m.charOffsets) {
+      const off = m.charOffsets;
+      for (const w of [...(res.best ? [res.best] : []), ...res.spans]) {
+        w.charStart = off[w.startToken]!;
+        w.charEnd = off[w.endToken]!;
+      }
+    }
+    return res;
+  }
+
+  /** Decode the payload (specs with a payload only). */
+  decodePayload(input: TextInput | ArrayLike<number>, opts: DetectOptions = {}): PayloadResult {
+    return this.#payload(input, opts, (wm, pc) => decodePayload(wm, pc));
+  }
+
+  /** Test candidate ids fixed in advance (Holm-adjusted over the list). */
+  testIds(input: TextInput | ArrayLike<number>, ids: readonly (bigint | number | string)[], opts: DetectOptions = {}): IdTest[] {
+    return this.#payload(input, opts, (wm, pc) => testIds(wm, pc, ids));
+  }
+
+  #payload<T>(input: TextInput | ArrayLike<number>, opts: DetectOptions, f: (wm: Scorer['wm'], pc: ReturnType<typeof countPayload>) => T): T {
+    if (!this.spec.payload) throw new DetectorError('NO_PAYLOAD', 'the spec has no payload');
+    const { tokens } = this.#input(input);
+    if (tokens.length === 0) throw new DetectorError('EMPTY_TEXT', 'the text is empty: nothing to score');
+    const r = this.#scorer.score(tokens, { dedup: opts.dedup ?? true, exclude: this.#excl(opts.exclude), payload: true });
+    const wm = this.#scorer.wm;
+    return f(wm, countPayload(wm, r.payloadPos!, r.payloadColour!));
+  }
+
+  #input(input: TextInput | ArrayLike<number>): { tokens: ArrayLike<number>; text?: string } {
+    if (typeof input === 'string' || input instanceof Uint8Array) {
+      const text = toText(input);
+      return { tokens: this.#tk().encode(text).tokens, text };
+    }
+    return { tokens: input };
+  }
+
+  /** Access for the corpus scan (same scoring, same flags). */
+  get scorer(): Scorer {
+    return this.#scorer;
+  }
+  /** The tokenizer (loaded on first use); throws SPEC_MISMATCH for hf: tokenizers. */
+  get tokenizer(): Tokenizer {
+    return this.#tk();
+  }
+  get tokenizerOptions(): TokenizerOptions | undefined {
+    return this.#tokOpts;
+  }
+
+  /** Free the tokenizer (WASM memory). The detector must not be used afterwards. */
+  dispose(): void {
+    this.#tokenizer?.dispose();
+    this.#tokenizer = undefined;
+    this.#disposed = true;
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Strings pass through; bytes must be valid UTF-8. */
+export function toText(input: TextInput): string {
+  if (typeof input === 'string') return input;
+  try {
+    return utf8.decode(input);
+  } catch {
+    throw new DetectorError('INVALID_UTF8', 'the input is not valid UTF-8');
+  }
+}
+
+/** JSON-friendly per-token marks (for display and reports). */
+export function marksToJson(m: TokenMarks): TokenMark[] {
+  const out: TokenMark[] = [];
+  for (let i = 0; i < m.tokens.length; i++) {
+    const s = m.scores[i]!;
+    const mark: TokenMark = { i, token: m.tokens[i]!, flag: FLAG_NAMES[m.flags[i]! as TokenFlag], score: Number.isNaN(s) ? null : s };
+    if (m.charOffsets) {
+      mark.start = m.charOffsets[i]!;
+      mark.end = m.charOffsets[i + 1]!;
+    }
+    out.push(mark);
+  }
+  return out;
+}

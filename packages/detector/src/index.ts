@@ -1,0 +1,61 @@
+/**
+ * @tracemark/detector — tokenization, exact watermark tests, localisation,
+ * payload decoding and corpus scans. Never imports a language model.
+ */
+export { Detector, toText, marksToJson } from './detect.js';
+export type { DetectorOptions, DetectOptions, DetectionResult, TextInput, TokenMarks, TokenMark } from './detect.js';
+export { DetectorError, isDetectorError } from './errors.js';
+export type { DetectorErrorCode } from './errors.js';
+export {
+  Tokenizer,
+  liveEncoders,
+  isTiktokenEncoding,
+  resolveTokenizerOptions,
+  SPECIAL_TOKENS,
+  DEFAULT_MAX_RUN_CHARS,
+  DEFAULT_MAX_TEXT_CHARS,
+} from './tokenizer.js';
+export type { Encoded, EncodingName, TokenizerOptions } from './tokenizer.js';
+export {
+  Scorer,
+  ExclusionSet,
+  FLAG_SCORED,
+  FLAG_DUPLICATE,
+  FLAG_EXCLUDED,
+  FLAG_NO_CONTEXT,
+  FLAG_SPECIAL,
+  FLAG_NAMES,
+} from './scorer.js';
+export type { Engine, ScoreOptions, ScoredTokens, TupleList, TokenFlag } from './scorer.js';
+export { schemeTest } from './pvalue.js';
+export type { SchemeTest, TestName } from './pvalue.js';
+export { localizeScores, DEFAULT_WINDOW_SIZES } from './localize.js';
+export type { LocalizeOptions, LocalizationResult, WindowResult } from './localize.js';
+export { decodePayload, testIds, countPayload } from './payload.js';
+export type { PayloadResult, PayloadMethod, DigitEstimate, IdTest, PayloadCounts } from './payload.js';
+export { maxMultinomialLogPmf, maxUnionLogPmf, sumUpperTailLog } from './maxmult.js';
+export { TupleSet } from './tupleset.js';
+export * from './stats/index.js';
+export { scanCorpus } from './corpus/scan.js';
+export type { ScanOptions, ScanSummary, DocumentResult } from './corpus/scan.js';
+export type { PooledResult, FisherResult, NovelResult, DedupScope } from './corpus/pool.js';
+export { readDocuments, formatOf, DEFAULT_MAX_DOC_BYTES } from './corpus/readers.js';
+export type { CorpusFormat, TextMode, ReaderOptions, RawDocument, ReaderStats } from './corpus/readers.js';
+export { AtomicWriter, writeFileAtomic } from './atomic.js';
+export { startWorker } from './spawn.js';
+export { nullTests, summarizeNull, calibrationKey } from './calibration.js';
+export type { CalibrationSpec, NullTestOptions, NullTests, FprRow, CalibrationSummary } from './calibration.js';
+export {
+  DetectionResultSchema,
+  PayloadResultSchema,
+  DigitEstimateSchema,
+  LocalizationResultSchema,
+  WindowResultSchema,
+  IdTestSchema,
+  DocumentResultSchema,
+  NovelResultSchema,
+  PooledResultSchema,
+  FisherResultSchema,
+  ScanSummarySchema,
+} from './schemas.js';
+export * from './investigate/index.js';

@@ -1,0 +1,228 @@
+/**
+ * Multi-bit payload decoding (KGW with a payload: the generator biases, at each
+ * step, the tokens whose colour equals the message digit at that step's digit
+ * position — MPAC-style).
+ *
+ * Per scored tuple the scorer gives (digit position b, colour c or −1); here we
+ * count counts[b][c], decode each digit as the most frequent colour (ties → the
+ * smaller colour), and test:
+ *   - "this text carries some id" (family-wise over all 2^N ids): P(M ≥ m) with
+ *     M = Σ_b max_c counts[b][c] — see maxmult.ts for why this is exact;
+ *   - "this text carries id X" (one id fixed in advance): the tokens agreeing
+ *     with X's digits ~ Binomial(n_scored, γ) under H0 — each scored token
+ *     agrees with probability γ whatever X is.
+ */
+import { digitsToMessage, messageDigits, type Watermark } from '@tracemark/watermark';
+import { DetectorError } from './errors.js';
+import {
+  CONVOLUTION_MAX_N,
+  EXACT_BUDGET,
+  exactCost,
+  maxMultinomialLogPmf,
+  maxUnionLogPmf,
+  sumUpperTailLog,
+} from './maxmult.js';
+import { binomialUpperTailLog, formatPValue, holmAdjustLog, lnToLog10 } from './stats/index.js';
+
+export type PayloadMethod = 'exact' | 'union' | 'bonferroni';
+
+export interface DigitEstimate {
+  position: number;
+  /** Scored tokens that carry this digit position. */
+  n: number;
+  /** Tokens per colour. */
+  counts: number[];
+  digit: number;
+  /** Top count minus the runner-up. */
+  margin: number;
+  /** Plug-in posterior probability of the decoded digit (see `decodePayload`), not a p-value. */
+  confidence: number;
+}
+
+export interface PayloadResult {
+  bits: number;
+  digitBits: number;
+  /** Decoded message, decimal and hex (strings: ids can exceed 2^53). */
+  message: string;
+  messageHex: string;
+  digits: DigitEstimate[];
+  /** Scored tuples (the n of the tests). */
+  scored: number;
+  /** Scored tuples agreeing with the decoded message: M. */
+  matched: number;
+  /** Expected agreement under H0 for one fixed id: γ·n. */
+  expectedPerId: number;
+  /** ln P(M ≥ matched) under H0: "carries some id", corrected over all 2^N ids. */
+  lnP: number;
+  log10P: number;
+  pValue: string;
+  /** How lnP was computed (exact DP, per-position union bound, or plain Bonferroni). */
+  method: PayloadMethod;
+  /** The plain Bonferroni value 2^N·P(Bin(n, γ) ≥ M), for comparison (≥ lnP). */
+  lnPBonferroni: number;
+  /** Product of the per-digit confidences. */
+  confidence: number;
+}
+
+export interface PayloadCounts {
+  /** counts[b * r + c] */
+  counts: Int32Array;
+  /** tokens per digit position */
+  perPosition: Int32Array;
+  scored: number;
+}
+
+export function countPayload(wm: Watermark, pos: Uint8Array, colour: Int8Array): PayloadCounts {
+  const B = wm.payloadDigits, r = wm.payloadColours;
+  const counts = new Int32Array(B * r);
+  const perPosition = new Int32Array(B);
+  for (let i = 0; i < pos.length; i++) {
+    const b = pos[i]!, c = colour[i]!;
+    perPosition[b]!++;
+    if (c >= 0) counts[b * r + c]!++;
+  }
+  return { counts, perPosition, scored: pos.length };
+}
+
+export function decodePayload(wm: Watermark, pc: PayloadCounts): PayloadResult {
+  const spec = wm.spec;
+  if (!spec.payload) throw new DetectorError('NO_PAYLOAD', 'the spec has no payload');
+  const { bits, digitBits } = spec.payload;
+  const B = wm.payloadDigits, r = wm.payloadColours, gamma = wm.gammaEff;
+  const n = pc.scored;
+
+  const digits: number[] = [];
+  let matched = 0, coloured = 0;
+  for (let b = 0; b < B; b++) {
+    let best = 0;
+    for (let c = 0; c < r; c++) {
+      const v = pc.counts[b * r + c]!;
+      coloured += v;
+      if (v > pc.counts[b * r + best]!) best = c;
+    }
+    digits.push(best);
+    matched += pc.counts[b * r + best]!;
+  }
+
+  // Plug-in posterior: colour = digit with rate p1, each other colour with rate p0.
+  const p1 = n > 0 ? matched / n : 0;
+  const p0 = n > 0 ? (coloured - matched) / (n * (r - 1)) : 0;
+  const estimates: DigitEstimate[] = [];
+  let confidence = 1;
+  for (let b = 0; b < B; b++) {
+    const counts = Array.from(pc.counts.subarray(b * r, (b + 1) * r));
+    const d = digits[b]!;
+    const top = counts[d]!;
+    const second = Math.max(-Infinity, ...counts.filter((_, c) => c !== d));
+    let conf: number;
+    if (p1 > p0 && p0 > 0) {
+      const lnRho = Math.log(p1 / p0);
+      let z = 0;
+      for (const v of counts) z += Math.exp((v - top) * lnRho);
+      conf = 1 / z;
+    } else if (p1 > p0) {
+      conf = counts.filter((v) => v === top).length === 1 ? 1 : 1 / counts.filter((v) => v === top).length;
+    } else conf = 1 / r;
+    confidence *= conf;
+    estimates.push({ position: b, n: pc.perPosition[b]!, counts, digit: d, margin: top - second, confidence: conf });
+  }
+
+  const lnPBonferroni = Math.min(0, bits * Math.LN2 + binomialUpperTailLog(matched, n, gamma));
+  const { lnP, method } = familyWiseLnP(pc.perPosition, r, gamma, matched, lnPBonferroni);
+  const message = digitsToMessage(digits, digitBits);
+  return {
+    bits,
+    digitBits,
+    message: message.toString(),
+    messageHex: `0x${message.toString(16)}`,
+    digits: estimates,
+    scored: n,
+    matched,
+    expectedPerId: gamma * n,
+    lnP,
+    log10P: lnToLog10(lnP),
+    pValue: formatPValue(lnP),
+    method,
+    lnPBonferroni,
+    confidence,
+  };
+}
+
+function familyWiseLnP(
+  perPosition: Int32Array,
+  r: number,
+  gamma: number,
+  matched: number,
+  lnPBonferroni: number,
+): { lnP: number; method: PayloadMethod } {
+  let total = 0, cost = 0;
+  for (const nb of perPosition) {
+    total += nb;
+    cost += exactCost(nb, r);
+  }
+  if (total > CONVOLUTION_MAX_N) return { lnP: lnPBonferroni, method: 'bonferroni' };
+  let exact = cost <= EXACT_BUDGET;
+  const pmfs: Float64Array[] = [];
+  if (exact) {
+    for (const nb of perPosition) {
+      const lp = maxMultinomialLogPmf(nb, r, gamma);
+      if (!lp) {
+        exact = false;
+        break;
+      }
+      pmfs.push(lp);
+    }
+  }
+  if (!exact) {
+    pmfs.length = 0;
+    for (const nb of perPosition) pmfs.push(maxUnionLogPmf(nb, r, gamma));
+  }
+  const lnP = sumUpperTailLog(pmfs, matched);
+  // the union construction is an upper bound, and so is Bonferroni: the smaller bound is still valid
+  if (!exact && lnPBonferroni < lnP) return { lnP: lnPBonferroni, method: 'bonferroni' };
+  return { lnP, method: exact ? 'exact' : 'union' };
+}
+
+export interface IdTest {
+  id: string;
+  /** Scored tuples agreeing with this id's digits. */
+  matched: number;
+  scored: number;
+  /** ln P(Bin(n, γ) ≥ matched): valid for one id chosen before looking at the text. */
+  lnP: number;
+  /** Holm-adjusted over the ids tested together. */
+  lnPAdjusted: number;
+  log10PAdjusted: number;
+  pValueAdjusted: string;
+}
+
+/** Test given candidate ids (e.g. the accounts under suspicion), Holm-adjusted over the list. */
+export function testIds(wm: Watermark, pc: PayloadCounts, ids: readonly (bigint | number | string)[]): IdTest[] {
+  const spec = wm.spec;
+  if (!spec.payload) throw new DetectorError('NO_PAYLOAD', 'the spec has no payload');
+  const { bits, digitBits } = spec.payload;
+  const r = wm.payloadColours;
+  const raw = ids.map((id) => {
+    let v: bigint;
+    try {
+      v = BigInt(id);
+    } catch {
+      throw new DetectorError('BAD_OPTION', `payload id ${String(id)} is not an integer`);
+    }
+    if (v < 0n || v >= 1n << BigInt(bits)) {
+      throw new DetectorError('BAD_OPTION', `payload id ${v} is outside [0, 2^${bits})`);
+    }
+    const d = messageDigits(v, bits, digitBits);
+    let matched = 0;
+    d.forEach((digit, b) => (matched += pc.counts[b * r + digit]!));
+    return { id: v.toString(), matched, lnP: Math.min(0, binomialUpperTailLog(matched, pc.scored, wm.gammaEff)) };
+  });
+  const adj = raw.length > 0 ? holmAdjustLog(raw.map((x) => x.lnP)) : [];
+  return raw.map((x, i) => ({
+    ...x,
+    scored: pc.scored,
+    lnPAdjusted: adj[i]!,
+    log10PAdjusted: lnToLog10(adj[i]!),
+    pValueAdjusted: formatPValue(adj[i]!),
+  }));
+}
