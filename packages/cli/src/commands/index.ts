@@ -3,6 +3,7 @@
  * verify, demo), registered on the `tracemark` program by bin.ts.
  */
 import type { Command } from 'commander';
+import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerDetect } from './detect.js';
 import { registerGenerate } from './generate.js';
@@ -12,6 +13,9 @@ import { registerReport } from './report.js';
 import { registerScan } from './scan.js';
 import { registerSpec } from './spec.js';
 import { registerVerify } from './verify.js';
+import { registerPlan } from './plan.js';
+import { registerAttribute } from './attribute.js';
+import { registerRadioactivity } from '../investigate/radioactivity-command.js';
 
 export function registerCommands(program: Command): void {
   registerKeygen(program);
@@ -23,4 +27,8 @@ export function registerCommands(program: Command): void {
   registerReport(program);
   registerVerify(program);
   registerDemo(program);
+  registerBench(program);
+  registerRadioactivity(program);
+  registerPlan(program);
+  registerAttribute(program);
 }

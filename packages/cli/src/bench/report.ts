@@ -1,0 +1,444 @@
+/**
+ * The Markdown report of a benchmark run (docs/BENCHMARKS.md is one of these,
+ * from the default run). Everything but the "Speed" section and the runtime line
+ * is a function of the results' deterministic part, so the same seed gives the
+ * same report apart from those.
+ */
+import { ATTACK_NAMES, DEFAULT_ATTACKS, describeAttack } from './attacks/index.js';
+import { chartNames } from './charts.js';
+import type { RateAt } from './metrics.js';
+import type { BenchResults, NullRateAt } from './types.js';
+
+export interface ReportOptions {
+  /** Prefix of chart links, relative to the Markdown file ('' = same directory). */
+  chartDir?: string;
+  /** The command line that produced the run (shown to reproduce it). */
+  command?: string;
+}
+
+const fmtFpr = (x: number): string => (x >= 1e-2 ? String(x) : x.toExponential(0));
+const r2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '—');
+const r3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '—');
+
+function sci(x: number): string {
+  if (x === 0) return '0';
+  if (x >= 0.001) return x.toPrecision(2).replace(/\.?0+$/, '');
+  return x.toExponential(1);
+}
+
+function table(head: string[], rows: string[][], align?: ('l' | 'r')[]): string {
+  const a = align ?? head.map((_, i) => (i === 0 ? 'l' : 'r'));
+  const lines = [`| ${head.join(' | ')} |`, `|${a.map((x) => (x === 'l' ? '---' : '---:')).join('|')}|`];
+  for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+function at(rs: readonly RateAt[] | undefined, fpr: number): RateAt | undefined {
+  return rs?.find((r) => r.fpr === fpr);
+}
+
+function cellRates(rs: readonly RateAt[], fprs: readonly number[]): string {
+  return fprs.map((f) => r3(at(rs, f)?.rate ?? NaN)).join(' / ');
+}
+
+export function defaultCommand(r: BenchResults): string {
+  return `tracemark bench --seed ${r.config.seed}${r.config.quick ? ' --quick' : ''}`;
+}
+
+export function renderMarkdown(r: BenchResults, opts: ReportOptions = {}): string {
+  const c = r.config;
+  const dir = opts.chartDir ?? '';
+  const charts = chartNames(r);
+  const label = new Map(r.schemes.map((s) => [s.id, s.label]));
+  const main = c.fprs.includes(1e-3) ? 1e-3 : c.fprs[0]!;
+  const fprList = c.fprs.map(fmtFpr).join(' / ');
+  const Tmax = Math.max(...c.lengths, c.attackLength);
+  const out: string[] = [];
+  const p = (s = ''): void => {
+    out.push(s);
+  };
+
+  p('# tracemark detection benchmark');
+  p();
+  p(`Produced by \`${opts.command ?? defaultCommand(r)}\` (results format ${r.format}). Same seed → same numbers, except the`);
+  p('Speed section and the runtime, which are wall-clock measurements. Full results, configuration and');
+  p(`versions: \`${dir}results.json\`; charts: the SVG files next to it.`);
+  p();
+  p(`Model: the built-in reference LM (\`${r.environment.model.id}\`, Kneser–Ney order ${r.environment.model.order} over ${r.environment.tokenizer});`);
+  p(`node ${r.environment.node}; packages ${Object.entries(r.environment.packages).map(([k, v]) => `${k}@${v}`).join(', ')}.`);
+  p(`Runtime ${r.timing.totalSeconds.toFixed(0)} s with ${r.timing.workers} worker thread(s).`);
+  p();
+
+  // ---- protocol ----
+  p('## Protocol');
+  p();
+  p(`- **Prompts**: ${r.data.prompts.count} sentence starts (4–10 words) from the corpora's \`heldout\` split; the reference LM is trained on \`train\`, so it has never seen them. Sample *i* uses prompt *i* and sampling seed (temperature, *i*) for every scheme, so watermarked and plain samples are paired.`);
+  p(`- **Generation**: ${c.samples} samples per scheme and temperature (${c.temperatures.join(', ')}), each generated once to ${Tmax} tokens with end-of-text suppressed; the T-token sample is its prefix, T ∈ {${c.lengths.join(', ')}}.`);
+  p(`- **Detection**: on the decoded text, re-tokenized by the detector, prompt windows excluded, every (window, token) tuple scored once. **Reject iff the exact p-value ≤ FPR** for FPR ∈ {${fprList}}: no threshold is fitted to any data.`);
+  p(`- **Null sets**: human text — ${r.data.humanNull.texts} texts of ${r.data.humanNull.tokens} tokens cut from the \`calibration\` split (their prefixes for shorter T); and plain (unwatermarked) text of the same model, prompts and temperatures (${c.samples} per temperature). The empirical FPR is reported with its 95% Clopper–Pearson interval; an interval above the nominal level would be a finding, not something to tune away.`);
+  p(`- **Sanity row**: the plain samples scored with each scheme's key, read as if they were watermarked: the "TPR" must equal the FPR within its interval.`);
+  p(`- **Size**: per sample, the number of tokens after which the p-value stays ≤ α up to ${Tmax} tokens (not at the horizon: "> ${Tmax}"), and the share of samples whose p-value ever reaches α.`);
+  p(`- **Quality proxies**: perplexity of the generated tokens under the unwatermarked reference model at temperature 1 (watermarked vs plain, same prompts), and distinct-2/3 (distinct token n-grams / n-grams, mean per sample).`);
+  p(`- **Attacks** on the ${c.attackLength}-token prefix of the temperature-${c.attackTemperature} samples, each a pure seeded function \`(text, params, rng) → text\`; detection on the attacked text (prompt windows excluded) with text normalisation off and on. Copy-paste takes spans from the full ${Tmax}-token sample and pastes them into human text (\`heldout\`) for ≈ ${c.copyPasteTokens} tokens in all; it is scored whole-text and by the detector's windowed test (windows of 32–256 scored tuples, best window's p-value Bonferroni-corrected for the windows scanned).`);
+  p(`- **Normalisation** (the defence): ${r.environment.normalization}. The detector package has no normalisation of its own; this one lives in the benchmark (\`packages/cli/src/bench/normalize.ts\`).`);
+  p(`- **Keys** are derived from the seed (not secret); ${r.schemes.length} schemes:`);
+  p();
+  p(table(['scheme', 'descriptor', 'key fingerprint'], r.schemes.map((s) => [s.label, `\`${s.id}\``, `\`${s.keyFingerprint}\``]), ['l', 'l', 'l']));
+  p();
+
+  // ---- findings ----
+  p('## Findings');
+  p();
+  for (const line of findings(r)) p(`- ${line}`);
+  p();
+
+  // ---- detection ----
+  p(`## Detection: TPR at FPR ${fprList}`);
+  p();
+  for (const temp of c.temperatures) {
+    p(`Temperature ${temp}. Each cell: TPR at FPR ${fprList} (${c.samples} samples; 95% intervals in results.json).`);
+    p();
+    const rows = r.schemes.map((s) => [
+      s.label,
+      ...c.lengths.map((L) => {
+        const d = r.detection.find((x) => x.scheme === s.id && x.temperature === temp && x.length === L);
+        return d ? cellRates(d.tpr, c.fprs) : '—';
+      }),
+    ]);
+    p(table(['scheme', ...c.lengths.map((L) => `T = ${L}`)], rows));
+    p();
+    p(`Median log10 p:`);
+    p();
+    p(table(['scheme', ...c.lengths.map((L) => `T = ${L}`)], r.schemes.map((s) => [s.label, ...c.lengths.map((L) => r2(r.detection.find((x) => x.scheme === s.id && x.temperature === temp && x.length === L)?.medianLog10P ?? NaN))])));
+    p();
+  }
+  for (const [i, t] of c.temperatures.entries()) p(`![TPR vs length, temperature ${t}](${dir}${charts.tpr[i]})`);
+  p();
+
+  // ---- sanity ----
+  p('### Sanity row: no watermark');
+  p();
+  p(`Plain text scored with each scheme's key. Cells: detections k/n at FPR ${fprList}; ✓ when every interval contains its FPR.`);
+  p();
+  for (const temp of c.temperatures) {
+    const rows = r.schemes.map((s) => {
+      const cells = c.lengths.map((L) => {
+        const d = r.sanity.find((x) => x.scheme === s.id && x.temperature === temp && x.length === L);
+        if (!d) return '—';
+        const ok = d.tpr.every((t) => t.lo <= t.fpr && t.fpr <= t.hi);
+        return `${d.tpr.map((t) => `${t.k}/${t.n}`).join(' · ')} ${ok ? '✓' : '✗'}`;
+      });
+      return [`none → ${s.label}`, ...cells];
+    });
+    p(`Temperature ${temp}:`);
+    p();
+    p(table(['key', ...c.lengths.map((L) => `T = ${L}`)], rows));
+    p();
+  }
+
+  // ---- FPR ----
+  p('## Empirical false-positive rate on the null sets');
+  p();
+  p(`At T = ${Tmax} (every length is in results.json). Cells: k/n, rate, [95% interval]. Verdict: *ok* (interval contains the FPR), *conservative* (interval below it — exact tests on discrete scores are conservative), *ANTI-CONSERVATIVE* (interval above it).`);
+  p();
+  const nullSets = [...new Set(r.fpr.map((f) => f.nullSet))];
+  const fprRows: string[][] = [];
+  for (const s of r.schemes) {
+    for (const ns of nullSets) {
+      const f = r.fpr.find((x) => x.scheme === s.id && x.nullSet === ns && x.length === Tmax);
+      if (!f) continue;
+      fprRows.push([s.label, ns, String(f.texts), ...c.fprs.map((lvl) => fprCell(f.rows.find((x) => x.fpr === lvl)))]);
+    }
+  }
+  p(table(['scheme', 'null set', 'texts', ...c.fprs.map((x) => `FPR ${fmtFpr(x)}`)], fprRows, ['l', 'l', ...c.fprs.map(() => 'r' as const), 'r']));
+  p();
+  const allNull = r.fpr.flatMap((f) => f.rows.map((x) => ({ f, x })));
+  const anti = allNull.filter(({ x }) => x.verdict === 'anti-conservative');
+  p(`Across all ${r.fpr.length} (scheme, null set, length) cells × ${c.fprs.length} levels: ${allNull.filter(({ x }) => x.verdict === 'ok').length} ok, ${allNull.filter(({ x }) => x.verdict === 'conservative').length} conservative, ${anti.length} anti-conservative${anti.length ? `: ${anti.map(({ f, x }) => `${f.scheme} ${f.nullSet} T=${f.length} FPR ${fmtFpr(x.fpr)} (${x.k}/${x.n})`).join('; ')}` : ''}. These are ${allNull.length} 95% intervals, so about ${Math.round(allNull.length * 0.025)} could lie above their level by chance even for an exact test; with simultaneous (Bonferroni) intervals, ${r.nullSummary.fpr.familywiseAbove} do.`);
+  p();
+
+  if (r.fprRecheck.length > 0) {
+    p(`**Re-check with fresh keys.** Each null set with an anti-conservative cell (here or in the copy-paste null below) is scored again with ${r.fprRecheck[0]!.keys} fresh keys of the same scheme, pooled: the FPR of the test rather than of one key.`);
+    p();
+    p(
+      table(
+        ['scheme', 'null set', 'T', 'keys × texts', ...c.fprs.map((x) => `FPR ${fmtFpr(x)}`)],
+        r.fprRecheck.flatMap((rc) =>
+          rc.lengths.map((l) => [label.get(rc.scheme) ?? rc.scheme, rc.nullSet, String(l.length), `${rc.keys} × ${rc.texts}`, ...c.fprs.map((lvl) => fprCell(l.rows.find((x) => x.fpr === lvl)))]),
+        ),
+        ['l', 'l', 'r', 'r', ...c.fprs.map(() => 'r' as const)],
+      ),
+    );
+    p();
+  }
+
+  // ---- size ----
+  p(`## Size: tokens until the p-value stays ≤ α`);
+  p();
+  p(`Median [quartiles] of the tokens after which p ≤ α holds up to ${Tmax} tokens, and the share of samples whose p ever reached α ("ever").`);
+  p();
+  const sizeRows: string[][] = [];
+  for (const temp of c.temperatures) {
+    for (const s of r.schemes) {
+      const row = r.size.find((x) => x.scheme === s.id && x.temperature === temp);
+      if (!row) continue;
+      sizeRows.push([
+        s.label,
+        String(temp),
+        ...c.fprs.map((a) => {
+          const x = row.alphas.find((y) => y.alpha === a);
+          if (!x) return '—';
+          const m = (v: number | null): string => (v === null ? `>${row.horizon}` : String(v));
+          return `${m(x.median)} [${m(x.q1)}–${m(x.q3)}], ever ${r3(x.everDetected)}`;
+        }),
+      ]);
+    }
+  }
+  p(table(['scheme', 'temp.', ...c.fprs.map((a) => `α = ${fmtFpr(a)}`)], sizeRows));
+  p();
+  for (const [i, t] of c.temperatures.entries()) p(`![size distribution, temperature ${t}](${dir}${charts.size[i]})`);
+  p();
+
+  // ---- quality ----
+  p('## Quality proxies');
+  p();
+  p(`Perplexity of the ${Tmax} generated tokens under the unwatermarked reference model (temperature 1), pooled over samples; ratio to plain text at the same temperature; distinct-n of the tokens (mean per sample).`);
+  p();
+  p(
+    table(
+      ['scheme', 'temp.', 'perplexity', 'ratio to plain', 'distinct-2', 'distinct-3'],
+      r.quality.map((q) => [q.scheme === 'none' ? 'plain (no watermark)' : (label.get(q.scheme) ?? q.scheme), String(q.temperature), r2(q.perplexity), r3(q.perplexityRatio), r3(q.distinct2), r3(q.distinct3)]),
+    ),
+  );
+  p();
+
+  // ---- attacks ----
+  if (r.attacks.length > 0) {
+    const ids = [...new Set(r.attacks.map((a) => a.attack))];
+    p(`## Robustness: TPR at FPR ${fmtFpr(main)} after each attack`);
+    p();
+    p(`T = ${c.attackLength} tokens before the attack, temperature ${c.attackTemperature}, ${c.samples} samples. Whole-text test, normalisation off ("applied": the mean share of eligible units the attack changed). Copy-paste rows also give the windowed test (w). All levels, intervals and the normalised variant are in results.json.`);
+    p();
+    const head = ['attack', 'parameter', 'applied', ...r.schemes.map((s) => s.label)];
+    const rows = ids.map((id) => {
+      const any = r.attacks.find((a) => a.attack === id)!;
+      const applied = r.attacks.filter((a) => a.attack === id && a.appliedRate !== null).map((a) => a.appliedRate!);
+      return [
+        any.name,
+        any.param,
+        applied.length ? r3(applied.reduce((x, y) => x + y, 0) / applied.length) : '—',
+        ...r.schemes.map((s) => {
+          const a = r.attacks.find((x) => x.attack === id && x.scheme === s.id);
+          if (!a) return '—';
+          const w = at(a.tprWindowed, main);
+          return `${r3(at(a.tpr, main)?.rate ?? NaN)}${w ? ` (w ${r3(w.rate)})` : ''}`;
+        }),
+      ];
+    });
+    p(table(head, rows));
+    p();
+    p(`![robustness](${dir}${charts.robustness[0]})`);
+    p();
+    // defence on/off
+    const defended = ids.filter((id) => /^(none|homoglyph|zero-width|typo)/.test(id));
+    if (defended.length > 0) {
+      p(`### Normalisation as a defence (TPR at FPR ${fmtFpr(main)}, off → on)`);
+      p();
+      p(
+        table(
+          ['attack', ...r.schemes.map((s) => s.label)],
+          defended.map((id) => [
+            id,
+            ...r.schemes.map((s) => {
+              const a = r.attacks.find((x) => x.attack === id && x.scheme === s.id);
+              return a ? `${r3(at(a.tpr, main)?.rate ?? NaN)} → ${r3(at(a.tprNormalized, main)?.rate ?? NaN)}` : '—';
+            }),
+          ]),
+        ),
+      );
+      p();
+      p(`![robustness with normalisation](${dir}${charts.robustness[1]})`);
+      p();
+    }
+    // copy-paste
+    const cp = ids.filter((id) => id.startsWith('copy-paste'));
+    if (cp.length > 0) {
+      p('### Copy-paste: whole-text vs windowed detection');
+      p();
+      p(`TPR at FPR ${fprList}, whole text → windowed (best window, Bonferroni-corrected over the windows scanned). Text ≈ ${c.copyPasteTokens} tokens.`);
+      p();
+      p(
+        table(
+          ['scheme', ...cp],
+          r.schemes.map((s) => [
+            s.label,
+            ...cp.map((id) => {
+              const a = r.attacks.find((x) => x.attack === id && x.scheme === s.id);
+              return a ? `${cellRates(a.tpr, c.fprs)} → ${cellRates(a.tprWindowed ?? [], c.fprs)}` : '—';
+            }),
+          ]),
+        ),
+      );
+      p();
+      p(`The same two tests on whole human texts of the same length (the null of copy-paste detection; \`heldout\` split), k/n at FPR ${fprList} (ANTI: 95% interval above the FPR):`);
+      p();
+      p(
+        table(
+          ['scheme', 'texts', 'whole text', 'windowed'],
+          r.copyPasteNull.map((n) => [label.get(n.scheme) ?? n.scheme, String(n.texts), nullCells(n.whole), nullCells(n.windowed)]),
+        ),
+      );
+      p();
+    }
+  }
+
+  // ---- speed ----
+  p('## Speed (wall clock; varies between runs and machines)');
+  p();
+  p(`Generation with the reference LM (one thread per task; ${r.timing.workers} worker thread(s) shared the machine) and whole-text detection (tokenization included) of the ${Tmax}-token samples.`);
+  p();
+  const genRows = r.timing.generation.map((g) => [g.scheme === 'none' ? 'plain (no watermark)' : (label.get(g.scheme) ?? g.scheme), String(g.temperature), String(g.tokensPerSecond)]);
+  p(table(['generation', 'temp.', 'tokens/s'], genRows));
+  p();
+  p(table(['detection', 'tokens', 'tokens/s'], r.timing.detection.map((d) => [label.get(d.scheme) ?? d.scheme, String(d.tokens), String(d.tokensPerSecond)])));
+  p();
+  p(`Phases (s): ${Object.entries(r.timing.phases).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}.`);
+  p();
+
+  // ---- how to run ----
+  p('## Running it');
+  p();
+  p('```sh');
+  p('tracemark bench                                   # this report: the default grid (≈ 4–7 min on 2 cores)');
+  p('tracemark bench --quick --json                    # seconds: 2 schemes, T ≤ 100, a few attacks');
+  p('tracemark bench --schemes kgw-g0.25-d2-h2-min,synthid-m30-h4 --lengths 50,100 --samples 1000 --seed 2 --out runs/x');
+  p('tracemark bench --attacks typo:0.05,synonym:0.5,copy-paste:1x0.1 --paraphrase-url http://127.0.0.1:8000/v1 --paraphrase-model m');
+  p('```');
+  p();
+  p('Scheme descriptors: `kgw-g<γ>-d<δ>-h<h>-<left|min|self>`, `gumbel-h<h>-<mode>`, `synthid-m<layers>-h<h>-<mode>`, `unigram-g<γ>-d<δ>`. Attacks (`--attacks`, comma-separated `name:param`; `default`; `none`), each a pure function in `packages/cli/src/bench/attacks/`:');
+  p();
+  p(
+    table(
+      ['attack', 'parameter', 'in the default grid'],
+      ATTACK_NAMES.map((n) => [
+        `\`${n}\``,
+        n === 'none' ? '—' : n === 'copy-paste' ? 'KxF: k spans making a share F of the tokens' : n === 'paraphrase' || n === 'translate' ? 'endpoint flags' : describeAttack(n).replace(/^.*\((.*)\)$/, 'rate: $1'),
+        DEFAULT_ATTACKS.filter((d) => d.split(':')[0] === n).map((d) => d.split(':')[1] ?? '✓').join(', ') || (n === 'paraphrase' || n === 'translate' ? 'with --paraphrase-url' : '—'),
+      ]),
+      ['l', 'l', 'l'],
+    ),
+  );
+  p();
+
+  // ---- limits ----
+  p('## Limits and what is not measured');
+  p();
+  p('- The model is an order-3 Kneser–Ney n-gram model, not an LLM: its text has high entropy per token, which makes every scheme easier to detect per token than on an instruction-tuned LLM, and its perplexity is not a measure of fluency. Absolute TPRs are not comparable with papers on LLaMA; differences between schemes and attacks are the point.');
+  p('- LLM paraphrase and round-trip translation are pluggable (`--paraphrase-url`, `--paraphrase-model`, an OpenAI-compatible endpoint) and off by default: no such model ships with the project.');
+  p(`- FPR levels below 1/n cannot be checked empirically with n null texts: at FPR 1e-5 the interval only bounds the rate (${r.data.humanNull.texts} human texts give an upper bound near ${sci(3.7 / Math.max(1, r.data.humanNull.texts))}). The detector's own calibration (docs/CALIBRATION.md) checks ≥ 10⁶ null tests.`);
+  p('- Intervals treat texts as independent. For one key they are not quite: texts of one corpus share frequent (window, token) tuples, which get the same score in every text, so the number of false positives per key varies more than a binomial count (the p-values are exact over keys, not for each key). That is why a flagged null set is re-tested with fresh keys before anything is concluded. Samples also share prompts across schemes.');
+  p();
+  return out.join('\n');
+}
+
+function nullCells(xs: readonly NullRateAt[]): string {
+  return xs.map((x) => `${x.k}/${x.n}${x.verdict === 'anti-conservative' ? ' ANTI' : ''}`).join(' · ');
+}
+
+function fprCell(x: NullRateAt | undefined): string {
+  if (!x) return '—';
+  const v = x.verdict === 'anti-conservative' ? 'ANTI-CONSERVATIVE' : x.verdict;
+  return `${x.k}/${x.n}, ${sci(x.rate)} [${sci(x.lo)}, ${sci(x.hi)}] ${v}`;
+}
+
+/** Bullet points computed from the results (no hand-written numbers). */
+export function findings(r: BenchResults): string[] {
+  const c = r.config;
+  const out: string[] = [];
+  const label = new Map(r.schemes.map((s) => [s.id, s.label]));
+  const main = c.fprs.includes(1e-3) ? 1e-3 : c.fprs[0]!;
+  // sanity
+  const checks = r.sanity.flatMap((d) => d.tpr.map((t) => ({ d, t })));
+  const bad = checks.filter(({ t }) => !(t.lo <= t.fpr && t.fpr <= t.hi));
+  const ss = r.nullSummary.sanity;
+  out.push(
+    `Sanity (no watermark): the detection rate equals the FPR within its simultaneous 95% interval (Bonferroni over the ${ss.cells} scheme × temperature × length × level cells) in ${ss.cells - ss.familywiseMiss} of ${ss.cells} cells; ` +
+      (bad.length === 0
+        ? 'every per-cell 95% interval contains its FPR too.'
+        : `${bad.length} per-cell 95% interval${bad.length > 1 ? 's miss' : ' misses'} it (${bad.slice(0, 4).map(({ d, t }) => `${d.scheme} T=${d.length} temp ${d.temperature} FPR ${fmtFpr(t.fpr)}: ${t.k}/${t.n}`).join('; ')}) — with ${ss.cells} intervals, a few misses are expected by chance.`),
+  );
+  // FPR
+  const nulls = r.fpr.flatMap((f) => f.rows.map((x) => ({ where: `${f.scheme} ${f.nullSet} T=${f.length}`, x })));
+  const cps = r.copyPasteNull.flatMap((n) => [
+    ...n.whole.map((x) => ({ where: `${n.scheme} copy-paste hosts (whole text)`, x })),
+    ...n.windowed.map((x) => ({ where: `${n.scheme} copy-paste hosts (windowed)`, x })),
+  ]);
+  const all = [...nulls, ...cps];
+  const anti = all.filter(({ x }) => x.verdict === 'anti-conservative');
+  const fs = r.nullSummary.fpr, cs = r.nullSummary.copyPaste;
+  if (anti.length === 0) {
+    out.push(`Null sets: no empirical FPR interval lies above its nominal level (${all.length} cells: human text, plain model text and the copy-paste hosts; every scheme, length and level).`);
+  } else {
+    out.push(
+      `Null sets: ${anti.length} of ${all.length} per-cell 95% intervals lie above the nominal FPR (${anti.slice(0, 6).map(({ where, x }) => `${where}, FPR ${fmtFpr(x.fpr)}: ${x.k}/${x.n}`).join('; ')}); ` +
+        `${fs.familywiseAbove + cs.familywiseAbove} of the simultaneous (Bonferroni) intervals do. About 2.5% of ${all.length} intervals could lie above by chance even for an exact test, and one key's texts are not independent (they share (window, token) tuples), so each flagged null set is re-tested with fresh keys:`,
+    );
+    for (const rc of r.fprRecheck) {
+      const cells = rc.lengths.flatMap((l) => l.rows);
+      const still = rc.lengths.flatMap((l) => l.rows.filter((x) => x.verdict === 'anti-conservative').map((x) => `T=${l.length} FPR ${fmtFpr(x.fpr)}: ${x.k}/${x.n}`));
+      out.push(
+        `Re-check of ${rc.scheme} on ${rc.nullSet}: the same ${rc.texts} texts with ${rc.keys} fresh keys (${rc.keys * rc.texts} tests per cell) — ` +
+          (still.length === 0
+            ? `all ${cells.length} cells are within or below their 95% interval: the flag was a property of the one key drawn (or chance), not of the test.`
+            : `still above the nominal rate in ${still.join('; ')}: a problem of the test to investigate.`),
+      );
+    }
+  }
+  // headline TPR at the shortest length where all schemes differ, per temperature
+  for (const temp of c.temperatures) {
+    for (const L of c.lengths.filter((x) => x === 25 || x === 50 || x === 100)) {
+      const rows = r.detection.filter((d) => d.temperature === temp && d.length === L);
+      if (rows.length === 0) continue;
+      out.push(`T = ${L}, temperature ${temp}: TPR at FPR ${main} — ${rows.map((d) => `${label.get(d.scheme)} ${(at(d.tpr, main)?.rate ?? NaN).toFixed(3)}`).join(', ')}.`);
+    }
+  }
+  // copy-paste
+  const cpIds = [...new Set(r.attacks.filter((a) => a.name === 'copy-paste').map((a) => a.attack))];
+  for (const id of cpIds) {
+    const rows = r.attacks.filter((a) => a.attack === id);
+    const better = rows.filter((a) => (at(a.tprWindowed, main)?.rate ?? 0) > (at(a.tpr, main)?.rate ?? 0)).length;
+    const worse = rows.filter((a) => (at(a.tprWindowed, main)?.rate ?? 0) < (at(a.tpr, main)?.rate ?? 0)).length;
+    const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length);
+    out.push(
+      `${id} (${rows[0]!.param}): windowed detection beats whole-text detection for ${better} of ${rows.length} schemes at FPR ${main} (mean TPR ${mean(rows.map((a) => at(a.tpr, main)?.rate ?? 0)).toFixed(3)} whole → ${mean(rows.map((a) => at(a.tprWindowed, main)?.rate ?? 0)).toFixed(3)} windowed${worse ? `; worse for ${worse}` : ''}).`,
+    );
+  }
+  // strongest attacks
+  const plainIds = [...new Set(r.attacks.map((a) => a.attack))].filter((id) => id !== 'none' && !id.startsWith('copy-paste'));
+  if (plainIds.length > 0) {
+    for (const s of r.schemes) {
+      const rows = r.attacks.filter((a) => a.scheme === s.id && plainIds.includes(a.attack)).sort((x, y) => (at(x.tpr, main)?.rate ?? 0) - (at(y.tpr, main)?.rate ?? 0));
+      const worst = rows.slice(0, 3).map((a) => `${a.attack} ${(at(a.tpr, main)?.rate ?? 0).toFixed(3)}`);
+      if (worst.length) out.push(`${s.label}: hardest attacks (TPR at FPR ${main}, no normalisation): ${worst.join(', ')}.`);
+    }
+  }
+  // normalisation
+  const obf = r.attacks.filter((a) => a.name === 'homoglyph' || a.name === 'zero-width');
+  if (obf.length > 0) {
+    const off = obf.map((a) => at(a.tpr, main)?.rate ?? 0), on = obf.map((a) => at(a.tprNormalized, main)?.rate ?? 0);
+    out.push(`Homoglyph and zero-width attacks: mean TPR ${(off.reduce((x, y) => x + y, 0) / off.length).toFixed(3)} without normalisation, ${(on.reduce((x, y) => x + y, 0) / on.length).toFixed(3)} with it.`);
+  }
+  // quality
+  for (const temp of c.temperatures) {
+    const rows = r.quality.filter((q) => q.temperature === temp && q.scheme !== 'none');
+    const base = r.quality.find((q) => q.temperature === temp && q.scheme === 'none');
+    if (!base || rows.length === 0) continue;
+    const low = rows.filter((q) => q.distinct2 < 0.9 * base.distinct2);
+    out.push(
+      `Quality at temperature ${temp}: perplexity ratio to plain text ${Math.min(...rows.map((q) => q.perplexityRatio)).toFixed(2)}–${Math.max(...rows.map((q) => q.perplexityRatio)).toFixed(2)}` +
+        (low.length ? `; distinct-2 falls below 90% of plain text's (${base.distinct2.toFixed(3)}) for ${low.map((q) => `${label.get(q.scheme)} ${q.distinct2.toFixed(3)}`).join(', ')} — keyed samplers with a short context repeat themselves (the same context always picks the same token).` : '.'),
+    );
+  }
+  return out;
+}
+
