@@ -4,6 +4,7 @@
  */
 import { WatermarkSpecSchema } from '@tracemark/watermark';
 import { z } from 'zod';
+import { SequentialProbeSchema } from './investigate/until-evidence.js';
 
 const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 /** ln p / log10 p: finite numbers ≤ 0 (log space: never underflows to -Infinity). */
@@ -215,6 +216,8 @@ export const ProbeOutputSchema = z.strictObject({
   tornLineRepaired: z.boolean(),
   requests: count,
   retries: count,
+  /** Present with --until-evidence: the anytime-valid test's state when probing stopped. */
+  sequential: SequentialProbeSchema.optional(),
 });
 export type ProbeOutput = z.infer<typeof ProbeOutputSchema>;
 

@@ -14,6 +14,11 @@ import { printJson, println, progress } from '../io/output.js';
 import { builtinPrompts, promptsFromFile } from '../probe/prompts.js';
 import { endpointUrl, runProbe, type ProbePrompt, type ProbeSummary } from '../probe/run.js';
 import type { ProbeOutput } from '../schemas.js';
+import { collect } from '../io/args.js';
+import { loadKey, loadSpec } from '../io/keys.js';
+import { fmtLog10 } from '../io/output.js';
+import { loadSpecFilter, unionFilter } from '../investigate/inputs.js';
+import { EvidenceWatch, type SequentialProbe } from '../investigate/until-evidence.js';
 
 export interface ProbeFlags {
   baseUrl: string;
@@ -36,6 +41,13 @@ export interface ProbeFlags {
   retryMaxMs: string;
   timeout: string;
   json?: boolean;
+  /** --until-evidence: stop when the anytime-valid p-value reaches this level (needs --spec and --key). */
+  untilEvidence?: string;
+  spec?: string;
+  key?: string;
+  filter?: string[];
+  maxQueries?: string;
+  tokenBudget?: string;
 }
 
 export const EXIT_INTERRUPTED = 130;
@@ -48,7 +60,35 @@ export function probePromptsOf(f: Pick<ProbeFlags, 'prompts' | 'field' | 'builti
   return prompts;
 }
 
-export async function runProbeCommand(f: ProbeFlags, signal: AbortSignal): Promise<ProbeSummary> {
+/** --until-evidence and its companions → the sequential watch (or undefined without --until-evidence). */
+export function evidenceWatchOf(f: ProbeFlags): EvidenceWatch | undefined {
+  if (f.untilEvidence === undefined) {
+    for (const [flag, v] of [['spec', f.spec], ['key', f.key], ['filter', f.filter], ['max-queries', f.maxQueries], ['token-budget', f.tokenBudget]] as const) {
+      if (v !== undefined) throw usage(`--${flag} is only used with --until-evidence`);
+    }
+    return undefined;
+  }
+  const alpha = numFlag('until-evidence', f.untilEvidence, (n) => n > 0 && n < 1, 'a significance level in (0, 1), e.g. 1e-6');
+  if (f.spec === undefined || f.key === undefined) throw usage('--until-evidence needs --spec and --key (to score the answers as they arrive)');
+  const spec = loadSpec(f.spec);
+  const key = loadKey(f.key, spec);
+  const filter = f.filter?.length ? unionFilter(f.filter.map((p) => loadSpecFilter(p, spec))) : undefined;
+  try {
+    return new EvidenceWatch({
+      spec,
+      key,
+      alpha,
+      ...(filter ? { filter } : {}),
+      ...(f.maxQueries !== undefined ? { maxQueries: intFlag('max-queries', f.maxQueries, 1, 1e9) } : {}),
+      ...(f.tokenBudget !== undefined ? { tokenBudget: intFlag('token-budget', f.tokenBudget, 1, 1e12) } : {}),
+    });
+  } catch (e) {
+    if (e instanceof RangeError) throw usage(`--until-evidence: ${e.message}`);
+    throw e;
+  }
+}
+
+export async function runProbeCommand(f: ProbeFlags, signal: AbortSignal): Promise<ProbeSummary & { sequential?: SequentialProbe }> {
   if (f.endpoint !== 'chat' && f.endpoint !== 'completions') throw usage(`--endpoint must be chat or completions (got ${JSON.stringify(f.endpoint)})`);
   const prompts = probePromptsOf(f);
   const opts = {
@@ -74,11 +114,14 @@ export async function runProbeCommand(f: ProbeFlags, signal: AbortSignal): Promi
   endpointUrl(opts.baseUrl, opts.endpoint); // validate before anything else happens
   const apiKey = process.env.TRACEMARK_PROBE_API_KEY || process.env.OPENAI_API_KEY || undefined;
   if (!apiKey) warn('no API key in TRACEMARK_PROBE_API_KEY or OPENAI_API_KEY: sending requests without authorization');
+  const watch = evidenceWatchOf(f);
   const bar = progress('probe');
   try {
-    return await runProbe({ ...opts, apiKey, signal, onProgress: (d, t) => bar.update(d, t), warn });
+    const r = await runProbe({ ...opts, apiKey, signal, onProgress: (d, t) => bar.update(d, t), warn, ...(watch ? { onAnswer: (l) => watch.feed(l) } : {}) });
+    return watch ? { ...r, sequential: watch.summary() } : r;
   } finally {
     bar.done();
+    watch?.dispose();
   }
 }
 
@@ -106,6 +149,12 @@ export function registerProbe(program: Command): void {
     .option('--retry-max-ms <ms>', 'longest backoff step', '30000')
     .option('--timeout <ms>', 'per-request timeout', '120000')
     .option('--json', 'machine-readable output')
+    .option('--until-evidence <alpha>', 'score answers as they arrive and stop once the anytime-valid p-value (e-process) reaches alpha')
+    .option('--spec <file>', '--until-evidence: the watermark spec')
+    .option('--key <file>', '--until-evidence: the watermark key file')
+    .option('--filter <file>', '--until-evidence: score only windows in this ledger filter (repeatable = union)', collect)
+    .option('--max-queries <n>', '--until-evidence: stop after n answers in the transcript whatever the evidence')
+    .option('--token-budget <n>', '--until-evidence: stop after n response tokens whatever the evidence')
     .addHelpText(
       'after',
       `
@@ -124,7 +173,7 @@ case the transcript holds exactly the answers received: rerun with --resume.`,
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      let r: ProbeSummary;
+      let r: ProbeSummary & { sequential?: SequentialProbe };
       try {
         r = await runProbeCommand(f, ac.signal);
       } finally {
@@ -136,6 +185,11 @@ case the transcript holds exactly the answers received: rerun with --resume.`,
       else {
         println(`${r.transcript}: ${r.answered} answered now, ${r.alreadyDone} already there, ${r.remaining} remaining of ${r.prompts} prompts (${r.requests} requests, ${r.retries} retries)`);
         for (const x of r.failed) println(`  failed ${x.promptId}: ${x.reason}`);
+        const q = r.sequential;
+        if (q) {
+          const why = q.stop === 'evidence' ? `evidence reached after ${q.crossedAtResponse} answers` : q.stop === null ? 'prompts ran out before the evidence' : `${q.stop} reached without the evidence`;
+          println(`until-evidence α = ${q.alpha}: ${why}; ${q.scored} tuples scored; anytime-valid p = ${fmtLog10(q.log10P)} (e-value 10^${q.maxLog10E.toFixed(2)})`);
+        }
       }
       if (r.interrupted) throw new CliError(`interrupted: ${r.remaining} prompt(s) left; rerun with --resume`, EXIT_INTERRUPTED);
       if (r.failed.length > 0) throw new CliError(`${r.failed.length} prompt(s) failed after retries; rerun with --resume to ask them again`, 1);

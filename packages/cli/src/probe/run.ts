@@ -45,6 +45,13 @@ export interface ProbeOptions {
   onProgress?: (done: number, total: number) => void;
   onRetry?: (promptId: string, attempt: number, reason: string, delayMs: number) => void;
   warn?: (msg: string) => void;
+  /**
+   * Sees every answered line in transcript order — first the lines already in the
+   * transcript (resume), then each new line right after it is written. Returning true
+   * stops the probe: nothing more is asked (in-flight requests are abandoned unwritten).
+   * `probe --until-evidence` uses it for its anytime-valid sequential test.
+   */
+  onAnswer?: (line: TranscriptLine) => boolean;
 }
 
 export interface ProbeSummary {
@@ -176,6 +183,15 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeSummary> {
   const onOuterAbort = (): void => stop.abort();
   o.signal.addEventListener('abort', onOuterAbort, { once: true });
   let next = 0;
+  if (o.onAnswer && size > 0) {
+    const parsed = parseTranscript(readTranscriptBytes(o.transcript), o.transcript, true);
+    for (const l of parsed.lines) {
+      if (o.onAnswer(l)) {
+        stop.abort();
+        break;
+      }
+    }
+  }
   o.onProgress?.(alreadyDone, o.prompts.length);
 
   const worker = async (): Promise<void> => {
@@ -208,7 +224,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeSummary> {
           continue;
         }
         // A complete answer is kept even if an interrupt arrived meanwhile.
-        writer.append({
+        const line: TranscriptLine = {
           type: 'tracemark-probe',
           version: 1,
           promptId: p.id,
@@ -228,9 +244,11 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeSummary> {
           startedAt,
           finishedAt: new Date().toISOString(),
           attempts: res.attempts,
-        });
+        };
+        writer.append(line);
         summary.answered++;
         o.onProgress?.(alreadyDone + summary.answered, o.prompts.length);
+        if (o.onAnswer?.(line) === true) stop.abort();
       } catch (e) {
         if (e instanceof AbortedError) return;
         if (e instanceof RetriesExhausted) {
