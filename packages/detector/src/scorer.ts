@@ -269,7 +269,8 @@ export class Scorer {
       const base = Math.max(0, s - h);
       const m = e - base;
       const tokOff = TOKS >> 2;
-      for (let j = 0; j < m; j++) u32[tokOff + j] = tokens[base + j]!;
+      if (tokens instanceof Uint32Array) u32.set(tokens.subarray(base, e), tokOff);
+      else for (let j = 0; j < m; j++) u32[tokOff + j] = tokens[base + j]!;
       if (!unigram) {
         if (left) K.winLeft(KEY_CTX, TOKS, m, h, WIN);
         else {
@@ -323,33 +324,40 @@ export class Scorer {
       K.prf(KEY_SCHEME, CSEED, CTOK, c, OUT);
       const oo = OUT >> 2;
       // scores of the block, one tight loop per scheme (must match Watermark.score)
-      if (kgwLike) {
-        for (let j = 0; j < c; j++) sc[j] = u32[oo + 2 * j + 1]! < T ? 1 : 0;
-      } else if (layers > 0) {
-        for (let j = 0; j < c; j++) sc[j] = popcount32(u32[oo + 2 * j]! & loMask) + popcount32(u32[oo + 2 * j + 1]! & hiMask);
-      } else {
-        // gumbel: −ln(1 − r), r = unit53(x) = (hi·2^21 + (lo >>> 11) + 0.5) / 2^53
-        for (let j = 0; j < c; j++) {
-          const r = (u32[oo + 2 * j + 1]! * 2097152 + (u32[oo + 2 * j]! >>> 11) + 0.5) / 9007199254740992;
-          sc[j] = -Math.log1p(-r);
-        }
-      }
       const c0 = out.scored;
-      // sequential, in text order: the same rounding as the reference engine
-      let sum = out.sum;
-      for (let j = 0; j < c; j++) sum += sc[j]!;
-      out.sum = sum;
-      out.scored += c;
-      if (out.scores) for (let j = 0; j < c; j++) out.scores[cIdx[j]!] = sc[j]!;
-      if (out.tuples) {
-        const t = out.tuples;
-        for (let j = 0; j < c; j++) {
-          t.lo[c0 + j] = i32[cs + 2 * j]!;
-          t.hi[c0 + j] = i32[cs + 2 * j + 1]!;
-          t.token[c0 + j] = u32[ct + j]!;
-          t.score[c0 + j] = sc[j]!;
+      if (kgwLike && !out.scores && !out.tuples) {
+        // plain detection: only the green count is needed (an integer: summation order is irrelevant)
+        let g = 0;
+        for (let j = 0; j < c; j++) if (u32[oo + 2 * j + 1]! < T) g++;
+        out.sum += g;
+      } else {
+        if (kgwLike) {
+          for (let j = 0; j < c; j++) sc[j] = u32[oo + 2 * j + 1]! < T ? 1 : 0;
+        } else if (layers > 0) {
+          for (let j = 0; j < c; j++) sc[j] = popcount32(u32[oo + 2 * j]! & loMask) + popcount32(u32[oo + 2 * j + 1]! & hiMask);
+        } else {
+          // gumbel: −ln(1 − r), r = unit53(x) = (hi·2^21 + (lo >>> 11) + 0.5) / 2^53
+          for (let j = 0; j < c; j++) {
+            const r = (u32[oo + 2 * j + 1]! * 2097152 + (u32[oo + 2 * j]! >>> 11) + 0.5) / 9007199254740992;
+            sc[j] = -Math.log1p(-r);
+          }
+        }
+        // sequential, in text order: the same rounding as the reference engine
+        let sum = out.sum;
+        for (let j = 0; j < c; j++) sum += sc[j]!;
+        out.sum = sum;
+        if (out.scores) for (let j = 0; j < c; j++) out.scores[cIdx[j]!] = sc[j]!;
+        if (out.tuples) {
+          const t = out.tuples;
+          for (let j = 0; j < c; j++) {
+            t.lo[c0 + j] = i32[cs + 2 * j]!;
+            t.hi[c0 + j] = i32[cs + 2 * j + 1]!;
+            t.token[c0 + j] = u32[ct + j]!;
+            t.score[c0 + j] = sc[j]!;
+          }
         }
       }
+      out.scored += c;
       if (payload) {
         K.prf(KEY_POS, CSEED, ZERO, c, POS);
         const po = POS >> 2;

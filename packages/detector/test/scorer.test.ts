@@ -40,6 +40,9 @@ describe('Scorer engines agree', () => {
             const ta = a.tuples!, tb = b.tuples!;
             expect(ta.count).toBe(tb.count);
             for (const f of ['hi', 'lo', 'token', 'score'] as const) expect(sameBytes(ta[f], tb[f])).toBe(true);
+            // the plain path (no per-token output) takes shortcuts: same numbers
+            const plain = fast.score(toks, opts);
+            expect([plain.scored, plain.sum, plain.duplicates, plain.excluded]).toEqual([b.scored, b.sum, b.duplicates, b.excluded]);
           }
         });
       }
