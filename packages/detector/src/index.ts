@@ -59,3 +59,5 @@ export {
   ScanSummarySchema,
 } from './schemas.js';
 export * from './investigate/index.js';
+export { testFromCounts } from './counts-test.js';
+export type { CountsTest } from './counts-test.js';

@@ -23,6 +23,7 @@ import {
   lnToLog10,
   readDocuments,
   schemeTest,
+  testFromCounts,
   TupleSet,
   type DetectionResult,
   type FisherResult,
@@ -150,25 +151,8 @@ export class ScanState {
   pooled(): PooledResult {
     const wm = this.detector.watermark;
     const base = { dedup: 'global' as const, dedupEntries: this.set.size, dedupBytes: this.set.bytes };
-    if (this.counts) {
-      const p = decodePayload(wm, { counts: this.counts, perPosition: this.perPosition!, scored: this.scored });
-      const g = wm.gammaEff, n = this.scored;
-      return {
-        ...base,
-        test: 'payload',
-        scored: n,
-        score: p.matched,
-        trials: n,
-        expected: p.expectedPerId,
-        z: n > 0 ? (p.matched - g * n) / Math.sqrt(n * g * (1 - g)) : 0,
-        lnP: p.lnP,
-        log10P: p.log10P,
-        pValue: p.pValue,
-        payload: p,
-      };
-    }
-    const t = schemeTest(wm.nullModel, this.scored, this.sum);
-    return { ...base, test: t.test, scored: this.scored, score: this.sum, trials: t.trials, expected: t.expected, z: t.z, lnP: t.lnP, log10P: lnToLog10(t.lnP), pValue: formatPValue(t.lnP) };
+    const payload = this.counts ? { counts: this.counts, perPosition: this.perPosition! } : undefined;
+    return { ...base, ...testFromCounts(wm, this.scored, this.sum, payload) };
   }
 
   fisher(): FisherResult {

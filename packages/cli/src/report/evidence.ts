@@ -31,13 +31,13 @@ import {
   decodePayload,
   ExclusionSet,
   FLAG_NAMES,
-  formatPValue,
   holmAdjustLog,
   ksUniform,
   lnToLog10,
   schemeTest,
   Scorer,
   Tokenizer,
+  testFromCounts,
   TupleSet,
 } from '@tracemark/detector';
 import { WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
@@ -228,24 +228,10 @@ class KeyPass {
 
   pooled(): PooledTest {
     const wm = this.scorer.wm;
-    if (this.counts) {
-      const p = decodePayload(wm, { counts: this.counts, perPosition: this.perPosition!, scored: this.scored });
-      const g = wm.gammaEff, n = this.scored;
-      return {
-        test: 'payload',
-        scored: n,
-        score: p.matched,
-        trials: n,
-        expected: p.expectedPerId,
-        z: n > 0 ? (p.matched - g * n) / Math.sqrt(n * g * (1 - g)) : 0,
-        lnP: p.lnP,
-        log10P: p.log10P,
-        pValue: p.pValue,
-        payload: { message: p.message, messageHex: p.messageHex, matched: p.matched, method: p.method },
-      };
-    }
-    const t = schemeTest(wm.nullModel, this.scored, this.sum);
-    return { test: t.test, scored: this.scored, score: this.sum, trials: t.trials, expected: t.expected, z: t.z, lnP: t.lnP, log10P: lnToLog10(t.lnP), pValue: formatPValue(t.lnP) };
+    const r = testFromCounts(wm, this.scored, this.sum, this.counts ? { counts: this.counts, perPosition: this.perPosition! } : undefined);
+    if (!r.payload) return r as PooledTest;
+    const p = r.payload;
+    return { ...r, test: 'payload', payload: { message: p.message, messageHex: p.messageHex, matched: p.matched, method: p.method } };
   }
 
   /** The per-text test of one response's own tuples. */

@@ -20,6 +20,7 @@
  */
 import type { Watermark } from '@tracemark/watermark';
 import { countPayload, decodePayload, type PayloadResult } from '../payload.js';
+import { testFromCounts } from '../counts-test.js';
 import { schemeTest, type TestName } from '../pvalue.js';
 import { formatPValue, gammaUpperTailLog, lnToLog10 } from '../stats/index.js';
 import { ADD_FULL, ADDED, TupleSet } from '../tupleset.js';
@@ -154,36 +155,9 @@ export class Pool {
       dedupEntries: set ? set.size : 0,
       dedupBytes: set ? set.bytes : 0,
     };
-    if (this.#payload) {
-      const wm = this.#wm;
-      const p = decodePayload(wm, { counts: this.#counts!, perPosition: this.#perPosition!, scored: this.#scored });
-      const g = wm.gammaEff, n = this.#scored;
-      return {
-        ...base,
-        test: 'payload',
-        scored: n,
-        score: p.matched,
-        trials: n,
-        expected: p.expectedPerId,
-        z: n > 0 ? (p.matched - g * n) / Math.sqrt(n * g * (1 - g)) : 0,
-        lnP: p.lnP,
-        log10P: p.log10P,
-        pValue: p.pValue,
-        payload: p,
-      };
-    }
-    const t = schemeTest(this.#wm.nullModel, this.#scored, this.#sum);
     return {
       ...base,
-      test: t.test,
-      scored: this.#scored,
-      score: this.#sum,
-      trials: t.trials,
-      expected: t.expected,
-      z: t.z,
-      lnP: t.lnP,
-      log10P: lnToLog10(t.lnP),
-      pValue: formatPValue(t.lnP),
+      ...testFromCounts(this.#wm, this.#scored, this.#sum, this.#payload ? { counts: this.#counts!, perPosition: this.#perPosition! } : undefined),
     };
   }
 

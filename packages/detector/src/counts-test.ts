@@ -1,0 +1,53 @@
+/**
+ * The exact test for accumulated counts: what a pooled (multi-text) result needs once
+ * its tuples are deduplicated and summed. One place for it, so a corpus scan, a resumable
+ * scan and an evidence report compute the same numbers the same way.
+ */
+import type { Watermark } from '@tracemark/watermark';
+import { decodePayload, type PayloadResult } from './payload.js';
+import { schemeTest, type TestName } from './pvalue.js';
+import { formatPValue, lnToLog10 } from './stats/index.js';
+
+export interface CountsTest {
+  test: TestName | 'payload';
+  scored: number;
+  score: number;
+  trials: number;
+  expected: number;
+  z: number;
+  lnP: number;
+  log10P: number;
+  pValue: string;
+  /** Payload specs: the decoded message; the p-value is over all 2^N ids. */
+  payload?: PayloadResult;
+}
+
+/**
+ * `scored` distinct tuples with score sum `sum`; for payload specs, the per-position
+ * colour counts (the test is then "carries some id", exact over all ids).
+ */
+export function testFromCounts(
+  wm: Watermark,
+  scored: number,
+  sum: number,
+  payload?: { counts: Int32Array; perPosition: Int32Array },
+): CountsTest {
+  if (payload) {
+    const p = decodePayload(wm, { counts: payload.counts, perPosition: payload.perPosition, scored });
+    const g = wm.gammaEff;
+    return {
+      test: 'payload',
+      scored,
+      score: p.matched,
+      trials: scored,
+      expected: p.expectedPerId,
+      z: scored > 0 ? (p.matched - g * scored) / Math.sqrt(scored * g * (1 - g)) : 0,
+      lnP: p.lnP,
+      log10P: p.log10P,
+      pValue: p.pValue,
+      payload: p,
+    };
+  }
+  const t = schemeTest(wm.nullModel, scored, sum);
+  return { test: t.test, scored, score: sum, trials: t.trials, expected: t.expected, z: t.z, lnP: t.lnP, log10P: lnToLog10(t.lnP), pValue: formatPValue(t.lnP) };
+}
