@@ -39,6 +39,7 @@ import {
   Tokenizer,
   testFromCounts,
   TupleSet,
+  type CountsTest,
 } from '@tracemark/detector';
 import { WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import type { EvidenceRecord } from '../probe/transcript.js';
@@ -64,16 +65,8 @@ export interface SuspectInput {
   records: EvidenceRecord[];
 }
 
-export interface PooledTest {
-  test: 'binomial' | 'gamma' | 'payload';
-  scored: number;
-  score: number;
-  trials: number;
-  expected: number;
-  z: number;
-  lnP: number;
-  log10P: number;
-  pValue: string;
+/** The pooled test as recorded in scores.json: the payload reduced to what the report shows. */
+export interface PooledTest extends Omit<CountsTest, 'payload'> {
   payload?: { message: string; messageHex: string; matched: number; method: string };
 }
 

@@ -19,34 +19,23 @@
  * scored them.
  */
 import type { Watermark } from '@tracemark/watermark';
-import { countPayload, decodePayload, type PayloadResult } from '../payload.js';
-import { testFromCounts } from '../counts-test.js';
-import { schemeTest, type TestName } from '../pvalue.js';
+import { countPayload, decodePayload } from '../payload.js';
+import { testFromCounts, type CountsTest } from '../counts-test.js';
+import { schemeTest } from '../pvalue.js';
 import { formatPValue, gammaUpperTailLog, lnToLog10 } from '../stats/index.js';
 import { ADD_FULL, ADDED, TupleSet } from '../tupleset.js';
 import type { DocScored } from './docscore.js';
 
 export type DedupScope = 'global' | 'global-partial' | 'per-document';
 
-export interface PooledResult {
+/** The pooled exact test (testFromCounts: `scored` = pooled distinct tuples) and how dedup went. */
+export interface PooledResult extends CountsTest {
   dedup: DedupScope;
   /** Index of the first document that was not fully deduplicated against the whole corpus. */
   dedupOverflowAt?: number;
   /** Distinct tuples held by the global set, and its memory. */
   dedupEntries: number;
   dedupBytes: number;
-  test: TestName | 'payload';
-  /** Pooled distinct tuples and their score. */
-  scored: number;
-  score: number;
-  trials: number;
-  expected: number;
-  z: number;
-  lnP: number;
-  log10P: number;
-  pValue: string;
-  /** Payload specs: the id decoded from all pooled tuples (single-source hypothesis). */
-  payload?: PayloadResult;
 }
 
 export interface FisherResult {
