@@ -76,26 +76,7 @@ export class TupleSet {
    * triple is new but the set is at its entry bound (nothing is inserted).
    */
   add(hi: number, lo: number, token: number): AddResult {
-    const a = this.#slots, g = this.#curGen, mask = this.#mask;
-    let slot = hash3(hi, lo, token) & mask;
-    hi |= 0;
-    lo |= 0;
-    token |= 0;
-    for (;;) {
-      const k = slot << 2;
-      if (a[k + 3] !== g) break;
-      if (a[k + 2] === token && a[k + 1] === lo && a[k] === hi) return PRESENT;
-      slot = (slot + 1) & mask;
-    }
-    if (this.#size >= this.#maxEntries) return ADD_FULL;
-    const k = slot << 2;
-    a[k] = hi;
-    a[k + 1] = lo;
-    a[k + 2] = token;
-    a[k + 3] = g;
-    this.#size++;
-    if (this.#size > this.#cap * MAX_LOAD) this.#resize(this.#size * 2);
-    return ADDED;
+    return this.#insertFrom(hash3(hi, lo, token) & this.#mask, hi, lo, token);
   }
 
   /**
@@ -119,7 +100,8 @@ export class TupleSet {
       this.#sink = touch;
       for (let i = b; i < e; i++) {
         // a resize inside the group changes the mask: recompute the slot then
-        out[i - from] = this.#addAt(this.#slots === a ? home[i - b]! : -1, hi[i]!, lo[i]!, token[i]!);
+        const start = this.#slots === a ? home[i - b]! : hash3(hi[i]!, lo[i]!, token[i]!) & this.#mask;
+        out[i - from] = this.#insertFrom(start, hi[i]!, lo[i]!, token[i]!);
       }
     }
   }
@@ -127,8 +109,8 @@ export class TupleSet {
   #home = new Int32Array(16);
   #sink = 0;
 
-  #addAt(start: number, hi: number, lo: number, token: number): AddResult {
-    if (start < 0) return this.add(hi, lo, token);
+  /** Linear probing from `start` (the tuple's home slot under the current mask). */
+  #insertFrom(start: number, hi: number, lo: number, token: number): AddResult {
     const a = this.#slots, g = this.#curGen, mask = this.#mask;
     let slot = start;
     hi |= 0;
