@@ -7,10 +7,10 @@
  *   pnpm bench embed detect   # a subset: embed | stats | detect | generate
  */
 const all = {
-  embed: async () => (await import('../packages/watermark/bench/embed.ts')).runEmbedBench({}),
-  stats: async () => (await import('../packages/detector/bench/stats.ts')).runStatsBench(),
-  detect: async () => (await import('../packages/detector/bench/detect.ts')).runDetectBench({}),
-  generate: async () => (await import('../packages/lm/bench/generate.ts')).runGenerateBench({}),
+  embed: async () => (await import('../packages/watermark/bench/embed.js')).runEmbedBench({}),
+  stats: async () => (await import('../packages/detector/bench/stats.js')).runStatsBench(),
+  detect: async () => (await import('../packages/detector/bench/detect.js')).runDetectBench({}),
+  generate: async () => (await import('../packages/lm/bench/generate.js')).runGenerateBench({}),
 } as const;
 
 type Name = keyof typeof all;

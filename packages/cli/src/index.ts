@@ -1,11 +1,8 @@
-export * from './bundle/index.js';
-export * from './ledger/index.js';
-export * from './serve/index.js';
+/**
+ * @tracemark/cli: the `tracemark` command. The libraries it adapts are @tracemark/serve,
+ * @tracemark/evidence, @tracemark/bench and @tracemark/investigate; this package exports
+ * the program (for in-process use), the JSON output schemas and the demo.
+ */
 export * from './schemas.js';
 export { runDemo, verdictTable, DEMO_SIZES } from './demo/run.js';
 export type { DemoOptions, DemoSummary, DemoSizes, DemoSuspect } from './demo/run.js';
-export { scoreEvidence, decoyKey } from './report/evidence.js';
-export type { Scores, SuspectScores, EvidenceOptions } from './report/evidence.js';
-export { buildBundle, reproduceBundle } from './report/bundle.js';
-export { TranscriptLineSchema, evidenceRecords } from './probe/transcript.js';
-export type { TranscriptLine, EvidenceRecord } from './probe/transcript.js';

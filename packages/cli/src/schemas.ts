@@ -4,7 +4,7 @@
  */
 import { WatermarkSpecSchema } from '@tracemark/watermark';
 import { z } from 'zod';
-import { SequentialProbeSchema } from './investigate/until-evidence.js';
+import { SequentialProbeSchema } from '@tracemark/investigate';
 
 const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 /** ln p / log10 p: finite numbers ≤ 0 (log space: never underflows to -Infinity). */

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchConfig, writeOutputs } from '../src/commands/bench.js';
-import { renderMarkdown } from '../src/bench/report.js';
-import { runBench } from '../src/bench/run.js';
-import type { BenchResults } from '../src/bench/types.js';
+import { renderMarkdown } from '@tracemark/bench';
+import { runBench } from '@tracemark/bench';
+import type { BenchResults } from '@tracemark/bench';
 import { jsonReplacer } from '../src/io/output.js';
 import { runCli } from './helpers/cli.js';
 

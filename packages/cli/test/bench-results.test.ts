@@ -11,8 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown } from '../src/bench/report.js';
-import type { BenchResults } from '../src/bench/types.js';
+import { renderMarkdown } from '@tracemark/bench';
+import type { BenchResults } from '@tracemark/bench';
 import { REPO_ROOT } from './helpers/cli.js';
 
 const results = JSON.parse(readFileSync(join(REPO_ROOT, 'docs/bench/results.json'), 'utf8')) as BenchResults;

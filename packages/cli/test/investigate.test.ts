@@ -18,12 +18,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runClone, runLeaks } from '../src/commands/attribute.js';
 import { runPlan } from '../src/commands/plan.js';
 import { runProbeCommand, type ProbeFlags } from '../src/commands/probe.js';
-import { specId } from '../src/io/keys.js';
-import { runRadioactivity, type RadioactivityFlags } from '../src/investigate/radioactivity-command.js';
-import { SequentialProbeSchema } from '../src/investigate/until-evidence.js';
-import { encodeFilterBinary } from '../src/ledger/filter.js';
-import { Ledger } from '../src/ledger/ledger.js';
-import { sortUnique } from '../src/ledger/u64.js';
+import { specId } from '@tracemark/detector';
+import { runRadioactivity, type RadioactivityFlags } from '../src/commands/radioactivity.js';
+import { SequentialProbeSchema } from '@tracemark/investigate';
+import { encodeFilterBinary } from '@tracemark/serve';
+import { Ledger } from '@tracemark/serve';
+import { sortUnique } from '@tracemark/serve';
 import { ProbeOutputSchema } from '../src/schemas.js';
 import { runCli } from './helpers/cli.js';
 

@@ -6,10 +6,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeFilter, encodeFilterBinary, encodeFilterJson, loadFilter, type FilterHeader } from '../src/ledger/filter.js';
-import { Ledger, type ResponseRecord } from '../src/ledger/ledger.js';
-import { hexToU64, packU64, pairToBigInt, sortUnique, u64ToHex, unpackU64 } from '../src/ledger/u64.js';
-import { sha256Hex } from '../src/serve/files.js';
+import { decodeFilter, encodeFilterBinary, encodeFilterJson, loadFilter, type FilterHeader } from '@tracemark/serve';
+import { Ledger, type ResponseRecord } from '@tracemark/serve';
+import { hexToU64, packU64, pairToBigInt, sortUnique, u64ToHex, unpackU64 } from '@tracemark/serve';
+import { sha256Hex } from '@tracemark/detector';
 import { seededRng } from '@tracemark/watermark';
 import { runCli } from './helpers/cli.js';
 import { makeFixture } from './helpers/fixtures.js';

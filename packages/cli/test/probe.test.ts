@@ -14,8 +14,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../src/io/keys.js';
-import { TranscriptLineSchema } from '../src/probe/transcript.js';
+import { sha256Hex } from '@tracemark/detector';
+import { TranscriptLineSchema } from '@tracemark/investigate';
 import { ProbeOutputSchema } from '../src/schemas.js';
 import { runCli, spawnCli } from './helpers/cli.js';
 

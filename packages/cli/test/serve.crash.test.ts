@@ -9,8 +9,8 @@
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { Ledger } from '../src/ledger/ledger.js';
-import { sha256Hex } from '../src/serve/files.js';
+import { Ledger } from '@tracemark/serve';
+import { sha256Hex } from '@tracemark/detector';
 import { makeFixture } from './helpers/fixtures.js';
 import { startServe, type ServeHandle } from './helpers/serve.js';
 

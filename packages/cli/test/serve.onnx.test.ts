@@ -9,8 +9,8 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Detector } from '@tracemark/detector';
 import { loadLocalTokenizer, writeTinyCausalLM } from '@tracemark/lm';
-import { Ledger } from '../src/ledger/ledger.js';
-import { sha256Hex } from '../src/serve/files.js';
+import { Ledger } from '@tracemark/serve';
+import { sha256Hex } from '@tracemark/detector';
 import { makeFixture, type Fixture } from './helpers/fixtures.js';
 import { startServe, type ServeHandle } from './helpers/serve.js';
 

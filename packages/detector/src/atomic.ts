@@ -1,27 +1,17 @@
 /**
- * Output files appear whole or not at all: data goes to a temporary file next
+ * Streamed output files appear whole or not at all: data goes to a temporary file next
  * to the target (same directory, so the final rename is atomic on POSIX) and is
  * renamed into place only on success. On failure the temporary file is removed.
+ * (Whole files written at once: writeFileAtomic in io/files.ts.)
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DetectorError } from './errors.js';
 
 function tempPath(path: string): string {
   const rnd = Math.floor(Math.random() * 2 ** 32).toString(16);
   return join(dirname(path), `.${basename(path)}.${process.pid}.${rnd}.tmp`);
-}
-
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = tempPath(path);
-  try {
-    await writeFile(tmp, data, { mode: 0o644 });
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw new DetectorError('IO_ERROR', `cannot write ${path}: ${(e as Error).message}`);
-  }
 }
 
 /** A line-oriented writer with backpressure whose file appears only on commit(). */

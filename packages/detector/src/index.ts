@@ -41,7 +41,7 @@ export type { ScanOptions, ScanSummary, DocumentResult } from './corpus/scan.js'
 export type { PooledResult, FisherResult, NovelResult, DedupScope } from './corpus/pool.js';
 export { readDocuments, formatOf, DEFAULT_MAX_DOC_BYTES } from './corpus/readers.js';
 export type { CorpusFormat, TextMode, ReaderOptions, RawDocument, ReaderStats } from './corpus/readers.js';
-export { AtomicWriter, writeFileAtomic } from './atomic.js';
+export { AtomicWriter } from './atomic.js';
 export { startWorker } from './spawn.js';
 export { nullTests, summarizeNull, calibrationKey } from './calibration.js';
 export type { CalibrationSpec, NullTestOptions, NullTests, FprRow, CalibrationSummary } from './calibration.js';
@@ -61,3 +61,4 @@ export {
 export * from './investigate/index.js';
 export { testFromCounts } from './counts-test.js';
 export type { CountsTest } from './counts-test.js';
+export * from './io/index.js';

@@ -20,11 +20,11 @@ import {
   type LeakText,
 } from '@tracemark/detector';
 import { alphaFlag, collect } from '../io/args.js';
-import { usage } from '../io/errors.js';
-import { readJsonlTexts, readTextFile } from '../io/files.js';
-import { loadKey, loadSpec } from '../io/keys.js';
+import { usage } from '@tracemark/detector';
+import { readJsonlTexts, readTextFile } from '@tracemark/detector';
+import { loadKey, loadSpec } from '@tracemark/detector';
 import { fmtLog10, printJson, println } from '../io/output.js';
-import { ledgerAccounts, listFlag, loadEvidence, specTokenizer } from '../investigate/inputs.js';
+import { ledgerAccounts, listFlag, loadEvidence, specTokenizer } from '@tracemark/investigate';
 
 export interface LeaksFlags {
   spec: string;

@@ -9,16 +9,16 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
-import { AttackError, parseAttackList, type AttackConfig } from '../bench/attacks/index.js';
-import { chatUrl } from '../bench/attacks/llm.js';
-import { allCharts } from '../bench/charts.js';
-import { renderMarkdown } from '../bench/report.js';
-import { runBench } from '../bench/run.js';
-import { parseSchemeList } from '../bench/schemes.js';
-import type { BenchConfig, BenchResults } from '../bench/types.js';
+import { AttackError, parseAttackList, type AttackConfig } from '@tracemark/bench';
+import { chatUrl } from '@tracemark/bench';
+import { allCharts } from '@tracemark/bench';
+import { renderMarkdown } from '@tracemark/bench';
+import { runBench } from '@tracemark/bench';
+import { parseSchemeList } from '@tracemark/bench';
+import type { BenchConfig, BenchResults } from '@tracemark/bench';
 import { intFlag, numFlag } from '../io/args.js';
-import { failure, usage } from '../io/errors.js';
-import { writeFileAtomic } from '../io/files.js';
+import { failure, usage } from '@tracemark/detector';
+import { writeFileAtomic } from '@tracemark/detector';
 import { jsonReplacer, printJson, println } from '../io/output.js';
 
 export interface BenchFlags {

@@ -2,7 +2,7 @@
  * `tracemark demo`: the end-to-end story on embedded defaults (see demo/run.ts).
  */
 import type { Command } from 'commander';
-import { failure } from '../io/errors.js';
+import { failure } from '@tracemark/detector';
 import { printJson } from '../io/output.js';
 import { runDemo } from '../demo/run.js';
 import type { DemoOutput } from '../schemas.js';

@@ -14,9 +14,9 @@ import { Detector, DetectorError, type DetectionResult } from '@tracemark/detect
 import type { WatermarkSpec } from '@tracemark/watermark';
 import type { Command } from 'commander';
 import { alphaFlag, collect } from '../io/args.js';
-import { usage } from '../io/errors.js';
-import { readJsonlTexts, readStdin, readTextFile } from '../io/files.js';
-import { loadKey, loadSpec, specId } from '../io/keys.js';
+import { usage } from '@tracemark/detector';
+import { readJsonlTexts, readStdin, readTextFile } from '@tracemark/detector';
+import { loadKey, loadSpec, specId } from '@tracemark/detector';
 import { fmtLog10, printJson, println } from '../io/output.js';
 import type { DetectOutput, DetectTextResult } from '../schemas.js';
 

@@ -8,9 +8,9 @@ import { Embedder, TIKTOKEN_ENCODINGS, Watermark, type WatermarkSpec } from '@tr
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { intFlag, numFlag } from '../io/args.js';
-import { failure, firstLine, usage } from '../io/errors.js';
-import { exists, readJsonlTexts, writeFileAtomic } from '../io/files.js';
-import { loadKey, loadSpec } from '../io/keys.js';
+import { failure, firstLine, usage } from '@tracemark/detector';
+import { exists, readJsonlTexts, writeFileAtomic } from '@tracemark/detector';
+import { loadKey, loadSpec } from '@tracemark/detector';
 import { printJson, println, progress } from '../io/output.js';
 import type { GenerateOutput, GenerateResult } from '../schemas.js';
 

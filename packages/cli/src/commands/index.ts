@@ -15,7 +15,7 @@ import { registerSpec } from './spec.js';
 import { registerVerify } from './verify.js';
 import { registerPlan } from './plan.js';
 import { registerAttribute } from './attribute.js';
-import { registerRadioactivity } from '../investigate/radioactivity-command.js';
+import { registerRadioactivity } from './radioactivity.js';
 
 export function registerCommands(program: Command): void {
   registerKeygen(program);

@@ -4,8 +4,8 @@
  */
 import { exportKeyFile, generateKey } from '@tracemark/watermark';
 import type { Command } from 'commander';
-import { generateSigningKeyFile, publicKeyId } from '../bundle/index.js';
-import { writeSecretFile } from '../io/files.js';
+import { generateSigningKeyFile, publicKeyId } from '@tracemark/evidence';
+import { writeSecretFile } from '@tracemark/detector';
 import { printJson, println } from '../io/output.js';
 import type { KeygenOutput } from '../schemas.js';
 

@@ -6,10 +6,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { encodeFilterBinary, encodeFilterJson, FILTER_VERSION, type FilterHeader } from '../ledger/filter.js';
-import { Ledger, type LedgerEntry } from '../ledger/ledger.js';
-import { CliError, EXIT_FAILURE } from '../serve/errors.js';
-import { sha256Hex } from '../ledger/hash.js';
+import { encodeFilterBinary, encodeFilterJson, FILTER_VERSION, type FilterHeader } from '@tracemark/serve';
+import { Ledger, type LedgerEntry } from '@tracemark/serve';
+import { CliError, EXIT_FAILURE } from '@tracemark/detector';
+import { sha256Hex } from '@tracemark/detector';
 
 function openLedger(path: string): Ledger {
   try {

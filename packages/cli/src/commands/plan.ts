@@ -16,10 +16,10 @@ import {
 } from '@tracemark/detector';
 import { parseSpec, type NullModel, type WatermarkSpec, Watermark } from '@tracemark/watermark';
 import { alphaFlag, collect, intFlag, numFlag } from '../io/args.js';
-import { usage } from '../io/errors.js';
-import { loadKey, loadSpec } from '../io/keys.js';
+import { usage } from '@tracemark/detector';
+import { loadKey, loadSpec } from '@tracemark/detector';
 import { printJson, println } from '../io/output.js';
-import { loadEvidence, loadSpecFilter, specTokenizer, unionFilter } from '../investigate/inputs.js';
+import { loadEvidence, loadSpecFilter, specTokenizer, unionFilter } from '@tracemark/investigate';
 
 export interface PlanFlags {
   spec?: string;

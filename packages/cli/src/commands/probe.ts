@@ -8,17 +8,17 @@
  */
 import type { Command } from 'commander';
 import { intFlag, numFlag } from '../io/args.js';
-import { CliError, usage } from '../io/errors.js';
-import { warn } from '../io/files.js';
+import { CliError, usage } from '@tracemark/detector';
+import { warn } from '@tracemark/detector';
 import { printJson, println, progress } from '../io/output.js';
-import { builtinPrompts, promptsFromFile } from '../probe/prompts.js';
-import { endpointUrl, runProbe, type ProbePrompt, type ProbeSummary } from '../probe/run.js';
+import { builtinPrompts, promptsFromFile } from '@tracemark/investigate';
+import { endpointUrl, runProbe, type ProbePrompt, type ProbeSummary } from '@tracemark/investigate';
 import type { ProbeOutput } from '../schemas.js';
 import { collect } from '../io/args.js';
-import { loadKey, loadSpec } from '../io/keys.js';
+import { loadKey, loadSpec } from '@tracemark/detector';
 import { fmtLog10 } from '../io/output.js';
-import { loadSpecFilter, unionFilter } from '../investigate/inputs.js';
-import { EvidenceWatch, type SequentialProbe } from '../investigate/until-evidence.js';
+import { loadSpecFilter, unionFilter } from '@tracemark/investigate';
+import { EvidenceWatch, type SequentialProbe } from '@tracemark/investigate';
 
 export interface ProbeFlags {
   baseUrl: string;

@@ -6,14 +6,15 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { alphaFlag, collect, intFlag } from '../io/args.js';
-import { usage } from '../io/errors.js';
-import { exists, readTextFile } from '../io/files.js';
-import { loadKey, loadSigningKey, loadSpec } from '../io/keys.js';
+import { usage } from '@tracemark/detector';
+import { exists, readTextFile } from '@tracemark/detector';
+import { loadKey, loadSpec } from '@tracemark/detector';
+import { loadSigningKey } from '@tracemark/evidence';
 import { printJson, println } from '../io/output.js';
-import { readTranscriptBytes } from '../probe/transcript.js';
-import { buildBundle, NAME_RE, type ScanAttachment, type TranscriptSource } from '../report/bundle.js';
-import { newDecoySeed } from '../report/evidence.js';
-import { sci } from '../report/words.js';
+import { readTranscriptBytes } from '@tracemark/investigate';
+import { buildBundle, NAME_RE, type ScanAttachment, type TranscriptSource } from '@tracemark/evidence';
+import { newDecoySeed } from '@tracemark/evidence';
+import { sci } from '@tracemark/evidence';
 import type { ReportOutput } from '../schemas.js';
 
 export interface ReportFlags {

@@ -32,8 +32,8 @@ import {
 } from '@tracemark/detector';
 import type { WatermarkKey, WatermarkSpec } from '@tracemark/watermark';
 import { z } from 'zod';
-import { failure, usage } from '../io/errors.js';
-import { readTextFile, writeFileAtomic } from '../io/files.js';
+import { failure, usage } from '@tracemark/detector';
+import { readTextFile, writeFileAtomic } from '@tracemark/detector';
 
 export const CHECKPOINT_VERSION = 1;
 

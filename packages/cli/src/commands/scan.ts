@@ -16,11 +16,11 @@ import { join } from 'node:path';
 import { DetectorError, scanCorpus, type FisherResult, type PooledResult, type ReaderOptions } from '@tracemark/detector';
 import type { Command } from 'commander';
 import { alphaFlag, collect, intFlag } from '../io/args.js';
-import { CliError, usage } from '../io/errors.js';
-import { exists } from '../io/files.js';
-import { loadKey, loadSpec, specId } from '../io/keys.js';
+import { CliError, usage } from '@tracemark/detector';
+import { exists } from '@tracemark/detector';
+import { loadKey, loadSpec, specId } from '@tracemark/detector';
 import { printJson, println, progress } from '../io/output.js';
-import { sci } from '../report/words.js';
+import { sci } from '@tracemark/evidence';
 import type { ScanOutput } from '../schemas.js';
 import { resumableScan, type DocSummary } from './scan-engine.js';
 

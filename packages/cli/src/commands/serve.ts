@@ -4,7 +4,7 @@
  * `--help` and the other commands do not pay for the model and tokenizer.
  */
 import type { Command } from 'commander';
-import type { ServeFlags } from '../serve/main.js';
+import type { ServeFlags } from './serve-run.js';
 
 export function registerServe(program: Command): void {
   program
@@ -25,7 +25,7 @@ export function registerServe(program: Command): void {
     .option('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, wait this long for in-flight requests', '10000')
     .option('--verbose', 'log one JSON line per request')
     .action(async (flags: ServeFlags) => {
-      const { runServe } = await import('../serve/main.js');
+      const { runServe } = await import('./serve-run.js');
       await runServe(flags);
     });
 }

@@ -6,9 +6,9 @@
 import { parseSpec, SpecError, type WatermarkSpec, type WatermarkSpecInput } from '@tracemark/watermark';
 import type { Command } from 'commander';
 import { intFlag, numFlag } from '../io/args.js';
-import { usage } from '../io/errors.js';
-import { exists, writeFileAtomic } from '../io/files.js';
-import { loadKey, loadSpec, specId } from '../io/keys.js';
+import { usage } from '@tracemark/detector';
+import { exists, writeFileAtomic } from '@tracemark/detector';
+import { loadKey, loadSpec, specId } from '@tracemark/detector';
 import { printJson, println } from '../io/output.js';
 import type { SpecCheckOutput, SpecInitOutput, SpecShowOutput } from '../schemas.js';
 

@@ -10,12 +10,12 @@
 import { statSync } from 'node:fs';
 import { parseSpecJson } from '@tracemark/watermark';
 import type { Command } from 'commander';
-import { verifyBundle } from '../bundle/index.js';
-import { failure, usage } from '../io/errors.js';
-import { exists, readTextFile } from '../io/files.js';
-import { loadKey } from '../io/keys.js';
+import { verifyBundle } from '@tracemark/evidence';
+import { failure, usage } from '@tracemark/detector';
+import { exists, readTextFile } from '@tracemark/detector';
+import { loadKey } from '@tracemark/detector';
 import { printJson, println } from '../io/output.js';
-import { reproduceBundle } from '../report/bundle.js';
+import { reproduceBundle } from '@tracemark/evidence';
 import type { VerifyOutput } from '../schemas.js';
 import { join } from 'node:path';
 

@@ -8,7 +8,7 @@
  */
 import { drawSparse, encode, StreamDecoder, type LanguageModel } from '@tracemark/lm';
 import { generateKey, parseSpec, Watermark, type WatermarkSpec } from '@tracemark/watermark';
-import type { ServedModel } from '../serve/model.js';
+import type { ServedModel } from '@tracemark/serve';
 
 export function unwatermarkedServedModel(model: LanguageModel, id: string = model.id): ServedModel {
   const enc = model.tokenizer;

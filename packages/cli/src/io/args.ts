@@ -1,5 +1,5 @@
 /** Parsing numeric and list flags with one-line errors that name the flag. */
-import { usage } from './errors.js';
+import { usage } from '@tracemark/detector';
 
 export function intFlag(name: string, v: string | undefined, min: number, max: number, dflt?: number): number {
   if (v === undefined) {

@@ -2,15 +2,11 @@
  * Output conventions: results on stdout (human text, or one JSON document with --json);
  * progress and warnings on stderr only; a progress bar only when stderr is a TTY.
  */
+import { jsonReplacer } from '@tracemark/detector';
+
+export { jsonReplacer };
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
-}
-
-/** JSON has no ±Infinity/NaN: write them as strings so nothing is silently lost as null. */
-export function jsonReplacer(_k: string, v: unknown): unknown {
-  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  if (typeof v === 'bigint') return v.toString();
-  return v;
 }
 
 export function println(line = ''): void {

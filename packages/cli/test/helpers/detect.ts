@@ -7,7 +7,7 @@
  */
 import { Detector, FLAG_SCORED, Scorer, schemeTest, lnToLog10 } from '@tracemark/detector';
 import type { Seed, WatermarkKey, WatermarkSpec } from '@tracemark/watermark';
-import type { WindowFilter } from '../../src/ledger/filter.js';
+import type { WindowFilter } from '@tracemark/serve';
 
 export interface FilteredResult {
   tokens: number;

@@ -1,0 +1,12 @@
+/**
+ * @tracemark/bench: the seeded detection benchmark — tasks, metrics (TPR at exact FPR,
+ * null-set FPR with intervals), attacks with text normalisation, result rendering.
+ */
+export { runBench } from './run.js';
+export type { BenchConfig, BenchResults } from './types.js';
+export { parseSchemeList } from './schemes.js';
+export { AttackError, parseAttackList } from './attacks/index.js';
+export type { AttackConfig } from './attacks/index.js';
+export { chatUrl } from './attacks/llm.js';
+export { allCharts } from './charts.js';
+export { renderMarkdown } from './report.js';

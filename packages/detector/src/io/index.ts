@@ -1,0 +1,21 @@
+/**
+ * File and process I/O shared by the libraries and the CLI: one-line errors that carry
+ * an exit code, atomic writes, spec and key loading (never printing key material).
+ */
+export { CliError, EXIT_FAILURE, EXIT_USAGE, usage, failure, firstLine, asCliError } from './errors.js';
+export {
+  readTextFile,
+  ioMessage,
+  exists,
+  writeFileAtomic,
+  fsyncDir,
+  writeSecretFile,
+  warnIfShared,
+  warn,
+  parseJsonl,
+  readJsonlTexts,
+  readStdin,
+} from './files.js';
+export type { JsonlRecord } from './files.js';
+export { loadSpec, loadKey, specId, sha256Hex } from './keys.js';
+export { jsonReplacer } from './json.js';

@@ -1,0 +1,13 @@
+/**
+ * @tracemark/evidence: evidence bundles (per-file SHA-256 manifest, RFC 6962 Merkle root,
+ * Ed25519 signature, verification) and the reports read from them (HTML, Markdown, JSON).
+ */
+export * from './bundle/index.js';
+export { scoreEvidence, decoyKey, newDecoySeed, SCORES_VERSION } from './report/evidence.js';
+export type { Scores, SuspectScores, EvidenceOptions, SuspectInput, PooledTest, ResponseScore, DecoyResult, HeatmapEntry } from './report/evidence.js';
+export { buildBundle, reproduceBundle, NAME_RE } from './report/bundle.js';
+export type { ScanAttachment, TranscriptSource } from './report/bundle.js';
+export { renderHtml } from './report/html.js';
+export { renderMarkdown } from './report/markdown.js';
+export { esc, ticks } from './report/svg.js';
+export { sci } from './report/words.js';

@@ -1,0 +1,382 @@
+/**
+ * Detection over probe transcripts: the numbers an evidence bundle records and `verify`
+ * reproduces bit for bit.
+ *
+ * For each suspect (one transcript):
+ *  - every response is tokenized with the spec's tokenizer;
+ *  - in each response, positions whose window occurs in a text the suspect was given
+ *    for that response (its prompt; for chat, every message) are not scored: the
+ *    suspect may copy those windows;
+ *  - each (window, token) tuple is scored once in the whole transcript: the first time
+ *    it appears, in transcript order (global deduplication);
+ *  - the pooled exact test of the scheme gives ln p (KGW/unigram Binomial(n, γ),
+ *    SynthID Binomial(m·n, ½), Gumbel Gamma(n, 1); payload specs: "carries some id");
+ *  - the evidence curve is that pooled ln p after each response;
+ *  - per response, the text's own test (its tuples, deduplicated within the text) gives
+ *    the score distribution;
+ *  - K decoy keys — keys derived from a public seed, with specs identical to the real
+ *    one except for the fingerprint — are scored on exactly the same evidence. Under
+ *    H0 their p-values are (super-)uniform; a KS test checks it. They show that the
+ *    pipeline does not produce small p-values for keys the suspect never saw.
+ * Across suspects the pooled p-values are Holm-adjusted (several suspects, one report).
+ *
+ * Everything is deterministic in (spec, key, transcripts, options): no clocks, no
+ * unseeded randomness, iteration in transcript order.
+ */
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import {
+  countPayload,
+  decodePayload,
+  ExclusionSet,
+  FLAG_NAMES,
+  holmAdjustLog,
+  ksUniform,
+  lnToLog10,
+  schemeTest,
+  Scorer,
+  Tokenizer,
+  testFromCounts,
+  TupleSet,
+  type CountsTest,
+} from '@tracemark/detector';
+import { WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import type { EvidenceRecord } from '@tracemark/investigate';
+
+export const SCORES_VERSION = 1;
+
+export interface EvidenceOptions {
+  alpha: number;
+  decoys: number;
+  /** 32 bytes, hex: decoy key i = HKDF-SHA256(seed, salt "tracemark/decoy/v1", info "decoy/<i>", 32). */
+  decoySeed: string;
+  /** Responses shown in the heatmap (the most marked ones). */
+  heatmap: number;
+  /** Longest text shown per heatmap response, in tokens. */
+  heatmapTokens: number;
+}
+
+export interface SuspectInput {
+  name: string;
+  /** Path of the transcript inside the bundle. */
+  transcript: string;
+  transcriptSha256: string;
+  records: EvidenceRecord[];
+}
+
+/** The pooled test as recorded in scores.json: the payload reduced to what the report shows. */
+export interface PooledTest extends Omit<CountsTest, 'payload'> {
+  payload?: { message: string; messageHex: string; matched: number; method: string };
+}
+
+export interface ResponseScore {
+  promptId: string;
+  tokens: number;
+  /** Tuples scored in this response on its own (deduplicated within the text, prompt windows excluded). */
+  scored: number;
+  score: number;
+  z: number;
+  lnP: number;
+  /** Tuples first seen in this response (what it adds to the pooled test). */
+  novel: number;
+}
+
+export interface DecoyResult {
+  index: number;
+  keyFingerprint: string;
+  scored: number;
+  score: number;
+  lnP: number;
+  log10P: number;
+  /** log10 p after each curve point (same x positions as the real key's curve). */
+  curve: number[];
+}
+
+export interface HeatmapEntry {
+  promptId: string;
+  lnP: number;
+  log10P: number;
+  /** [charStart, charEnd, flag index (FLAG_NAMES), score or null] per token, up to heatmapTokens. */
+  marks: [number, number, number, number | null][];
+  text: string;
+  truncated: boolean;
+}
+
+export interface SuspectScores {
+  name: string;
+  transcript: string;
+  transcriptSha256: string;
+  responses: number;
+  accounting: {
+    tokens: number;
+    noContext: number;
+    special: number;
+    excluded: number;
+    duplicatesWithin: number;
+    duplicatesAcross: number;
+    scored: number;
+    /** Σ over responses of the distinct windows in the texts given for that response. */
+    promptWindows: number;
+  };
+  pooled: PooledTest;
+  /** Holm-adjusted over the suspects of this report. */
+  holmLnP: number;
+  holmLog10P: number;
+  verdict: 'detected' | 'not-detected';
+  /** Evidence curve: [tokens scored so far, log10 p] after selected responses (≤ 400 points). */
+  curve: [number, number][];
+  perResponse: ResponseScore[];
+  decoys: DecoyResult[];
+  decoyKs: { n: number; statistic: number; pValue: number; method: string } | null;
+  /** Decoys whose p-value is ≤ the real key's (ties count). */
+  decoysAtLeastAsSmall: number;
+  /** Decoys detected at α (expected ≈ α·K). */
+  decoysDetected: number;
+  heatmap: HeatmapEntry[];
+}
+
+export interface Scores {
+  type: 'tracemark-scores';
+  version: typeof SCORES_VERSION;
+  alpha: number;
+  specId: string;
+  keyFingerprint: string;
+  scheme: WatermarkSpec['scheme']['name'];
+  method: {
+    dedup: 'global-per-suspect';
+    exclusion: 'windows of the texts given for each response';
+    test: string;
+    multipleSuspects: 'holm';
+    decoys: { count: number; seed: string; derivation: string };
+    heatmap: { responses: number; maxTokens: number };
+  };
+  suspects: SuspectScores[];
+}
+
+const DECOY_SALT = new TextEncoder().encode('tracemark/decoy/v1');
+
+export function decoyKey(seedHex: string, i: number): WatermarkKey {
+  return new WatermarkKey(hkdf(sha256, hexToBytes(seedHex), DECOY_SALT, new TextEncoder().encode(`decoy/${i}`), 32));
+}
+
+export function newDecoySeed(): string {
+  return bytesToHex(globalThis.crypto.getRandomValues(new Uint8Array(32)));
+}
+
+export function testDescription(spec: WatermarkSpec): string {
+  const sc = spec.scheme;
+  if (spec.payload) return `payload: exact P(M ≥ m) for the best-matching id, corrected over all 2^${spec.payload.bits} ids`;
+  if (sc.name === 'gumbel') return 'Gumbel-max: S = Σ −ln(1 − r) ~ Gamma(n, 1); p = Q(n, S) (upper regularized gamma), exact';
+  if (sc.name === 'synthid') return `SynthID tournament: S = Σ g-values ~ Binomial(${sc.layers}·n, 1/2); p = P(S ≥ s), exact`;
+  return `${sc.name === 'kgw' ? 'KGW green list' : 'Unigram green list'}: S = green tokens ~ Binomial(n, γ = ${sc.gamma}); p = P(S ≥ s) = I_γ(s, n − s + 1), exact`;
+}
+
+/** One key's pass over a suspect's evidence. */
+class KeyPass {
+  readonly scorer: Scorer;
+  readonly set = new TupleSet(1 << 12);
+  scored = 0;
+  sum = 0;
+  counts: Int32Array | undefined;
+  perPosition: Int32Array | undefined;
+
+  constructor(spec: WatermarkSpec, key: WatermarkKey, specials: ReadonlySet<number>) {
+    this.scorer = new Scorer(spec, key, 'wasm');
+    this.scorer.setSpecialTokens(specials);
+    if (spec.payload) {
+      const wm = this.scorer.wm;
+      this.counts = new Int32Array(wm.payloadDigits * wm.payloadColours);
+      this.perPosition = new Int32Array(wm.payloadDigits);
+    }
+  }
+
+  /** The windows of the texts given for one response (they depend on the key: one set per key). */
+  exclusion(given: readonly Uint32Array[]): ExclusionSet {
+    return this.scorer.exclusionSet(given);
+  }
+
+  /** Score one response; returns the per-text result and adds its novel tuples to the pool. */
+  add(tokens: Uint32Array, given: readonly Uint32Array[]): { text: ReturnType<Scorer['score']>; novel: number; exclusion: ExclusionSet } {
+    const payload = this.counts !== undefined;
+    const exclusion = this.exclusion(given);
+    const r = this.scorer.score(tokens, { dedup: true, exclude: exclusion, tuples: true, payload });
+    const t = r.tuples!;
+    let novel = 0;
+    for (let j = 0; j < t.count; j++) {
+      const before = this.set.size;
+      this.set.add(t.hi[j]!, t.lo[j]!, t.token[j]!);
+      if (this.set.size === before) continue; // seen in an earlier response
+      novel++;
+      this.sum += t.score[j]!;
+      if (payload) {
+        const b = r.payloadPos![j]!, c = r.payloadColour![j]!;
+        this.perPosition![b]!++;
+        if (c >= 0) this.counts![b * this.scorer.wm.payloadColours + c]!++;
+      }
+    }
+    this.scored += novel;
+    return { text: r, novel, exclusion };
+  }
+
+  pooled(): PooledTest {
+    const wm = this.scorer.wm;
+    const r = testFromCounts(wm, this.scored, this.sum, this.counts ? { counts: this.counts, perPosition: this.perPosition! } : undefined);
+    if (!r.payload) return r as PooledTest;
+    const p = r.payload;
+    return { ...r, test: 'payload', payload: { message: p.message, messageHex: p.messageHex, matched: p.matched, method: p.method } };
+  }
+
+  /** The per-text test of one response's own tuples. */
+  textTest(r: ReturnType<Scorer['score']>): { z: number; lnP: number } {
+    const wm = this.scorer.wm;
+    if (r.payloadPos) {
+      if (r.scored === 0) return { z: 0, lnP: 0 };
+      const p = decodePayload(wm, countPayload(wm, r.payloadPos, r.payloadColour!));
+      const g = wm.gammaEff;
+      return { z: (p.matched - g * r.scored) / Math.sqrt(r.scored * g * (1 - g)), lnP: p.lnP };
+    }
+    const t = schemeTest(wm.nullModel, r.scored, r.sum);
+    return { z: t.z, lnP: t.lnP };
+  }
+}
+
+/** Indices (0-based, of responses) after which a curve point is recorded: ≤ maxPoints, always the last. */
+export function curveIndices(n: number, maxPoints = 400): number[] {
+  if (n <= maxPoints) return Array.from({ length: n }, (_, i) => i);
+  const out: number[] = [];
+  for (let k = 1; k <= maxPoints; k++) out.push(Math.ceil((k * n) / maxPoints) - 1);
+  return [...new Set(out)];
+}
+
+export function scoreEvidence(spec: WatermarkSpec, key: WatermarkKey, specId: string, suspects: SuspectInput[], o: EvidenceOptions): Scores {
+  if (key.fingerprint !== spec.keyFingerprint) throw new Error('wrong key for this spec');
+  const tokenizer = new Tokenizer(spec.tokenizer);
+  try {
+    const specials = tokenizer.specialTokenIds;
+    const decoyKeys: WatermarkKey[] = [];
+    for (let i = 0; decoyKeys.length < o.decoys; i++) {
+      const k = decoyKey(o.decoySeed, i);
+      if (k.fingerprint !== key.fingerprint) decoyKeys.push(k);
+    }
+    const results = suspects.map((s) => scoreSuspect(spec, key, decoyKeys, tokenizer, specials, s, o));
+    const holm = holmAdjustLog(results.map((r) => r.pooled.lnP));
+    const lnAlpha = Math.log(o.alpha);
+    results.forEach((r, i) => {
+      r.holmLnP = holm[i]!;
+      r.holmLog10P = lnToLog10(r.holmLnP);
+      r.verdict = r.holmLnP <= lnAlpha ? 'detected' : 'not-detected';
+    });
+    return {
+      type: 'tracemark-scores',
+      version: SCORES_VERSION,
+      alpha: o.alpha,
+      specId,
+      keyFingerprint: spec.keyFingerprint,
+      scheme: spec.scheme.name,
+      method: {
+        dedup: 'global-per-suspect',
+        exclusion: 'windows of the texts given for each response',
+        test: testDescription(spec),
+        multipleSuspects: 'holm',
+        decoys: { count: decoyKeys.length, seed: o.decoySeed, derivation: 'HKDF-SHA256(ikm = seed, salt = "tracemark/decoy/v1", info = "decoy/<i>", 32 bytes)' },
+        heatmap: { responses: o.heatmap, maxTokens: o.heatmapTokens },
+      },
+      suspects: results,
+    };
+  } finally {
+    tokenizer.dispose();
+  }
+}
+
+function scoreSuspect(
+  spec: WatermarkSpec,
+  key: WatermarkKey,
+  decoyKeys: WatermarkKey[],
+  tokenizer: Tokenizer,
+  specials: ReadonlySet<number>,
+  s: SuspectInput,
+  o: EvidenceOptions,
+): SuspectScores {
+  const given = s.records.map((r) => r.given.map((g) => tokenizer.encode(g).tokens));
+  const responses = s.records.map((r) => tokenizer.encode(r.response).tokens);
+  const real = new KeyPass(spec, key, specials);
+  const decoys = decoyKeys.map((k) => new KeyPass({ ...spec, keyFingerprint: k.fingerprint }, k, specials));
+  const points = new Set(curveIndices(responses.length));
+  const curve: [number, number][] = [];
+  const decoyCurves: number[][] = decoys.map(() => []);
+  const perResponse: ResponseScore[] = [];
+  const acc = { tokens: 0, noContext: 0, special: 0, excluded: 0, duplicatesWithin: 0, duplicatesAcross: 0, scored: 0, promptWindows: 0 };
+  responses.forEach((toks, i) => {
+    const rec = s.records[i]!;
+    if (toks.length === 0) {
+      perResponse.push({ promptId: rec.promptId, tokens: 0, scored: 0, score: 0, z: 0, lnP: 0, novel: 0 });
+    } else {
+      const { text, novel, exclusion } = real.add(toks, given[i]!);
+      acc.promptWindows += exclusion.size;
+      const t = real.textTest(text);
+      acc.tokens += text.tokens;
+      acc.noContext += text.noContext;
+      acc.special += text.special;
+      acc.excluded += text.excluded;
+      acc.duplicatesWithin += text.duplicates;
+      acc.duplicatesAcross += text.scored - novel;
+      perResponse.push({ promptId: rec.promptId, tokens: text.tokens, scored: text.scored, score: text.sum, z: t.z, lnP: t.lnP, novel });
+      for (const d of decoys) d.add(toks, given[i]!);
+    }
+    if (points.has(i)) {
+      const p = real.pooled();
+      curve.push([p.scored, p.log10P]);
+      decoys.forEach((d, k) => decoyCurves[k]!.push(d.pooled().log10P));
+    }
+  });
+  acc.scored = real.scored;
+  const pooled = real.pooled();
+  const decoyResults: DecoyResult[] = decoys.map((d, k) => {
+    const p = d.pooled();
+    return { index: k, keyFingerprint: d.scorer.spec.keyFingerprint, scored: p.scored, score: p.score, lnP: p.lnP, log10P: p.log10P, curve: decoyCurves[k]! };
+  });
+  const ks = decoyResults.length > 0 ? ksUniform(decoyResults.map((d) => Math.exp(d.lnP))) : null;
+  const lnAlpha = Math.log(o.alpha);
+
+  // Heatmap: the most marked responses (smallest per-text p; ties by transcript order).
+  const order = perResponse
+    .map((r, i) => ({ i, lnP: r.lnP, scored: r.scored }))
+    .filter((r) => r.scored > 0)
+    .sort((a, b) => a.lnP - b.lnP || a.i - b.i)
+    .slice(0, o.heatmap);
+  const heatmap: HeatmapEntry[] = order.map(({ i }) => {
+    const text = s.records[i]!.response;
+    const toks = responses[i]!;
+    const r = real.scorer.score(toks, { dedup: true, exclude: real.exclusion(given[i]!), perToken: true });
+    const off = tokenizer.charOffsets(text, toks);
+    const n = Math.min(toks.length, o.heatmapTokens);
+    const marks: HeatmapEntry['marks'] = [];
+    for (let j = 0; j < n; j++) {
+      const sc = r.scores![j]!;
+      marks.push([off[j]!, off[j + 1]!, r.flags![j]!, Number.isNaN(sc) ? null : sc]);
+    }
+    return { promptId: s.records[i]!.promptId, lnP: perResponse[i]!.lnP, log10P: lnToLog10(perResponse[i]!.lnP), text: text.slice(0, off[n]!), truncated: n < toks.length, marks };
+  });
+
+  return {
+    name: s.name,
+    transcript: s.transcript,
+    transcriptSha256: s.transcriptSha256,
+    responses: s.records.length,
+    accounting: acc,
+    pooled,
+    holmLnP: pooled.lnP,
+    holmLog10P: pooled.log10P,
+    verdict: 'not-detected',
+    curve,
+    perResponse,
+    decoys: decoyResults,
+    decoyKs: ks ? { n: ks.n, statistic: ks.statistic, pValue: ks.pValue, method: ks.method } : null,
+    decoysAtLeastAsSmall: decoyResults.filter((d) => d.lnP <= pooled.lnP).length,
+    decoysDetected: decoyResults.filter((d) => d.lnP <= lnAlpha).length,
+    heatmap,
+  };
+}
+
+export { FLAG_NAMES };

@@ -1,0 +1,24 @@
+/**
+ * @tracemark/investigate: what an investigation needs besides the statistics (which live
+ * in @tracemark/detector): the probe client and its transcripts, the inputs of the
+ * radioactivity test (ledger filters, account families, evidence), and the sequential probe.
+ */
+export { postWithRetry, RateLimiter } from './probe/client.js';
+export type { RetryPolicy } from './probe/client.js';
+export { builtinPrompts, promptsFromFile } from './probe/prompts.js';
+export { endpointUrl, runProbe } from './probe/run.js';
+export type { ProbePrompt, ProbeSummary } from './probe/run.js';
+export { readTranscriptBytes, TranscriptLineSchema, evidenceRecords } from './probe/transcript.js';
+export type { TranscriptLine, EvidenceRecord } from './probe/transcript.js';
+export { EvidenceWatch, SequentialProbeSchema } from './until-evidence.js';
+export type { SequentialProbe } from './until-evidence.js';
+export {
+  ledgerAccounts,
+  listFlag,
+  loadEvidence,
+  specTokenizer,
+  loadSpecFilter,
+  unionFilter,
+  loadFamilyMap,
+  unsupervisedFilter,
+} from './inputs.js';

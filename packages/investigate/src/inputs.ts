@@ -1,0 +1,192 @@
+/**
+ * Inputs of the investigation commands (radioactivity, plan, attribute, probe
+ * --until-evidence): transcripts → token evidence, ledger filter files, per-account
+ * windows from a provenance ledger, prompt families, and the built-in unsupervised
+ * filter (windows of fresh watermarked generations of the provider's own model).
+ * The statistics live in @tracemark/detector (src/investigate); this is the I/O.
+ */
+import Database from 'better-sqlite3';
+import { Embedder, seededRng, Watermark, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { familyIndex, isTiktokenEncoding, Tokenizer, WindowHashSet, type AccountWindows, type EvidenceItem, type WindowSet } from '@tracemark/detector';
+import { failure, firstLine, usage } from '@tracemark/detector';
+import { readJsonlTexts } from '@tracemark/detector';
+import { specId as specIdOf } from '@tracemark/detector';
+import { loadFilter, type WindowFilter } from '@tracemark/serve';
+import { Ledger } from '@tracemark/serve';
+import { unpackU64 } from '@tracemark/serve';
+import { evidenceRecords, readTranscriptBytes, type EvidenceRecord } from './probe/transcript.js';
+import { loadServedModel } from '@tracemark/serve';
+
+/** The spec's tokenizer (tiktoken encodings only: transcripts hold text). */
+export function specTokenizer(spec: WatermarkSpec): Tokenizer {
+  if (!isTiktokenEncoding(spec.tokenizer)) {
+    throw usage(`the spec's tokenizer ${spec.tokenizer} is not a tiktoken encoding: transcripts of text cannot be tokenized here`);
+  }
+  return new Tokenizer(spec.tokenizer);
+}
+
+export interface Evidence {
+  path: string;
+  records: EvidenceRecord[];
+  items: EvidenceItem[];
+}
+
+/** A transcript (probe JSONL, or {id, prompt, text} records) as token evidence, in file order. */
+export function loadEvidence(path: string, tokenizer: Tokenizer, families?: ReadonlyMap<string, number>): Evidence {
+  const records = evidenceRecords(readTranscriptBytes(path), path);
+  if (records.length === 0) throw usage(`${path}: the transcript has no responses`);
+  const items = records.map((r) => recordItem(r, tokenizer, families));
+  return { path, records, items };
+}
+
+export function recordItem(r: Pick<EvidenceRecord, 'promptId' | 'given' | 'response'>, tokenizer: Tokenizer, families?: ReadonlyMap<string, number>): EvidenceItem {
+  const item: EvidenceItem = {
+    id: r.promptId,
+    tokens: tokenizer.encode(r.response).tokens,
+    given: r.given.map((g) => tokenizer.encode(g).tokens),
+  };
+  if (families) {
+    const f = families.get(r.promptId);
+    if (f === undefined) throw usage(`prompt ${JSON.stringify(r.promptId)} has no family in the family map`);
+    item.family = f;
+  }
+  return item;
+}
+
+/**
+ * Families from a JSONL file of {"id", "family"} (e.g. the prompt set with a family
+ * field): prompt id → dense family index, and the labels.
+ */
+export function loadFamilyMap(path: string, field = 'family'): { map: Map<string, number>; labels: string[] } {
+  const rows = readJsonlTexts(path, field, 'family map');
+  const ids: string[] = [];
+  const labels: string[] = [];
+  for (const r of rows) {
+    if (r.id === undefined) throw usage(`${path}:${r.line}: missing "id"`);
+    ids.push(r.id);
+    labels.push(r.text);
+  }
+  const { index, labels: names } = familyIndex(labels);
+  if (names.length < 2) throw usage(`${path}: needs at least two families (found ${names.length})`);
+  return { map: new Map(ids.map((id, i) => [id, index[i]!])), labels: names };
+}
+
+/** A ledger filter file, checked against the spec (same spec id and key fingerprint). */
+export function loadSpecFilter(path: string, spec: WatermarkSpec): WindowFilter {
+  let f: WindowFilter;
+  try {
+    f = loadFilter(path);
+  } catch (e) {
+    throw usage(firstLine(e));
+  }
+  if (f.keyFingerprint !== spec.keyFingerprint) {
+    throw usage(`${path}: filter made for key ${f.keyFingerprint}, not this spec's key ${spec.keyFingerprint}`);
+  }
+  const id = specIdOf(spec);
+  if (f.specId !== id) throw usage(`${path}: filter made for spec ${f.specId.slice(0, 12)}…, not this spec (${id.slice(0, 12)}…)`);
+  return f;
+}
+
+/** The union of several filters (same spec). */
+export function unionFilter(filters: readonly WindowFilter[]): WindowSet {
+  if (filters.length === 1) return filters[0]!;
+  const u = new WindowHashSet();
+  for (const f of filters) u.addU64(f.windows);
+  return u;
+}
+
+/**
+ * Per-account windows from a provenance ledger (bound to this spec): every account that
+ * received a response, its payload id (if any), and the union of its responses' windows.
+ */
+export function ledgerAccounts(path: string, spec: WatermarkSpec): AccountWindows[] {
+  let ledger: Ledger;
+  try {
+    ledger = Ledger.openForReading(path);
+  } catch (e) {
+    throw usage(firstLine(e));
+  }
+  const binding = ledger.binding;
+  ledger.close();
+  if (binding.keyFingerprint !== spec.keyFingerprint) throw usage(`${path}: ledger belongs to key ${binding.keyFingerprint}, not this spec's key ${spec.keyFingerprint}`);
+  if (binding.specId !== specIdOf(spec)) throw usage(`${path}: ledger belongs to another spec (${binding.specId.slice(0, 12)}…)`);
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const acc = new Map<string, { id: number | null; windows: Set<bigint> }>();
+    const rows = db.prepare('SELECT account, account_id, windows FROM responses ORDER BY seq').iterate() as Iterable<{ account: string; account_id: number | null; windows: Buffer }>;
+    for (const r of rows) {
+      let a = acc.get(r.account);
+      if (!a) acc.set(r.account, (a = { id: r.account_id, windows: new Set() }));
+      for (const w of unpackU64(r.windows)) a.windows.add(w);
+    }
+    return [...acc.entries()].map(([account, a]) => ({ account, ...(a.id !== null ? { id: a.id } : {}), windows: a.windows }));
+  } catch (e) {
+    throw usage(`${path}: cannot read the ledger's responses: ${firstLine(e)}`);
+  } finally {
+    db.close();
+  }
+}
+
+export interface UnsupervisedFilterOptions {
+  spec: WatermarkSpec;
+  key: WatermarkKey;
+  /** The prompts the suspect was asked (the windows of the provider's answers to them). */
+  prompts: readonly string[];
+  /** 'builtin' (the reference model) or an ONNX model directory: the provider's own model. */
+  model: string;
+  responsesPerPrompt: number;
+  maxTokens: number;
+  temperature: number;
+  seed: number;
+}
+
+/**
+ * The built-in unsupervised filter: generate fresh watermarked responses of the
+ * provider's own model to the investigator's prompts and keep every window of every
+ * generated position — the windows the provider's model tends to emit after these
+ * prompts, hence the windows a student of it has most likely learned. Selection is by
+ * window only (never by token), so the filtered test stays exact under H0.
+ */
+export async function unsupervisedFilter(o: UnsupervisedFilterOptions): Promise<{ filter: WindowHashSet; responses: number; tokens: number }> {
+  let model;
+  try {
+    model = await loadServedModel(o.model, o.spec);
+  } catch (e) {
+    throw failure(`cannot load the provider's model for the unsupervised filter: ${firstLine(e)}`);
+  }
+  const wm = new Watermark(o.spec, o.key);
+  const embedder = new Embedder(wm);
+  const filter = new WindowHashSet();
+  let responses = 0, tokens = 0;
+  const w = { hi: 0, lo: 0 };
+  try {
+    for (let p = 0; p < o.prompts.length; p++) {
+      const prompt = model.encode(o.prompts[p]!);
+      for (let r = 0; r < o.responsesPerPrompt; r++) {
+        const rng = seededRng(`tracemark/unsupervised-filter/${o.seed}/${p}/${r}`);
+        const limit = Math.min(prompt.length + o.maxTokens, model.maxContext ?? Infinity);
+        const ctx = new Uint32Array(Math.max(limit, prompt.length));
+        ctx.set(prompt);
+        let len = prompt.length;
+        while (len < limit) {
+          const step = await model.step(embedder, ctx, len, { temperature: o.temperature, topP: 1 }, rng);
+          if (model.eos !== undefined && step.token === model.eos) break;
+          if (wm.windowSeed(ctx, len, w)) filter.add(w.hi >>> 0, w.lo >>> 0);
+          ctx[len++] = step.token;
+        }
+        responses++;
+        tokens += len - prompt.length;
+      }
+    }
+  } finally {
+    await model.dispose();
+  }
+  return { filter, responses, tokens };
+}
+
+/** "a,b,c" → trimmed non-empty names. */
+export function listFlag(name: string, v: string): string[] {
+  const out = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (out.length === 0) throw usage(`--${name} needs at least one value`);
+  return out;
+}

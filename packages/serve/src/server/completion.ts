@@ -1,0 +1,243 @@
+/**
+ * The two generation endpoints. A request becomes a Job (prompts as token ids,
+ * sampling, stops, n); running a job generates each choice with the account's
+ * watermark, writes one ledger row per choice, and only then sends the bytes that
+ * complete the response (the JSON body, or a choice's finish chunk and `[DONE]`).
+ */
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { Embedder, seededRng, type Watermark } from '@tracemark/watermark';
+import type { LedgerWriter } from '../ledger/writer.js';
+import type { Account } from './apikeys.js';
+import { CHAT_STOPS, renderChat } from './chat-template.js';
+import { ApiError } from './errors.js';
+import { sha256Hex } from '@tracemark/detector';
+import { generateChoice, type ChoiceResult } from './generate.js';
+import { sendJson, SseWriter } from './http.js';
+import type { Sampling, ServedModel } from './model.js';
+import type { ChatRequest, CompletionRequest } from './schemas.js';
+import {
+  chatResponse,
+  chunk,
+  completionResponse,
+  responseId,
+  usage,
+  usageChunk,
+  type DoneChoice,
+  type Endpoint,
+  type Head,
+} from './shapes.js';
+
+/** Temperatures below this are raised to it: the watermark needs a sampling step (T = 0 is argmax). */
+export const MIN_TEMPERATURE = 0.05;
+
+export interface GenerationContext {
+  wm: Watermark;
+  model: ServedModel;
+  ledger: LedgerWriter | null;
+  defaultMaxTokens: number;
+  maxTokensLimit: number;
+}
+
+export interface Job {
+  endpoint: Endpoint;
+  account: Account;
+  prompts: { text: string; tokens: Uint32Array }[];
+  n: number;
+  maxTokens: number;
+  sampling: Sampling;
+  stop: string[];
+  seed: number | null;
+  stream: boolean;
+  includeUsage: boolean;
+  trimStart: boolean;
+}
+
+function checkModel(ctx: GenerationContext, model: string): void {
+  if (model !== ctx.model.id) {
+    throw new ApiError(404, `The model '${model}' does not exist; this server serves '${ctx.model.id}'`, 'invalid_request_error', 'model', 'model_not_found');
+  }
+}
+
+function maxTokensOf(ctx: GenerationContext, requested: number | null | undefined, param: string): number {
+  const m = requested ?? ctx.defaultMaxTokens;
+  if (m > ctx.maxTokensLimit) {
+    throw new ApiError(400, `${param} is ${m}, above this server's limit of ${ctx.maxTokensLimit}`, 'invalid_request_error', param, 'invalid_value');
+  }
+  return m;
+}
+
+function samplingOf(r: { temperature?: number | null; top_p?: number | null }): Sampling {
+  return { temperature: Math.max(MIN_TEMPERATURE, r.temperature ?? 1), topP: r.top_p ?? 1 };
+}
+
+function stopsOf(stop: string | string[] | null | undefined): string[] {
+  return stop === undefined || stop === null ? [] : typeof stop === 'string' ? [stop] : [...stop];
+}
+
+function encodePrompt(ctx: GenerationContext, text: string, maxTokens: number): { text: string; tokens: Uint32Array } {
+  const tokens = ctx.model.encode(text);
+  const limit = ctx.model.maxContext;
+  if (limit !== undefined && tokens.length + maxTokens > limit) {
+    throw new ApiError(
+      400,
+      `This model's maximum context length is ${limit} tokens; the prompt has ${tokens.length} and max_tokens is ${maxTokens}`,
+      'invalid_request_error',
+      'max_tokens',
+      'context_length_exceeded',
+    );
+  }
+  return { text, tokens };
+}
+
+export function completionJob(ctx: GenerationContext, account: Account, r: CompletionRequest): Job {
+  checkModel(ctx, r.model);
+  const maxTokens = maxTokensOf(ctx, r.max_tokens, 'max_tokens');
+  const texts = typeof r.prompt === 'string' ? [r.prompt] : r.prompt;
+  return {
+    endpoint: 'completions',
+    account,
+    prompts: texts.map((t) => encodePrompt(ctx, t, maxTokens)),
+    n: r.n ?? 1,
+    maxTokens,
+    sampling: samplingOf(r),
+    stop: stopsOf(r.stop),
+    seed: r.seed ?? null,
+    stream: r.stream === true,
+    includeUsage: r.stream_options?.include_usage === true,
+    trimStart: false,
+  };
+}
+
+export function chatJob(ctx: GenerationContext, account: Account, r: ChatRequest): Job {
+  checkModel(ctx, r.model);
+  if (r.max_tokens != null && r.max_completion_tokens != null && r.max_tokens !== r.max_completion_tokens) {
+    throw new ApiError(400, 'max_tokens and max_completion_tokens disagree: give one', 'invalid_request_error', 'max_completion_tokens', 'invalid_value');
+  }
+  const param = r.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
+  const maxTokens = maxTokensOf(ctx, r.max_completion_tokens ?? r.max_tokens, param);
+  return {
+    endpoint: 'chat.completions',
+    account,
+    prompts: [encodePrompt(ctx, renderChat(r.messages), maxTokens)],
+    n: r.n ?? 1,
+    maxTokens,
+    sampling: samplingOf(r),
+    stop: [...stopsOf(r.stop), ...CHAT_STOPS],
+    seed: r.seed ?? null,
+    stream: r.stream === true,
+    includeUsage: r.stream_options?.include_usage === true,
+    trimStart: true,
+  };
+}
+
+/** The account's embedder: with a payload in the spec, its accountId is the message. */
+function embedderFor(wm: Watermark, account: Account): Embedder {
+  if (wm.spec.payload === null) return new Embedder(wm);
+  return new Embedder(wm, { message: BigInt(account.accountId ?? 0) });
+}
+
+/**
+ * The sampling seed of one choice. With a request seed, the first choice uses it as
+ * is (so it reproduces lm's generateText with the same seed, token for token) and
+ * the others derive from it; without one, a fresh random seed.
+ */
+function rngSeed(seed: number | null, prompt: number, choice: number): number | string {
+  if (seed === null) return randomBytes(16).toString('hex');
+  return prompt === 0 && choice === 0 ? seed : `${seed}:${prompt}:${choice}`;
+}
+
+export class Aborted extends Error {
+  override name = 'Aborted';
+}
+
+export async function runJob(ctx: GenerationContext, job: Job, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  const head: Head = { id: responseId(job.endpoint), created: Math.floor(Date.now() / 1000), model: ctx.model.id };
+  const embedder = embedderFor(ctx.wm, job.account);
+  const promptTokens = job.prompts.reduce((s, p) => s + p.tokens.length, 0);
+  const sse = job.stream ? new SseWriter(res) : null;
+  sse?.start({ 'x-request-id': head.id });
+  const done: DoneChoice[] = [];
+  const pending: Promise<void>[] = [];
+  let completionTokens = 0;
+
+  for (let pi = 0; pi < job.prompts.length; pi++) {
+    const prompt = job.prompts[pi]!;
+    for (let j = 0; j < job.n; j++) {
+      const index = pi * job.n + j;
+      const rng = seededRng(rngSeed(job.seed, pi, j));
+      const gen = generateChoice({
+        model: ctx.model,
+        wm: ctx.wm,
+        embedder,
+        prompt: prompt.tokens,
+        maxTokens: job.maxTokens,
+        sampling: job.sampling,
+        stop: job.stop,
+        rng,
+        signal,
+        trimStart: job.trimStart,
+      });
+      if (sse && job.endpoint === 'chat.completions') sse.data(chunk(job.endpoint, head, index, '', null, { role: true, includeUsage: job.includeUsage }));
+      let result: ChoiceResult;
+      for (;;) {
+        const step = await gen.next();
+        if (step.done) {
+          result = step.value;
+          break;
+        }
+        sse?.data(chunk(job.endpoint, head, index, step.value, null, { includeUsage: job.includeUsage }));
+      }
+      completionTokens += result.completionTokens;
+      const record = ledgerRecord(ctx, job, head, index, prompt, result);
+      if (result.finishReason === 'aborted') {
+        // Streamed text already left the server: its windows belong in the ledger.
+        if (sse && result.text.length > 0 && ctx.ledger) await ctx.ledger.append(record).catch(() => {});
+        throw new Aborted('generation aborted');
+      }
+      if (sse) {
+        // The row is durable before the choice's final chunk (and [DONE]) is sent.
+        if (ctx.ledger) await ctx.ledger.append(record);
+        sse.data(chunk(job.endpoint, head, index, '', result.finishReason, { includeUsage: job.includeUsage }));
+      } else {
+        if (ctx.ledger) pending.push(ctx.ledger.append(record));
+        done.push({ index, text: result.text, finishReason: result.finishReason });
+      }
+    }
+  }
+  const u = usage(promptTokens, completionTokens);
+  if (sse) {
+    if (job.includeUsage) sse.data(usageChunk(job.endpoint, head, u));
+    sse.done();
+    return;
+  }
+  await Promise.all(pending);
+  sendJson(res, 200, job.endpoint === 'completions' ? completionResponse(head, done, u) : chatResponse(head, done, u), {
+    'x-request-id': head.id,
+  });
+}
+
+function ledgerRecord(
+  ctx: GenerationContext,
+  job: Job,
+  head: Head,
+  index: number,
+  prompt: { text: string; tokens: Uint32Array },
+  r: ChoiceResult,
+) {
+  return {
+    responseId: head.id,
+    choice: index,
+    account: job.account.account,
+    accountId: job.account.accountId,
+    created: new Date(),
+    modelId: ctx.model.id,
+    endpoint: job.endpoint,
+    finishReason: r.finishReason,
+    textSha256: sha256Hex(r.text),
+    promptSha256: sha256Hex(prompt.text),
+    promptTokens: prompt.tokens.length,
+    completionTokens: r.completionTokens,
+    windows: r.windows,
+  };
+}

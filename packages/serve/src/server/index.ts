@@ -1,0 +1,12 @@
+export { TracemarkServer, ANONYMOUS } from './server.js';
+export type { ServerOptions } from './server.js';
+export { ApiKeys } from './apikeys.js';
+export type { Account } from './apikeys.js';
+export { ApiError } from './errors.js';
+export { loadServedModel } from './model.js';
+export type { ServedModel, Sampling } from './model.js';
+export { renderChat, CHAT_STOPS } from './chat-template.js';
+export { StopMatcher } from './stop.js';
+export { Limiter, Busy } from './limiter.js';
+export { CompletionRequestSchema, ChatRequestSchema, LIMITS } from './schemas.js';
+export { MIN_TEMPERATURE } from './completion.js';

@@ -1,0 +1,133 @@
+/**
+ * The served model behind one interface: tokenizer, incremental detokenizer, and one
+ * watermarked sampling step. Two backends:
+ *   builtin  the lm package's Kneser–Ney reference model over the spec's tiktoken
+ *            encoding (synchronous, microseconds per step);
+ *   <dir>    a local ONNX causal LM (lm's loadOnnxLanguageModel) with its own
+ *            tokenizer; the spec's tokenizer must be that model's "hf:<name>". Its
+ *            forward pass runs in the model process and is awaited, so the event
+ *            loop stays free while the model computes.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { encode, loadReferenceModel, loadOnnxLanguageModel, StreamDecoder, type LanguageModel } from '@tracemark/lm';
+import { TIKTOKEN_ENCODINGS, type Embedder, type Rng, type StepResult, type WatermarkSpec } from '@tracemark/watermark';
+import { CliError, EXIT_FAILURE } from '@tracemark/detector';
+
+export interface Sampling {
+  temperature: number;
+  topP: number;
+}
+
+export interface TextDecoderStream {
+  /** Text completed by this token ('' while a multi-byte character is incomplete). */
+  push(token: number): string;
+  /** Whatever is still held back at the end. */
+  flush(): string;
+}
+
+export interface ServedModel {
+  id: string;
+  /** 'builtin' or 'onnx'. */
+  kind: 'builtin' | 'onnx';
+  /** Spec tokenizer id the token ids belong to. */
+  tokenizer: string;
+  eos: number | undefined;
+  maxContext: number | undefined;
+  /** One sequence at a time is much faster (the ONNX model keeps one KV cache). */
+  preferredConcurrency: number;
+  encode(text: string): Uint32Array;
+  decoder(): TextDecoderStream;
+  /** One watermarked step: next token after ctx[0 … len). */
+  step(embedder: Embedder, ctx: Uint32Array, len: number, s: Sampling, rng: Rng): StepResult | Promise<StepResult>;
+  dispose(): Promise<void>;
+}
+
+function builtin(spec: WatermarkSpec): ServedModel {
+  const enc = spec.tokenizer;
+  if (!(TIKTOKEN_ENCODINGS as readonly string[]).includes(enc)) {
+    throw new CliError(`--model builtin needs a spec with a tiktoken tokenizer (${TIKTOKEN_ENCODINGS.join(', ')}); this spec uses ${enc}`);
+  }
+  let model: LanguageModel;
+  try {
+    model = loadReferenceModel({ encoding: enc }).model;
+  } catch (e) {
+    throw new CliError(`cannot load the built-in reference model: ${(e as Error).message}`, EXIT_FAILURE);
+  }
+  return {
+    id: model.id,
+    kind: 'builtin',
+    tokenizer: enc,
+    eos: model.eos,
+    maxContext: model.maxContext,
+    preferredConcurrency: 4,
+    encode: (text) => encode(enc, text),
+    decoder: () => new StreamDecoder(enc),
+    step: (embedder, ctx, len, s, rng) => embedder.step(ctx, len, model.distribution(ctx, len, { temperature: s.temperature, topP: s.topP }), rng),
+    dispose: async () => {},
+  };
+}
+
+/**
+ * Incremental detokenizer for a tokenizer that only decodes whole sequences: decode
+ * the generated tokens so far and emit what was added, holding text back while it
+ * ends in U+FFFD (an incomplete character) or does not extend what was emitted.
+ */
+class PrefixDecoder implements TextDecoderStream {
+  readonly #tokens: number[] = [];
+  #emitted = '';
+  constructor(readonly decodeAll: (t: readonly number[]) => string) {}
+  push(token: number): string {
+    this.#tokens.push(token);
+    const text = this.decodeAll(this.#tokens);
+    if (text.endsWith('\uFFFD') || !text.startsWith(this.#emitted)) return '';
+    const out = text.slice(this.#emitted.length);
+    this.#emitted = text;
+    return out;
+  }
+  flush(): string {
+    const text = this.decodeAll(this.#tokens);
+    const out = text.startsWith(this.#emitted) ? text.slice(this.#emitted.length) : '';
+    this.#emitted = text;
+    return out;
+  }
+}
+
+async function onnx(dir: string, spec: WatermarkSpec): Promise<ServedModel> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new CliError(`--model must be "builtin" or a model directory; not found: ${dir}`);
+  }
+  let m: Awaited<ReturnType<typeof loadOnnxLanguageModel>>;
+  try {
+    m = await loadOnnxLanguageModel(dir, spec.tokenizer.startsWith('hf:') ? { tokenizerId: spec.tokenizer } : {});
+  } catch (e) {
+    throw new CliError(`cannot load the model in ${dir}: ${firstLine((e as Error).message)}`);
+  }
+  if (m.tokenizer !== spec.tokenizer) {
+    await m.dispose().catch(() => {});
+    throw new CliError(`the model's tokenizer is ${m.tokenizer} but the spec's is ${spec.tokenizer}: they must be the same`);
+  }
+  return {
+    id: m.id,
+    kind: 'onnx',
+    tokenizer: m.tokenizer,
+    eos: m.eos,
+    maxContext: m.maxContext,
+    preferredConcurrency: 1,
+    encode: (text) => Uint32Array.from(m.encode(text)),
+    decoder: () => new PrefixDecoder((t) => m.decode(t)),
+    step: async (embedder, ctx, len, s, rng) => {
+      const logits = await m.logitsAsync(ctx, len);
+      return embedder.stepSparseFromLogits(ctx, len, logits, { temperature: s.temperature, topP: s.topP }, rng);
+    },
+    dispose: () => m.dispose(),
+  };
+}
+
+export async function loadServedModel(which: string, spec: WatermarkSpec): Promise<ServedModel> {
+  return which === 'builtin' ? builtin(spec) : onnx(which, spec);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
+
