@@ -9,14 +9,13 @@
  *                 for it when a null cell comes out anti-conservative)
  */
 import { promptSet } from '@tracemark/corpora';
-import { Detector, DetectorError, type ExclusionSet } from '@tracemark/detector';
+import { Detector, DetectorError, normalizeText, type ExclusionSet } from '@tracemark/detector';
 import { encode, loadReferenceModel, type LanguageModel } from '@tracemark/lm';
 import { Embedder, seededRng, Watermark } from '@tracemark/watermark';
 import { attackId, attackParamLabel, describeAttack, llmAttack, runAttack } from './attacks/index.js';
 import { cutTokens, humanChunks } from './corpus.js';
 import { ENCODING, generateSample, withoutEos, type Sample } from './generate.js';
 import { curveFromMarks, distinctN, fprVerdict, median, negLogLik, prefixLnP, quantile, ratesAt, sizes, type ProbModel, type RateAt } from './metrics.js';
-import { normalizeText } from './normalize.js';
 import { benchKey, benchSpec } from './schemes.js';
 import type { AttackRow, BenchConfig, CopyPasteNullRow, DetectionRow, FprRecheckRow, FprRow, SizeRow } from './types.js';
 

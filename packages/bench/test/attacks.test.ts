@@ -46,7 +46,7 @@ import {
   type AttackOutcome,
   type Rng,
 } from '../src/attacks/index.js';
-import { normalizeText } from '../src/normalize.js';
+import { normalizeText } from '@tracemark/detector';
 
 let text: string; // ~12k characters of held-out human text
 const MIXED = 'Naïve café — “quotes”, emoji 👩‍👩‍👧 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢, 日本語のテキスト, e\u0301 combining. It’s fine; don\'t panic! I am here.';

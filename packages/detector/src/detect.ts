@@ -7,6 +7,7 @@
 import { parseKeyFile, parseSpecJson, SpecError, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { DetectorError } from './errors.js';
 import { localizeScores, type LocalizationResult, type LocalizeOptions } from './localize.js';
+import { normalizeText } from './normalize.js';
 import { countPayload, decodePayload, testIds, type IdTest, type PayloadResult } from './payload.js';
 import { schemeTest, type TestName } from './pvalue.js';
 import { ExclusionSet, FLAG_NAMES, Scorer, type Engine, type ScoredTokens, type TokenFlag } from './scorer.js';
@@ -21,6 +22,8 @@ export interface DetectorOptions {
   minScoredTokens?: number;
   /** Special-token ids for pre-tokenized input with an `hf:` tokenizer (tiktoken ones are known). */
   specialTokens?: Iterable<number>;
+  /** Default of DetectOptions.normalize for this detector (default false: score the text as given). */
+  normalize?: boolean;
 }
 
 /** Text as a string, or UTF-8 bytes (validated: invalid UTF-8 is an error, never replaced). */
@@ -35,6 +38,13 @@ export interface DetectOptions {
    * occurs inside them are not scored.
    */
   exclude?: ExclusionSet | readonly (TextInput | ArrayLike<number>)[];
+  /**
+   * Normalise text input (and exclusion texts) with normalizeText before tokenizing:
+   * NFKC, zero-width/format characters removed, Latin lookalikes mapped back. Token
+   * input is never changed; character offsets then index the normalised text.
+   * Default: the detector's `normalize` option (off unless set).
+   */
+  normalize?: boolean;
 }
 
 export interface DetectionResult {
@@ -96,6 +106,8 @@ export class Detector {
   readonly spec: WatermarkSpec;
   readonly keyFingerprint: string;
   readonly minScoredTokens: number;
+  /** Default of DetectOptions.normalize. */
+  readonly normalize: boolean;
   readonly #scorer: Scorer;
   readonly #tokOpts: TokenizerOptions | undefined;
   #tokenizer: Tokenizer | undefined;
@@ -106,6 +118,7 @@ export class Detector {
     this.spec = spec;
     this.keyFingerprint = spec.keyFingerprint;
     this.minScoredTokens = opts.minScoredTokens ?? 16;
+    this.normalize = opts.normalize ?? false;
     if (!Number.isInteger(this.minScoredTokens) || this.minScoredTokens < 0) {
       throw new DetectorError('BAD_OPTION', `minScoredTokens must be a non-negative integer, got ${opts.minScoredTokens}`);
     }
@@ -169,14 +182,24 @@ export class Detector {
     return this.#scorer.exclusionSet(texts.map((t) => (typeof t === 'string' || t instanceof Uint8Array ? this.tokenize(t).tokens : t)));
   }
 
-  #excl(ex: DetectOptions['exclude']): ExclusionSet | undefined {
+  #excl(ex: DetectOptions['exclude'], opts: DetectOptions): ExclusionSet | undefined {
     if (ex === undefined) return undefined;
     if (ex instanceof ExclusionSet) return ex;
-    return this.exclusion(ex);
+    return this.exclusion(this.#normalizing(opts) ? ex.map((t) => (typeof t === 'string' || t instanceof Uint8Array ? normalizeText(toText(t)) : t)) : ex);
+  }
+
+  #normalizing(opts: DetectOptions): boolean {
+    return opts.normalize ?? this.normalize;
+  }
+
+  /** The text detection scores: as given, or normalised when asked. */
+  #text(input: TextInput, opts: DetectOptions): string {
+    const text = toText(input);
+    return this.#normalizing(opts) ? normalizeText(text) : text;
   }
 
   detect(text: TextInput, opts: DetectOptions = {}): DetectionResult {
-    const enc = this.tokenize(text);
+    const enc = this.tokenize(this.#text(text, opts));
     return this.#detect(enc.tokens, opts, enc);
   }
 
@@ -188,7 +211,7 @@ export class Detector {
     if (tokens.length === 0) throw new DetectorError('EMPTY_TEXT', 'the text is empty: nothing to score');
     const dedup = opts.dedup ?? true;
     const payload = this.spec.payload !== null;
-    const r = this.#scorer.score(tokens, { dedup, exclude: this.#excl(opts.exclude), payload });
+    const r = this.#scorer.score(tokens, { dedup, exclude: this.#excl(opts.exclude, opts), payload });
     return this.#result(r, dedup, enc);
   }
 
@@ -246,8 +269,8 @@ export class Detector {
 
   /** Per-token flags and scores (and character offsets for text input), for display. */
   marks(input: TextInput | ArrayLike<number>, opts: DetectOptions = {}): TokenMarks {
-    const { tokens, text } = this.#input(input);
-    const r = this.#scorer.score(tokens, { dedup: opts.dedup ?? true, exclude: this.#excl(opts.exclude), perToken: true });
+    const { tokens, text } = this.#input(input, opts);
+    const r = this.#scorer.score(tokens, { dedup: opts.dedup ?? true, exclude: this.#excl(opts.exclude, opts), perToken: true });
     const marks: TokenMarks = { tokens: Uint32Array.from(tokens), flags: r.flags!, scores: r.scores! };
     if (text !== undefined) marks.charOffsets = this.#tk().charOffsets(text, tokens);
     return marks;
@@ -283,16 +306,16 @@ export class Detector {
 
   #payload<T>(input: TextInput | ArrayLike<number>, opts: DetectOptions, f: (wm: Scorer['wm'], pc: ReturnType<typeof countPayload>) => T): T {
     if (!this.spec.payload) throw new DetectorError('NO_PAYLOAD', 'the spec has no payload');
-    const { tokens } = this.#input(input);
+    const { tokens } = this.#input(input, opts);
     if (tokens.length === 0) throw new DetectorError('EMPTY_TEXT', 'the text is empty: nothing to score');
-    const r = this.#scorer.score(tokens, { dedup: opts.dedup ?? true, exclude: this.#excl(opts.exclude), payload: true });
+    const r = this.#scorer.score(tokens, { dedup: opts.dedup ?? true, exclude: this.#excl(opts.exclude, opts), payload: true });
     const wm = this.#scorer.wm;
     return f(wm, countPayload(wm, r.payloadPos!, r.payloadColour!));
   }
 
-  #input(input: TextInput | ArrayLike<number>): { tokens: ArrayLike<number>; text?: string } {
+  #input(input: TextInput | ArrayLike<number>, opts: DetectOptions): { tokens: ArrayLike<number>; text?: string } {
     if (typeof input === 'string' || input instanceof Uint8Array) {
-      const text = toText(input);
+      const text = this.#text(input, opts);
       return { tokens: this.#tk().encode(text).tokens, text };
     }
     return { tokens: input };

@@ -5,6 +5,7 @@
 export { Detector, toText, marksToJson } from './detect.js';
 export type { DetectorOptions, DetectOptions, DetectionResult, TextInput, TokenMarks, TokenMark } from './detect.js';
 export { DetectorError, isDetectorError } from './errors.js';
+export { normalizeText, CONFUSABLES } from './normalize.js';
 export type { DetectorErrorCode } from './errors.js';
 export {
   Tokenizer,
