@@ -10,7 +10,7 @@ import { Embedder, seededRng, Watermark } from '@tracemark/watermark';
 import { generateSample, withoutEos } from '../src/generate.js';
 import { curveFromMarks, distinctN, fprVerdict, nullSummary, prefixLnP, quantile, rate, ratesAt, sizes } from '../src/metrics.js';
 import { recheckTask } from '../src/tasks.js';
-import { benchConfig } from '../../cli/src/commands/bench.js';
+import { benchConfig } from '../src/config.js';
 import { benchKey, benchSpec, parseScheme, parseSchemeList } from '../src/schemes.js';
 
 let model: LanguageModel & { eos?: number };
@@ -102,7 +102,7 @@ describe('rates and intervals', () => {
   });
 
   it('re-checks a null set with fresh keys (pooled over keys)', () => {
-    const c = benchConfig({ quick: true, nullSamples: '40', lengths: '25,50' });
+    const c = benchConfig({ quick: true, nullSamples: 40, lengths: [25, 50] });
     const r = recheckTask(c, { scheme: 0, nullSet: 'human', keys: 3 });
     expect(r).toMatchObject({ scheme: 'kgw-g0.25-d2-h1-left', nullSet: 'human', keys: 3, texts: 40 });
     expect(r.lengths.map((l) => l.length)).toEqual([25, 50]);

@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { benchConfig, writeOutputs } from '../src/commands/bench.js';
+import { benchOptions } from '../src/commands/bench.js';
+import { benchConfig, writeBenchOutputs } from '@tracemark/bench';
 import { renderMarkdown } from '@tracemark/bench';
 import { runBench } from '@tracemark/bench';
 import type { BenchResults } from '@tracemark/bench';
@@ -102,19 +103,19 @@ describe('tracemark bench --quick --json', () => {
 
   it('is deterministic: the same seed in this process gives the same numbers; another seed does not', async () => {
     // in this thread, and in two worker threads: results do not depend on where tasks run
-    const again = await runBench(benchConfig({ quick: true, seed: '7' }));
+    const again = await runBench(benchConfig(benchOptions({ quick: true, seed: '7' })));
     expect(stable(again)).toEqual(stable(cli));
-    const pooled = await runBench(benchConfig({ quick: true, seed: '7', workers: '2' }));
+    const pooled = await runBench(benchConfig(benchOptions({ quick: true, seed: '7', workers: '2' })));
     expect(pooled.timing.workers).toBe(2);
     expect(stable(pooled)).toEqual(stable(cli));
     // the report differs only in its wall-clock parts (the runtime line and the Speed section)
     const strip = (md: string): string => md.replace(/^Runtime .*$/m, '').replace(/## Speed[\s\S]*?## Limits/, '');
     expect(strip(renderMarkdown(again))).toBe(strip(renderMarkdown(cli)));
-    const other = await runBench(benchConfig({ quick: true, seed: '8', attacks: 'none', lengths: '25' }));
+    const other = await runBench(benchConfig(benchOptions({ quick: true, seed: '8', attacks: 'none', lengths: '25' })));
     expect(other.schemes[0]!.keyFingerprint).not.toBe(cli.schemes[0]!.keyFingerprint);
     expect(other.detection[0]!.medianLog10P).not.toBe(cli.detection.find((d) => d.length === 25 && d.scheme === other.detection[0]!.scheme)!.medianLog10P);
     // writing the outputs with a separate Markdown file links the charts relative to it
-    const written = writeOutputs(again, join(dir, 'again'), join(dir, 'BENCH.md'));
+    const written = writeBenchOutputs(again, join(dir, 'again'), join(dir, 'BENCH.md'));
     expect(written).toContain(join(dir, 'BENCH.md'));
     expect(readFileSync(join(dir, 'BENCH.md'), 'utf8')).toContain('](again/tpr-vs-length-t1.svg)');
   }, 60_000);

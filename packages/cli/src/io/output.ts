@@ -60,3 +60,8 @@ export function fmtLog10(log10P: number): string {
   const m = 10 ** (log10P - e);
   return `${m.toFixed(1)}e${e}`;
 }
+
+/** One line on stderr (stage and progress lines that are not a TTY bar). */
+export function eprintln(line = ''): void {
+  process.stderr.write(`${line}\n`);
+}
