@@ -18,7 +18,7 @@
  * test/scorer.test.ts checks that both agree bit for bit for every scheme,
  * hashing mode and context width.
  */
-import { popcount32, Watermark, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { assertKeyMatches, popcount32, Watermark, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { DetectorError } from './errors.js';
 import { instantiateSip, type SipExports } from './kernel/sipkernel.js';
 import { ADDED, PRESENT, TupleSet } from './tupleset.js';
@@ -103,12 +103,7 @@ export class Scorer {
   readonly #keyWords = new Uint32Array(12);
 
   constructor(spec: WatermarkSpec, key: WatermarkKey, engine: Engine = 'wasm') {
-    if (key.fingerprint !== spec.keyFingerprint) {
-      throw new DetectorError(
-        'WRONG_KEY',
-        `wrong key: key fingerprint ${key.fingerprint} does not match the spec's keyFingerprint ${spec.keyFingerprint}`,
-      );
-    }
+    assertKeyMatches(key, spec.keyFingerprint, { error: (m) => new DetectorError('WRONG_KEY', m) });
     this.spec = spec;
     this.wm = new Watermark(spec, key);
     this.engine = engine;

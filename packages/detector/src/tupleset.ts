@@ -9,6 +9,7 @@
  * and a slot from an older generation counts as empty. So one set serves every
  * text a scorer sees without re-zeroing memory between texts.
  */
+import { fmix32 } from '@tracemark/watermark';
 
 const MIN_CAPACITY = 1 << 10;
 /** Grow when more than this fraction of slots is used (linear probing stays short). */
@@ -181,11 +182,5 @@ export type AddResult = typeof ADDED | typeof PRESENT | typeof ADD_FULL;
  * outputs, but unigram seeds are constant, so the token must be mixed in too.
  */
 function hash3(hi: number, lo: number, token: number): number {
-  let h = Math.imul(lo ^ Math.imul(token, 0x9e3779b1), 0x85ebca6b) ^ hi;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(Math.imul(lo ^ Math.imul(token, 0x9e3779b1), 0x85ebca6b) ^ hi);
 }

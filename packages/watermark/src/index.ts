@@ -5,6 +5,7 @@ export {
   WatermarkKey,
   generateKey,
   keyFingerprint,
+  assertKeyMatches,
   deriveSubkeyBytes,
   exportKeyFile,
   parseKeyFile,
@@ -12,7 +13,7 @@ export {
   KEY_BYTES,
   SUBKEY_PURPOSES,
 } from './keys.js';
-export type { KeyFile, SubkeyPurpose } from './keys.js';
+export type { KeyFile, KeyMatchOptions, SubkeyPurpose } from './keys.js';
 export {
   WatermarkSpecSchema,
   SchemeSchema,
@@ -31,8 +32,9 @@ export type { WatermarkSpec, WatermarkSpecInput, Scheme, ContextMode } from './s
 export { WindowHasher } from './window.js';
 export type { Seed } from './window.js';
 export { tokenPrf, unit53, gammaThreshold, gCount, gBit, popcount32 } from './prf.js';
-export { Watermark, messageDigits, digitsToMessage } from './watermark.js';
+export { Watermark, messageDigits, digitsToMessage, nullModelOf } from './watermark.js';
 export type { NullModel } from './watermark.js';
+export { fmix32 } from './fmix32.js';
 export { seededRng } from './sampling/rng.js';
 export type { Rng, SamplingOptions, SparseDistribution, StepResult } from './sampling/types.js';
 export * from './sampling/index.js';

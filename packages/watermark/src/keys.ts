@@ -129,10 +129,24 @@ export function parseKeyFile(text: string, expectedFingerprint?: string): Waterm
   if (key.fingerprint !== r.data.fingerprint) {
     throw new Error('key file is corrupt: its fingerprint does not match its key');
   }
-  if (expectedFingerprint !== undefined && key.fingerprint !== expectedFingerprint) {
-    throw new Error(
-      `wrong key: key fingerprint ${key.fingerprint} does not match the spec's keyFingerprint ${expectedFingerprint}`,
-    );
-  }
+  if (expectedFingerprint !== undefined) assertKeyMatches(key, expectedFingerprint);
   return key;
+}
+
+export interface KeyMatchOptions {
+  /** Whose keyFingerprint the key is checked against, as it reads in the message (default "the spec's"). */
+  what?: string;
+  /** The error to throw with the message (default a plain Error): callers keep their own error types. */
+  error?: (message: string) => Error;
+}
+
+/**
+ * Refuse a key that is not the one a spec (or bundle) names. Every wrong-key check
+ * goes through here so the message is the same everywhere; it shows fingerprints
+ * only, never key material.
+ */
+export function assertKeyMatches(key: { readonly fingerprint: string }, expectedFingerprint: string, opts: KeyMatchOptions = {}): void {
+  if (key.fingerprint === expectedFingerprint) return;
+  const message = `wrong key: key fingerprint ${key.fingerprint} does not match ${opts.what ?? "the spec's"} keyFingerprint ${expectedFingerprint}`;
+  throw opts.error ? opts.error(message) : new Error(message);
 }

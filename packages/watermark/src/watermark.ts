@@ -2,7 +2,7 @@
  * A Watermark binds a spec to its key and answers the two questions both sides ask:
  * "what is this step's seed?" and "what does the PRF say about this token there?".
  */
-import { WatermarkKey } from './keys.js';
+import { assertKeyMatches, type WatermarkKey } from './keys.js';
 import { gammaThreshold, gCount, tokenPrf, unit53 } from './prf.js';
 import { sipSeedToken, type SipKey, type U64 } from './siphash.js';
 import type { WatermarkSpec } from './spec.js';
@@ -12,6 +12,18 @@ import { WindowHasher, type Seed } from './window.js';
 export type NullModel =
   | { kind: 'binomial'; trialsPerToken: number; p: number } // kgw, unigram (1 trial, γ_eff), synthid (m trials, 1/2)
   | { kind: 'gamma' }; // gumbel: Σ −ln(1−r) ~ Gamma(n, 1)
+
+/**
+ * The null model of a spec: it depends on the scheme's parameters only, not on the
+ * key, so a planner can ask for it without one. KGW/Unigram test at γ_eff, the rate
+ * the threshold ⌊γ·2^32⌋ actually gives, not at γ.
+ */
+export function nullModelOf(spec: Pick<WatermarkSpec, 'scheme'>): NullModel {
+  const sc = spec.scheme;
+  if (sc.name === 'gumbel') return { kind: 'gamma' };
+  if (sc.name === 'synthid') return { kind: 'binomial', trialsPerToken: sc.layers, p: 0.5 };
+  return { kind: 'binomial', trialsPerToken: 1, p: gammaThreshold(sc.gamma) / 2 ** 32 };
+}
 
 const UNIGRAM_SEED: Seed = { hi: 0, lo: 0 };
 
@@ -32,11 +44,7 @@ export class Watermark {
   readonly #s: Seed = { hi: 0, lo: 0 };
 
   constructor(spec: WatermarkSpec, key: WatermarkKey) {
-    if (key.fingerprint !== spec.keyFingerprint) {
-      throw new Error(
-        `wrong key: key fingerprint ${key.fingerprint} does not match the spec's keyFingerprint ${spec.keyFingerprint}`,
-      );
-    }
+    assertKeyMatches(key, spec.keyFingerprint);
     this.spec = spec;
     const sc = spec.scheme;
     this.hasher = new WindowHasher(key.subkey('context'), spec.context.width, spec.context.mode);
@@ -48,12 +56,7 @@ export class Watermark {
     this.gammaEff = this.threshold / 2 ** 32;
     this.#digits = spec.payload ? spec.payload.bits / spec.payload.digitBits : 0;
     this.#colours = spec.payload ? 2 ** spec.payload.digitBits : 0;
-    this.nullModel =
-      sc.name === 'gumbel'
-        ? { kind: 'gamma' }
-        : sc.name === 'synthid'
-          ? { kind: 'binomial', trialsPerToken: sc.layers, p: 0.5 }
-          : { kind: 'binomial', trialsPerToken: 1, p: this.gammaEff };
+    this.nullModel = nullModelOf(spec);
   }
 
   /**

@@ -14,7 +14,7 @@ import {
   type Plan,
   type PilotEstimate,
 } from '@tracemark/detector';
-import { parseSpec, type NullModel, type WatermarkSpec, Watermark } from '@tracemark/watermark';
+import { nullModelOf, parseSpec, type NullModel, type WatermarkSpec, Watermark } from '@tracemark/watermark';
 import { alphaFlag, collect, intFlag, numFlag } from '../io/args.js';
 import { usage } from '@tracemark/detector';
 import { loadKey, loadSpec } from '@tracemark/detector';
@@ -45,15 +45,6 @@ export interface PlanOutput {
   source: 'assumed' | 'pilot';
   pilot: (PilotEstimate & { transcript: string; filtered: boolean }) | null;
   plans: { label: string; plan: Plan }[];
-}
-
-/** The null model of a scheme without a key (a throwaway fingerprint: only the parameters matter). */
-function nullModelOf(spec: WatermarkSpec): NullModel {
-  const sc = spec.scheme;
-  if (sc.name === 'gumbel') return { kind: 'gamma' };
-  if (sc.name === 'synthid') return { kind: 'binomial', trialsPerToken: sc.layers, p: 0.5 };
-  // γ_eff: the threshold actually used (⌊γ·2^32⌋/2^32)
-  return { kind: 'binomial', trialsPerToken: 1, p: Math.floor(sc.gamma * 2 ** 32) / 2 ** 32 };
 }
 
 function schemeSpec(f: PlanFlags): WatermarkSpec {

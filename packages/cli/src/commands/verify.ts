@@ -8,7 +8,7 @@
  * problem) otherwise.
  */
 import { statSync } from 'node:fs';
-import { parseSpecJson } from '@tracemark/watermark';
+import { assertKeyMatches, parseSpecJson } from '@tracemark/watermark';
 import type { Command } from 'commander';
 import { verifyBundle } from '@tracemark/evidence';
 import { failure, usage } from '@tracemark/detector';
@@ -62,9 +62,7 @@ export async function runVerify(dir: string, f: VerifyFlags): Promise<VerifyOutp
         throw failure(`spec.json in the bundle is invalid: ${(e as Error).message}`);
       }
       const key = loadKey(f.key);
-      if (key.fingerprint !== specFp) {
-        throw usage(`${f.key}: wrong key: key fingerprint ${key.fingerprint} does not match the bundle spec's keyFingerprint ${specFp}`);
-      }
+      assertKeyMatches(key, specFp, { what: "the bundle spec's", error: (m) => usage(`${f.key}: ${m}`) });
       const r = reproduceBundle(dir, key);
       reproduction = { checked: true, ok: r.ok, mismatches: r.mismatches, suspects: r.suspects };
     }

@@ -13,7 +13,7 @@
  * not depend on the green list at that window, so a text independent of the key is
  * still green with probability γ at the selected positions.
  */
-import type { Watermark } from '@tracemark/watermark';
+import { fmix32, type Watermark } from '@tracemark/watermark';
 import { ADDED, TupleSet } from '../tupleset.js';
 
 /** Membership of a window seed; the cli's ledger `WindowFilter` satisfies it. */
@@ -188,11 +188,5 @@ export class WindowOwners {
 }
 
 function mix(hi: number, lo: number): number {
-  let h = Math.imul(lo ^ 0x9e3779b9, 0x85ebca6b) ^ hi;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(Math.imul(lo ^ 0x9e3779b9, 0x85ebca6b) ^ hi);
 }

@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, parseSpecJson, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { assertKeyMatches, canonicalJson, parseSpecJson, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { z } from 'zod';
 import { verifyBundle, writeBundle, type Manifest, type SigningKey } from '../bundle/index.js';
 import { failure, usage } from '@tracemark/detector';
@@ -187,9 +187,7 @@ export function reproduceBundle(dir: string, key: WatermarkKey): Reproduction {
   } catch (e) {
     throw failure(`spec.json in the bundle is invalid: ${(e as Error).message}`);
   }
-  if (key.fingerprint !== spec.keyFingerprint) {
-    throw usage(`wrong key: key fingerprint ${key.fingerprint} does not match the bundle spec's keyFingerprint ${spec.keyFingerprint}`);
-  }
+  assertKeyMatches(key, spec.keyFingerprint, { what: "the bundle spec's", error: usage });
   const recordedText = new TextDecoder().decode(readBundleFile(dir, 'scores.json'));
   let recordedJson: unknown;
   try {

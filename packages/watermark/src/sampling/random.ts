@@ -13,6 +13,7 @@
  *   U_v = (b·2^21 + (c >> 11) + 0.5) / 2^53.
  * b is a bijection of v, so distinct tokens never tie.
  */
+import { fmix32 } from '../fmix32.js';
 import type { Rng } from './types.js';
 
 /** A 53-bit uniform in [0, 1) from two rng() values (32 + 21 bits). */
@@ -25,15 +26,6 @@ export function uniform53(rng: Rng): number {
 /** A uniform 32-bit integer from one rng() value. */
 export function rngU32(rng: Rng): number {
   return Math.floor(rng() * 4294967296) >>> 0;
-}
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** U_v in (0, 1) for token v under nonce (hi, lo): never 0, never 1. */

@@ -3,14 +3,12 @@
  * (Blackman & Vigna), state filled by splitmix32 from the seed. Not for secrets:
  * keys come from the platform CSPRNG.
  */
+import { fmix32 } from '../fmix32.js';
 import type { Rng } from './types.js';
 
 function splitmix32(state: { s: number }): number {
   state.s = (state.s + 0x9e3779b9) | 0;
-  let z = state.s;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
+  return fmix32(state.s);
 }
 
 /** A deterministic Rng in [0, 1) with 32 bits of resolution per draw. Seeds: any integer or string. */
