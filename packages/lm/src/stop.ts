@@ -8,7 +8,12 @@ export class StopMatcher {
   #pending = '';
   #stopped = false;
 
-  constructor(readonly stops: readonly string[]) {}
+  /** The stop strings; an empty one would match everywhere, so it is ignored. */
+  readonly stops: readonly string[];
+
+  constructor(stops: readonly string[]) {
+    this.stops = stops.filter((s) => s.length > 0);
+  }
 
   get stopped(): boolean {
     return this.#stopped;

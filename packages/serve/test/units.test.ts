@@ -9,7 +9,7 @@ import { CliError } from '@tracemark/detector';
 import { ApiError } from '../src/server/errors.js';
 import { Busy, Limiter } from '../src/server/limiter.js';
 import { ChatRequestSchema, CompletionRequestSchema, parseRequest } from '../src/server/schemas.js';
-import { StopMatcher } from '../src/server/stop.js';
+import { StopMatcher } from '@tracemark/lm';
 
 describe('StopMatcher', () => {
   const run = (stops: string[], deltas: string[]) => {

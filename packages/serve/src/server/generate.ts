@@ -9,10 +9,10 @@
  * disconnect, and yielding to the event loop so one long generation does not starve
  * the others, the health check or a 429.
  */
+import { StopMatcher } from '@tracemark/lm';
 import { type Embedder, type Rng, type Seed, type Watermark } from '@tracemark/watermark';
 import { pairToBigInt } from '../ledger/u64.js';
 import type { Sampling, ServedModel } from './model.js';
-import { StopMatcher } from './stop.js';
 
 export interface ChoiceRequest {
   model: ServedModel;

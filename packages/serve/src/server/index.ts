@@ -6,7 +6,7 @@ export { ApiError } from './errors.js';
 export { loadServedModel } from './model.js';
 export type { ServedModel, Sampling } from './model.js';
 export { renderChat, CHAT_STOPS } from './chat-template.js';
-export { StopMatcher } from './stop.js';
+export { StopMatcher } from '@tracemark/lm';
 export { Limiter, Busy } from './limiter.js';
 export { CompletionRequestSchema, ChatRequestSchema, LIMITS } from './schemas.js';
 export { MIN_TEMPERATURE } from './completion.js';
