@@ -11,3 +11,7 @@ export { renderHtml } from './report/html.js';
 export { renderMarkdown } from './report/markdown.js';
 export { esc, ticks } from './report/svg.js';
 export { sci } from './report/words.js';
+export { createReport, readScanAttachment, scanSummary } from './report/create.js';
+export type { CreateReportOptions, CreatedReport, NamedFile, ReportSuspectLine } from './report/create.js';
+export { verifyReport } from './report/verify.js';
+export type { ReportVerification, VerifyReportOptions } from './report/verify.js';

@@ -6,15 +6,9 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { alphaFlag, collect, intFlag } from '../io/args.js';
-import { usage } from '@tracemark/detector';
-import { exists, readTextFile } from '@tracemark/detector';
-import { loadKey, loadSpec } from '@tracemark/detector';
-import { loadSigningKey } from '@tracemark/evidence';
+import { exists, loadKey, loadSpec } from '@tracemark/detector';
+import { createReport, loadSigningKey, NAME_RE, sci, type NamedFile } from '@tracemark/evidence';
 import { printJson, println } from '../io/output.js';
-import { readTranscriptBytes } from '@tracemark/investigate';
-import { buildBundle, NAME_RE, type ScanAttachment, type TranscriptSource } from '@tracemark/evidence';
-import { newDecoySeed } from '@tracemark/evidence';
-import { sci } from '@tracemark/evidence';
 import type { ReportOutput } from '../schemas.js';
 
 export interface ReportFlags {
@@ -33,81 +27,32 @@ export interface ReportFlags {
 }
 
 /** "name=path" or "path" (name = file name without .jsonl/.json). */
-export function namedPath(arg: string): { name: string; path: string } {
+export function namedPath(arg: string): NamedFile {
   const eq = arg.indexOf('=');
   if (eq > 0 && NAME_RE.test(arg.slice(0, eq)) && !exists(arg)) return { name: arg.slice(0, eq), path: arg.slice(eq + 1) };
   const name = basename(arg).replace(/\.(jsonl|ndjson|json)(\.gz)?$/i, '').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[^A-Za-z0-9]+/, '') || 'suspect';
   return { name, path: arg };
 }
 
-function scanSummary(json: unknown): string {
-  const o = json as { pooled?: { scored?: unknown; log10P?: unknown; pValue?: unknown }; documents?: unknown };
-  const p = o?.pooled;
-  if (p && typeof p.scored === 'number' && typeof p.log10P === 'number') {
-    return `pooled test over ${p.scored} distinct tuples: p = ${sci(p.log10P)}${typeof o.documents === 'number' ? ` (${o.documents} documents)` : ''}`;
-  }
-  return 'attached (no pooled result recognised)';
-}
-
 export async function runReport(f: ReportFlags): Promise<ReportOutput> {
   const alpha = alphaFlag(f.alpha);
   const decoys = intFlag('decoys', f.decoys, 0, 1000);
   const heatmap = intFlag('heatmap', f.heatmap, 0, 100);
-  if (f.decoySeed !== undefined && !/^[0-9a-f]{64}$/.test(f.decoySeed)) throw usage('--decoy-seed must be 64 lowercase hex characters');
   const spec = loadSpec(f.spec);
-  const key = loadKey(f.key, spec);
-  const signer = loadSigningKey(f.signingKey);
-  if (!f.transcript || f.transcript.length === 0) throw usage('no transcripts: pass --transcript <file> (one per suspect; name=path to name it)');
-  if (exists(f.out)) throw usage(`refusing to overwrite existing bundle directory ${f.out}`);
-  const transcripts: TranscriptSource[] = f.transcript.map((arg) => {
-    const { name, path } = namedPath(arg);
-    return { name, path, bytes: readTranscriptBytes(path) };
-  });
-  const scans: ScanAttachment[] = (f.scan ?? []).map((arg) => {
-    const { name, path } = namedPath(arg);
-    const text = readTextFile(path, 'scan results file');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw usage(`${path}: scan results are not valid JSON`);
-    }
-    return { name, bytes: new TextEncoder().encode(text), summary: scanSummary(json) };
-  });
-  const built = await buildBundle({
+  const report = await createReport({
     out: f.out,
     spec,
-    key,
-    signer,
-    transcripts,
-    ...(scans.length > 0 ? { scans } : {}),
+    key: loadKey(f.key, spec),
+    signer: loadSigningKey(f.signingKey),
+    transcripts: (f.transcript ?? []).map(namedPath),
+    scans: (f.scan ?? []).map(namedPath),
     alpha,
     decoys,
-    decoySeed: f.decoySeed ?? newDecoySeed(),
+    ...(f.decoySeed !== undefined ? { decoySeed: f.decoySeed } : {}),
     heatmap,
-    heatmapTokens: 400,
     ...(f.title !== undefined ? { title: f.title } : {}),
   });
-  return {
-    command: 'report',
-    bundle: built.dir,
-    files: built.files,
-    merkleRoot: built.manifest.merkleRoot,
-    signerPublicKey: built.manifest.signature.publicKey,
-    alpha,
-    suspects: built.summary.suspects.map((s) => ({
-      name: s.name,
-      responses: s.responses,
-      scored: s.scored,
-      lnP: s.lnP,
-      log10P: s.log10P,
-      pValue: s.pValue,
-      holmLog10P: s.holmLog10P,
-      verdict: s.verdict,
-      decoys: s.decoys.count,
-      decoyKsPValue: s.decoys.ksPValue,
-    })),
-  };
+  return { command: 'report', ...report };
 }
 
 export function registerReport(program: Command): void {

@@ -7,17 +7,11 @@
  * Exit 0 when everything checked passes; 1 (with one line on stderr naming the first
  * problem) otherwise.
  */
-import { statSync } from 'node:fs';
-import { assertKeyMatches, parseSpecJson } from '@tracemark/watermark';
 import type { Command } from 'commander';
-import { verifyBundle } from '@tracemark/evidence';
-import { failure, usage } from '@tracemark/detector';
-import { exists, readTextFile } from '@tracemark/detector';
-import { loadKey } from '@tracemark/detector';
+import { verifyReport } from '@tracemark/evidence';
+import { exists, failure, readTextFile, usage } from '@tracemark/detector';
 import { printJson, println } from '../io/output.js';
-import { reproduceBundle } from '@tracemark/evidence';
 import type { VerifyOutput } from '../schemas.js';
-import { join } from 'node:path';
 
 export interface VerifyFlags {
   key?: string;
@@ -42,40 +36,11 @@ export function trustedKeyOf(arg: string): string {
 }
 
 export async function runVerify(dir: string, f: VerifyFlags): Promise<VerifyOutput> {
-  try {
-    if (!statSync(dir).isDirectory()) throw usage(`not a bundle directory: ${dir}`);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw usage(`bundle not found: ${dir}`);
-    throw e;
-  }
-  const trusted = f.trustedSigner !== undefined ? trustedKeyOf(f.trustedSigner) : undefined;
-  const v = await verifyBundle(dir, trusted !== undefined ? { trustedPublicKey: trusted } : {});
-  let reproduction: VerifyOutput['reproduction'] = null;
-  if (f.key !== undefined) {
-    if (!v.ok) {
-      reproduction = { checked: false, ok: false, reason: 'integrity check failed: not re-running detection on altered evidence', mismatches: [], suspects: [] };
-    } else {
-      let specFp: string;
-      try {
-        specFp = parseSpecJson(readTextFile(join(dir, 'spec.json'), 'bundle spec')).keyFingerprint;
-      } catch (e) {
-        throw failure(`spec.json in the bundle is invalid: ${(e as Error).message}`);
-      }
-      const key = loadKey(f.key);
-      assertKeyMatches(key, specFp, { what: "the bundle spec's", error: (m) => usage(`${f.key}: ${m}`) });
-      const r = reproduceBundle(dir, key);
-      reproduction = { checked: true, ok: r.ok, mismatches: r.mismatches, suspects: r.suspects };
-    }
-  }
-  const ok = v.ok && (reproduction === null || reproduction.ok);
-  return {
-    command: 'verify',
-    bundle: dir,
-    ok,
-    integrity: { ok: v.ok, problems: v.problems.map((p) => ({ kind: p.kind, ...(p.path !== undefined ? { path: p.path } : {}), message: p.message })) },
-    signer: { publicKey: v.manifest?.signature.publicKey ?? null, trusted: trusted === undefined ? null : trusted === v.manifest?.signature.publicKey },
-    reproduction,
-  };
+  const r = await verifyReport(dir, {
+    ...(f.key !== undefined ? { keyFile: f.key } : {}),
+    ...(f.trustedSigner !== undefined ? { trustedPublicKey: trustedKeyOf(f.trustedSigner) } : {}),
+  });
+  return { command: 'verify', ...r };
 }
 
 export function registerVerify(program: Command): void {

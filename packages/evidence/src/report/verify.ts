@@ -1,0 +1,75 @@
+/**
+ * `verifyReport`: everything a third party can check about an evidence bundle —
+ * integrity (every file's SHA-256, the file set, the Merkle root), the Ed25519
+ * signature (optionally against a trusted signer) and, given the watermark key, a
+ * re-run of the detection from the bundle's own transcripts and spec that must
+ * reproduce every recorded number bit for bit. Detection is never re-run on a bundle
+ * whose integrity check failed, and the key is only read when it is needed.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseSpecJson } from '@tracemark/watermark';
+import { failure, loadKey, readTextFile, usage } from '@tracemark/detector';
+import { verifyBundle, type BundleProblem } from '../bundle/index.js';
+import { reproduceBundle, type Mismatch, type Reproduction } from './bundle.js';
+
+export interface VerifyReportOptions {
+  /** Watermark key file: re-run detection from the bundle and compare bit for bit. */
+  keyFile?: string;
+  /** Require this Ed25519 signer (64 lowercase hex characters). */
+  trustedPublicKey?: string;
+}
+
+export interface ReportVerification {
+  bundle: string;
+  /** Integrity passed and, when checked, every number was reproduced. */
+  ok: boolean;
+  integrity: { ok: boolean; problems: { kind: BundleProblem['kind']; path?: string; message: string }[] };
+  signer: { publicKey: string | null; trusted: boolean | null };
+  /** null when no key was given. */
+  reproduction: {
+    checked: boolean;
+    ok: boolean;
+    reason?: string;
+    mismatches: Mismatch[];
+    suspects: Reproduction['suspects'];
+  } | null;
+}
+
+export async function verifyReport(dir: string, o: VerifyReportOptions = {}): Promise<ReportVerification> {
+  try {
+    if (!statSync(dir).isDirectory()) throw usage(`not a bundle directory: ${dir}`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw usage(`bundle not found: ${dir}`);
+    throw e;
+  }
+  const trusted = o.trustedPublicKey;
+  const v = await verifyBundle(dir, trusted !== undefined ? { trustedPublicKey: trusted } : {});
+  let reproduction: ReportVerification['reproduction'] = null;
+  if (o.keyFile !== undefined) {
+    if (!v.ok) {
+      reproduction = { checked: false, ok: false, reason: 'integrity check failed: not re-running detection on altered evidence', mismatches: [], suspects: [] };
+    } else {
+      let specFp: string;
+      try {
+        specFp = parseSpecJson(readTextFile(join(dir, 'spec.json'), 'bundle spec')).keyFingerprint;
+      } catch (e) {
+        throw failure(`spec.json in the bundle is invalid: ${(e as Error).message}`);
+      }
+      const key = loadKey(o.keyFile);
+      if (key.fingerprint !== specFp) {
+        throw usage(`${o.keyFile}: wrong key: key fingerprint ${key.fingerprint} does not match the bundle spec's keyFingerprint ${specFp}`);
+      }
+      const r = reproduceBundle(dir, key);
+      reproduction = { checked: true, ok: r.ok, mismatches: r.mismatches, suspects: r.suspects };
+    }
+  }
+  const ok = v.ok && (reproduction === null || reproduction.ok);
+  return {
+    bundle: dir,
+    ok,
+    integrity: { ok: v.ok, problems: v.problems.map((p) => ({ kind: p.kind, ...(p.path !== undefined ? { path: p.path } : {}), message: p.message })) },
+    signer: { publicKey: v.manifest?.signature.publicKey ?? null, trusted: trusted === undefined ? null : trusted === v.manifest?.signature.publicKey },
+    reproduction,
+  };
+}
