@@ -22,3 +22,4 @@ export {
   loadFamilyMap,
   unsupervisedFilter,
 } from './inputs.js';
+export * from './grid/index.js';

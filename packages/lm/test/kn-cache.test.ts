@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,8 +12,8 @@ import {
   loadReferenceModel,
   readKnHeader,
   trainKneserNey,
-  writeFileAtomic,
 } from '@tracemark/lm';
+import { writeFileAtomic } from '@tracemark/detector';
 
 const dir = mkdtempSync(join(tmpdir(), 'tracemark-kn-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -106,6 +106,7 @@ describe('model cache', () => {
 
   it('writes atomically and reports a round trip through bytes', () => {
     const p = join(dir, 'sub', 'x.bin');
+    mkdirSync(join(dir, 'sub'), { recursive: true }); // loadOrTrain creates the cache directory, writeFileAtomic does not
     writeFileAtomic(p, Uint8Array.of(1, 2, 3));
     expect(Array.from(readFileSync(p))).toEqual([1, 2, 3]);
     const data = train();

@@ -4,9 +4,10 @@
  * differ) or corrupt (bad magic, truncated, checksum mismatch); with
  * `rebuild: false` those cases are errors instead.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from '@tracemark/detector';
 import { canonicalJson } from '@tracemark/watermark';
-import { writeFileAtomic } from '../cache.js';
 import type { KnData } from './data.js';
 import { decodeKnFile, encodeKnFile, KnFileError, readKnHeader, type KnFileMeta } from './format.js';
 
@@ -42,6 +43,7 @@ export function loadOrTrain(opts: LoadOrTrainOptions): LoadResult {
   }
   const data = opts.train();
   const bytes = encodeKnFile(data, opts.meta);
+  mkdirSync(dirname(opts.path), { recursive: true }); // the cache directory may not exist yet
   writeFileAtomic(opts.path, bytes);
   return { data, source: 'trained', path: opts.path, reason: problem.reason, ms: performance.now() - t0, bytes: bytes.length };
 }
