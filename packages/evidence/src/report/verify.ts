@@ -8,7 +8,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSpecJson } from '@tracemark/watermark';
+import { assertKeyMatches, parseSpecJson } from '@tracemark/watermark';
 import { failure, loadKey, readTextFile, usage } from '@tracemark/detector';
 import { verifyBundle, type BundleProblem } from '../bundle/index.js';
 import { reproduceBundle, type Mismatch, type Reproduction } from './bundle.js';
@@ -57,9 +57,7 @@ export async function verifyReport(dir: string, o: VerifyReportOptions = {}): Pr
         throw failure(`spec.json in the bundle is invalid: ${(e as Error).message}`);
       }
       const key = loadKey(o.keyFile);
-      if (key.fingerprint !== specFp) {
-        throw usage(`${o.keyFile}: wrong key: key fingerprint ${key.fingerprint} does not match the bundle spec's keyFingerprint ${specFp}`);
-      }
+      assertKeyMatches(key, specFp, { what: "the bundle spec's", error: (m) => usage(`${o.keyFile}: ${m}`) });
       const r = reproduceBundle(dir, key);
       reproduction = { checked: true, ok: r.ok, mismatches: r.mismatches, suspects: r.suspects };
     }
