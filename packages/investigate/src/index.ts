@@ -14,6 +14,7 @@ export { EvidenceWatch, SequentialProbeSchema } from './until-evidence.js';
 export type { SequentialProbe } from './until-evidence.js';
 export {
   ledgerAccounts,
+  storeAccounts,
   listFlag,
   loadEvidence,
   specTokenizer,

@@ -5,15 +5,13 @@
  * filter (windows of fresh watermarked generations of the provider's own model).
  * The statistics live in @tracemark/detector (src/investigate); this is the I/O.
  */
-import Database from 'better-sqlite3';
 import { Embedder, seededRng, Watermark, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { familyIndex, isTiktokenEncoding, Tokenizer, WindowHashSet, type AccountWindows, type EvidenceItem, type WindowSet } from '@tracemark/detector';
 import { failure, firstLine, usage } from '@tracemark/detector';
 import { readJsonlTexts } from '@tracemark/detector';
 import { specId as specIdOf } from '@tracemark/detector';
 import { loadFilter, type WindowFilter } from '@tracemark/serve';
-import { Ledger } from '@tracemark/serve';
-import { unpackU64 } from '@tracemark/serve';
+import { Ledger, type AccountWindowsRow, type LedgerBinding, type LedgerStore } from '@tracemark/serve';
 import { evidenceRecords, readTranscriptBytes, type EvidenceRecord } from './probe/transcript.js';
 import { loadServedModel } from '@tracemark/serve';
 
@@ -96,8 +94,9 @@ export function unionFilter(filters: readonly WindowFilter[]): WindowSet {
 }
 
 /**
- * Per-account windows from a provenance ledger (bound to this spec): every account that
- * received a response, its payload id (if any), and the union of its responses' windows.
+ * Per-account windows from a provenance ledger file (SQLite, bound to this spec): every
+ * account that received a response, its payload id (if any), and the union of its
+ * responses' windows.
  */
 export function ledgerAccounts(path: string, spec: WatermarkSpec): AccountWindows[] {
   let ledger: Ledger;
@@ -106,25 +105,39 @@ export function ledgerAccounts(path: string, spec: WatermarkSpec): AccountWindow
   } catch (e) {
     throw usage(firstLine(e));
   }
-  const binding = ledger.binding;
-  ledger.close();
-  if (binding.keyFingerprint !== spec.keyFingerprint) throw usage(`${path}: ledger belongs to key ${binding.keyFingerprint}, not this spec's key ${spec.keyFingerprint}`);
-  if (binding.specId !== specIdOf(spec)) throw usage(`${path}: ledger belongs to another spec (${binding.specId.slice(0, 12)}…)`);
-  const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    const acc = new Map<string, { id: number | null; windows: Set<bigint> }>();
-    const rows = db.prepare('SELECT account, account_id, windows FROM responses ORDER BY seq').iterate() as Iterable<{ account: string; account_id: number | null; windows: Buffer }>;
-    for (const r of rows) {
-      let a = acc.get(r.account);
-      if (!a) acc.set(r.account, (a = { id: r.account_id, windows: new Set() }));
-      for (const w of unpackU64(r.windows)) a.windows.add(w);
+    checkBinding(ledger.binding, spec, path);
+    let rows: AccountWindowsRow[];
+    try {
+      rows = ledger.accountWindows();
+    } catch (e) {
+      throw usage(`${path}: cannot read the ledger's responses: ${firstLine(e)}`);
     }
-    return [...acc.entries()].map(([account, a]) => ({ account, ...(a.id !== null ? { id: a.id } : {}), windows: a.windows }));
-  } catch (e) {
-    throw usage(`${path}: cannot read the ledger's responses: ${firstLine(e)}`);
+    return rows.map(toAccountWindows);
   } finally {
-    db.close();
+    ledger.close();
   }
+}
+
+/** The same from any ledger store (e.g. one with asynchronous I/O); `name` labels messages. */
+export async function storeAccounts(store: LedgerStore, spec: WatermarkSpec, name: string): Promise<AccountWindows[]> {
+  checkBinding(store.binding, spec, name);
+  let rows: AccountWindowsRow[];
+  try {
+    rows = await store.accountWindows();
+  } catch (e) {
+    throw usage(`${name}: cannot read the ledger's responses: ${firstLine(e)}`);
+  }
+  return rows.map(toAccountWindows);
+}
+
+function checkBinding(binding: LedgerBinding, spec: WatermarkSpec, name: string): void {
+  if (binding.keyFingerprint !== spec.keyFingerprint) throw usage(`${name}: ledger belongs to key ${binding.keyFingerprint}, not this spec's key ${spec.keyFingerprint}`);
+  if (binding.specId !== specIdOf(spec)) throw usage(`${name}: ledger belongs to another spec (${binding.specId.slice(0, 12)}…)`);
+}
+
+function toAccountWindows(a: AccountWindowsRow): AccountWindows {
+  return { account: a.account, ...(a.accountId !== null ? { id: a.accountId } : {}), windows: a.windows };
 }
 
 export interface UnsupervisedFilterOptions {

@@ -1,6 +1,9 @@
 /**
  * @tracemark/serve: an OpenAI-compatible watermarking HTTP server that any Node program
- * can mount, and the provenance ledger (who received which text, and its windows).
+ * can mount (createHandler), the provenance ledger behind it (the LedgerStore
+ * interface, its SQLite implementation, group commit, filters, lookup), and the
+ * startup of a serving process from files (startServer).
  */
 export * from './server/index.js';
 export * from './ledger/index.js';
+export * from './start/index.js';

@@ -6,8 +6,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { encodeFilterBinary, encodeFilterJson, FILTER_VERSION, type FilterHeader } from '@tracemark/serve';
-import { Ledger, type LedgerEntry } from '@tracemark/serve';
+import { encodeFilterBinary, encodeFilterJson, exportFilter, filterFormatOf, ledgerInfo, lookupText, type FilterHeader } from '@tracemark/serve';
+import { Ledger } from '@tracemark/serve';
 import { CliError, EXIT_FAILURE } from '@tracemark/detector';
 import { sha256Hex } from '@tracemark/detector';
 
@@ -36,34 +36,21 @@ export interface ExportFlags {
   format?: string;
 }
 
-export function runExportFilter(f: ExportFlags): { header: FilterHeader; path: string } {
+export async function runExportFilter(f: ExportFlags): Promise<{ header: FilterHeader; path: string }> {
   const accounts = [...new Set(f.accounts.split(',').map((a) => a.trim()).filter((a) => a.length > 0))];
   if (accounts.length === 0) throw new CliError('--accounts needs at least one account name (comma-separated)');
   const sinceMs = f.since !== undefined ? parseTime('since', f.since) : undefined;
   const untilMs = f.until !== undefined ? parseTime('until', f.until) : undefined;
-  const format = f.format ?? (f.out.endsWith('.json') ? 'json' : f.out.endsWith('.bin') ? 'bin' : undefined);
-  if (format !== 'json' && format !== 'bin') {
+  const format = filterFormatOf(f.out, f.format);
+  if (format === undefined) {
     throw new CliError(`cannot tell the filter format from ${JSON.stringify(f.out)}: name it *.json or *.bin, or pass --format json|bin`);
   }
   const ledger = openLedger(f.ledger);
   try {
-    const q = ledger.windowsForAccounts({ accounts, ...(sinceMs !== undefined ? { sinceMs } : {}), ...(untilMs !== undefined ? { untilMs } : {}) });
-    const header: FilterHeader = {
-      type: 'tracemark-filter',
-      version: FILTER_VERSION,
-      specId: ledger.binding.specId,
-      keyFingerprint: ledger.binding.keyFingerprint,
-      accounts,
-      since: sinceMs !== undefined ? new Date(sinceMs).toISOString() : null,
-      until: untilMs !== undefined ? new Date(untilMs).toISOString() : null,
-      created: new Date().toISOString(),
-      responses: q.responses,
-      count: q.windows.length,
-    };
-    const missing = accounts.filter((a) => q.perAccount[a] === 0);
+    const { header, windows, missing } = await exportFilter(ledger, { accounts, ...(sinceMs !== undefined ? { sinceMs } : {}), ...(untilMs !== undefined ? { untilMs } : {}) });
     if (missing.length > 0) process.stderr.write(`tracemark: warning: no responses in the ledger for ${missing.join(', ')}\n`);
     try {
-      writeFileSync(f.out, format === 'json' ? encodeFilterJson(header, q.windows) : encodeFilterBinary(header, q.windows));
+      writeFileSync(f.out, format === 'json' ? encodeFilterJson(header, windows) : encodeFilterBinary(header, windows));
     } catch (e) {
       throw new CliError(`cannot write ${f.out}: ${(e as Error).message}`, EXIT_FAILURE);
     }
@@ -81,7 +68,7 @@ export interface LookupFlags {
 }
 
 /** Returns the process exit code: 0 found, 1 not found (like grep). */
-export function runLookup(arg: string | undefined, f: LookupFlags): number {
+export async function runLookup(arg: string | undefined, f: LookupFlags): Promise<number> {
   let sha: string;
   if (f.file !== undefined) {
     if (arg !== undefined) throw new CliError('give either a text/SHA-256 argument or --file, not both');
@@ -97,14 +84,15 @@ export function runLookup(arg: string | undefined, f: LookupFlags): number {
     sha = !f.text && /^[0-9a-fA-F]{64}$/.test(arg) ? arg.toLowerCase() : sha256Hex(arg);
   }
   const ledger = openLedger(f.ledger);
-  let hits: LedgerEntry[];
+  let found;
   try {
-    hits = ledger.lookupTextSha256(sha);
+    found = await lookupText(ledger, sha);
   } finally {
     ledger.close();
   }
+  const hits = found.responses;
   if (f.json) {
-    process.stdout.write(`${JSON.stringify({ sha256: sha, found: hits.length > 0, responses: hits })}\n`);
+    process.stdout.write(`${JSON.stringify(found)}\n`);
   } else if (hits.length === 0) {
     process.stdout.write(`not issued: no response with text SHA-256 ${sha} in ${f.ledger}\n`);
   } else {
@@ -119,11 +107,11 @@ export function runLookup(arg: string | undefined, f: LookupFlags): number {
   return hits.length > 0 ? 0 : 1;
 }
 
-export function runInfo(f: { ledger: string; json?: boolean }): void {
+export async function runInfo(f: { ledger: string; json?: boolean }): Promise<void> {
   const ledger = openLedger(f.ledger);
   try {
-    const s = ledger.stats();
-    const info = { ledger: f.ledger, specId: ledger.binding.specId, keyFingerprint: ledger.binding.keyFingerprint, ...s };
+    const s = await ledgerInfo(ledger);
+    const info = { ledger: f.ledger, ...s };
     if (f.json) process.stdout.write(`${JSON.stringify(info)}\n`);
     else {
       process.stdout.write(
@@ -146,8 +134,8 @@ export function registerLedger(program: Command): void {
     .option('--until <time>', 'only responses before this time (ISO 8601 or epoch ms)')
     .requiredOption('--out <file>', 'output: *.json or *.bin (see docs/SERVE.md for both formats)')
     .option('--format <json|bin>', 'output format when the file name does not say')
-    .action((flags: ExportFlags) => {
-      const { header, path } = runExportFilter(flags);
+    .action(async (flags: ExportFlags) => {
+      const { header, path } = await runExportFilter(flags);
       process.stdout.write(
         `${JSON.stringify({ event: 'filter', out: path, specId: header.specId, accounts: header.accounts, responses: header.responses, windows: header.count })}\n`,
       );
@@ -160,8 +148,8 @@ export function registerLedger(program: Command): void {
     .option('--file <path>', 'read the text from a file (exact bytes, UTF-8)')
     .option('--text', 'treat the argument as text even if it looks like a SHA-256')
     .option('--json', 'machine-readable output')
-    .action((arg: string | undefined, flags: LookupFlags) => {
-      process.exitCode = runLookup(arg, flags);
+    .action(async (arg: string | undefined, flags: LookupFlags) => {
+      process.exitCode = await runLookup(arg, flags);
     });
   ledger
     .command('info')

@@ -1,5 +1,16 @@
-export { Ledger, LedgerError, LEDGER_SCHEMA_VERSION } from './ledger.js';
-export type { LedgerBinding, LedgerEntry, ResponseRecord, WindowQuery } from './ledger.js';
+export { Ledger, LEDGER_SCHEMA_VERSION } from './ledger.js';
+export { LedgerError } from './store.js';
+export type {
+  Awaitable,
+  AccountWindowsRow,
+  LedgerBinding,
+  LedgerCounts,
+  LedgerEntry,
+  LedgerStore,
+  ResponseRecord,
+  WindowQuery,
+  WindowsResult,
+} from './store.js';
 export {
   WindowFilter,
   loadFilter,
@@ -12,3 +23,5 @@ export {
 export type { FilterHeader } from './filter.js';
 export { pairToBigInt, packU64, unpackU64, sortUnique, u64ToHex, hexToU64 } from './u64.js';
 export { LedgerWriter } from './writer.js';
+export { exportFilter, filterFormatOf, lookupText, ledgerInfo } from './queries.js';
+export type { FilterQuery, ExportedFilter, LookupResult, LedgerInfo } from './queries.js';

@@ -14,6 +14,8 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
+import type { AccountWindowsRow, LedgerCounts, LedgerStore, WindowsResult } from './store.js';
+import { LedgerError, type LedgerBinding, type LedgerEntry, type ResponseRecord, type WindowQuery } from './store.js';
 import { packU64, sortUnique, toSigned, unpackU64 } from './u64.js';
 
 export const LEDGER_SCHEMA_VERSION = 1;
@@ -51,62 +53,6 @@ CREATE TABLE IF NOT EXISTS windows (
   first_seq INTEGER NOT NULL
 );
 `;
-
-export interface LedgerBinding {
-  /** SHA-256 (hex) of the canonical spec JSON. */
-  specId: string;
-  keyFingerprint: string;
-  /** Canonical spec JSON (public: the spec holds no secret), kept for investigators. */
-  specJson: string;
-}
-
-export interface ResponseRecord {
-  responseId: string;
-  choice: number;
-  account: string;
-  accountId: number | null;
-  created: Date;
-  modelId: string;
-  endpoint: 'completions' | 'chat.completions';
-  finishReason: string;
-  textSha256: string;
-  promptSha256: string;
-  promptTokens: number;
-  completionTokens: number;
-  /** Window hashes (u64) of every position that had context; deduplicated here. */
-  windows: Iterable<bigint>;
-}
-
-export interface LedgerEntry {
-  seq: number;
-  responseId: string;
-  choice: number;
-  account: string;
-  accountId: number | null;
-  createdAt: string;
-  createdMs: number;
-  specId: string;
-  modelId: string;
-  endpoint: string;
-  finishReason: string;
-  textSha256: string;
-  promptSha256: string;
-  promptTokens: number;
-  completionTokens: number;
-  windowCount: number;
-}
-
-export interface WindowQuery {
-  accounts: readonly string[];
-  /** Inclusive lower bound on the response time (epoch ms). */
-  sinceMs?: number;
-  /** Exclusive upper bound (epoch ms). */
-  untilMs?: number;
-}
-
-export class LedgerError extends Error {
-  override name = 'LedgerError';
-}
 
 interface Row {
   seq: number;
@@ -151,9 +97,10 @@ function toEntry(r: Row): LedgerEntry {
   };
 }
 
-export class Ledger {
+export class Ledger implements LedgerStore {
   readonly path: string;
   readonly binding: LedgerBinding;
+  readonly schemaVersion = LEDGER_SCHEMA_VERSION;
   readonly #db: Database.Database;
   readonly #insertResponse: Database.Statement;
   readonly #insertWindow: Database.Statement;
@@ -312,7 +259,7 @@ export class Ledger {
    * The supervised filter: the union of window hashes sent to any of `accounts`
    * (optionally within a time range), sorted and deduplicated.
    */
-  windowsForAccounts(q: WindowQuery): { windows: BigUint64Array; responses: number; perAccount: Record<string, number> } {
+  windowsForAccounts(q: WindowQuery): WindowsResult {
     this.#check();
     if (q.accounts.length === 0) throw new LedgerError('no accounts given');
     const placeholders = q.accounts.map(() => '?').join(', ');
@@ -333,6 +280,23 @@ export class Ledger {
     return { windows: sortUnique(all), responses, perAccount };
   }
 
+  /** Every account that received a response, in order of its first response, with the union of its windows. */
+  accountWindows(): AccountWindowsRow[] {
+    this.#check();
+    const acc = new Map<string, AccountWindowsRow>();
+    const rows = this.#db.prepare('SELECT account, account_id, windows FROM responses ORDER BY seq').iterate() as Iterable<{
+      account: string;
+      account_id: number | null;
+      windows: Buffer;
+    }>;
+    for (const r of rows) {
+      let a = acc.get(r.account);
+      if (!a) acc.set(r.account, (a = { account: r.account, accountId: r.account_id, windows: new Set() }));
+      for (const w of unpackU64(r.windows)) a.windows.add(w);
+    }
+    return [...acc.values()];
+  }
+
   /** The connection's durability settings (journal mode, synchronous level: 2 = FULL). */
   durability(): { journalMode: string; synchronous: number } {
     this.#check();
@@ -343,7 +307,7 @@ export class Ledger {
   }
 
   /** Counts for status output. */
-  stats(): { responses: number; windows: number; accounts: number; completionTokens: number } {
+  stats(): LedgerCounts {
     this.#check();
     const r = this.#db
       .prepare('SELECT COUNT(*) AS n, COUNT(DISTINCT account) AS a, COALESCE(SUM(completion_tokens), 0) AS t FROM responses')

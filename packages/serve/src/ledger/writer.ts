@@ -4,8 +4,11 @@
  * that commit. The server awaits it before sending a response's final bytes, so
  * "the client has the whole response" implies "its ledger row is on disk", while
  * throughput under load is not capped at one fsync per response.
+ *
+ * Batches are committed one after another (a store with asynchronous I/O never has
+ * two transactions of this writer open at once), in the order they were appended.
  */
-import type { Ledger, ResponseRecord } from './ledger.js';
+import type { LedgerStore, ResponseRecord } from './store.js';
 
 interface Pending {
   record: ResponseRecord;
@@ -16,11 +19,13 @@ interface Pending {
 export class LedgerWriter {
   #pending: Pending[] = [];
   #scheduled = false;
-  #closed = false;
+  #closed: Promise<void> | null = null;
+  /** The batch being committed (a synchronous store finishes it before the next turn). */
+  #committing: Promise<void> = Promise.resolve();
   /** Rows committed by this writer (for status output). */
   committed = 0;
 
-  constructor(readonly ledger: Ledger) {}
+  constructor(readonly ledger: LedgerStore) {}
 
   append(record: ResponseRecord): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('ledger writer is closed'));
@@ -29,31 +34,35 @@ export class LedgerWriter {
       if (!this.#scheduled) {
         this.#scheduled = true;
         // setImmediate: after this turn's I/O callbacks, so simultaneous finishers batch up.
-        setImmediate(() => this.#flush());
+        setImmediate(() => void this.#flush());
       }
     });
   }
 
-  #flush(): void {
+  #flush(): Promise<void> {
     this.#scheduled = false;
     const batch = this.#pending;
     this.#pending = [];
-    if (batch.length === 0) return;
-    try {
-      this.ledger.recordMany(batch.map((p) => p.record));
-      this.committed += batch.length;
-      for (const p of batch) p.resolve();
-    } catch (e) {
-      const err = new Error(`ledger write failed: ${(e as Error).message}`);
-      for (const p of batch) p.reject(err);
-    }
+    if (batch.length === 0) return this.#committing;
+    const commit = async (): Promise<void> => {
+      try {
+        await this.ledger.recordMany(batch.map((p) => p.record));
+        this.committed += batch.length;
+        for (const p of batch) p.resolve();
+      } catch (e) {
+        const err = new Error(`ledger write failed: ${(e as Error).message}`);
+        for (const p of batch) p.reject(err);
+      }
+    };
+    this.#committing = this.#committing.then(commit);
+    return this.#committing;
   }
 
-  /** Commit anything pending, refuse further appends, close the ledger. */
-  close(): void {
-    if (this.#closed) return;
-    this.#flush();
-    this.#closed = true;
-    this.ledger.close();
+  /** Commit anything pending, refuse further appends, close the ledger (idempotent). */
+  close(): Promise<void> {
+    if (this.#closed) return this.#closed;
+    const flushed = this.#flush();
+    this.#closed = flushed.then(() => this.ledger.close());
+    return this.#closed;
   }
 }

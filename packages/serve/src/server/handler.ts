@@ -1,17 +1,20 @@
 /**
- * The HTTP server: routing, authentication, admission control and graceful shutdown
- * around the generation endpoints (completion.ts).
+ * The request handler of the watermarking server, for any node:http program to
+ * mount: routing, authentication, admission control and draining around the
+ * generation endpoints (completion.ts). TracemarkServer (server.ts) is this handler
+ * on its own http.Server.
  *
  * Routes: GET /health (no auth), GET /v1/models, GET /v1/models/:id,
- *         POST /v1/completions, POST /v1/chat/completions.
- * Shutdown: stop accepting connections, refuse new requests on open ones (503), let
- * in-flight generations finish until the deadline, abort the rest, commit and close
- * the ledger, stop the model.
+ *         POST /v1/completions, POST /v1/chat/completions; anything else is a 404
+ *         in the OpenAI error shape.
+ * Draining: refuse new requests (503), let in-flight generations finish until the
+ * deadline, abort the rest; closing then commits and closes the ledger and stops
+ * the model.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Watermark } from '@tracemark/watermark';
-import type { LedgerWriter } from '../ledger/writer.js';
+import type { LedgerStore } from '../ledger/store.js';
+import { LedgerWriter } from '../ledger/writer.js';
 import type { Account, ApiKeys } from './apikeys.js';
 import { Aborted, chatJob, completionJob, runJob, type GenerationContext, type Job } from './completion.js';
 import { ApiError } from './errors.js';
@@ -21,32 +24,85 @@ import type { ServedModel } from './model.js';
 import { ChatRequestSchema, CompletionRequestSchema, parseRequest } from './schemas.js';
 import { modelObject } from './shapes.js';
 
-export interface ServerOptions {
+export interface HandlerOptions {
   wm: Watermark;
   model: ServedModel;
-  /** null: no keys file, every request is the "anonymous" account (documented; warned at startup). */
-  apiKeys: ApiKeys | null;
-  ledger: LedgerWriter | null;
-  host: string;
-  port: number;
-  maxConcurrency: number;
-  maxQueue: number;
-  maxBodyBytes: number;
-  defaultMaxTokens: number;
-  maxTokensLimit: number;
-  /** How long shutdown waits for in-flight requests before aborting them. */
-  shutdownTimeoutMs: number;
-  /** Structured log lines (never given secrets). */
-  log: (event: Record<string, unknown>) => void;
+  /** null (default): no keys, every request is the "anonymous" account. */
+  apiKeys?: ApiKeys | null;
+  /**
+   * Where each response is recorded before its last bytes are sent: a store (wrapped in
+   * a LedgerWriter for group commit), a writer, or null (default: not recorded).
+   */
+  ledger?: LedgerWriter | LedgerStore | null;
+  /** Generations running at once (default: the model's preferredConcurrency). */
+  maxConcurrency?: number;
+  /** Requests waiting for a slot before 429 (default 64). */
+  maxQueue?: number;
+  /** Largest request body, 413 above (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** max_tokens when a request gives none (default 128). */
+  defaultMaxTokens?: number;
+  /** Largest max_tokens a request may ask for (default 2048). */
+  maxTokensLimit?: number;
+  /** How long draining waits for in-flight requests before aborting them (default 10 s). */
+  shutdownTimeoutMs?: number;
+  /** Structured log lines (never given secrets); default: none. */
+  log?: (event: Record<string, unknown>) => void;
   /** Log one line per request. */
+  verbose?: boolean;
+}
+
+export interface HandlerStats {
+  active: number;
+  queued: number;
+  inFlight: number;
+  draining: boolean;
+}
+
+/** A node:http request listener, with the state and the shutdown of what it serves. */
+export interface TracemarkHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  readonly stats: HandlerStats;
+  /** The writer responses are recorded with (null without a ledger). */
+  readonly ledger: LedgerWriter | null;
+  /**
+   * Refuse new requests (503, connection: close), wait for in-flight ones until the
+   * shutdown deadline (calling `whileWaiting` between checks, e.g. to close idle
+   * keep-alive connections), then abort the rest. Idempotent.
+   */
+  drain(hooks?: { whileWaiting?: () => void }): Promise<void>;
+  /** Drain, then commit and close the ledger and dispose of the model. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The handler for `http.createServer(handler)` or a route of an existing server. */
+export function createHandler(options: HandlerOptions): TracemarkHandler {
+  const h = new Handler(options);
+  const handler = ((req: IncomingMessage, res: ServerResponse): void => h.handle(req, res)) as TracemarkHandler;
+  Object.defineProperties(handler, {
+    stats: { get: () => h.stats, enumerable: true },
+    ledger: { value: h.ledger, enumerable: true },
+    drain: { value: (hooks?: { whileWaiting?: () => void }) => h.drain(hooks) },
+    close: { value: () => h.close() },
+  });
+  return handler;
+}
+
+interface Settings {
+  wm: Watermark;
+  model: ServedModel;
+  apiKeys: ApiKeys | null;
+  maxBodyBytes: number;
+  shutdownTimeoutMs: number;
+  log: (event: Record<string, unknown>) => void;
   verbose: boolean;
 }
 
 export const ANONYMOUS = 'anonymous';
 
-export class TracemarkServer {
-  readonly #o: ServerOptions;
-  readonly #server: Server;
+class Handler {
+  readonly #o: Settings;
+  readonly ledger: LedgerWriter | null;
   readonly #limiter: Limiter;
   readonly #gen: GenerationContext;
   readonly #created = Math.floor(Date.now() / 1000);
@@ -54,59 +110,65 @@ export class TracemarkServer {
   readonly #hardStop = new AbortController();
   readonly #inFlight = new Set<Promise<void>>();
   #draining = false;
-  #stopped: Promise<void> | null = null;
+  #drained: Promise<void> | null = null;
+  #closed: Promise<void> | null = null;
 
-  constructor(o: ServerOptions) {
-    this.#o = o;
-    this.#limiter = new Limiter(o.maxConcurrency, o.maxQueue);
-    this.#gen = { wm: o.wm, model: o.model, ledger: o.ledger, defaultMaxTokens: o.defaultMaxTokens, maxTokensLimit: o.maxTokensLimit };
-    this.#server = createServer((req, res) => this.#track(this.#handle(req, res)));
-    // Bodies are small and must arrive promptly; generation time is not covered by this.
-    this.#server.requestTimeout = 30_000;
-    this.#server.headersTimeout = 15_000;
+  constructor(o: HandlerOptions) {
+    const ledger = o.ledger ?? null;
+    this.ledger = ledger === null || ledger instanceof LedgerWriter ? ledger : new LedgerWriter(ledger);
+    this.#o = {
+      wm: o.wm,
+      model: o.model,
+      apiKeys: o.apiKeys ?? null,
+      maxBodyBytes: o.maxBodyBytes ?? 1 << 20,
+      shutdownTimeoutMs: o.shutdownTimeoutMs ?? 10_000,
+      log: o.log ?? (() => {}),
+      verbose: o.verbose === true,
+    };
+    this.#limiter = new Limiter(o.maxConcurrency ?? o.model.preferredConcurrency, o.maxQueue ?? 64);
+    this.#gen = {
+      wm: o.wm,
+      model: o.model,
+      ledger: this.ledger,
+      defaultMaxTokens: o.defaultMaxTokens ?? 128,
+      maxTokensLimit: o.maxTokensLimit ?? 2048,
+    };
   }
 
-  /** Listen; resolves with the bound URL (port 0 → a free port). */
-  listen(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#o.port, this.#o.host, () => {
-        this.#server.off('error', reject);
-        const a = this.#server.address() as AddressInfo;
-        const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-        resolve(`http://${host}:${a.port}`);
-      });
-    });
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.#track(this.#handle(req, res));
   }
 
-  get stats(): { active: number; queued: number; inFlight: number; draining: boolean } {
+  get stats(): HandlerStats {
     return { active: this.#limiter.active, queued: this.#limiter.queued, inFlight: this.#inFlight.size, draining: this.#draining };
   }
 
-  /** Graceful shutdown (idempotent). */
-  shutdown(): Promise<void> {
-    this.#stopped ??= this.#shutdown();
-    return this.#stopped;
+  drain(hooks: { whileWaiting?: () => void } = {}): Promise<void> {
+    this.#draining = true;
+    this.#drained ??= this.#drain(hooks.whileWaiting ?? (() => {}));
+    return this.#drained;
   }
 
-  async #shutdown(): Promise<void> {
-    this.#draining = true;
-    const closed = new Promise<void>((r) => this.#server.close(() => r()));
-    this.#server.closeIdleConnections();
+  async #drain(whileWaiting: () => void): Promise<void> {
     const deadline = Date.now() + this.#o.shutdownTimeoutMs;
     while (this.#inFlight.size > 0 && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.#inFlight]), sleep(Math.max(1, Math.min(100, deadline - Date.now())))]);
-      this.#server.closeIdleConnections();
+      whileWaiting();
     }
     if (this.#inFlight.size > 0) {
       this.#o.log({ event: 'shutdown-abort', inFlight: this.#inFlight.size });
       this.#hardStop.abort(new Aborted('server shutting down'));
       await Promise.race([Promise.allSettled([...this.#inFlight]), sleep(5_000)]);
     }
-    this.#server.closeAllConnections();
-    await closed;
-    this.#o.ledger?.close();
-    await this.#o.model.dispose().catch(() => {});
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.drain();
+      await this.ledger?.close();
+      await this.#o.model.dispose().catch(() => {});
+    })();
+    return this.#closed;
   }
 
   #track(p: Promise<void>): void {

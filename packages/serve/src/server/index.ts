@@ -1,4 +1,6 @@
-export { TracemarkServer, ANONYMOUS } from './server.js';
+export { createHandler, ANONYMOUS } from './handler.js';
+export type { HandlerOptions, HandlerStats, TracemarkHandler } from './handler.js';
+export { TracemarkServer } from './server.js';
 export type { ServerOptions } from './server.js';
 export { ApiKeys } from './apikeys.js';
 export type { Account } from './apikeys.js';

@@ -1,0 +1,78 @@
+/**
+ * The questions an investigator asks a ledger (what `tracemark ledger` answers),
+ * over any LedgerStore: the supervised filter for given accounts, "did we issue
+ * this text?", and what the ledger is bound to and holds.
+ */
+import { FILTER_VERSION, type FilterHeader } from './filter.js';
+import type { LedgerCounts, LedgerEntry, LedgerStore } from './store.js';
+
+export interface FilterQuery {
+  /** Account names (deduplicated by the caller; at least one). */
+  accounts: readonly string[];
+  /** Inclusive lower bound on the response time (epoch ms). */
+  sinceMs?: number;
+  /** Exclusive upper bound (epoch ms). */
+  untilMs?: number;
+}
+
+export interface ExportedFilter {
+  header: FilterHeader;
+  /** Sorted ascending, unique. */
+  windows: BigUint64Array;
+  /** Asked accounts with no response in the range. */
+  missing: string[];
+}
+
+/** The union of the windows sent to the accounts, with the header of its filter file. */
+export async function exportFilter(store: LedgerStore, q: FilterQuery): Promise<ExportedFilter> {
+  const { sinceMs, untilMs } = q;
+  const r = await store.windowsForAccounts({
+    accounts: q.accounts,
+    ...(sinceMs !== undefined ? { sinceMs } : {}),
+    ...(untilMs !== undefined ? { untilMs } : {}),
+  });
+  const header: FilterHeader = {
+    type: 'tracemark-filter',
+    version: FILTER_VERSION,
+    specId: store.binding.specId,
+    keyFingerprint: store.binding.keyFingerprint,
+    accounts: [...q.accounts],
+    since: sinceMs !== undefined ? new Date(sinceMs).toISOString() : null,
+    until: untilMs !== undefined ? new Date(untilMs).toISOString() : null,
+    created: new Date().toISOString(),
+    responses: r.responses,
+    count: r.windows.length,
+  };
+  return { header, windows: r.windows, missing: q.accounts.filter((a) => r.perAccount[a] === 0) };
+}
+
+/** The filter encoding a file name asks for (*.json or *.bin), unless given. */
+export function filterFormatOf(path: string, format?: string): 'json' | 'bin' | undefined {
+  const f = format ?? (path.endsWith('.json') ? 'json' : path.endsWith('.bin') ? 'bin' : undefined);
+  return f === 'json' || f === 'bin' ? f : undefined;
+}
+
+export interface LookupResult {
+  sha256: string;
+  found: boolean;
+  /** Oldest first. */
+  responses: LedgerEntry[];
+}
+
+/** Did we issue a text with this SHA-256 (hex, any case)? To whom, when? */
+export async function lookupText(store: LedgerStore, sha256Hex: string): Promise<LookupResult> {
+  const sha256 = sha256Hex.toLowerCase();
+  const responses = await store.lookupTextSha256(sha256);
+  return { sha256, found: responses.length > 0, responses };
+}
+
+export interface LedgerInfo extends LedgerCounts {
+  specId: string;
+  keyFingerprint: string;
+}
+
+/** What the ledger is bound to and how much it holds. */
+export async function ledgerInfo(store: LedgerStore): Promise<LedgerInfo> {
+  const s = await store.stats();
+  return { specId: store.binding.specId, keyFingerprint: store.binding.keyFingerprint, ...s };
+}
