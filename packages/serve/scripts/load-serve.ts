@@ -1,7 +1,7 @@
 /**
  * Load test of `tracemark serve` with autocannon, on loopback only, bounded in time.
  *
- *   node --conditions=source --import tsx packages/cli/scripts/load-serve.ts \
+ *   node --conditions=source --import tsx packages/serve/scripts/load-serve.ts \
  *     [--duration 20] [--connections 8] [--max-tokens 32] [--endpoint chat|completions] [--stream]
  *     [--max-concurrency 4] [--max-queue 64] [--json out.json]
  *
@@ -48,7 +48,7 @@ interface AutocannonResult {
 }
 type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 
-const BIN = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../../cli/src/bin.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 const { values: args } = parseArgs({
