@@ -15,3 +15,4 @@ export { createReport, readScanAttachment, scanSummary } from './report/create.j
 export type { CreateReportOptions, CreatedReport, NamedFile, ReportSuspectLine } from './report/create.js';
 export { verifyReport } from './report/verify.js';
 export type { ReportVerification, VerifyReportOptions } from './report/verify.js';
+export { decoyKeys } from './report/decoys.js';

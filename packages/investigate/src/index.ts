@@ -24,3 +24,9 @@ export {
   unsupervisedFilter,
 } from './inputs.js';
 export * from './grid/index.js';
+export { investigateRadioactivity, RADIOACTIVITY_VARIANTS } from './radioactivity.js';
+export type { RadioactivityOptions, RadioactivityReport, RadioactivityVariant, VariantResult } from './radioactivity.js';
+export { planAssumed, planFromPilot, planNullModel } from './plan.js';
+export type { InvestigationPlan, PilotOptions, PlanEffect, PlanOptions } from './plan.js';
+export { attributeCloneAccounts, attributeLeakedTexts, ledgerCandidates } from './attribute.js';
+export type { CloneOptions, LeakCandidate, LeakOptions } from './attribute.js';

@@ -10,21 +10,11 @@
  * See @tracemark/detector src/investigate/attribution.ts for why both are valid.
  */
 import type { Command } from 'commander';
-import {
-  attributeClone,
-  attributeLeaks,
-  countPayload,
-  Scorer,
-  type CloneAttribution,
-  type LeakAttribution,
-  type LeakText,
-} from '@tracemark/detector';
+import type { CloneAttribution, LeakAttribution } from '@tracemark/detector';
 import { alphaFlag, collect } from '../io/args.js';
-import { usage } from '@tracemark/detector';
-import { readJsonlTexts, readTextFile } from '@tracemark/detector';
-import { loadKey, loadSpec } from '@tracemark/detector';
+import { loadKey, loadSpec, readJsonlTexts, readTextFile, usage } from '@tracemark/detector';
 import { fmtLog10, printJson, println } from '../io/output.js';
-import { ledgerAccounts, listFlag, loadEvidence, specTokenizer } from '@tracemark/investigate';
+import { attributeCloneAccounts, attributeLeakedTexts, ledgerCandidates, listFlag, type LeakCandidate } from '@tracemark/investigate';
 
 export interface LeaksFlags {
   spec: string;
@@ -53,7 +43,7 @@ export type LeaksOutput = { command: 'attribute leaks' } & LeakAttribution;
 export type CloneOutput = { command: 'attribute clone'; transcript: string; ledger: string } & CloneAttribution;
 
 /** "acct=17,acct2=23" → candidates. */
-function parseCandidates(v: string): { account: string; id: string }[] {
+function parseCandidates(v: string): LeakCandidate[] {
   return listFlag('candidates', v).map((s) => {
     const eq = s.lastIndexOf('=');
     const account = eq > 0 ? s.slice(0, eq) : s;
@@ -69,58 +59,27 @@ export function runLeaks(f: LeaksFlags): LeaksOutput {
   if (!spec.payload) throw usage('attribute leaks needs a spec with a payload (account ids embedded in every response)');
   const key = loadKey(f.key, spec);
   if (f.ledger !== undefined && f.candidates !== undefined) throw usage('give --ledger or --candidates, not both');
-  const raw: { id: string; text: string }[] = [];
-  for (const p of f.file ?? []) raw.push({ id: p, text: readTextFile(p, 'leaked text') });
-  for (const p of f.jsonl ?? []) for (const r of readJsonlTexts(p, f.field, 'leaked texts')) raw.push({ id: String(r.record[f.idField] ?? `${p}:${r.line}`), text: r.text });
-  if (raw.length === 0) throw usage('no leaked texts: pass --file <text file> and/or --jsonl <file>');
-  let candidates: { account: string; id: string | number }[] | undefined;
-  if (f.candidates !== undefined) candidates = parseCandidates(f.candidates);
-  else if (f.ledger !== undefined) {
-    candidates = ledgerAccounts(f.ledger, spec).flatMap((a) => (a.id !== undefined ? [{ account: a.account, id: String(a.id) }] : []));
-    if (candidates.length === 0) throw usage(`${f.ledger}: no account in the ledger has a payload id`);
-  }
-  const tokenizer = specTokenizer(spec);
-  try {
-    const scorer = new Scorer(spec, key);
-    scorer.setSpecialTokens(tokenizer.specialTokenIds);
-    const texts: LeakText[] = raw.map((t) => {
-      const r = scorer.score(tokenizer.encode(t.text).tokens, { payload: true });
-      return { id: t.id, counts: countPayload(scorer.wm, r.payloadPos!, r.payloadColour!) };
-    });
-    return { command: 'attribute leaks', ...attributeLeaks(scorer.wm, texts, { ...(candidates ? { candidates } : {}), alpha }) };
-  } catch (e) {
-    if (e instanceof Error && e.name === 'DetectorError') throw usage(e.message);
-    throw e;
-  } finally {
-    tokenizer.dispose();
-  }
+  const texts: { id: string; text: string }[] = [];
+  for (const p of f.file ?? []) texts.push({ id: p, text: readTextFile(p, 'leaked text') });
+  for (const p of f.jsonl ?? []) for (const r of readJsonlTexts(p, f.field, 'leaked texts')) texts.push({ id: String(r.record[f.idField] ?? `${p}:${r.line}`), text: r.text });
+  if (texts.length === 0) throw usage('no leaked texts: pass --file <text file> and/or --jsonl <file>');
+  const candidates = f.candidates !== undefined ? parseCandidates(f.candidates) : f.ledger !== undefined ? ledgerCandidates(f.ledger, spec) : undefined;
+  return { command: 'attribute leaks', ...attributeLeakedTexts({ spec, key, texts, ...(candidates ? { candidates } : {}), alpha }) };
 }
 
 export function runClone(f: CloneFlags): CloneOutput {
   const alpha = alphaFlag(f.alpha);
   const spec = loadSpec(f.spec);
   const key = loadKey(f.key, spec);
-  const accounts = ledgerAccounts(f.ledger, spec);
-  if (accounts.length < 2) throw usage(`${f.ledger}: attribution needs at least two accounts with traffic (found ${accounts.length})`);
-  const tokenizer = specTokenizer(spec);
-  try {
-    const ev = loadEvidence(f.transcript, tokenizer);
-    const r = attributeClone({
-      spec,
-      key,
-      items: ev.items,
-      accounts,
-      ...(f.candidates !== undefined ? { candidates: listFlag('candidates', f.candidates) } : {}),
-      alpha,
-      specialTokens: tokenizer.specialTokenIds,
-    });
-    return { command: 'attribute clone', transcript: f.transcript, ledger: f.ledger, ...r };
-  } catch (e) {
-    if (e instanceof Error && e.name === 'DetectorError') throw usage(e.message);
-    throw e;
-  } finally {
-    tokenizer.dispose();
-  }
+  const r = attributeCloneAccounts({
+    spec,
+    key,
+    transcript: f.transcript,
+    ledger: f.ledger,
+    ...(f.candidates !== undefined ? { candidates: listFlag('candidates', f.candidates) } : {}),
+    alpha,
+  });
+  return { command: 'attribute clone', transcript: f.transcript, ledger: f.ledger, ...r };
 }
 
 function printLeaks(r: LeaksOutput): void {

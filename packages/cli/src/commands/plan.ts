@@ -6,20 +6,11 @@
  * (plannedTokensExact) next to the normal approximation.
  */
 import type { Command } from 'commander';
-import {
-  estimateFromPilot,
-  planTest,
-  PooledPass,
-  windowMask,
-  type Plan,
-  type PilotEstimate,
-} from '@tracemark/detector';
-import { nullModelOf, parseSpec, type NullModel, type WatermarkSpec, Watermark } from '@tracemark/watermark';
+import { parseSpec, type WatermarkSpec } from '@tracemark/watermark';
 import { alphaFlag, collect, intFlag, numFlag } from '../io/args.js';
-import { usage } from '@tracemark/detector';
-import { loadKey, loadSpec } from '@tracemark/detector';
+import { loadKey, loadSpec, usage } from '@tracemark/detector';
 import { printJson, println } from '../io/output.js';
-import { loadEvidence, loadSpecFilter, specTokenizer, unionFilter } from '@tracemark/investigate';
+import { planAssumed, planFromPilot, planNullModel, type InvestigationPlan } from '@tracemark/investigate';
 
 export interface PlanFlags {
   spec?: string;
@@ -38,14 +29,7 @@ export interface PlanFlags {
   json?: boolean;
 }
 
-export interface PlanOutput {
-  command: 'plan';
-  scheme: WatermarkSpec['scheme']['name'];
-  nullModel: NullModel;
-  source: 'assumed' | 'pilot';
-  pilot: (PilotEstimate & { transcript: string; filtered: boolean }) | null;
-  plans: { label: string; plan: Plan }[];
-}
+export type PlanOutput = { command: 'plan' } & InvestigationPlan;
 
 function schemeSpec(f: PlanFlags): WatermarkSpec {
   if (f.spec !== undefined) {
@@ -69,68 +53,32 @@ export function runPlan(f: PlanFlags): PlanOutput {
   const alpha = alphaFlag(f.alpha);
   const power = numFlag('power', f.power, (n) => n > 0 && n < 1, 'a number in (0, 1)');
   const spec = schemeSpec(f);
-  const nm = nullModelOf(spec);
+  const gumbel = planNullModel(spec).kind === 'gamma';
   const tpr = f.tokensPerResponse !== undefined ? numFlag('tokens-per-response', f.tokensPerResponse, (n) => n > 0, 'a positive number') : undefined;
   const given = [f.q, f.mean].filter((x) => x !== undefined).length + (f.pilot !== undefined ? 1 : 0);
-  if (given !== 1) throw usage(nm.kind === 'gamma' ? 'give the effect: --mean <score> (and --sd), or --pilot <transcript>' : 'give the effect: --q <green rate>, or --pilot <transcript>');
+  if (given !== 1) throw usage(gumbel ? 'give the effect: --mean <score> (and --sd), or --pilot <transcript>' : 'give the effect: --q <green rate>, or --pilot <transcript>');
   if (f.pilot === undefined && (f.key !== undefined || f.filter !== undefined)) throw usage('--key and --filter are for --pilot');
-  const plan = (label: string, inp: { q?: number; mean?: number; sd?: number }, perResponse = tpr): { label: string; plan: Plan } => {
-    try {
-      return { label, plan: planTest({ nullModel: nm, ...inp, alpha, power, ...(perResponse !== undefined ? { tokensPerResponse: perResponse } : {}) }) };
-    } catch (e) {
-      throw usage((e as Error).message);
-    }
-  };
+  const base = { spec, alpha, power, ...(tpr !== undefined ? { tokensPerResponse: tpr } : {}) };
   if (f.pilot === undefined) {
-    if (nm.kind === 'gamma') {
+    if (gumbel) {
       if (f.q !== undefined) throw usage('the Gumbel test takes --mean (and --sd), not --q');
       const mean = numFlag('mean', f.mean, (n) => n > 1, 'a number > 1 (the null mean is 1)');
       const sd = f.sd !== undefined ? numFlag('sd', f.sd, (n) => n > 0, 'a positive number') : undefined;
-      return { command: 'plan', scheme: spec.scheme.name, nullModel: nm, source: 'assumed', pilot: null, plans: [plan('assumed', { mean, ...(sd !== undefined ? { sd } : {}) })] };
+      return { command: 'plan', ...planAssumed({ ...base, effect: { mean, ...(sd !== undefined ? { sd } : {}) } }) };
     }
     if (f.mean !== undefined || f.sd !== undefined) throw usage(`--mean/--sd are for the Gumbel test; ${spec.scheme.name} takes --q`);
     const q = numFlag('q', f.q, (n) => n > 0 && n < 1, 'a rate in (0, 1)');
-    return { command: 'plan', scheme: spec.scheme.name, nullModel: nm, source: 'assumed', pilot: null, plans: [plan('assumed', { q })] };
+    return { command: 'plan', ...planAssumed({ ...base, effect: { q } }) };
   }
-  // Pilot: score the transcript exactly as the real test will (exclusion, filter, global dedup).
   if (f.spec === undefined || f.key === undefined) throw usage('--pilot needs --spec and --key');
   if (spec.payload) throw usage('planning is for zero-bit specs (the payload test has no single green rate)');
   const key = loadKey(f.key, spec);
-  const filter = f.filter?.length ? unionFilter(f.filter.map((p) => loadSpecFilter(p, spec))) : undefined;
-  const tokenizer = specTokenizer(spec);
-  let est: PilotEstimate;
-  try {
-    const ev = loadEvidence(f.pilot, tokenizer);
-    const pass = new PooledPass(spec, key, { specialTokens: tokenizer.specialTokenIds });
-    const wm = new Watermark(spec, key);
-    let sumSq = 0;
-    const novel: number[] = [];
-    for (const it of ev.items) {
-      const mask = filter ? windowMask(wm, it.tokens, filter) : undefined;
-      const st = pass.add(it.tokens, it.given, { mask, sink: (s) => (sumSq += s * s) });
-      novel.push(st.novel);
-    }
-    est = estimateFromPilot(nm, { scored: pass.scored, sum: pass.sum, sumSq, novelPerResponse: novel });
-  } finally {
-    tokenizer.dispose();
-  }
-  const pilot = { ...est, transcript: f.pilot, filtered: filter !== undefined };
-  const perResponse = tpr ?? est.tokensPerResponse ?? undefined;
-  const plans: { label: string; plan: Plan }[] = [];
-  if (nm.kind === 'gamma') {
-    if (est.mean === null || !(est.mean > 1)) throw usage(`the pilot shows no excess score (mean ${est.mean?.toFixed(4) ?? '—'} over ${est.scored} tuples, null mean 1): nothing to plan for`);
-    plans.push(plan('pilot estimate', { mean: est.mean, sd: est.sd ?? est.mean }, perResponse));
-  } else {
-    if (est.q === null || !(est.q > nm.p)) throw usage(`the pilot shows no excess rate (q̂ = ${est.q?.toFixed(4) ?? '—'} over ${est.scored} tuples, null ${nm.p.toFixed(4)}): nothing to plan for`);
-    plans.push(plan('pilot estimate', { q: est.q }, perResponse));
-    if (est.qLower !== null && est.qLower > nm.p) plans.push(plan('95% lower bound', { q: est.qLower }, perResponse));
-  }
-  return { command: 'plan', scheme: spec.scheme.name, nullModel: nm, source: 'pilot', pilot, plans };
+  return { command: 'plan', ...planFromPilot({ ...base, key, pilot: f.pilot, ...(f.filter?.length ? { filters: f.filter } : {}) }) };
 }
 
 const n = (x: number | null): string => (x === null ? '—' : x.toLocaleString('en-US'));
 
-export function printPlan(r: PlanOutput): void {
+export function printPlan(r: InvestigationPlan): void {
   const nm = r.nullModel;
   const nullText = nm.kind === 'gamma' ? 'Gumbel: score ~ Exp(1) under H0' : nm.trialsPerToken > 1 ? `SynthID: ${nm.trialsPerToken} g-values per token, ½ under H0` : `${r.scheme === 'kgw' ? 'KGW' : 'Unigram'}: green with probability γ = ${nm.p.toFixed(4)} under H0`;
   println(nullText);

@@ -1,0 +1,121 @@
+/**
+ * Is a suspect a clone of our watermarked model? The closed-model radioactivity test
+ * (detector's `radioactivityTest`) over a probe transcript, with negative controls
+ * (decoy keys, a control model's transcript), run unfiltered and/or with the supervised
+ * (ledger) and the unsupervised (fresh teacher generations) window filters. With
+ * several variants the verdict is Bonferroni-corrected over them: the variants are
+ * chosen before looking at the scores, so the smallest p times their number is valid.
+ */
+import { lnToLog10, radioactivityTest, usage, type RadioactivityResult, type WindowSet } from '@tracemark/detector';
+import type { WatermarkKey, WatermarkSpec } from '@tracemark/watermark';
+import { loadEvidence, loadFamilyMap, loadSpecFilter, specTokenizer, unionFilter, unsupervisedFilter } from './inputs.js';
+
+export type RadioactivityVariant = 'unfiltered' | 'supervised' | 'unsupervised';
+export const RADIOACTIVITY_VARIANTS: readonly RadioactivityVariant[] = ['unfiltered', 'supervised', 'unsupervised'];
+
+export interface RadioactivityOptions {
+  spec: WatermarkSpec;
+  key: WatermarkKey;
+  /** The suspect's probe transcript (or {id, prompt, text} JSONL). */
+  transcript: string;
+  /** A known-innocent model's transcript on the same prompts: must not be significant. */
+  control?: string;
+  /** Variants to run (run in the order unfiltered, supervised, unsupervised). */
+  variants: readonly RadioactivityVariant[];
+  /** Supervised variant: ledger filter files (`tracemark ledger export-filter`), used as their union. */
+  filters?: readonly string[];
+  /** Unsupervised variant: fresh watermarked responses of the teacher to the probe prompts. */
+  teacher?: { model: string; responsesPerPrompt: number; maxTokens: number; temperature: number; seed: number };
+  /** Decoy keys scored on the same positions, and the public seed they came from (recorded). */
+  decoyKeys: readonly WatermarkKey[];
+  decoySeed: string;
+  /** Split the prompts into k hashed families (Fisher over the disjoint sub-tests)… */
+  families?: number;
+  /** …or take them from a JSONL {"id", "family"} file. */
+  familyMap?: string;
+  alpha: number;
+}
+
+export interface VariantResult extends RadioactivityResult {
+  variant: RadioactivityVariant;
+  filterDescription: string | null;
+}
+
+export interface RadioactivityReport {
+  alpha: number;
+  transcript: string;
+  control: string | null;
+  responses: number;
+  families: { k: number; source: 'hash' | 'map'; labels?: string[] } | null;
+  decoys: { k: number; seed: string };
+  variants: VariantResult[];
+  /** min over variants of the pooled ln p, times the number of variants (Bonferroni). */
+  combinedLnP: number;
+  combinedLog10P: number;
+  verdict: 'radioactive' | 'not-detected';
+  controlsOk: boolean;
+  warnings: string[];
+}
+
+export async function investigateRadioactivity(o: RadioactivityOptions): Promise<RadioactivityReport> {
+  const { spec, key } = o;
+  const wanted = new Set(o.variants);
+  if (wanted.has('supervised') && !o.filters?.length) throw usage('the supervised variant needs --filter <file> (tracemark ledger export-filter)');
+  if (o.families !== undefined && o.familyMap !== undefined) throw usage('give --families or --family-map, not both');
+  const k = o.families ?? 0;
+  const fam = o.familyMap !== undefined ? loadFamilyMap(o.familyMap) : undefined;
+  const tokenizer = specTokenizer(spec);
+  try {
+    const suspect = loadEvidence(o.transcript, tokenizer, fam?.map);
+    const control = o.control !== undefined ? loadEvidence(o.control, tokenizer, fam?.map) : undefined;
+    const filters: { variant: RadioactivityVariant; filter?: WindowSet; description: string | null }[] = [];
+    if (wanted.has('unfiltered')) filters.push({ variant: 'unfiltered', description: null });
+    if (wanted.has('supervised')) {
+      const fs = o.filters!.map((p) => loadSpecFilter(p, spec));
+      const accounts = [...new Set(fs.flatMap((x) => x.header.accounts))];
+      filters.push({ variant: 'supervised', filter: unionFilter(fs), description: `ledger windows sent to ${accounts.length} account(s): ${accounts.slice(0, 5).join(', ')}${accounts.length > 5 ? ', …' : ''}` });
+    }
+    if (wanted.has('unsupervised')) {
+      if (!o.teacher) throw usage('the unsupervised variant needs a teacher model');
+      const t = o.teacher;
+      const prompts = [...new Set([...suspect.records, ...(control?.records ?? [])].map((r) => r.prompt))];
+      const u = await unsupervisedFilter({ spec, key, prompts, model: t.model, responsesPerPrompt: t.responsesPerPrompt, maxTokens: t.maxTokens, temperature: t.temperature, seed: t.seed });
+      filters.push({ variant: 'unsupervised', filter: u.filter, description: `windows of ${u.responses} fresh watermarked responses (${u.tokens} tokens) of model ${t.model} to the ${prompts.length} probe prompts` });
+    }
+    if (filters.length === 0) throw usage('--variants selected nothing to run');
+    const variants: VariantResult[] = filters.map((v) => ({
+      variant: v.variant,
+      filterDescription: v.description,
+      ...radioactivityTest({
+        spec,
+        key,
+        suspect: suspect.items,
+        ...(control ? { control: control.items } : {}),
+        ...(v.filter ? { filter: v.filter, filterName: v.variant } : {}),
+        decoyKeys: o.decoyKeys,
+        families: fam ? fam.labels.length : k,
+        alpha: o.alpha,
+        specialTokens: tokenizer.specialTokenIds,
+      }),
+    }));
+    const minLnP = Math.min(...variants.map((v) => v.suspect.pooled.lnP));
+    const combinedLnP = Math.min(0, minLnP + Math.log(variants.length));
+    const warnings = variants.flatMap((v) => v.warnings.map((w) => `${v.variant}: ${w}`));
+    return {
+      alpha: o.alpha,
+      transcript: o.transcript,
+      control: o.control ?? null,
+      responses: suspect.records.length,
+      families: fam ? { k: fam.labels.length, source: 'map', labels: fam.labels } : k > 0 ? { k, source: 'hash' } : null,
+      decoys: { k: o.decoyKeys.length, seed: o.decoySeed },
+      variants,
+      combinedLnP,
+      combinedLog10P: lnToLog10(combinedLnP),
+      verdict: combinedLnP <= Math.log(o.alpha) ? 'radioactive' : 'not-detected',
+      controlsOk: warnings.length === 0,
+      warnings,
+    };
+  } finally {
+    tokenizer.dispose();
+  }
+}
