@@ -10,6 +10,7 @@ export type { DetectorErrorCode } from './errors.js';
 export {
   Tokenizer,
   liveEncoders,
+  pinnedEncoder,
   isTiktokenEncoding,
   resolveTokenizerOptions,
   SPECIAL_TOKENS,

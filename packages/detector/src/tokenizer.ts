@@ -5,7 +5,8 @@
  *   (those characters are tokenized, never turned into the special token). Such
  *   strings are counted and reported (`specialStrings`).
  * - One tiktoken encoder per encoding per thread, shared by all Tokenizers and
- *   reference-counted: the WASM memory is freed when the last user disposes.
+ *   reference-counted: the WASM memory is freed when the last user disposes
+ *   (`pinnedEncoder` holds one reference for good: the LM package uses it).
  * - BPE is quadratic in the length of one regex piece ("a" × 100 000 takes
  *   seconds). Pieces never cross a whitespace/non-whitespace boundary by more
  *   than one character, so cutting every run of non-whitespace (or of
@@ -93,6 +94,22 @@ function release(name: string): void {
     s.enc.free();
     shared.delete(name);
   }
+}
+
+const pinned = new Map<string, Shared>();
+
+/**
+ * The thread's encoder for a caller with no dispose point (the reference LM, the
+ * generation loop, detokenizers): it takes one reference for the life of the thread,
+ * so it shares the encoder with every Tokenizer and is never freed.
+ */
+export function pinnedEncoder(name: EncodingName): Tiktoken {
+  let s = pinned.get(name);
+  if (!s) {
+    s = acquire(name);
+    pinned.set(name, s);
+  }
+  return s.enc;
 }
 
 /** Number of encoders currently held in this thread (for tests and leak checks). */

@@ -1,9 +1,11 @@
 /**
- * tiktoken encodings, shared per process. The spec names the encoding
+ * tiktoken encodings, shared per thread with the detector's Tokenizers
+ * (@tracemark/detector's pinnedEncoder). The spec names the encoding
  * (`o200k_base` by default); the reference LM, the generation loop and the clone
  * simulator all encode and decode through here.
  */
-import { get_encoding, type Tiktoken, type TiktokenEncoding } from 'tiktoken';
+import type { Tiktoken, TiktokenEncoding } from 'tiktoken';
+import { isTiktokenEncoding, pinnedEncoder, type EncodingName } from '@tracemark/detector';
 import { TIKTOKEN_ENCODINGS } from '@tracemark/watermark';
 
 export interface TokenizerInfo {
@@ -17,23 +19,18 @@ export interface TokenizerInfo {
   vocabSize: number;
 }
 
-const encoders = new Map<string, Tiktoken>();
 const infos = new Map<string, TokenizerInfo>();
 
-function checkName(name: string): TiktokenEncoding {
-  if (!(TIKTOKEN_ENCODINGS as readonly string[]).includes(name)) {
+function checkName(name: string): EncodingName {
+  if (!isTiktokenEncoding(name)) {
     throw new Error(`tokenizer ${JSON.stringify(name)} is not a tiktoken encoding (expected one of ${TIKTOKEN_ENCODINGS.join(', ')})`);
   }
-  return name as TiktokenEncoding;
+  return name;
 }
 
+/** The thread's encoder, the same one the detector's Tokenizers use. */
 export function tiktoken(name: string): Tiktoken {
-  let enc = encoders.get(name);
-  if (!enc) {
-    enc = get_encoding(checkName(name));
-    encoders.set(name, enc);
-  }
-  return enc;
+  return pinnedEncoder(checkName(name));
 }
 
 export function tokenizerInfo(name: string): TokenizerInfo {
