@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { failure } from '@tracemark/detector';
-import { printJson } from '../io/output.js';
+import { eprintln, printJson } from '../io/output.js';
 import { runDemo } from '../demo/run.js';
 import type { DemoOutput } from '../schemas.js';
 
@@ -18,7 +18,7 @@ export function registerDemo(program: Command): void {
       const r = await runDemo({
         ...(f.out !== undefined ? { out: f.out } : {}),
         quick: f.quick === true,
-        ...(f.json ? { log: (l: string) => process.stderr.write(`${l}\n`) } : {}),
+        ...(f.json ? { log: (l: string) => eprintln(l) } : {}),
       });
       if (f.json) printJson({ command: 'demo', ...r } satisfies DemoOutput);
       if (!r.verified) throw failure('the evidence bundle did not verify');

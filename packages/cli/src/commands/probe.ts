@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { intFlag, numFlag } from '../io/args.js';
 import { CliError, usage } from '@tracemark/detector';
 import { warn } from '@tracemark/detector';
-import { printJson, println, progress } from '../io/output.js';
+import { eprintln, printJson, println, progress } from '../io/output.js';
 import { builtinPrompts, promptsFromFile } from '@tracemark/investigate';
 import { endpointUrl, runProbe, type ProbePrompt, type ProbeSummary } from '@tracemark/investigate';
 import type { ProbeOutput } from '../schemas.js';
@@ -168,7 +168,7 @@ case the transcript holds exactly the answers received: rerun with --resume.`,
       let signals = 0;
       const onSignal = (sig: NodeJS.Signals): void => {
         if (++signals > 1) process.exit(EXIT_INTERRUPTED);
-        process.stderr.write(`\ntracemark: ${sig}: stopping; answers received so far are saved (rerun with --resume)\n`);
+        eprintln(`\ntracemark: ${sig}: stopping; answers received so far are saved (rerun with --resume)`);
         ac.abort();
       };
       process.on('SIGINT', onSignal);

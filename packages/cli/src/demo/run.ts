@@ -24,7 +24,7 @@ import { generateSigningKeyFile, signingKeyFromFile, verifyBundle } from '@trace
 import { usage } from '@tracemark/detector';
 import { exists } from '@tracemark/detector';
 import { specId as specIdOf } from '@tracemark/detector';
-import { progress } from '../io/output.js';
+import { println, progress } from '../io/output.js';
 import { Ledger } from '@tracemark/serve';
 import { LedgerWriter } from '@tracemark/serve';
 import { postWithRetry, RateLimiter, type RetryPolicy } from '@tracemark/investigate';
@@ -135,7 +135,7 @@ function defaultOut(): string {
 
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   const t0 = Date.now();
-  const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const log = opts.log ?? ((l: string) => println(l));
   const quick = opts.quick === true;
   const sz: DemoSizes = { ...DEMO_SIZES[quick ? 'quick' : 'full'], ...opts.sizes };
   const out = resolve(opts.out ?? defaultOut());
