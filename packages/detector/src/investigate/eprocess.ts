@@ -77,26 +77,29 @@ export function gammaMaxLnLR(S: number, n: number): number {
   return n * Math.log(n / S) + S - n;
 }
 
-/** Bernoulli mixture over trials; `trialsPerToken` = 1 (KGW/Unigram) or m (SynthID). */
-export class BernoulliMixture implements EProcess {
-  #s = 0;
+/**
+ * The bookkeeping both mixtures share: running (Σ score, n), ln E and its running
+ * maximum. A mixture never exceeds its best single likelihood ratio, so when that
+ * bound is below the running maximum the maximum cannot change, and the exact
+ * (costlier) ln E is computed only if asked for.
+ */
+abstract class MixtureEProcess implements EProcess {
+  #sum = 0;
   #n = 0;
   #lnE = 0;
   #max = 0;
   #dirty = false;
-  constructor(readonly p0: number, readonly trialsPerToken = 1) {
-    if (!(p0 > 0 && p0 < 1)) throw new RangeError(`null rate must be in (0, 1), got ${p0}`);
-    if (!(Number.isInteger(trialsPerToken) && trialsPerToken >= 1)) throw new RangeError('trialsPerToken must be an integer ≥ 1');
-  }
+  /** The validated amount a score adds to the sum. */
+  protected abstract increment(score: number): number;
+  /** ln E after n tokens with score sum `sum`. */
+  protected abstract lnEAt(sum: number, n: number): number;
+  /** An upper bound of ln E there (the best single likelihood ratio). */
+  protected abstract lnEBound(sum: number, n: number): number;
+
   update(score: number): void {
-    const k = Math.round(score);
-    if (!(k >= 0 && k <= this.trialsPerToken)) throw new RangeError(`score ${score} is not a success count in [0, ${this.trialsPerToken}]`);
-    this.#s += k;
+    this.#sum += this.increment(score);
     this.#n++;
-    // The mixture never exceeds the best single likelihood ratio, exp(N·KL(p̂‖p0)): when
-    // that bound is below the running maximum, the maximum cannot change and the exact
-    // (costlier) value is computed only if asked for.
-    if (bernoulliMaxLnLR(this.#s, this.#n * this.trialsPerToken, this.p0) <= this.#max) {
+    if (this.lnEBound(this.#sum, this.#n) <= this.#max) {
       this.#dirty = true;
       return;
     }
@@ -104,7 +107,7 @@ export class BernoulliMixture implements EProcess {
   }
   #eval(): void {
     this.#dirty = false;
-    this.#lnE = bernoulliMixtureLnE(this.#s, this.#n * this.trialsPerToken, this.p0);
+    this.#lnE = this.lnEAt(this.#sum, this.#n);
     if (this.#lnE > this.#max) this.#max = this.#lnE;
   }
   get lnE(): number {
@@ -118,14 +121,34 @@ export class BernoulliMixture implements EProcess {
     return this.#n;
   }
   get sum(): number {
-    return this.#s;
+    return this.#sum;
   }
   get lnP(): number {
     return Math.min(0, -this.#max);
   }
   reset(): void {
-    this.#s = this.#n = this.#lnE = this.#max = 0;
+    this.#sum = this.#n = this.#lnE = this.#max = 0;
     this.#dirty = false;
+  }
+}
+
+/** Bernoulli mixture over trials; `trialsPerToken` = 1 (KGW/Unigram) or m (SynthID). */
+export class BernoulliMixture extends MixtureEProcess {
+  constructor(readonly p0: number, readonly trialsPerToken = 1) {
+    super();
+    if (!(p0 > 0 && p0 < 1)) throw new RangeError(`null rate must be in (0, 1), got ${p0}`);
+    if (!(Number.isInteger(trialsPerToken) && trialsPerToken >= 1)) throw new RangeError('trialsPerToken must be an integer ≥ 1');
+  }
+  protected increment(score: number): number {
+    const k = Math.round(score);
+    if (!(k >= 0 && k <= this.trialsPerToken)) throw new RangeError(`score ${score} is not a success count in [0, ${this.trialsPerToken}]`);
+    return k;
+  }
+  protected lnEAt(s: number, n: number): number {
+    return bernoulliMixtureLnE(s, n * this.trialsPerToken, this.p0);
+  }
+  protected lnEBound(s: number, n: number): number {
+    return bernoulliMaxLnLR(s, n * this.trialsPerToken, this.p0);
   }
 
   /**
@@ -155,46 +178,16 @@ export class BernoulliMixture implements EProcess {
 }
 
 /** Exponential-tilt mixture for Gumbel scores. */
-export class GammaMixture implements EProcess {
-  #S = 0;
-  #n = 0;
-  #lnE = 0;
-  #max = 0;
-  #dirty = false;
-  update(score: number): void {
+export class GammaMixture extends MixtureEProcess {
+  protected increment(score: number): number {
     if (!(score >= 0) || !Number.isFinite(score)) throw new RangeError(`Gumbel score must be finite and ≥ 0, got ${score}`);
-    this.#S += score;
-    this.#n++;
-    if (gammaMaxLnLR(this.#S, this.#n) <= this.#max) {
-      this.#dirty = true;
-      return;
-    }
-    this.#eval();
+    return score;
   }
-  #eval(): void {
-    this.#dirty = false;
-    this.#lnE = gammaMixtureLnE(this.#S, this.#n);
-    if (this.#lnE > this.#max) this.#max = this.#lnE;
+  protected lnEAt(S: number, n: number): number {
+    return gammaMixtureLnE(S, n);
   }
-  get lnE(): number {
-    if (this.#dirty) this.#eval();
-    return this.#lnE;
-  }
-  get maxLnE(): number {
-    return this.#max;
-  }
-  get n(): number {
-    return this.#n;
-  }
-  get sum(): number {
-    return this.#S;
-  }
-  get lnP(): number {
-    return Math.min(0, -this.#max);
-  }
-  reset(): void {
-    this.#S = this.#n = this.#lnE = this.#max = 0;
-    this.#dirty = false;
+  protected lnEBound(S: number, n: number): number {
+    return gammaMaxLnLR(S, n);
   }
 
   /**
