@@ -35,11 +35,11 @@ const OVERSIZED: Record<string, string> = {
 
 /**
  * src files allowed to import a devDependency: the tiny ONNX model writer is a test
- * fixture generator that imports onnx-proto dynamically, only when called; it is due
- * to leave lm/src for a testing subpath (then remove the entry: stale entries fail).
+ * fixture generator, exported only from the testing subpath @tracemark/lm/testing,
+ * that imports onnx-proto dynamically, only when called.
  */
 const DEV_IMPORTS: Record<string, string> = {
-  'packages/lm/src/onnx/write-tiny-model.ts': 'onnx-proto',
+  'packages/lm/src/testing/write-tiny-model.ts': 'onnx-proto',
 };
 
 interface Pkg {

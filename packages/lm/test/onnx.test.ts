@@ -28,10 +28,9 @@ import {
   loadTransformersCausalLM,
   sparseFromLogits,
   WatermarkLogitsProcessor,
-  writeTinyCausalLM,
   type OnnxLanguageModel,
-  type TinyModelInfo,
 } from '../src/index.js';
+import { writeTinyCausalLM, type TinyModelInfo } from '@tracemark/lm/testing';
 
 const { onnx } = onnxProto;
 const VOCAB = 256;

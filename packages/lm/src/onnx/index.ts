@@ -12,5 +12,3 @@ export {
 } from './local.js';
 export type { LocalModelDir, LocalModelOptions, OnnxDtype } from './local.js';
 export { sparseFromLogits, DEFAULT_TAIL_MASS } from './sparse.js';
-export { writeTinyCausalLM, tinyVocabulary, TINY_SPECIAL_TOKENS, TINY_OPSET } from './write-tiny-model.js';
-export type { TinyModelInfo, TinyModelOptions } from './write-tiny-model.js';
