@@ -51,3 +51,14 @@ export function testFromCounts(
   const t = schemeTest(wm.nullModel, scored, sum);
   return { test: t.test, scored, score: sum, trials: t.trials, expected: t.expected, z: t.z, lnP: t.lnP, log10P: lnToLog10(t.lnP), pValue: formatPValue(t.lnP) };
 }
+
+/**
+ * The pooled test as the investigation results report it: CountsTest without the
+ * z summary, the payload reduced to the decoded id (field order as before).
+ */
+export type PoolTest = Omit<CountsTest, 'z' | 'payload'> & { payload?: Pick<PayloadResult, 'message' | 'matched' | 'method'> };
+
+export function poolTestOf(t: CountsTest): PoolTest {
+  const { z: _z, payload, ...rest } = t;
+  return payload ? { ...rest, payload: { message: payload.message, matched: payload.matched, method: payload.method } } : rest;
+}

@@ -38,9 +38,13 @@ export type { PayloadResult, PayloadMethod, DigitEstimate, IdTest, PayloadCounts
 export { maxMultinomialLogPmf, maxUnionLogPmf, sumUpperTailLog } from './maxmult.js';
 export { TupleSet } from './tupleset.js';
 export * from './stats/index.js';
-export { scanCorpus } from './corpus/scan.js';
+export { scanCorpus, DEFAULT_DEDUP_BYTES } from './corpus/scan.js';
 export type { ScanOptions, ScanSummary, DocumentResult } from './corpus/scan.js';
-export type { PooledResult, FisherResult, NovelResult, DedupScope } from './corpus/pool.js';
+export { CheckpointSchema, CHECKPOINT_VERSION } from './corpus/checkpoint.js';
+export type { Checkpoint } from './corpus/checkpoint.js';
+export { DocSummarySchema, ScanTotalsSchema } from './corpus/tally.js';
+export type { DocSummary, ScanTotals } from './corpus/tally.js';
+export * from './pool/index.js';
 export { readDocuments, formatOf, DEFAULT_MAX_DOC_BYTES } from './corpus/readers.js';
 export type { CorpusFormat, TextMode, ReaderOptions, RawDocument, ReaderStats } from './corpus/readers.js';
 export { AtomicWriter } from './atomic.js';
@@ -61,6 +65,6 @@ export {
   ScanSummarySchema,
 } from './schemas.js';
 export * from './investigate/index.js';
-export { testFromCounts } from './counts-test.js';
+export { testFromCounts, poolTestOf } from './counts-test.js';
 export type { CountsTest } from './counts-test.js';
 export * from './io/index.js';

@@ -4,6 +4,7 @@
  * them in strict mode, so the schemas and the TypeScript types cannot drift.
  */
 import { z } from 'zod';
+import { DocSummarySchema } from './corpus/tally.js';
 
 const lnP = z.number().max(0).describe('natural log of the p-value (≤ 0; may be far below ln 1e-308)');
 const log10P = z.number().max(0).describe('log10 of the p-value');
@@ -141,4 +142,6 @@ export const ScanSummarySchema = z.strictObject({
   pooled: PooledResultSchema,
   fisher: FisherResultSchema,
   workers: count,
+  mostMarked: z.array(DocSummarySchema).optional(),
+  progress: z.strictObject({ complete: z.boolean(), resumedFrom: count, documentsDone: count }).optional(),
 });

@@ -134,6 +134,21 @@ export class TupleSet {
     return ADDED;
   }
 
+  /** The live triples as (hi, lo, token, hi, lo, token, …) in slot order: what rebuilds an equal set. */
+  entries(): Int32Array {
+    const a = this.#slots, g = this.#curGen;
+    const out = new Int32Array(this.#size * 3);
+    let n = 0;
+    for (let s = 0; s < this.#cap; s++) {
+      const k = s << 2;
+      if (a[k + 3] !== g) continue;
+      out[n++] = a[k]!;
+      out[n++] = a[k + 1]!;
+      out[n++] = a[k + 2]!;
+    }
+    return out;
+  }
+
   has(hi: number, lo: number, token: number): boolean {
     const a = this.#slots, g = this.#curGen, mask = this.#mask;
     let slot = hash3(hi, lo, token) & mask;

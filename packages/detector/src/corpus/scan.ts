@@ -1,31 +1,40 @@
 /**
  * Corpus scan: stream documents from text/JSONL files (optionally .gz), score
- * each (per-document result), deduplicate tuples across the whole corpus, and
- * report pooled and Fisher-combined tests.
+ * each (per-document result), pool their tuples in one EvidencePool (each
+ * distinct tuple of the corpus once, in document order) and report the pooled
+ * test and Fisher's combination of per-document tests on their novel tuples.
  *
  * Parallelism: `workers: N` worker threads tokenize and score; the main thread
  * reads, dispatches batches of consecutive documents, and pools results
- * strictly in document order, so every number in the output is the same for 0,
- * 1 or N workers. At most N × inFlightPerWorker batches (each closed at 64 K
- * characters or 256 documents) are outstanding — dispatched but not yet
- * pooled — which bounds memory whatever the corpus size.
+ * strictly in document order (scored-documents.ts), so every number in the
+ * output is the same for 0, 1 or N workers.
+ *
+ * Resumable scans: with `checkpoint` the pool's snapshot, the totals and the
+ * position are saved every `checkpointEvery` documents, when `limit` documents
+ * were done this run and when `signal` aborts; `resume` continues from the file
+ * to exactly the numbers of one uninterrupted run (checkpoint.ts) — on workers
+ * or not.
  *
  * Errors (malformed JSONL, invalid UTF-8, an oversized document, a worker
  * failure) stop the scan with a DetectorError naming file and line; the
  * optional `output` file is written to a temporary file and renamed into place
- * only when the scan succeeds. Empty documents are counted, not scored.
+ * only when the scan succeeds (checkpointed scans append to it in place, and a
+ * resume truncates it back to the checkpoint). Empty documents are counted, not scored.
  */
-import type { Worker } from 'node:worker_threads';
 import type { WatermarkKey, WatermarkSpec } from '@tracemark/watermark';
-import { AtomicWriter } from '../atomic.js';
 import { Detector, type DetectionResult, type DetectorOptions } from '../detect.js';
 import { DetectorError } from '../errors.js';
-import { runningFromSources, startWorker } from '../spawn.js';
+import { specId } from '../io/keys.js';
+import { EvidencePool, type FisherResult, type NovelResult, type PooledResult } from '../pool/index.js';
 import { intOption, isTiktokenEncoding } from '../tokenizer.js';
-import { scoreDocument } from './docscore.js';
-import { DEFAULT_DEDUP_BYTES, Pool, type FisherResult, type NovelResult, type PooledResult } from './pool.js';
-import { BATCH_CHARS, BATCH_DOCS, type DocOutcome, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
-import { readDocuments, type RawDocument, type ReaderOptions, type ReaderStats } from './readers.js';
+import { checkpointExists, inputIdentity, loadCheckpoint, saveCheckpoint, type ScanIdentity, type ScanPosition } from './checkpoint.js';
+import { atomicOutput, resumableOutput, type DocOutput } from './doc-output.js';
+import { BATCH_CHARS, BATCH_DOCS } from './protocol.js';
+import { type ReaderOptions, type ReaderStats } from './readers.js';
+import { allDocuments, scoredDocuments, scoreInline } from './scored-documents.js';
+import { countDocument, emptyTotals, noteTop, type DocSummary, type ScanTotals } from './tally.js';
+
+export const DEFAULT_DEDUP_BYTES = 512 * 1024 * 1024;
 
 export interface ScanOptions extends ReaderOptions {
   /** Worker threads (default 0: score in this thread). */
@@ -48,8 +57,20 @@ export interface ScanOptions extends ReaderOptions {
   detector?: DetectorOptions;
   /** Called for each document, in order (awaited: backpressure). */
   onDocument?: (d: DocumentResult) => void | Promise<void>;
-  /** Write per-document results as JSONL here (atomically, on success only). */
+  /** Write per-document results as JSONL here (atomically, on success only; in place with a checkpoint). */
   output?: string;
+  /** List the n most marked documents (smallest per-document p) in the summary (default 0). */
+  keepTop?: number;
+  /** Save progress here: the scan becomes resumable. */
+  checkpoint?: string;
+  /** Documents between checkpoints (default 500). */
+  checkpointEvery?: number;
+  /** Continue the scan saved in `checkpoint` (without it, an existing checkpoint is an error). */
+  resume?: boolean;
+  /** Pool at most this many more documents this run, then stop (saving the checkpoint). */
+  limit?: number;
+  /** Stop at the next document when aborted (saving the checkpoint). */
+  signal?: AbortSignal;
 }
 
 export interface DocumentResult {
@@ -82,15 +103,11 @@ export interface ScanSummary {
   pooled: PooledResult;
   fisher: FisherResult;
   workers: number;
+  /** With keepTop: the most marked documents, smallest p first. */
+  mostMarked?: DocSummary[];
+  /** With a checkpoint, limit or signal: how far the scan got. */
+  progress?: { complete: boolean; resumedFrom: number; documentsDone: number };
 }
-
-interface Meta {
-  source: string;
-  line: number;
-  id?: string;
-}
-
-type Outcome = DocOutcome;
 
 export async function scanCorpus(
   watermark: { spec: WatermarkSpec; key: WatermarkKey },
@@ -102,271 +119,152 @@ export async function scanCorpus(
   const perWorker = intOption('inFlightPerWorker', opts.inFlightPerWorker ?? 2, 1, 1024);
   const batchChars = intOption('batchChars', opts.batchChars ?? BATCH_CHARS, 1, 2 ** 30);
   const batchDocs = intOption('batchDocs', opts.batchDocs ?? BATCH_DOCS, 1, 1 << 20);
+  const keepTop = intOption('keepTop', opts.keepTop ?? 0, 0, 1 << 20);
+  const every = intOption('checkpointEvery', opts.checkpointEvery ?? 500, 1, Number.MAX_SAFE_INTEGER);
+  const limit = opts.limit === undefined ? Infinity : intOption('limit', opts.limit, 1, Number.MAX_SAFE_INTEGER);
   const dedup = opts.dedup ?? true;
   const globalDedup = opts.globalDedup ?? true;
   if (files.length === 0) throw new DetectorError('BAD_OPTION', 'no input files');
+  if (opts.resume && opts.checkpoint === undefined) throw new DetectorError('BAD_OPTION', 'resume needs a checkpoint');
   if (!isTiktokenEncoding(spec.tokenizer)) {
     throw new DetectorError('SPEC_MISMATCH', `corpus scans tokenize text: the spec's tokenizer "${spec.tokenizer}" is not a tiktoken encoding`);
   }
 
   // The main thread's detector validates spec and key up front and pools payloads.
   const detector = new Detector(spec, key, opts.detector);
-  const pool = new Pool(detector.watermark, { globalDedup, dedupMemoryBytes: opts.dedupMemoryBytes ?? DEFAULT_DEDUP_BYTES });
+  // start at 2^21 slots (32 MiB, committed as touched): each doubling re-inserts every entry, a cache miss each
+  const pool = new EvidencePool(detector.watermark, { globalDedup, dedupMemoryBytes: opts.dedupMemoryBytes ?? DEFAULT_DEDUP_BYTES, initialCapacity: 1 << 21, fisher: true });
   const excludeTexts = (opts.exclude ?? []).map((t) => (typeof t === 'string' ? t : Array.from(t)));
-  const exclude = excludeTexts.length > 0 ? detector.exclusion(excludeTexts) : undefined;
-  const writer = opts.output ? new AtomicWriter(opts.output) : undefined;
-  const readerStats: ReaderStats = { skippedLines: 0 };
-  const totals = { documents: 0, empty: 0, tokens: 0, scored: 0, tooShort: 0, chunkedRuns: 0, specialStrings: 0 };
-
-  const finishDoc = async (index: number, meta: Meta, o: Outcome): Promise<void> => {
-    if (o.kind === 'error') {
-      throw new DetectorError(o.code, `${meta.source}:${meta.line}: ${o.message}`);
-    }
-    if (o.kind === 'empty') {
-      totals.empty++;
-      return;
-    }
-    const d = o.doc;
-    const novel = pool.add(d);
-    const r = d.result;
-    totals.documents++;
-    totals.tokens += r.tokens;
-    totals.scored += r.scored;
-    if (r.tooShort) totals.tooShort++;
-    totals.chunkedRuns += r.chunkedRuns;
-    totals.specialStrings += r.specialStrings;
-    const out: DocumentResult = { index, source: meta.source, line: meta.line, ...(meta.id !== undefined ? { id: meta.id } : {}), result: r, novel };
-    if (opts.onDocument) await opts.onDocument(out);
-    if (writer) await writer.write(`${JSON.stringify(out)}\n`);
-  };
-
-  const docs = allDocuments(files, opts, readerStats);
-  let pool_: WorkerPool | undefined;
+  const stats: ReaderStats = { skippedLines: 0 };
+  const at: ScanPosition = { complete: false, docsDone: 0, outputBytes: 0, totals: emptyTotals(), top: [] };
+  const tracked = opts.checkpoint !== undefined || opts.limit !== undefined || opts.signal !== undefined;
+  let resumedFrom = 0;
+  const summary = (): ScanSummary => summaryOf(spec, files.length, workers, at, pool, keepTop, tracked ? resumedFrom : undefined);
+  let output: DocOutput | undefined;
   try {
-    if (workers === 0) {
-      let index = 0;
-      for await (const raw of docs) {
-        const meta = metaOf(raw);
-        await finishDoc(index, meta, scoreHere(detector, index, raw.text, dedup, exclude));
-        index++;
-      }
-    } else {
-      pool_ = await WorkerPool.start(workers, {
+    const ck = opts.checkpoint;
+    let id: ScanIdentity | undefined;
+    let resuming = false;
+    if (ck !== undefined) {
+      id = { specId: specId(spec), keyFingerprint: spec.keyFingerprint, inputs: inputIdentity(files), options: identityOptions(opts, excludeTexts, keepTop) };
+      resuming = checkpointExists(ck);
+      if (resuming && !opts.resume) throw new DetectorError('BAD_OPTION', `checkpoint ${ck} already exists: pass --resume to continue that scan (or choose a new file)`);
+      if (resuming) Object.assign(at, loadCheckpoint(ck, id, pool));
+      resumedFrom = at.docsDone;
+      if (at.complete) return summary();
+    }
+    if (opts.output !== undefined) output = ck !== undefined ? resumableOutput(opts.output, resuming ? at.outputBytes : undefined) : atomicOutput(opts.output);
+    const save = (complete: boolean): void => {
+      if (ck === undefined) return;
+      output?.sync();
+      at.outputBytes = output?.bytes ?? 0;
+      at.complete = complete;
+      saveCheckpoint(ck, id!, pool, at);
+    };
+    const exclude = excludeTexts.length > 0 ? detector.exclusion(excludeTexts) : undefined;
+    const docs = scoredDocuments(allDocuments(files, opts, stats), stats, {
+      skip: at.docsDone,
+      maxRead: limit + 1, // one more tells whether the corpus is done
+      workers,
+      perWorker,
+      batchChars,
+      batchDocs,
+      init: () => ({
         spec,
         keyBytes: key.secretBytes(),
         detector: { ...opts.detector, specialTokens: opts.detector?.specialTokens ? [...opts.detector.specialTokens] : undefined },
         dedup,
         exclude: excludeTexts,
-      });
-      const maxBatches = workers * perWorker;
-      const metas = new Map<number, Meta>();
-      let dispatched = 0, pooled = 0;
-      let batch: string[] = [], pendingChars = 0;
-      const drainReady = async (): Promise<void> => {
-        for (;;) {
-          const o = pool_!.take(pooled);
-          if (!o) return;
-          const meta = metas.get(pooled)!;
-          metas.delete(pooled);
-          await finishDoc(pooled, meta, o);
-          pooled++;
-        }
-      };
-      const flush = async (): Promise<void> => {
-        if (batch.length === 0) return;
-        while (pool_!.outstanding >= maxBatches) {
-          await pool_!.next();
-          await drainReady();
-        }
-        pool_!.dispatch(dispatched - batch.length, batch);
-        batch = [];
-        pendingChars = 0;
-      };
-      for await (const raw of docs) {
-        metas.set(dispatched, metaOf(raw));
-        batch.push(raw.text);
-        pendingChars += raw.text.length;
-        dispatched++;
-        if (pendingChars >= batchChars || batch.length >= batchDocs) await flush();
+      }),
+      scoreHere: scoreInline(detector, dedup, exclude),
+    });
+    const t = at.totals;
+    let thisRun = 0, sinceCheckpoint = 0;
+    // Every run reads the files from the start (skipping done documents unscored), so the
+    // reader's count covers the whole prefix: the maximum never counts a line twice.
+    let skipped = stats.skippedLines;
+    let stopped = false;
+    for await (const { index, meta, skipped: skippedHere, outcome: o } of docs) {
+      if (opts.signal?.aborted || thisRun >= limit) {
+        stopped = true;
+        skipped = skippedHere;
+        break;
       }
-      await flush();
-      while (pooled < dispatched) {
-        await pool_.next();
-        await drainReady();
+      if (o.kind === 'error') throw new DetectorError(o.code, `${meta.source}:${meta.line}: ${o.message}`);
+      if (o.kind === 'empty') t.emptyDocuments++;
+      else {
+        const d = o.doc;
+        const novel = pool.add(d, { index }).test!;
+        const r = d.result;
+        countDocument(t, r);
+        const id = meta.id !== undefined ? { id: meta.id } : {};
+        noteTop(at.top, { index, source: meta.source, line: meta.line, ...id, tokens: r.tokens, scored: r.scored, lnP: r.lnP, log10P: r.log10P, novel: novel.scored }, keepTop);
+        const out: DocumentResult = { index, source: meta.source, line: meta.line, ...id, result: r, novel };
+        if (opts.onDocument) await opts.onDocument(out);
+        if (output) await output.write(`${JSON.stringify(out)}\n`);
+      }
+      at.docsDone = index + 1;
+      thisRun++;
+      if (++sinceCheckpoint >= every && ck !== undefined) {
+        sinceCheckpoint = 0;
+        t.skippedLines = Math.max(t.skippedLines, skippedHere);
+        save(false);
       }
     }
-    if (writer) await writer.commit();
+    t.skippedLines = Math.max(t.skippedLines, stopped ? skipped : stats.skippedLines);
+    save(!stopped);
+    at.complete = !stopped;
+    await output?.commit();
   } catch (e) {
-    if (writer) await writer.abort();
+    await output?.abort();
     throw e;
   } finally {
-    await pool_?.close();
     detector.dispose();
   }
+  return summary();
+}
 
+/** The options a checkpoint must agree on: those that change the numbers (plus the output file). */
+function identityOptions(o: ScanOptions, exclude: (string | number[])[], keepTop: number): Record<string, unknown> {
+  const reader = {
+    format: o.format ?? 'auto',
+    textMode: o.textMode ?? 'paragraph',
+    field: o.field ?? 'text',
+    ...(o.idField !== undefined ? { idField: o.idField } : {}),
+    skipMalformed: o.skipMalformed ?? false,
+    ...(o.maxDocBytes !== undefined ? { maxDocBytes: o.maxDocBytes } : {}),
+  };
+  const { specialTokens, ...detector } = o.detector ?? {};
   return {
-    scheme: spec.scheme.name,
-    keyFingerprint: spec.keyFingerprint,
-    files: files.length,
-    documents: totals.documents,
-    emptyDocuments: totals.empty,
-    skippedLines: readerStats.skippedLines,
-    tokens: totals.tokens,
-    scored: totals.scored,
-    tooShortDocuments: totals.tooShort,
-    chunkedRuns: totals.chunkedRuns,
-    specialStrings: totals.specialStrings,
-    pooled: pool.pooled(),
-    fisher: pool.fisher(),
-    workers,
+    reader,
+    exclude,
+    keepTop,
+    output: o.output ?? null,
+    ...(o.dedup === false ? { dedup: false } : {}),
+    ...(o.globalDedup === false ? { globalDedup: false } : {}),
+    ...(o.dedupMemoryBytes !== undefined ? { dedupMemoryBytes: o.dedupMemoryBytes } : {}),
+    ...(o.detector !== undefined ? { detector: { ...detector, ...(specialTokens ? { specialTokens: [...specialTokens] } : {}) } } : {}),
   };
 }
 
-function metaOf(raw: RawDocument): Meta {
-  return raw.id !== undefined ? { source: raw.source, line: raw.line, id: raw.id } : { source: raw.source, line: raw.line };
-}
-
-async function* allDocuments(files: readonly string[], opts: ReaderOptions, stats: ReaderStats): AsyncGenerator<RawDocument> {
-  for (const f of files) yield* readDocuments(f, opts, stats);
-}
-
-function scoreHere(detector: Detector, index: number, text: string, dedup: boolean, exclude: ReturnType<Detector['exclusion']> | undefined): Outcome {
-  try {
-    return { kind: 'doc', doc: scoreDocument(detector, index, text, { dedup, exclude, tuples: true }) };
-  } catch (e) {
-    if (e instanceof DetectorError) {
-      if (e.code === 'EMPTY_TEXT') return { kind: 'empty' };
-      return { kind: 'error', code: e.code, message: e.message };
-    }
-    throw e;
-  }
-}
-
-/**
- * Worker threads with least-loaded dispatch. Outcomes are kept by document
- * index until the main thread takes them in order.
- */
-class WorkerPool {
-  readonly #workers: Worker[] = [];
-  readonly #load: number[] = [];
-  /** Batch start index → worker, for load accounting. */
-  readonly #owner = new Map<number, number>();
-  #outstanding = 0;
-  readonly #outcomes = new Map<number, Outcome>();
-  #wake: (() => void) | undefined;
-  /** Messages not yet waited for: next() returns at once when some arrived meanwhile. */
-  #unseen = 0;
-  #failure: DetectorError | undefined;
-  #closing = false;
-
-  static async start(n: number, init: WorkerInit): Promise<WorkerPool> {
-    const p = new WorkerPool();
-    const here = import.meta.url;
-    const entry = new URL(runningFromSources(here) ? './worker.ts' : './worker.js', here);
-    const ready: Promise<void>[] = [];
-    for (let i = 0; i < n; i++) {
-      const w = startWorker(entry, init);
-      p.#workers.push(w);
-      p.#load.push(0);
-      ready.push(
-        new Promise<void>((resolve, reject) => {
-          const onMsg = (m: FromWorker): void => {
-            if (m.type === 'ready') {
-              w.off('message', onMsg);
-              resolve();
-            } else if (m.type === 'fatal') reject(new DetectorError(m.code, m.message));
-          };
-          w.on('message', onMsg);
-          w.once('error', (e) => reject(new DetectorError('WORKER_FAILED', `scan worker failed to start: ${e.message}`)));
-        }),
-      );
-    }
-    try {
-      await Promise.all(ready);
-    } catch (e) {
-      await p.close();
-      throw e;
-    }
-    p.#workers.forEach((w, i) => {
-      w.on('message', (m: FromWorker) => p.#onMessage(i, m));
-      w.on('error', (e) => p.#fail(new DetectorError('WORKER_FAILED', `scan worker ${i} failed: ${e.message}`)));
-      w.on('exit', (code) => {
-        if (!p.#closing) p.#fail(new DetectorError('WORKER_FAILED', `scan worker ${i} exited with code ${code}`));
-      });
-    });
-    return p;
-  }
-
-  /** Batches dispatched whose results have not arrived. */
-  get outstanding(): number {
-    return this.#outstanding;
-  }
-
-  dispatch(start: number, texts: string[]): void {
-    if (this.#failure) throw this.#failure;
-    let best = 0;
-    for (let i = 1; i < this.#load.length; i++) if (this.#load[i]! < this.#load[best]!) best = i;
-    this.#load[best]!++;
-    this.#outstanding++;
-    this.#owner.set(start, best);
-    const m: ToWorker = { type: 'batch', start, texts };
-    this.#workers[best]!.postMessage(m);
-  }
-
-  /** Resolves after at least one message arrived (or rejects on failure). */
-  async next(): Promise<void> {
-    if (this.#failure) throw this.#failure;
-    if (this.#unseen === 0) await new Promise<void>((resolve) => (this.#wake = resolve));
-    this.#wake = undefined;
-    this.#unseen = 0;
-    if (this.#failure) throw this.#failure;
-  }
-
-  take(index: number): Outcome | undefined {
-    const o = this.#outcomes.get(index);
-    if (o) this.#outcomes.delete(index);
-    return o;
-  }
-
-  #onMessage(worker: number, m: FromWorker): void {
-    if (m.type === 'batch') {
-      this.#load[worker]!--;
-      this.#outstanding--;
-      this.#owner.delete(m.start);
-      m.outcomes.forEach((o, i) => this.#outcomes.set(m.start + i, o));
-    } else if (m.type === 'fatal') {
-      this.#fail(new DetectorError(m.code, m.message));
-      return;
-    }
-    this.#unseen++;
-    this.#wake?.();
-  }
-
-  #fail(e: DetectorError): void {
-    this.#failure ??= e;
-    this.#unseen++;
-    this.#wake?.();
-  }
-
-  /** Ask workers to finish (they free their tokenizers); terminate any that do not exit within 2 s. */
-  async close(): Promise<void> {
-    this.#closing = true;
-    await Promise.all(
-      this.#workers.map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => void w.terminate().then(() => resolve(), () => resolve()), 2000);
-            w.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            try {
-              w.postMessage({ type: 'close' } satisfies ToWorker);
-            } catch {
-              void w.terminate();
-            }
-          }),
-      ),
-    );
-  }
+function summaryOf(spec: WatermarkSpec, files: number, workers: number, at: ScanPosition, pool: EvidencePool, keepTop: number, resumedFrom: number | undefined): ScanSummary {
+  const t: ScanTotals = at.totals;
+  return {
+    scheme: spec.scheme.name,
+    keyFingerprint: spec.keyFingerprint,
+    files,
+    documents: t.documents,
+    emptyDocuments: t.emptyDocuments,
+    skippedLines: t.skippedLines,
+    tokens: t.tokens,
+    scored: t.scored,
+    tooShortDocuments: t.tooShortDocuments,
+    chunkedRuns: t.chunkedRuns,
+    specialStrings: t.specialStrings,
+    pooled: pool.pooled(),
+    fisher: pool.fisher(),
+    workers,
+    ...(keepTop > 0 ? { mostMarked: at.top } : {}),
+    ...(resumedFrom !== undefined ? { progress: { complete: at.complete, resumedFrom, documentsDone: at.docsDone } } : {}),
+  };
 }

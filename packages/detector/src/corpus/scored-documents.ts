@@ -1,0 +1,128 @@
+/**
+ * The corpus as a stream of scored documents, strictly in document order, whether they
+ * were scored here (workers: 0) or on worker threads. With workers the stream reads
+ * ahead and keeps at most workers × inFlightPerWorker batches outstanding (dispatched,
+ * not yet consumed), which bounds memory whatever the corpus size; the consumer sees
+ * the same items in the same order either way.
+ */
+import type { Detector } from '../detect.js';
+import { DetectorError } from '../errors.js';
+import { scoreDocument } from './docscore.js';
+import type { DocOutcome, WorkerInit } from './protocol.js';
+import { readDocuments, type RawDocument, type ReaderOptions, type ReaderStats } from './readers.js';
+import { WorkerPool } from './worker-pool.js';
+
+export interface DocMeta {
+  source: string;
+  line: number;
+  id?: string;
+}
+
+export interface ScoredItem {
+  /** 0-based position in the corpus (over all files, empty documents included). */
+  index: number;
+  meta: DocMeta;
+  /** Malformed lines the reader had skipped when it read this document. */
+  skipped: number;
+  outcome: DocOutcome;
+}
+
+export interface StreamOptions {
+  /** Documents to pass over unscored (already done by an earlier run). */
+  skip: number;
+  /** Documents to read after those (the consumer may stop earlier). */
+  maxRead: number;
+  workers: number;
+  perWorker: number;
+  batchChars: number;
+  batchDocs: number;
+  /** workers > 0: what each worker is started with. */
+  init: () => WorkerInit;
+  /** workers = 0: score one document here. */
+  scoreHere: (index: number, text: string) => DocOutcome;
+}
+
+export async function* allDocuments(files: readonly string[], opts: ReaderOptions, stats: ReaderStats): AsyncGenerator<RawDocument> {
+  for (const f of files) yield* readDocuments(f, opts, stats);
+}
+
+export function scoreInline(detector: Detector, dedup: boolean, exclude: ReturnType<Detector['exclusion']> | undefined): StreamOptions['scoreHere'] {
+  return (index, text) => {
+    try {
+      return { kind: 'doc', doc: scoreDocument(detector, index, text, { dedup, exclude, tuples: true }) };
+    } catch (e) {
+      if (e instanceof DetectorError) {
+        if (e.code === 'EMPTY_TEXT') return { kind: 'empty' };
+        return { kind: 'error', code: e.code, message: e.message };
+      }
+      throw e;
+    }
+  };
+}
+
+export async function* scoredDocuments(docs: AsyncIterable<RawDocument>, stats: ReaderStats, o: StreamOptions): AsyncGenerator<ScoredItem> {
+  let index = 0, read = 0;
+  if (o.workers === 0) {
+    for await (const raw of docs) {
+      if (index < o.skip) {
+        index++;
+        continue;
+      }
+      if (read++ >= o.maxRead) return;
+      yield { index, meta: metaOf(raw), skipped: stats.skippedLines, outcome: o.scoreHere(index, raw.text) };
+      index++;
+    }
+    return;
+  }
+  const wp = await WorkerPool.start(o.workers, o.init());
+  try {
+    const maxBatches = o.workers * o.perWorker;
+    const pending = new Map<number, { meta: DocMeta; skipped: number }>();
+    let next = o.skip; // the next index to hand on
+    let batch: string[] = [], batchStart = 0, batchChars = 0;
+    function* ready(): Generator<ScoredItem> {
+      for (;;) {
+        const outcome = wp.take(next);
+        if (!outcome) return;
+        const m = pending.get(next)!;
+        pending.delete(next);
+        yield { index: next, meta: m.meta, skipped: m.skipped, outcome };
+        next++;
+      }
+    }
+    async function* flush(): AsyncGenerator<ScoredItem> {
+      if (batch.length === 0) return;
+      while (wp.outstanding >= maxBatches) {
+        await wp.next();
+        yield* ready();
+      }
+      wp.dispatch(batchStart, batch);
+      batch = [];
+      batchChars = 0;
+    }
+    for await (const raw of docs) {
+      if (index < o.skip) {
+        index++;
+        continue;
+      }
+      if (read++ >= o.maxRead) break;
+      if (batch.length === 0) batchStart = index;
+      pending.set(index, { meta: metaOf(raw), skipped: stats.skippedLines });
+      batch.push(raw.text);
+      batchChars += raw.text.length;
+      index++;
+      if (batchChars >= o.batchChars || batch.length >= o.batchDocs) yield* flush();
+    }
+    yield* flush();
+    while (next < index) {
+      await wp.next();
+      yield* ready();
+    }
+  } finally {
+    await wp.close();
+  }
+}
+
+function metaOf(raw: RawDocument): DocMeta {
+  return raw.id !== undefined ? { source: raw.source, line: raw.line, id: raw.id } : { source: raw.source, line: raw.line };
+}
