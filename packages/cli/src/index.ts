@@ -6,3 +6,5 @@
 export * from './schemas.js';
 export { runDemo, verdictTable, DEMO_SIZES } from './demo/run.js';
 export type { DemoOptions, DemoSummary, DemoSizes, DemoSuspect } from './demo/run.js';
+export { buildProgram, runProgram } from './program.js';
+export type { Io, OutStream } from './io/output.js';

@@ -37,7 +37,7 @@ function version(): string {
 }
 
 /** Help is wrapped to the terminal's width, and to commander's default (80) elsewhere. */
-const helpWidth = (s: OutStream): number | undefined => (s.isTTY ? s.columns : undefined);
+const helpWidth = (s: OutStream): number => (s.isTTY ? s.columns : undefined) ?? 80;
 
 export function buildProgram(): Command {
   const program = new Command('tracemark')

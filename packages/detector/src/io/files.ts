@@ -128,8 +128,23 @@ export function warnIfShared(path: string, what: string): void {
   }
 }
 
-export function warn(msg: string): void {
+/** Where warnings go; a program with its own output (the CLI run in-process) routes them there. */
+export type WarningSink = (msg: string) => void;
+
+const stderrSink: WarningSink = (msg) => {
   process.stderr.write(`tracemark: warning: ${msg}\n`);
+};
+let warningSink = stderrSink;
+
+/** Route warnings to `sink` (the default writes `tracemark: warning: <msg>` on stderr). Returns the previous sink. */
+export function setWarningSink(sink: WarningSink = stderrSink): WarningSink {
+  const previous = warningSink;
+  warningSink = sink;
+  return previous;
+}
+
+export function warn(msg: string): void {
+  warningSink(msg);
 }
 
 export interface JsonlRecord {

@@ -12,10 +12,11 @@ export {
   writeSecretFile,
   warnIfShared,
   warn,
+  setWarningSink,
   parseJsonl,
   readJsonlTexts,
   readStdin,
 } from './files.js';
-export type { JsonlRecord } from './files.js';
+export type { JsonlRecord, WarningSink } from './files.js';
 export { loadSpec, loadKey, specId, sha256Hex } from './keys.js';
 export { jsonReplacer } from './json.js';
