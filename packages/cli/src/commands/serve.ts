@@ -1,7 +1,7 @@
 /**
  * `tracemark serve`: the watermarking OpenAI-compatible server (docs/SERVE.md).
- * The implementation (serve/main.ts) is loaded only when the command runs, so
- * `--help` and the other commands do not pay for the model and tokenizer.
+ * Its startup (serve-run.ts → startServer of @tracemark/serve) is loaded only when the
+ * command runs, so `--help` and the other commands do not pay for the model and tokenizer.
  */
 import type { Command } from 'commander';
 import type { ServeFlags } from './serve-run.js';
