@@ -10,6 +10,7 @@ import { encodeFilterBinary, encodeFilterJson, exportFilter, filterFormatOf, led
 import { Ledger } from '@tracemark/serve';
 import { CliError, EXIT_FAILURE } from '@tracemark/detector';
 import { sha256Hex } from '@tracemark/detector';
+import { println, setExitCode, warn } from '../io/output.js';
 
 function openLedger(path: string): Ledger {
   try {
@@ -48,7 +49,7 @@ export async function runExportFilter(f: ExportFlags): Promise<{ header: FilterH
   const ledger = openLedger(f.ledger);
   try {
     const { header, windows, missing } = await exportFilter(ledger, { accounts, ...(sinceMs !== undefined ? { sinceMs } : {}), ...(untilMs !== undefined ? { untilMs } : {}) });
-    if (missing.length > 0) process.stderr.write(`tracemark: warning: no responses in the ledger for ${missing.join(', ')}\n`);
+    if (missing.length > 0) warn(`no responses in the ledger for ${missing.join(', ')}`);
     try {
       writeFileSync(f.out, format === 'json' ? encodeFilterJson(header, windows) : encodeFilterBinary(header, windows));
     } catch (e) {
@@ -92,16 +93,14 @@ export async function runLookup(arg: string | undefined, f: LookupFlags): Promis
   }
   const hits = found.responses;
   if (f.json) {
-    process.stdout.write(`${JSON.stringify(found)}\n`);
+    println(JSON.stringify(found));
   } else if (hits.length === 0) {
-    process.stdout.write(`not issued: no response with text SHA-256 ${sha} in ${f.ledger}\n`);
+    println(`not issued: no response with text SHA-256 ${sha} in ${f.ledger}`);
   } else {
-    process.stdout.write(`issued ${hits.length} time${hits.length > 1 ? 's' : ''} (text SHA-256 ${sha}):\n`);
+    println(`issued ${hits.length} time${hits.length > 1 ? 's' : ''} (text SHA-256 ${sha}):`);
     for (const h of hits) {
       const id = h.accountId !== null ? ` (id ${h.accountId})` : '';
-      process.stdout.write(
-        `  ${h.createdAt}  ${h.responseId} choice ${h.choice}  account ${h.account}${id}  ${h.endpoint}  model ${h.modelId}  ${h.completionTokens} tokens  ${h.finishReason}\n`,
-      );
+      println(`  ${h.createdAt}  ${h.responseId} choice ${h.choice}  account ${h.account}${id}  ${h.endpoint}  model ${h.modelId}  ${h.completionTokens} tokens  ${h.finishReason}`);
     }
   }
   return hits.length > 0 ? 0 : 1;
@@ -112,10 +111,10 @@ export async function runInfo(f: { ledger: string; json?: boolean }): Promise<vo
   try {
     const s = await ledgerInfo(ledger);
     const info = { ledger: f.ledger, ...s };
-    if (f.json) process.stdout.write(`${JSON.stringify(info)}\n`);
+    if (f.json) println(JSON.stringify(info));
     else {
-      process.stdout.write(
-        `ledger ${f.ledger}\n  spec ${info.specId}\n  key fingerprint ${info.keyFingerprint}\n  ${s.responses} responses (${s.completionTokens} tokens), ${s.accounts} accounts, ${s.windows} distinct windows\n`,
+      println(
+        `ledger ${f.ledger}\n  spec ${info.specId}\n  key fingerprint ${info.keyFingerprint}\n  ${s.responses} responses (${s.completionTokens} tokens), ${s.accounts} accounts, ${s.windows} distinct windows`,
       );
     }
   } finally {
@@ -136,9 +135,7 @@ export function registerLedger(program: Command): void {
     .option('--format <json|bin>', 'output format when the file name does not say')
     .action(async (flags: ExportFlags) => {
       const { header, path } = await runExportFilter(flags);
-      process.stdout.write(
-        `${JSON.stringify({ event: 'filter', out: path, specId: header.specId, accounts: header.accounts, responses: header.responses, windows: header.count })}\n`,
-      );
+      println(JSON.stringify({ event: 'filter', out: path, specId: header.specId, accounts: header.accounts, responses: header.responses, windows: header.count }));
     });
   ledger
     .command('lookup')
@@ -149,7 +146,7 @@ export function registerLedger(program: Command): void {
     .option('--text', 'treat the argument as text even if it looks like a SHA-256')
     .option('--json', 'machine-readable output')
     .action(async (arg: string | undefined, flags: LookupFlags) => {
-      process.exitCode = await runLookup(arg, flags);
+      setExitCode(await runLookup(arg, flags));
     });
   ledger
     .command('info')

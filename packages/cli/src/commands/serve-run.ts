@@ -10,6 +10,7 @@
  */
 import { CliError, EXIT_FAILURE } from '@tracemark/detector';
 import { startServer, stopOnSignals } from '@tracemark/serve';
+import { eprintln, println, warn } from '../io/output.js';
 
 export interface ServeFlags {
   spec: string;
@@ -36,12 +37,7 @@ function int(name: string, v: string, min: number, max: number): number {
   return n;
 }
 
-const out = (event: Record<string, unknown>): void => {
-  process.stdout.write(`${JSON.stringify(event)}\n`);
-};
-const warn = (msg: string): void => {
-  process.stderr.write(`tracemark: warning: ${msg}\n`);
-};
+const out = (event: Record<string, unknown>): void => println(JSON.stringify(event));
 
 export async function runServe(f: ServeFlags): Promise<void> {
   const port = int('port', f.port, 0, 65535);
@@ -81,7 +77,7 @@ export async function runServe(f: ServeFlags): Promise<void> {
       process.exit(0);
     },
     failed: (e) => {
-      process.stderr.write(`tracemark: shutdown failed: ${e.message}\n`);
+      eprintln(`tracemark: shutdown failed: ${e.message}`);
       process.exit(EXIT_FAILURE);
     },
   });
