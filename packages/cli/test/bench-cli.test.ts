@@ -1,7 +1,7 @@
 /**
- * `tracemark bench` end to end through the real binary (--quick): the output's shape,
+ * `tracemark bench` end to end through the program, in-process (--quick): the output's shape,
  * the files written, the sanity row, and determinism — the same seed run in this
- * process gives the same numbers as the binary (timing fields excepted), another
+ * process gives the same numbers as the command (timing fields excepted), another
  * seed gives other numbers. Bad flags fail with one-line usage errors (exit 2).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { renderMarkdown } from '@tracemark/bench';
 import { runBench } from '@tracemark/bench';
 import type { BenchResults } from '@tracemark/bench';
 import { jsonReplacer } from '../src/io/output.js';
-import { runCli } from './helpers/cli.js';
+import { runInProcess } from './helpers/cli.js';
 
 let dir: string;
 let cli: BenchResults;
@@ -27,7 +27,7 @@ function stable(r: BenchResults): unknown {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tracemark-bench-'));
-  const res = await runCli(['bench', '--quick', '--json', '--quiet', '--seed', '7', '--out', join(dir, 'out')], { timeoutMs: 120_000 });
+  const res = await runInProcess(['bench', '--quick', '--json', '--quiet', '--seed', '7', '--out', join(dir, 'out')], { timeoutMs: 120_000 });
   expect(res.stderr).toBe('');
   expect(res.code).toBe(0);
   cli = JSON.parse(res.stdout) as BenchResults;
@@ -130,7 +130,7 @@ describe('bad flags', () => {
     [['--attacks', 'paraphrase'], /need --paraphrase-url and --paraphrase-model/],
     [['--paraphrase-url', 'http://127.0.0.1:1/v1'], /go together/],
   ])('%j → exit 2 with a one-line error', async (args, msg) => {
-    const r = await runCli(['bench', '--quick', ...args], { timeoutMs: 30_000 });
+    const r = await runInProcess(['bench', '--quick', ...args], { timeoutMs: 30_000 });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(msg);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

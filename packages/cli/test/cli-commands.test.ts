@@ -1,8 +1,8 @@
 /**
- * keygen, spec, generate and detect through the real binary: exit codes, `--json`
- * validated by the exported zod schemas, files (0600 keys, no overwrite, atomic), and
- * one-line stderr for bad input (missing file, bad flag, malformed JSONL with its line
- * number, wrong key).
+ * keygen, spec, generate and detect through the program (in-process; the real binary
+ * for text piped on stdin): exit codes, `--json` validated by the exported zod schemas,
+ * files (0600 keys, no overwrite, atomic), and one-line stderr for bad input (missing
+ * file, bad flag, malformed JSONL with its line number, wrong key).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,17 +18,17 @@ import {
   SpecInitOutputSchema,
   SpecShowOutputSchema,
 } from '../src/schemas.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, runInProcess } from './helpers/cli.js';
 
 let dir: string;
 const p = (name: string): string => join(dir, name);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tracemark-cli-'));
-  // One key + spec shared by the tests below (made through the binary).
-  const k = await runCli(['keygen', '--out', p('key.json'), '--json']);
+  // One key + spec shared by the tests below (made through the CLI).
+  const k = await runInProcess(['keygen', '--out', p('key.json'), '--json']);
   expect(k.code).toBe(0);
-  const s = await runCli(['spec', 'init', '--key', p('key.json'), '--out', p('spec.json'), '--json']);
+  const s = await runInProcess(['spec', 'init', '--key', p('key.json'), '--out', p('spec.json'), '--json']);
   expect(s.code).toBe(0);
 });
 
@@ -36,7 +36,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('keygen', () => {
   it('writes a 0600 key, prints only the fingerprint, and refuses to overwrite', async () => {
-    const r = await runCli(['keygen', '--out', p('k1.json'), '--json']);
+    const r = await runInProcess(['keygen', '--out', p('k1.json'), '--json']);
     expect(r.code).toBe(0);
     const out = KeygenOutputSchema.parse(JSON.parse(r.stdout));
     expect(out.kind).toBe('watermark');
@@ -44,10 +44,10 @@ describe('keygen', () => {
     const file = JSON.parse(readFileSync(p('k1.json'), 'utf8'));
     expect(parseKeyFile(readFileSync(p('k1.json'), 'utf8')).fingerprint).toBe(out.fingerprint);
     expect(r.stdout).not.toContain(file.key);
-    const human = await runCli(['keygen', '--out', p('k2.json')]);
+    const human = await runInProcess(['keygen', '--out', p('k2.json')]);
     expect(human.stdout).toMatch(/^fingerprint [0-9a-f]{32}$/m);
     expect(human.stdout).not.toContain(JSON.parse(readFileSync(p('k2.json'), 'utf8')).key);
-    const again = await runCli(['keygen', '--out', p('k1.json')]);
+    const again = await runInProcess(['keygen', '--out', p('k1.json')]);
     expect(again.code).toBe(2);
     expect(again.stderr).toBe(`tracemark: refusing to overwrite existing file ${p('k1.json')}\n`);
     expect(JSON.parse(readFileSync(p('k1.json'), 'utf8')).key).toBe(file.key);
@@ -55,7 +55,7 @@ describe('keygen', () => {
   });
 
   it('makes a separate Ed25519 signing key with --signing', async () => {
-    const r = await runCli(['keygen', '--signing', '--out', p('sign.json'), '--json']);
+    const r = await runInProcess(['keygen', '--signing', '--out', p('sign.json'), '--json']);
     expect(r.code).toBe(0);
     const out = KeygenOutputSchema.parse(JSON.parse(r.stdout));
     expect(out.kind).toBe('signing');
@@ -69,7 +69,7 @@ describe('keygen', () => {
 
 describe('spec', () => {
   it('init, show and check agree, with the key fingerprint and no key material', async () => {
-    const init = await runCli([
+    const init = await runInProcess([
       'spec', 'init', '--key', p('key.json'), '--out', p('s2.json'),
       '--scheme', 'kgw', '--gamma', '0.25', '--delta', '2', '--width', '2', '--mode', 'left', '--payload-bits', '16', '--id', 'prod', '--json',
     ]);
@@ -80,9 +80,9 @@ describe('spec', () => {
     expect(i.spec).toMatchObject({ id: 'prod', scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 2, mode: 'left' }, payload: { bits: 16, digitBits: 2 }, keyFingerprint: key.fingerprint });
     expect(readFileSync(p('s2.json'), 'utf8')).not.toContain(JSON.parse(readFileSync(p('key.json'), 'utf8')).key);
     const [show, check, human] = await Promise.all([
-      runCli(['spec', 'show', p('s2.json'), '--json']),
-      runCli(['spec', 'check', p('s2.json'), '--key', p('key.json'), '--json']),
-      runCli(['spec', 'show', p('s2.json')]),
+      runInProcess(['spec', 'show', p('s2.json'), '--json']),
+      runInProcess(['spec', 'check', p('s2.json'), '--key', p('key.json'), '--json']),
+      runInProcess(['spec', 'show', p('s2.json')]),
     ]);
     const s = SpecShowOutputSchema.parse(JSON.parse(show.stdout));
     expect(s.specId).toBe(i.specId);
@@ -94,12 +94,12 @@ describe('spec', () => {
 
   it('rejects bad parameters, a wrong key, a missing file and an unknown flag', async () => {
     const [gamma, scheme, wrong, missing, flag, over] = await Promise.all([
-      runCli(['spec', 'init', '--key', p('key.json'), '--out', p('x.json'), '--gamma', '1.5']),
-      runCli(['spec', 'init', '--key', p('key.json'), '--out', p('x.json'), '--scheme', 'gumbel', '--delta', '2']),
-      runCli(['spec', 'check', p('spec.json'), '--key', p('k2.json')]),
-      runCli(['spec', 'show', p('nope.json')]),
-      runCli(['spec', 'show', p('spec.json'), '--frobnicate']),
-      runCli(['spec', 'init', '--key', p('key.json'), '--out', p('spec.json')]),
+      runInProcess(['spec', 'init', '--key', p('key.json'), '--out', p('x.json'), '--gamma', '1.5']),
+      runInProcess(['spec', 'init', '--key', p('key.json'), '--out', p('x.json'), '--scheme', 'gumbel', '--delta', '2']),
+      runInProcess(['spec', 'check', p('spec.json'), '--key', p('k2.json')]),
+      runInProcess(['spec', 'show', p('nope.json')]),
+      runInProcess(['spec', 'show', p('spec.json'), '--frobnicate']),
+      runInProcess(['spec', 'init', '--key', p('key.json'), '--out', p('spec.json')]),
     ]);
     expect(gamma.code).toBe(2);
     expect(gamma.stderr).toBe('tracemark: --gamma must be a number in (0, 1) (got "1.5")\n');
@@ -118,7 +118,7 @@ describe('spec', () => {
 
   it('has --help on every command', async () => {
     const cmds = [['keygen'], ['spec', 'init'], ['detect'], ['generate'], ['probe'], ['report'], ['verify'], ['scan'], ['demo']];
-    const rs = await Promise.all(cmds.map((c) => runCli([...c, '--help'])));
+    const rs = await Promise.all(cmds.map((c) => runInProcess([...c, '--help'])));
     rs.forEach((r, i) => {
       expect(r.code, cmds[i]!.join(' ')).toBe(0);
       expect(r.stdout, cmds[i]!.join(' ')).toMatch(/^Usage: tracemark /);
@@ -142,8 +142,8 @@ describe('generate and detect', () => {
     plain = p('plain.jsonl');
     const prompts = promptsFile();
     const [a, b] = await Promise.all([
-      runCli(['generate', '--spec', p('spec.json'), '--key', p('key.json'), '--prompts', prompts, '--max-tokens', '150', '--seed', '3', '--out', wm, '--json'], { timeoutMs: 60_000 }),
-      runCli(['generate', '--plain', '--prompts', prompts, '--max-tokens', '150', '--seed', '3', '--out', plain, '--json'], { timeoutMs: 60_000 }),
+      runInProcess(['generate', '--spec', p('spec.json'), '--key', p('key.json'), '--prompts', prompts, '--max-tokens', '150', '--seed', '3', '--out', wm, '--json'], { timeoutMs: 60_000 }),
+      runInProcess(['generate', '--plain', '--prompts', prompts, '--max-tokens', '150', '--seed', '3', '--out', plain, '--json'], { timeoutMs: 60_000 }),
     ]);
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
@@ -159,14 +159,14 @@ describe('generate and detect', () => {
 
   it('generate is deterministic in --seed', async () => {
     const args = ['generate', '--spec', p('spec.json'), '--key', p('key.json'), '--max-tokens', '40', '--seed', '9', 'In the morning the', '--json'];
-    const [r1, r2] = await Promise.all([runCli(args, { timeoutMs: 60_000 }), runCli(args, { timeoutMs: 60_000 })]);
+    const [r1, r2] = await Promise.all([runInProcess(args, { timeoutMs: 60_000 }), runInProcess(args, { timeoutMs: 60_000 })]);
     const t1 = GenerateOutputSchema.parse(JSON.parse(r1.stdout)).results[0]!.text;
     expect(t1.length).toBeGreaterThan(20);
     expect(GenerateOutputSchema.parse(JSON.parse(r2.stdout)).results[0]!.text).toBe(t1);
   });
 
   it('detects watermarked texts and not plain ones, matching the detector library exactly', async () => {
-    const r = await runCli(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--jsonl', wm, '--jsonl', plain, '--prompt-field', 'prompt', '--json']);
+    const r = await runInProcess(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--jsonl', wm, '--jsonl', plain, '--prompt-field', 'prompt', '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = DetectOutputSchema.parse(JSON.parse(r.stdout));
@@ -193,8 +193,8 @@ describe('generate and detect', () => {
     const text = texts.reduce((a, b) => (b.length > a.length ? b : a));
     writeFileSync(p('one.txt'), text);
     const [args, file, stdin, human] = await Promise.all([
-      runCli(['detect', '--spec', p('spec.json'), '--key', p('key.json'), text, 'a short human sentence', '--json']),
-      runCli(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--file', p('one.txt'), '--json']),
+      runInProcess(['detect', '--spec', p('spec.json'), '--key', p('key.json'), text, 'a short human sentence', '--json']),
+      runInProcess(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--file', p('one.txt'), '--json']),
       runCli(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--json'], { input: text }),
       runCli(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--alpha', '1e-3', '--no-spans'], { input: text }),
     ]);
@@ -215,11 +215,11 @@ describe('generate and detect', () => {
     writeFileSync(p('bad.jsonl'), '{"text":"fine"}\n\n{"text": "broken"\n{"text":"x"}\n');
     writeFileSync(p('nofield.jsonl'), '{"text":"fine"}\n{"body":"x"}\n');
     const [bad, nofield, missing, wrong, alpha] = await Promise.all([
-      runCli(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--jsonl', p('bad.jsonl')]),
-      runCli(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--jsonl', p('nofield.jsonl')]),
-      runCli(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--file', p('missing.txt')]),
-      runCli(['detect', '--spec', p('spec.json'), '--key', p('k2.json'), 'some text']),
-      runCli(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--alpha', '2', 'x']),
+      runInProcess(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--jsonl', p('bad.jsonl')]),
+      runInProcess(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--jsonl', p('nofield.jsonl')]),
+      runInProcess(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--file', p('missing.txt')]),
+      runInProcess(['detect', '--spec', p('spec.json'), '--key', p('k2.json'), 'some text']),
+      runInProcess(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--alpha', '2', 'x']),
     ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(new RegExp(`^tracemark: ${p('bad.jsonl').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3: malformed JSON line \\(.*\\)\\n$`));

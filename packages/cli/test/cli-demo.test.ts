@@ -1,5 +1,5 @@
 /**
- * `tracemark demo --quick` through the real binary: every stage runs (provider server,
+ * `tracemark demo --quick` through the program, in-process: every stage runs (provider server,
  * harvest with many accounts, distillation, unwatermarked suspect servers, probing,
  * detection, signed bundle, verification), the clone is detected and the innocent
  * control is not, and the bundle verifies with the provider's key.
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DemoOutputSchema, VerifyOutputSchema } from '../src/schemas.js';
-import { runCli } from './helpers/cli.js';
+import { runInProcess } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tracemark-demo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('demo', () => {
   it('runs end to end: the clone is detected, the control is not, the bundle verifies', async () => {
     const out = join(dir, 'run');
-    const r = await runCli(['demo', '--quick', '--out', out, '--json'], { timeoutMs: 120_000 });
+    const r = await runInProcess(['demo', '--quick', '--out', out, '--json'], { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
     const d = DemoOutputSchema.parse(JSON.parse(r.stdout));
     // Stage lines go to stderr with --json, one per stage.
@@ -35,7 +35,7 @@ describe('demo', () => {
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     const secret = JSON.parse(readFileSync(keyFile, 'utf8')).key as string;
     expect(readFileSync(d.report, 'utf8')).not.toContain(secret);
-    const v = await runCli(['verify', d.bundle, '--key', keyFile, '--json'], { timeoutMs: 60_000 });
+    const v = await runInProcess(['verify', d.bundle, '--key', keyFile, '--json'], { timeoutMs: 60_000 });
     expect(v.code).toBe(0);
     expect(VerifyOutputSchema.parse(JSON.parse(v.stdout)).reproduction!.ok).toBe(true);
   });

@@ -25,7 +25,7 @@ import { encodeFilterBinary } from '@tracemark/serve';
 import { Ledger } from '@tracemark/serve';
 import { sortUnique } from '@tracemark/serve';
 import { ProbeOutputSchema } from '../src/schemas.js';
-import { runCli } from './helpers/cli.js';
+import { runInProcess } from './helpers/cli.js';
 
 const fixedKey = (label: string): WatermarkKey => {
   const b = new Uint8Array(32);
@@ -158,12 +158,12 @@ describe('radioactivity and plan commands', () => {
     expect(() => runPlan({ spec: files.spec, key: files.key, pilot: plainPath, power: '0.9', alpha: '1e-6' })).toThrow(/no excess rate|nothing to plan/);
   });
 
-  it('plan through the binary prints one-line errors', async () => {
-    const r = await runCli(['plan', '--q', '0.2']);
+  it('plan through the CLI prints one-line errors', async () => {
+    const r = await runInProcess(['plan', '--q', '0.2']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/must exceed the null rate/);
-    const ok = await runCli(['plan', '--scheme', 'gumbel', '--mean', '1.2', '--json']);
+    const ok = await runInProcess(['plan', '--scheme', 'gumbel', '--mean', '1.2', '--json']);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).plans[0].plan.tokens.exact).toBeGreaterThan(100);
   });

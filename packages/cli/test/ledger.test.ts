@@ -11,7 +11,7 @@ import { Ledger, type ResponseRecord } from '@tracemark/serve';
 import { hexToU64, packU64, pairToBigInt, sortUnique, u64ToHex, unpackU64 } from '@tracemark/serve';
 import { sha256Hex } from '@tracemark/detector';
 import { seededRng } from '@tracemark/watermark';
-import { runCli } from './helpers/cli.js';
+import { runInProcess } from './helpers/cli.js';
 import { makeFixture } from './helpers/fixtures.js';
 
 const rng = seededRng('ledger-test');
@@ -164,9 +164,9 @@ describe('filter files', () => {
     w.record(record({ windows: late, account: 'acct-9', created: new Date('2025-06-01T00:00:00Z') }));
     w.close();
     const [j, b, s] = await Promise.all([
-      runCli(['ledger', 'export-filter', '--ledger', path, '--accounts', 'acct-9', '--out', join(dir, 'f.json')]),
-      runCli(['ledger', 'export-filter', '--ledger', path, '--accounts', 'acct-9,acct-none', '--out', join(dir, 'f.bin')]),
-      runCli(['ledger', 'export-filter', '--ledger', path, '--accounts', 'acct-9', '--since', '2025-03-01', '--out', join(dir, 's.json')]),
+      runInProcess(['ledger', 'export-filter', '--ledger', path, '--accounts', 'acct-9', '--out', join(dir, 'f.json')]),
+      runInProcess(['ledger', 'export-filter', '--ledger', path, '--accounts', 'acct-9,acct-none', '--out', join(dir, 'f.bin')]),
+      runInProcess(['ledger', 'export-filter', '--ledger', path, '--accounts', 'acct-9', '--since', '2025-03-01', '--out', join(dir, 's.json')]),
     ]);
     expect(j.code, j.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);

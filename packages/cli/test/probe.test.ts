@@ -1,5 +1,6 @@
 /**
- * `tracemark probe` through the real binary against a minimal OpenAI-compatible stub
+ * `tracemark probe` through the program (in-process; the real binary where signals and
+ * kill -9 matter) against a minimal OpenAI-compatible stub
  * (node:http on 127.0.0.1, deterministic answers, injectable 429/500 and latency): the
  * transcript's shape and hashes, retries with backoff, SIGKILL mid-run + resume (each
  * prompt exactly once, nothing asked twice), SIGINT, torn last lines, an unreachable
@@ -17,7 +18,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '@tracemark/detector';
 import { TranscriptLineSchema } from '@tracemark/investigate';
 import { ProbeOutputSchema } from '../src/schemas.js';
-import { runCli, spawnCli } from './helpers/cli.js';
+import { runInProcess, spawnCli } from './helpers/cli.js';
 
 const API_KEY = 'sk-probe-test-secret-0123456789';
 
@@ -98,7 +99,7 @@ describe('probe', () => {
   it('records one hashed, timestamped line per prompt and never the API key', async () => {
     mode.requireKey = true;
     const t = join(dir, 'basic.jsonl');
-    const r = await runCli(['probe', '--base-url', base, '--model', 'suspect-1', '--transcript', t, '--builtin', '12', '--concurrency', '3', '--max-tokens', '32', '--json'], { env });
+    const r = await runInProcess(['probe', '--base-url', base, '--model', 'suspect-1', '--transcript', t, '--builtin', '12', '--concurrency', '3', '--max-tokens', '32', '--json'], { env });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = ProbeOutputSchema.parse(JSON.parse(r.stdout));
@@ -123,7 +124,7 @@ describe('probe', () => {
     const p = join(dir, 'prompts.txt');
     writeFileSync(p, 'first prompt\n\nsecond prompt\n');
     const t = join(dir, 'compl.jsonl');
-    const r = await runCli(['probe', '--base-url', `${base}/`, '--model', 'm', '--endpoint', 'completions', '--prompts', p, '--transcript', t, '--json'], { env });
+    const r = await runInProcess(['probe', '--base-url', `${base}/`, '--model', 'm', '--endpoint', 'completions', '--prompts', p, '--transcript', t, '--json'], { env });
     expect(r.code).toBe(0);
     const lines = transcriptLines(t);
     expect(lines.map((l) => [l.promptId, l.prompt, l.endpoint, l.url])).toEqual([
@@ -139,7 +140,7 @@ describe('probe', () => {
     writeFileSync(prompts, ['a', 'b', 'c', 'd'].map((x) => JSON.stringify({ id: x, prompt: `prompt ${x}` })).join('\n') + '\n');
     mode.failFirst.set('prompt a', [429, 429]);
     mode.failFirst.set('prompt c', [500, 503, 502]);
-    const r = await runCli(['probe', '--base-url', base, '--model', 'm', '--prompts', prompts, '--transcript', t, '--retry-base-ms', '5', '--retry-max-ms', '20', '--rps', '200', '--json'], { env });
+    const r = await runInProcess(['probe', '--base-url', base, '--model', 'm', '--prompts', prompts, '--transcript', t, '--retry-base-ms', '5', '--retry-max-ms', '20', '--rps', '200', '--json'], { env });
     expect(r.code).toBe(0);
     const out = ProbeOutputSchema.parse(JSON.parse(r.stdout));
     expect(out.retries).toBe(5);
@@ -154,12 +155,12 @@ describe('probe', () => {
     const prompts = join(dir, 'exhaust-prompts.jsonl');
     writeFileSync(prompts, ['a', 'b'].map((x) => JSON.stringify({ id: x, prompt: `ex ${x}` })).join('\n') + '\n');
     mode.failFirst.set('ex b', [500, 500, 500]);
-    const r1 = await runCli(['probe', '--base-url', base, '--model', 'm', '--prompts', prompts, '--transcript', t, '--retries', '1', '--retry-base-ms', '1'], { env });
+    const r1 = await runInProcess(['probe', '--base-url', base, '--model', 'm', '--prompts', prompts, '--transcript', t, '--retries', '1', '--retry-base-ms', '1'], { env });
     expect(r1.code).toBe(1);
     expect(r1.stderr).toMatch(/tracemark: 1 prompt\(s\) failed after retries; rerun with --resume/);
     expect(transcriptLines(t).map((l) => l.promptId)).toEqual(['a']);
     seen.length = 0;
-    const r2 = await runCli(['probe', '--base-url', base, '--model', 'm', '--prompts', prompts, '--transcript', t, '--resume', '--retry-base-ms', '1', '--json'], { env });
+    const r2 = await runInProcess(['probe', '--base-url', base, '--model', 'm', '--prompts', prompts, '--transcript', t, '--resume', '--retry-base-ms', '1', '--json'], { env });
     expect(r2.code).toBe(0);
     expect(seen.map((s) => s.prompt)).toEqual(['ex b', 'ex b']); // one more injected 500, then success
     expect(transcriptLines(t).map((l) => l.promptId)).toEqual(['a', 'b']);
@@ -189,7 +190,7 @@ describe('probe', () => {
     const doneBefore = new Set(before.map((l) => l.promptId));
     seen.length = 0;
     mode.delayMs = 0;
-    const r = await runCli([...args, '--resume', '--json'], { env });
+    const r = await runInProcess([...args, '--resume', '--json'], { env });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/torn last line .* was removed/);
     const out = ProbeOutputSchema.parse(JSON.parse(r.stdout));
@@ -236,7 +237,7 @@ describe('probe', () => {
     const port = (s.address() as AddressInfo).port;
     await new Promise((r) => s.close(r));
     const t = join(dir, 'unreachable.jsonl');
-    const r = await runCli(['probe', '--base-url', `http://127.0.0.1:${port}/v1`, '--model', 'm', '--transcript', t, '--builtin', '3'], { env });
+    const r = await runInProcess(['probe', '--base-url', `http://127.0.0.1:${port}/v1`, '--model', 'm', '--transcript', t, '--builtin', '3'], { env });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`tracemark: cannot reach http://127.0.0.1:${port}/v1/chat/completions: connection refused (0 answered and saved; rerun with --resume to continue)\n`);
     expect(existsSync(t)).toBe(false);
@@ -245,7 +246,7 @@ describe('probe', () => {
   it('stops at once when the API refuses the key (401), without echoing the key', async () => {
     mode.requireKey = true;
     const t = join(dir, 'unauth.jsonl');
-    const r = await runCli(['probe', '--base-url', base, '--model', 'm', '--transcript', t, '--builtin', '5'], { env: { TRACEMARK_PROBE_API_KEY: 'sk-wrong-key-000000000000' } });
+    const r = await runInProcess(['probe', '--base-url', base, '--model', 'm', '--transcript', t, '--builtin', '5'], { env: { TRACEMARK_PROBE_API_KEY: 'sk-wrong-key-000000000000' } });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^tracemark: http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions answered HTTP 401: Incorrect API key provided\./m);
     expect(r.stderr).not.toContain('sk-wrong-key');
@@ -257,11 +258,11 @@ describe('probe', () => {
     writeFileSync(bad, '{"prompt":"ok"}\n{"prompt": 3}\n');
     const existing = join(dir, 'basic.jsonl');
     const [conc, unknown, malformed, exists, url] = await Promise.all([
-      runCli(['probe', '--base-url', base, '--model', 'm', '--transcript', join(dir, 'x.jsonl'), '--builtin', '2', '--concurrency', 'lots']),
-      runCli(['probe', '--base-url', base, '--model', 'm', '--transcript', join(dir, 'x.jsonl'), '--bogus']),
-      runCli(['probe', '--base-url', base, '--model', 'm', '--transcript', join(dir, 'x.jsonl'), '--prompts', bad]),
-      runCli(['probe', '--base-url', base, '--model', 'suspect-1', '--transcript', existing, '--builtin', '12']),
-      runCli(['probe', '--base-url', 'ftp://example', '--model', 'm', '--transcript', join(dir, 'x.jsonl'), '--builtin', '2']),
+      runInProcess(['probe', '--base-url', base, '--model', 'm', '--transcript', join(dir, 'x.jsonl'), '--builtin', '2', '--concurrency', 'lots']),
+      runInProcess(['probe', '--base-url', base, '--model', 'm', '--transcript', join(dir, 'x.jsonl'), '--bogus']),
+      runInProcess(['probe', '--base-url', base, '--model', 'm', '--transcript', join(dir, 'x.jsonl'), '--prompts', bad]),
+      runInProcess(['probe', '--base-url', base, '--model', 'suspect-1', '--transcript', existing, '--builtin', '12']),
+      runInProcess(['probe', '--base-url', 'ftp://example', '--model', 'm', '--transcript', join(dir, 'x.jsonl'), '--builtin', '2']),
     ]);
     expect(conc.code).toBe(2);
     expect(conc.stderr).toMatch(/^tracemark: --concurrency must be an integer in \[1, 256\] \(got "lots"\)\n$/);

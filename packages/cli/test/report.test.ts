@@ -1,5 +1,5 @@
 /**
- * `tracemark report` and `tracemark verify` through the real binary: a signed bundle from
+ * `tracemark report` and `tracemark verify` through the program, in-process: a signed bundle from
  * two transcripts (a "clone" answering with watermarked text, a "control" with plain
  * text from the same model), the verdicts, decoy keys, reproduction bit for bit, a
  * tamper test over every file, a re-signed forgery that only reproduction catches, and
@@ -17,7 +17,7 @@ import { generateSigningKeyFile, signingKeyFromFile, writeBundle } from '@tracem
 import { sha256Hex } from '@tracemark/detector';
 import type { TranscriptLine } from '@tracemark/investigate';
 import { ReportOutputSchema, VerifyOutputSchema } from '../src/schemas.js';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { runInProcess, type CliResult } from './helpers/cli.js';
 import { makeFixture, type Fixture } from './helpers/fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -110,7 +110,7 @@ function filesOf(root: string): string[] {
 describe('report', () => {
   beforeAll(async () => {
     bundle = join(dir, 'bundle');
-    reportRun = await runCli([...reportArgs(bundle), '--json'], { timeoutMs: 60_000 });
+    reportRun = await runInProcess([...reportArgs(bundle), '--json'], { timeoutMs: 60_000 });
   });
 
   it('writes a signed bundle whose --json output matches the schema and whose verdicts are right', () => {
@@ -163,9 +163,9 @@ describe('report', () => {
     lines[3] = '{"type":"tracemark-probe", oops';
     writeFileSync(bad, lines.join('\n'));
     const [malformed, exists, missing] = await Promise.all([
-      runCli(['report', '--spec', fx.specPath, '--key', fx.keyPath, '--signing-key', signPath, '--transcript', bad, '--out', join(dir, 'never')]),
-      runCli(reportArgs(bundle)),
-      runCli(['report', '--spec', fx.specPath, '--key', fx.keyPath, '--signing-key', join(dir, 'nope.json'), '--transcript', bad, '--out', join(dir, 'never2')]),
+      runInProcess(['report', '--spec', fx.specPath, '--key', fx.keyPath, '--signing-key', signPath, '--transcript', bad, '--out', join(dir, 'never')]),
+      runInProcess(reportArgs(bundle)),
+      runInProcess(['report', '--spec', fx.specPath, '--key', fx.keyPath, '--signing-key', join(dir, 'nope.json'), '--transcript', bad, '--out', join(dir, 'never2')]),
     ]);
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toMatch(/^tracemark: .*bad\.jsonl:4: malformed JSON line\n$/);
@@ -180,7 +180,7 @@ describe('report', () => {
 
 describe('verify', () => {
   it('checks integrity and reproduces every recorded number bit for bit', async () => {
-    const r = await runCli(['verify', bundle, '--key', fx.keyPath, '--trusted-signer', signPub, '--json'], { timeoutMs: 60_000 });
+    const r = await runInProcess(['verify', bundle, '--key', fx.keyPath, '--trusted-signer', signPub, '--json'], { timeoutMs: 60_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const v = VerifyOutputSchema.parse(JSON.parse(r.stdout));
@@ -213,7 +213,7 @@ describe('verify', () => {
             const at = Math.floor(bytes.length / 2);
             bytes[at] = bytes[at]! ^ 0x01;
             writeFileSync(p, bytes);
-            return [f, await runCli(['verify', copy, '--json'])];
+            return [f, await runInProcess(['verify', copy, '--json'])];
           }),
         )),
       );
@@ -235,7 +235,7 @@ describe('verify', () => {
     scores.suspects[1].pooled.lnP -= 1e-9; // a tiny change to the control's p-value
     files.set('scores.json', new TextEncoder().encode(JSON.stringify(scores, null, 1) + '\n'));
     await writeBundle(forged, files, signingKeyFromFile(readFileSync(signPath, 'utf8')));
-    const [noKey, withKey] = await Promise.all([runCli(['verify', forged]), runCli(['verify', forged, '--key', fx.keyPath, '--json'], { timeoutMs: 60_000 })]);
+    const [noKey, withKey] = await Promise.all([runInProcess(['verify', forged]), runInProcess(['verify', forged, '--key', fx.keyPath, '--json'], { timeoutMs: 60_000 })]);
     expect(noKey.code).toBe(0); // the signature is valid: only re-running detection can tell
     expect(withKey.code).toBe(1);
     const v = VerifyOutputSchema.parse(JSON.parse(withKey.stdout));
@@ -248,9 +248,9 @@ describe('verify', () => {
   it('refuses a wrong key, an untrusted signer and a missing bundle', async () => {
     const other = makeFixture({ seed: 'report-test-other' });
     const [wrong, untrusted, missing] = await Promise.all([
-      runCli(['verify', bundle, '--key', other.keyPath]),
-      runCli(['verify', bundle, '--trusted-signer', '11'.repeat(32)]),
-      runCli(['verify', join(dir, 'no-such-bundle')]),
+      runInProcess(['verify', bundle, '--key', other.keyPath]),
+      runInProcess(['verify', bundle, '--trusted-signer', '11'.repeat(32)]),
+      runInProcess(['verify', join(dir, 'no-such-bundle')]),
     ]);
     rmSync(other.dir, { recursive: true, force: true });
     expect(wrong.code).toBe(2);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportKeyFile, toHex } from '@tracemark/watermark';
-import { runCli } from './helpers/cli.js';
+import { runInProcess } from './helpers/cli.js';
 import { makeFixture, testKey, type Fixture } from './helpers/fixtures.js';
 import { startServe, type ServeHandle } from './helpers/serve.js';
 
@@ -142,7 +142,7 @@ describe('HTTP errors are OpenAI-shaped', () => {
 });
 
 describe('startup errors exit non-zero with one clear line', () => {
-  const serve = (...args: string[]) => runCli(['serve', '--port', '0', '--host', '127.0.0.1', ...args]);
+  const serve = (...args: string[]) => runInProcess(['serve', '--port', '0', '--host', '127.0.0.1', ...args]);
 
   it('missing, malformed or mismatched inputs → exit 2', async () => {
     const other = testKey('some-other-key');
@@ -187,9 +187,9 @@ describe('startup errors exit non-zero with one clear line', () => {
 
   it('ledger commands: missing ledger or bad arguments → exit 2', async () => {
     const [missing, noFormat, badSince] = await Promise.all([
-      runCli(['ledger', 'lookup', 'x', '--ledger', join(fx.dir, 'missing.sqlite')]),
-      runCli(['ledger', 'export-filter', '--ledger', join(fx.dir, 'ledger.sqlite'), '--accounts', 'a', '--out', join(fx.dir, 'f.txt')]),
-      runCli(['ledger', 'export-filter', '--ledger', join(fx.dir, 'ledger.sqlite'), '--accounts', 'a', '--since', 'yesterday-ish', '--out', join(fx.dir, 'f.json')]),
+      runInProcess(['ledger', 'lookup', 'x', '--ledger', join(fx.dir, 'missing.sqlite')]),
+      runInProcess(['ledger', 'export-filter', '--ledger', join(fx.dir, 'ledger.sqlite'), '--accounts', 'a', '--out', join(fx.dir, 'f.txt')]),
+      runInProcess(['ledger', 'export-filter', '--ledger', join(fx.dir, 'ledger.sqlite'), '--accounts', 'a', '--since', 'yesterday-ish', '--out', join(fx.dir, 'f.json')]),
     ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/ledger not found/);

@@ -14,7 +14,7 @@ import { Embedder, Watermark } from '@tracemark/watermark';
 import { loadFilter } from '@tracemark/serve';
 import { Ledger } from '@tracemark/serve';
 import { sha256Hex } from '@tracemark/detector';
-import { runCli } from './helpers/cli.js';
+import { runInProcess } from './helpers/cli.js';
 import { TestDetector } from './helpers/detect.js';
 import { makeFixture, testKey, type Fixture } from './helpers/fixtures.js';
 import { startServe, type ServeHandle } from './helpers/serve.js';
@@ -250,24 +250,24 @@ describe('watermark, ledger and filter', () => {
 
   it('`ledger lookup` answers who got a text and when (exit 0), and says no otherwise (exit 1)', async () => {
     const s = served[0]!;
-    const hit = await runCli(['ledger', 'lookup', '--ledger', ledgerPath, '--json', '--text', s.text]);
+    const hit = await runInProcess(['ledger', 'lookup', '--ledger', ledgerPath, '--json', '--text', s.text]);
     expect(hit.code).toBe(0);
     const j = JSON.parse(hit.stdout) as { found: boolean; sha256: string; responses: { account: string; createdAt: string }[] };
     expect(j.found).toBe(true);
     expect(j.sha256).toBe(sha256Hex(s.text));
     expect(j.responses[0]!.account).toBe('acct-17');
     expect(Number.isFinite(Date.parse(j.responses[0]!.createdAt))).toBe(true);
-    const bySha = await runCli(['ledger', 'lookup', sha256Hex(s.text), '--ledger', ledgerPath]);
+    const bySha = await runInProcess(['ledger', 'lookup', sha256Hex(s.text), '--ledger', ledgerPath]);
     expect(bySha.code).toBe(0);
     expect(bySha.stdout).toContain('account acct-17 (id 17)');
-    const miss = await runCli(['ledger', 'lookup', 'a text we never sent', '--ledger', ledgerPath]);
+    const miss = await runInProcess(['ledger', 'lookup', 'a text we never sent', '--ledger', ledgerPath]);
     expect(miss.code).toBe(1);
     expect(miss.stdout).toContain('not issued');
   });
 
   it('the exported filter sharpens detection on served text mixed with human text', async () => {
     const out = join(fx.dir, 'alice.bin');
-    const r = await runCli(['ledger', 'export-filter', '--ledger', ledgerPath, '--accounts', 'acct-17', '--out', out]);
+    const r = await runInProcess(['ledger', 'export-filter', '--ledger', ledgerPath, '--accounts', 'acct-17', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const filter = loadFilter(out);
     expect(filter.specId).toMatch(/^[0-9a-f]{64}$/);
