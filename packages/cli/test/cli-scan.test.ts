@@ -3,7 +3,8 @@
  * .jsonl.gz) with a few watermarked documents among human ones; the pooled verdict;
  * and the resumable scan: stopped twice (--limit) and resumed, it ends with exactly the
  * numbers — pooled, Fisher, totals, most-marked list, per-document output — of a single
- * run and of the detector's scanCorpus (--workers).
+ * run and of the detector's scanCorpus (--workers), whether the resumed parts ran on
+ * workers or not.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,7 +86,7 @@ describe('scan', () => {
     expect(o.pooled.log10P).toBeGreaterThan(-5);
   });
 
-  it('resumes from a checkpoint to exactly the numbers of a single run (and of scanCorpus on workers)', async () => {
+  it('resumes from a checkpoint (one part on workers) to exactly the numbers of a single run (and of scanCorpus on workers)', async () => {
     const ck = join(dir, 'ck.json');
     const out = join(dir, 'resumed.jsonl');
     const args = [...base(), corpus, '--checkpoint', ck, '--checkpoint-every', '4', '--output', out, '--json'];
@@ -94,7 +95,7 @@ describe('scan', () => {
     const p1 = parse(r1.stdout);
     expect(p1.complete).toBe(false);
     expect(p1.documentsDone).toBe(7);
-    const r2 = await runCli([...args, '--resume', '--limit', '16']);
+    const r2 = await runCli([...args, '--resume', '--limit', '16', '--workers', '2']); // checkpointed scans run on workers too
     expect(r2.code).toBe(3);
     expect(parse(r2.stdout)).toMatchObject({ complete: false, resumedFrom: 7, documentsDone: 23 });
     const [r3, workers] = await Promise.all([runCli([...args, '--resume']), runCli([...base(), corpus, '--workers', '2', '--json'], { timeoutMs: 60_000 })]);

@@ -46,6 +46,7 @@ export { DocSummarySchema, ScanTotalsSchema } from './corpus/tally.js';
 export type { DocSummary, ScanTotals } from './corpus/tally.js';
 export * from './pool/index.js';
 export { readDocuments, formatOf, DEFAULT_MAX_DOC_BYTES } from './corpus/readers.js';
+export { corpusFiles } from './corpus/files.js';
 export type { CorpusFormat, TextMode, ReaderOptions, RawDocument, ReaderStats } from './corpus/readers.js';
 export { AtomicWriter } from './atomic.js';
 export { startWorker } from './spawn.js';

@@ -99,6 +99,31 @@ describe('corpus scan', () => {
     }
   });
 
+  it('checkpointed on workers, stopped and resumed, it ends with the numbers of one single-threaded run', async () => {
+    const single = join(dir, 'single.jsonl');
+    const whole = await scan(0, { keepTop: 5, output: single });
+    const ck = join(dir, 'scan-ck.json');
+    const out = join(dir, 'resumed.jsonl');
+    const docs: DocumentResult[] = [];
+    const run = (workers: number, extra: Parameters<typeof scanCorpus>[2]): Promise<ScanSummary> =>
+      scanCorpus({ spec, key }, [join(dir, 'a.jsonl'), join(dir, 'b.txt.gz')], { workers, batchDocs: 3, idField: 'id', keepTop: 5, checkpoint: ck, checkpointEvery: 4, output: out, onDocument: (d) => void docs.push(d), ...extra });
+    expect((await run(2, { limit: 11 })).progress).toEqual({ complete: false, resumedFrom: 0, documentsDone: 11 });
+    expect((await run(0, { resume: true, limit: 9 })).progress).toEqual({ complete: false, resumedFrom: 11, documentsDone: 20 });
+    const aborted = new AbortController();
+    aborted.abort();
+    expect((await run(1, { resume: true, signal: aborted.signal })).progress).toEqual({ complete: false, resumedFrom: 20, documentsDone: 20 });
+    const done = await run(2, { resume: true });
+    expect(done.progress).toEqual({ complete: true, resumedFrom: 20, documentsDone: 43 });
+    const { progress: _p, workers: _w, ...numbers } = done;
+    expect({ ...numbers, workers: 0 }).toEqual(whole.s);
+    expect(docs).toEqual(whole.docs);
+    expect(readFileSync(out, 'utf8')).toBe(readFileSync(single, 'utf8'));
+    // a finished checkpoint is reported again without reading; one made for other options is refused
+    expect(await run(2, { resume: true })).toEqual({ ...done, progress: { complete: true, resumedFrom: 43, documentsDone: 43 } });
+    await expect(run(0, {})).rejects.toThrow(/already exists/);
+    await expect(run(0, { resume: true, keepTop: 3 })).rejects.toThrow(/checkpoint was made with other scan options/);
+  });
+
   it('falls back to per-document dedup past the memory budget, and says so', async () => {
     const { s } = await scan(0, { dedupMemoryBytes: 64 * 1024 });
     expect(s.pooled.dedup).toBe('global-partial');
