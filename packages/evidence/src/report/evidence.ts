@@ -28,17 +28,15 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import {
   countPayload,
-  decodePayload,
+  EvidencePool,
   ExclusionSet,
   FLAG_NAMES,
   holmAdjustLog,
   ksUniform,
   lnToLog10,
-  schemeTest,
   Scorer,
   Tokenizer,
   testFromCounts,
-  TupleSet,
   type CountsTest,
 } from '@tracemark/detector';
 import { WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
@@ -172,23 +170,15 @@ export function testDescription(spec: WatermarkSpec): string {
   return `${sc.name === 'kgw' ? 'KGW green list' : 'Unigram green list'}: S = green tokens ~ Binomial(n, γ = ${sc.gamma}); p = P(S ≥ s) = I_γ(s, n − s + 1), exact`;
 }
 
-/** One key's pass over a suspect's evidence. */
+/** One key's pass over a suspect's evidence: scoring in front of the detector's EvidencePool. */
 class KeyPass {
   readonly scorer: Scorer;
-  readonly set = new TupleSet(1 << 12);
-  scored = 0;
-  sum = 0;
-  counts: Int32Array | undefined;
-  perPosition: Int32Array | undefined;
+  readonly pool: EvidencePool;
 
   constructor(spec: WatermarkSpec, key: WatermarkKey, specials: ReadonlySet<number>) {
     this.scorer = new Scorer(spec, key, 'wasm');
     this.scorer.setSpecialTokens(specials);
-    if (spec.payload) {
-      const wm = this.scorer.wm;
-      this.counts = new Int32Array(wm.payloadDigits * wm.payloadColours);
-      this.perPosition = new Int32Array(wm.payloadDigits);
-    }
+    this.pool = new EvidencePool(this.scorer.wm);
   }
 
   /** The windows of the texts given for one response (they depend on the key: one set per key). */
@@ -198,45 +188,24 @@ class KeyPass {
 
   /** Score one response; returns the per-text result and adds its novel tuples to the pool. */
   add(tokens: Uint32Array, given: readonly Uint32Array[]): { text: ReturnType<Scorer['score']>; novel: number; exclusion: ExclusionSet } {
-    const payload = this.counts !== undefined;
     const exclusion = this.exclusion(given);
-    const r = this.scorer.score(tokens, { dedup: true, exclude: exclusion, tuples: true, payload });
-    const t = r.tuples!;
-    let novel = 0;
-    for (let j = 0; j < t.count; j++) {
-      const before = this.set.size;
-      this.set.add(t.hi[j]!, t.lo[j]!, t.token[j]!);
-      if (this.set.size === before) continue; // seen in an earlier response
-      novel++;
-      this.sum += t.score[j]!;
-      if (payload) {
-        const b = r.payloadPos![j]!, c = r.payloadColour![j]!;
-        this.perPosition![b]!++;
-        if (c >= 0) this.counts![b * this.scorer.wm.payloadColours + c]!++;
-      }
-    }
-    this.scored += novel;
+    const r = this.scorer.score(tokens, { dedup: true, exclude: exclusion, tuples: true, payload: this.scorer.spec.payload !== null });
+    const { novel } = this.pool.add({ ...r.tuples!, pos: r.payloadPos, colour: r.payloadColour });
     return { text: r, novel, exclusion };
   }
 
   pooled(): PooledTest {
-    const wm = this.scorer.wm;
-    const r = testFromCounts(wm, this.scored, this.sum, this.counts ? { counts: this.counts, perPosition: this.perPosition! } : undefined);
+    const r = this.pool.test();
     if (!r.payload) return r as PooledTest;
     const p = r.payload;
     return { ...r, test: 'payload', payload: { message: p.message, messageHex: p.messageHex, matched: p.matched, method: p.method } };
   }
 
-  /** The per-text test of one response's own tuples. */
+  /** The per-text test of one response's own tuples (descriptive: the heatmap's order). */
   textTest(r: ReturnType<Scorer['score']>): { z: number; lnP: number } {
     const wm = this.scorer.wm;
-    if (r.payloadPos) {
-      if (r.scored === 0) return { z: 0, lnP: 0 };
-      const p = decodePayload(wm, countPayload(wm, r.payloadPos, r.payloadColour!));
-      const g = wm.gammaEff;
-      return { z: (p.matched - g * r.scored) / Math.sqrt(r.scored * g * (1 - g)), lnP: p.lnP };
-    }
-    const t = schemeTest(wm.nullModel, r.scored, r.sum);
+    if (r.payloadPos && r.scored === 0) return { z: 0, lnP: 0 };
+    const t = testFromCounts(wm, r.scored, r.sum, r.payloadPos ? countPayload(wm, r.payloadPos, r.payloadColour!) : undefined);
     return { z: t.z, lnP: t.lnP };
   }
 }
@@ -330,7 +299,7 @@ function scoreSuspect(
       decoys.forEach((d, k) => decoyCurves[k]!.push(d.pooled().log10P));
     }
   });
-  acc.scored = real.scored;
+  acc.scored = real.pool.scored;
   const pooled = real.pooled();
   const decoyResults: DecoyResult[] = decoys.map((d, k) => {
     const p = d.pooled();
