@@ -18,9 +18,36 @@
  * test/scorer.test.ts checks that both agree bit for bit for every scheme,
  * hashing mode and context width.
  */
-import { assertKeyMatches, popcount32, Watermark, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import {
+  assertKeyMatches,
+  gMaskHi,
+  gMaskLo,
+  payloadColourOf,
+  popcount32,
+  unit53Of,
+  Watermark,
+  type WatermarkKey,
+  type WatermarkSpec,
+} from '@tracemark/watermark';
 import { DetectorError } from './errors.js';
-import { instantiateSip, type SipExports } from './kernel/sipkernel.js';
+import {
+  BLOCK,
+  CSEED,
+  CTOK,
+  HASH,
+  KEY_CTX,
+  KEY_POS,
+  KEY_SCHEME,
+  OUT,
+  POS,
+  releaseLargeSet,
+  scratchTuples,
+  shared,
+  TOKS,
+  WIN,
+  writeKey,
+  ZERO,
+} from './kernel/scratch.js';
 import { ADDED, PRESENT, TupleSet } from './tupleset.js';
 
 export const FLAG_SCORED = 0;
@@ -85,10 +112,6 @@ export class ExclusionSet {
     return this.set.size;
   }
 }
-
-const BLOCK = 16384;
-/** Slack for the h ≤ 8 tokens of context copied in front of each block. */
-const PAD = 16;
 
 export class Scorer {
   readonly spec: WatermarkSpec;
@@ -254,9 +277,7 @@ export class Scorer {
     const minSpecial = this.#minSpecial;
     const cIdx = sh.cIdx, sc = sh.sc;
     const layers = this.spec.scheme.name === 'synthid' ? this.spec.scheme.layers : 0;
-    // synthid: g-values are bits 0..m-1 of x (lo first)
-    const loMask = layers >= 32 ? 0xffffffff : layers > 0 ? 2 ** layers - 1 : 0;
-    const hiMask = layers > 32 ? (layers >= 64 ? 0xffffffff : 2 ** (layers - 32) - 1) : 0;
+    const loMask = gMaskLo(layers), hiMask = gMaskHi(layers);
 
     for (let s = 0; s < n; s += BLOCK) {
       const e = Math.min(n, s + BLOCK);
@@ -331,11 +352,8 @@ export class Scorer {
         } else if (layers > 0) {
           for (let j = 0; j < c; j++) sc[j] = popcount32(u32[oo + 2 * j]! & loMask) + popcount32(u32[oo + 2 * j + 1]! & hiMask);
         } else {
-          // gumbel: −ln(1 − r), r = unit53(x) = (hi·2^21 + (lo >>> 11) + 0.5) / 2^53
-          for (let j = 0; j < c; j++) {
-            const r = (u32[oo + 2 * j + 1]! * 2097152 + (u32[oo + 2 * j]! >>> 11) + 0.5) / 9007199254740992;
-            sc[j] = -Math.log1p(-r);
-          }
+          // gumbel: −ln(1 − r), r = unit53(x)
+          for (let j = 0; j < c; j++) sc[j] = -Math.log1p(-unit53Of(u32[oo + 2 * j + 1]!, u32[oo + 2 * j]!));
         }
         // sequential, in text order: the same rounding as the reference engine
         let sum = out.sum;
@@ -358,84 +376,11 @@ export class Scorer {
         const po = POS >> 2;
         for (let j = 0; j < c; j++) {
           out.payloadPos![c0 + j] = u32[po + 2 * j]! % B;
-          const col = Math.floor(u32[oo + 2 * j + 1]! / T);
-          out.payloadColour![c0 + j] = col < R ? col : -1;
+          out.payloadColour![c0 + j] = payloadColourOf(u32[oo + 2 * j + 1]!, T, R);
         }
       }
     }
   }
-}
-
-// Kernel memory layout (bytes). One block of positions at a time keeps it at ~1 MB.
-const KEY_CTX = 0;
-const KEY_SCHEME = 16;
-const KEY_POS = 32;
-const TOKS = 64;
-const HASH = TOKS + (BLOCK + PAD) * 4;
-const WIN = HASH + (BLOCK + PAD) * 8;
-const CSEED = WIN + (BLOCK + PAD) * 8;
-const CTOK = CSEED + BLOCK * 8;
-const ZERO = CTOK + BLOCK * 4; // stays all-zero: the payload-position PRF hashes token 0
-const OUT = ZERO + BLOCK * 4;
-const POS = OUT + BLOCK * 8;
-const MEM_END = POS + BLOCK * 8;
-
-/**
- * Per-thread scratch shared by every Scorer: the WASM kernel (instantiating one
- * costs ~0.5 ms, too much for one-key-per-text calibration) and the per-text
- * dedup set. Scoring is synchronous, so one text at a time uses them.
- */
-interface Shared {
-  k: SipExports;
-  u32: Uint32Array;
-  i32: Int32Array;
-  cIdx: Int32Array;
-  sc: Float64Array;
-  set: TupleSet;
-}
-let sharedState: Shared | undefined;
-/** A dedup set grown past this many slots by a huge text is dropped after use instead of kept. */
-const KEEP_SET_SLOTS = 1 << 22;
-
-function shared(): Shared {
-  if (!sharedState) {
-    const k = instantiateSip();
-    const have = k.memory.buffer.byteLength;
-    if (MEM_END > have) k.memory.grow(Math.ceil((MEM_END - have) / 65536));
-    sharedState = {
-      k,
-      u32: new Uint32Array(k.memory.buffer),
-      i32: new Int32Array(k.memory.buffer),
-      cIdx: new Int32Array(BLOCK),
-      sc: new Float64Array(BLOCK),
-      set: new TupleSet(1 << 12),
-    };
-  }
-  return sharedState;
-}
-
-let scratch: TupleList | undefined;
-
-/** Per-thread scratch for the tuples of one text (score() is synchronous). */
-function scratchTuples(n: number): TupleList {
-  if (!scratch || scratch.hi.length < n) {
-    const cap = Math.max(n, 1 << 12);
-    scratch = { count: 0, hi: new Int32Array(cap), lo: new Int32Array(cap), token: new Int32Array(cap), score: new Float64Array(cap) };
-  }
-  return scratch;
-}
-
-function releaseLargeSet(): void {
-  if (scratch && scratch.hi.length > KEEP_SET_SLOTS) scratch = undefined;
-  if (sharedState && sharedState.set.capacity > KEEP_SET_SLOTS) sharedState.set = new TupleSet(1 << 12);
-}
-
-function writeKey(u32: Uint32Array, off: number, k: { k0h: number; k0l: number; k1h: number; k1l: number }): void {
-  const o = off >> 2;
-  u32[o] = k.k0l;
-  u32[o + 1] = k.k0h;
-  u32[o + 2] = k.k1l;
-  u32[o + 3] = k.k1h;
 }
 
 /** Token ids must be integers in [0, 2^32): anything else would hash as something it is not. */

@@ -31,7 +31,7 @@ export {
 export type { WatermarkSpec, WatermarkSpecInput, Scheme, ContextMode } from './spec.js';
 export { WindowHasher } from './window.js';
 export type { Seed } from './window.js';
-export { tokenPrf, unit53, gammaThreshold, gCount, gBit, popcount32 } from './prf.js';
+export { tokenPrf, unit53, unit53Of, gammaThreshold, gCount, gMaskLo, gMaskHi, gBit, payloadColourOf, popcount32 } from './prf.js';
 export { Watermark, messageDigits, digitsToMessage, nullModelOf } from './watermark.js';
 export type { NullModel } from './watermark.js';
 export { fmix32 } from './fmix32.js';

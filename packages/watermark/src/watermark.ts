@@ -3,7 +3,7 @@
  * "what is this step's seed?" and "what does the PRF say about this token there?".
  */
 import { assertKeyMatches, type WatermarkKey } from './keys.js';
-import { gammaThreshold, gCount, tokenPrf, unit53 } from './prf.js';
+import { gammaThreshold, gCount, payloadColourOf, tokenPrf, unit53 } from './prf.js';
 import { sipSeedToken, type SipKey, type U64 } from './siphash.js';
 import type { WatermarkSpec } from './spec.js';
 import { WindowHasher, type Seed } from './window.js';
@@ -138,8 +138,7 @@ export class Watermark {
    * (the token is in no coloured list). Digit value d makes colour d the green list.
    */
   payloadColour(window: Seed, token: number): number {
-    const c = Math.floor(this.prf(window, token).hi / this.threshold);
-    return c < this.#colours ? c : -1;
+    return payloadColourOf(this.prf(window, token).hi, this.threshold, this.#colours);
   }
 }
 
