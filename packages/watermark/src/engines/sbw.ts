@@ -1,0 +1,110 @@
+// vLLM `sbw` (Stateless Bernoulli watermark, open PR #56859): Jenkins-hashed seeds into its
+// own Philox (not the 1.3 PRF). Seeds need 64-bit wrap products, hence BigInt here.
+import { jenkinsHash } from './jenkins.js';
+import { philox4x32 } from './philox.js';
+import { normalSf } from './stats.js';
+import { checkRange, toBigInt } from './u64.js';
+import { vllmContexts, type VllmPositionContext } from './vllm-context.js';
+
+export type SbwSeeding = 'selfhash' | 'lefthash';
+
+const MAX_I63 = (1n << 63n) - 1n;
+
+/** SBW keys: the config takes 0..2^64-1 but torch.tensor(key, int64) overflows at 2^63. */
+export function sbwKey(key: bigint | number | string): bigint {
+  return checkRange(toBigInt(key), 0n, MAX_I63, 'SBW key (keys >= 2^63 crash the engine)');
+}
+
+/** selfhash seed: signed min over j = 1..w-1 of K h(ctx_j) h(v), and K h(v)^2 (ctx_0 is never used). */
+export function sbwSelfhashSeed(key: bigint, context: ArrayLike<number>, token: number): bigint {
+  const hv = BigInt(jenkinsHash(token));
+  let seed = BigInt.asIntN(64, key * hv * hv);
+  for (let j = 1; j < context.length; j++) {
+    const s = BigInt.asIntN(64, key * BigInt(jenkinsHash(context[j]!)) * hv);
+    if (s < seed) seed = s;
+  }
+  return seed;
+}
+
+/** lefthash seed as the detector computes it: K * sum h(ctx_j). */
+export function sbwLefthashDetectorSeed(key: bigint, context: ArrayLike<number>): bigint {
+  let sum = 0n;
+  for (let j = 0; j < context.length; j++) sum += BigInt(jenkinsHash(context[j]!));
+  return BigInt.asIntN(64, key * sum);
+}
+
+/** lefthash seed as the generator computes it (PR bug): K * sum of raw token ids. */
+export function sbwLefthashGeneratorSeed(key: bigint, context: ArrayLike<number>): bigint {
+  let sum = 0n;
+  for (let j = 0; j < context.length; j++) sum += BigInt(context[j]!);
+  return BigInt.asIntN(64, key * sum);
+}
+
+const out = new Uint32Array(4);
+
+/** Word v mod 4 of Philox((v div 4, 0, 0, 0), (lo(seed), lo(seed >> 32))). */
+export function sbwWord(seed: bigint, token: number): number {
+  const k0 = Number(BigInt.asUintN(32, seed));
+  const k1 = Number(BigInt.asUintN(32, seed >> 32n));
+  philox4x32(Math.floor(token / 4), 0, 0, 0, k0, k1, out);
+  return out[token & 3]!;
+}
+
+export function sbwGammaInt(gamma: number): number {
+  return Math.floor(gamma * 0x7fffffff);
+}
+
+export function sbwIsGreen(word: number, gamma: number): boolean {
+  return (word & 0x7fffffff) < sbwGammaInt(gamma);
+}
+
+export interface SbwPosition extends VllmPositionContext {
+  readonly seed: bigint;
+  readonly word: number;
+  readonly green: boolean;
+}
+
+export interface SbwOptions {
+  readonly key: bigint | number | string;
+  readonly seeding: SbwSeeding;
+  readonly contextWidth?: number;
+  readonly gamma?: number;
+  readonly deduplicateContexts?: boolean;
+  /** lefthash only: seed as the generator does (reads the engine's own output); default: as its detector. */
+  readonly lefthashRule?: 'detector' | 'generator';
+}
+
+export function sbwPositions(tokens: ArrayLike<number>, o: SbwOptions): SbwPosition[] {
+  const key = sbwKey(o.key);
+  const gamma = o.gamma ?? 0.5;
+  const width = o.contextWidth ?? (o.seeding === 'lefthash' ? 1 : 4);
+  return vllmContexts(tokens, width, o.deduplicateContexts ?? true).map((p) => {
+    const seed =
+      o.seeding === 'selfhash'
+        ? sbwSelfhashSeed(key, p.context, p.token)
+        : o.lefthashRule === 'generator'
+          ? sbwLefthashGeneratorSeed(key, p.context)
+          : sbwLefthashDetectorSeed(key, p.context);
+    const word = sbwWord(seed, p.token);
+    return { ...p, seed, word, green: sbwIsGreen(word, gamma) };
+  });
+}
+
+export interface SbwDetection {
+  readonly greenCount: number;
+  readonly numScored: number;
+  readonly z: number | null;
+  readonly pValue: number;
+  readonly isWatermarked: boolean;
+}
+
+/** SBW detector: z = (G - n gamma) / sqrt(n gamma (1 - gamma)), p = erfc(z / sqrt 2) / 2. */
+export function sbwDetect(positions: readonly SbwPosition[], gamma = 0.5, threshold = 0.01): SbwDetection {
+  let g = 0;
+  let n = 0;
+  for (const p of positions) if (p.scored) (g += p.green ? 1 : 0), n++;
+  if (n === 0) return { greenCount: 0, numScored: 0, z: null, pValue: 1, isWatermarked: false };
+  const z = (g - n * gamma) / Math.sqrt(n * gamma * (1 - gamma));
+  const p = normalSf(z);
+  return { greenCount: g, numScored: n, z, pValue: p, isWatermarked: p <= threshold };
+}
