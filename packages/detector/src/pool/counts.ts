@@ -28,10 +28,13 @@ export class TupleCounts {
   add(score: number, pos: number, colour: number): void {
     this.scored++;
     this.sum += score;
-    if (this.counts) {
-      this.perPosition![pos]!++;
-      if (colour >= 0) this.counts[pos * this.#colours + colour]!++;
-    }
+    if (this.counts) this.countPayload(pos, colour);
+  }
+
+  /** The payload part of add() (payload specs), for callers that sum scores themselves. */
+  countPayload(pos: number, colour: number): void {
+    this.perPosition![pos]!++;
+    if (colour >= 0) this.counts![pos * this.#colours + colour]!++;
   }
 
   reset(): void {

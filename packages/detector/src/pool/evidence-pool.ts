@@ -159,6 +159,9 @@ export class EvidencePool {
     const per = this.#addCounts;
     per?.reset();
     const total = this.#total, pos = t.pos, colour = t.colour, payload = this.#payload;
+    const extra = fam !== undefined || per !== undefined || sink !== undefined;
+    // the pool's running sum, kept in a local: one addition per tuple, in tuple order
+    let totalSum = total.sum;
     let novel = 0, novelSum = 0, duplicates = 0, unselected = 0;
     for (let j = 0; j < n; j++) {
       if (keep && keep[j] === 0) {
@@ -176,14 +179,19 @@ export class EvidencePool {
         }
       }
       const s = t.score[j]!;
-      const p = payload ? pos![j]! : 0, c = payload ? colour![j]! : -1;
-      total.add(s, p, c);
-      fam?.add(s, p, c);
-      per?.add(s, p, c);
-      novel++;
+      totalSum += s;
       novelSum += s;
-      sink?.(s, j, p, c);
+      novel++;
+      if (payload) total.countPayload(pos![j]!, colour![j]!);
+      if (extra) {
+        const p = payload ? pos![j]! : 0, c = payload ? colour![j]! : -1;
+        fam?.add(s, p, c);
+        per?.add(s, p, c);
+        sink?.(s, j, p, c);
+      }
     }
+    total.sum = totalSum;
+    total.scored += novel;
     const out: PoolAddResult = { novel, novelSum, duplicates, unselected };
     if (this.#fisher) {
       out.test = this.#novelTest(novel, novelSum);
