@@ -1,5 +1,5 @@
 /**
- * `tracemark scan` through the real binary: a corpus directory (text paragraphs, JSONL,
+ * `tracemark scan` through the program, in-process: a corpus directory (text paragraphs, JSONL,
  * .jsonl.gz) with a few watermarked documents among human ones; the pooled verdict;
  * and the resumable scan: stopped twice (--limit) and resumed, it ends with exactly the
  * numbers — pooled, Fisher, totals, most-marked list, per-document output — of a single
@@ -15,7 +15,7 @@ import { humanText } from '@tracemark/corpora';
 import { generateTextSync, referenceModel } from '@tracemark/lm';
 import { Embedder, Watermark } from '@tracemark/watermark';
 import { ScanOutputSchema, type ScanOutput } from '../src/schemas.js';
-import { runCli } from './helpers/cli.js';
+import { runInProcess } from './helpers/cli.js';
 import { makeFixture, type Fixture } from './helpers/fixtures.js';
 
 let fx: Fixture;
@@ -61,7 +61,7 @@ describe('scan', () => {
   let single: ScanOutput;
 
   beforeAll(async () => {
-    const r = await runCli([...base(), corpus, '--output', join(dir, 'single.jsonl'), '--json'], { timeoutMs: 60_000 });
+    const r = await runInProcess([...base(), corpus, '--output', join(dir, 'single.jsonl'), '--json'], { timeoutMs: 60_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     single = parse(r.stdout);
@@ -79,7 +79,7 @@ describe('scan', () => {
   });
 
   it('does not flag human text', async () => {
-    const r = await runCli([...base(), humanOnly, '--json']);
+    const r = await runInProcess([...base(), humanOnly, '--json']);
     expect(r.code).toBe(0);
     const o = parse(r.stdout);
     expect(o.verdict).toBe('not-detected');
@@ -90,15 +90,15 @@ describe('scan', () => {
     const ck = join(dir, 'ck.json');
     const out = join(dir, 'resumed.jsonl');
     const args = [...base(), corpus, '--checkpoint', ck, '--checkpoint-every', '4', '--output', out, '--json'];
-    const r1 = await runCli([...args, '--limit', '7']);
+    const r1 = await runInProcess([...args, '--limit', '7']);
     expect(r1.code).toBe(3);
     const p1 = parse(r1.stdout);
     expect(p1.complete).toBe(false);
     expect(p1.documentsDone).toBe(7);
-    const r2 = await runCli([...args, '--resume', '--limit', '16', '--workers', '2']); // checkpointed scans run on workers too
+    const r2 = await runInProcess([...args, '--resume', '--limit', '16', '--workers', '2']); // checkpointed scans run on workers too
     expect(r2.code).toBe(3);
     expect(parse(r2.stdout)).toMatchObject({ complete: false, resumedFrom: 7, documentsDone: 23 });
-    const [r3, workers] = await Promise.all([runCli([...args, '--resume']), runCli([...base(), corpus, '--workers', '2', '--json'], { timeoutMs: 60_000 })]);
+    const [r3, workers] = await Promise.all([runInProcess([...args, '--resume']), runInProcess([...base(), corpus, '--workers', '2', '--json'], { timeoutMs: 60_000 })]);
     expect(r3.stderr).toBe('');
     expect(r3.code).toBe(0);
     const done = parse(r3.stdout);
@@ -108,7 +108,7 @@ describe('scan', () => {
     // The per-document output is the same bytes as scanCorpus's.
     expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(dir, 'single.jsonl'), 'utf8'));
     // Resuming a finished scan just reports it again.
-    const r4 = await runCli([...args, '--resume']);
+    const r4 = await runInProcess([...args, '--resume']);
     expect(numbers(parse(r4.stdout))).toEqual(numbers(single));
   });
 
@@ -116,13 +116,13 @@ describe('scan', () => {
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, '{"text":"a fine line of text"}\n{"text": oops}\n');
     const ck = join(dir, 'ck2.json');
-    await runCli([...base(), humanOnly, '--checkpoint', ck, '--limit', '2']);
+    await runInProcess([...base(), humanOnly, '--checkpoint', ck, '--limit', '2']);
     const [malformed, missing, exists, other, flags] = await Promise.all([
-      runCli([...base(), bad]),
-      runCli([...base(), join(dir, 'nope.jsonl')]),
-      runCli([...base(), humanOnly, '--checkpoint', ck]),
-      runCli([...base(), corpus, '--checkpoint', ck, '--resume']),
-      runCli([...base(), humanOnly, '--limit', '3']),
+      runInProcess([...base(), bad]),
+      runInProcess([...base(), join(dir, 'nope.jsonl')]),
+      runInProcess([...base(), humanOnly, '--checkpoint', ck]),
+      runInProcess([...base(), corpus, '--checkpoint', ck, '--resume']),
+      runInProcess([...base(), humanOnly, '--limit', '3']),
     ]);
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toMatch(new RegExp(`^tracemark: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2: not valid JSON .*\\n$`));

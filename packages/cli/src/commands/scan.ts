@@ -13,7 +13,7 @@ import { corpusFiles, DetectorError, scanCorpus, type FisherResult, type PooledR
 import type { Command } from 'commander';
 import { alphaFlag, collect, intFlag } from '../io/args.js';
 import { CliError, exists, loadKey, loadSpec, specId, usage } from '@tracemark/detector';
-import { printJson, println, progress } from '../io/output.js';
+import { printJson, println, progress, setExitCode } from '../io/output.js';
 import { sci } from '@tracemark/evidence';
 import type { ScanOutput } from '../schemas.js';
 
@@ -171,7 +171,7 @@ early (--limit) with a checkpoint, 130 when interrupted (checkpoint saved).`,
       }
       if (!r.complete) {
         if (ac.signal.aborted) throw new CliError(`interrupted after ${r.documentsDone} documents; checkpoint saved to ${r.checkpoint}: rerun with --resume`, 130);
-        process.exitCode = 3;
+        setExitCode(3);
       }
     });
 }
