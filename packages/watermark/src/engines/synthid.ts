@@ -1,0 +1,148 @@
+// SynthID-Text in its two incompatible flavours, sharing an LCG step
+// h = wrap64((h + x) * 6364136223846793005 + 1) (64-bit wrap, so BigInt):
+// - HF transformers SynthIDTextWatermarkLogitsProcessor: h starts at 1, g = a fixed
+//   torch-MT table of bits indexed by h_l mod table size;
+// - google-deepmind/synthid-text (addb4a15): h starts at a SHA-256 IV of the keys, g from
+//   12 more LCG rounds with arithmetic shifts.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { torchRandint } from './mt19937.js';
+
+const A = 6364136223846793005n;
+
+export function lcgStep(h: bigint, x: bigint): bigint {
+  return BigInt.asIntN(64, (h + x) * A + 1n);
+}
+
+function accumulate(h: bigint, tokens: ArrayLike<number>): bigint {
+  for (let i = 0; i < tokens.length; i++) h = lcgStep(h, BigInt(tokens[i]!));
+  return h;
+}
+
+/** HF sampling table: `size` values mt() mod 2 from a CPU generator seeded with `seed`. */
+const tables = new Map<string, Uint32Array>();
+export function hfSynthidTable(size = 65536, seed = 0): Uint32Array {
+  const k = `${size}:${seed}`;
+  let t = tables.get(k);
+  if (!t) tables.set(k, (t = torchRandint(2, size, seed)));
+  return t;
+}
+
+export interface SynthidWindowReading {
+  readonly contextHash: bigint;
+  readonly ngramKeys: bigint[];
+  readonly gValues: number[];
+}
+
+export interface SynthidFlavour {
+  /** Reading of one full window (n-1 context tokens, then the token). */
+  read(context: ArrayLike<number>, token: number): SynthidWindowReading & { readonly tableIndex?: number[] };
+}
+
+export function hfSynthid(keys: readonly number[], tableSize = 65536, tableSeed = 0): SynthidFlavour {
+  const table = hfSynthidTable(tableSize, tableSeed);
+  const size = BigInt(tableSize);
+  const bigKeys = keys.map(BigInt);
+  return {
+    read(context, token) {
+      const contextHash = accumulate(1n, context);
+      const h = lcgStep(contextHash, BigInt(token));
+      const ngramKeys = bigKeys.map((k) => lcgStep(h, k));
+      const tableIndex = ngramKeys.map((x) => Number(((x % size) + size) % size));
+      return { contextHash, ngramKeys, tableIndex, gValues: tableIndex.map((i) => table[i]!) };
+    },
+  };
+}
+
+/** IV = int.from_bytes(SHA-256(keys as int64 little-endian), 'big') mod (2^63 - 1). */
+export function synthidTextIv(keys: readonly number[]): bigint {
+  const bytes = new Uint8Array(8 * keys.length);
+  const dv = new DataView(bytes.buffer);
+  keys.forEach((k, i) => dv.setBigInt64(8 * i, BigInt(k), true));
+  let v = 0n;
+  for (const b of sha256(bytes)) v = (v << 8n) | BigInt(b);
+  return v % ((1n << 63n) - 1n);
+}
+
+export function synthidTextG(ngramKey: bigint): number {
+  let h = ngramKey;
+  for (let i = 0; i < 12; i++) h = lcgStep(h, 1n) >> 5n;
+  return Number((h >> 30n) & 1n);
+}
+
+export function deepmindSynthid(keys: readonly number[]): SynthidFlavour & { readonly iv: bigint } {
+  const iv = synthidTextIv(keys);
+  const bigKeys = keys.map(BigInt);
+  return {
+    iv,
+    read(context, token) {
+      const contextHash = accumulate(iv, context);
+      const h = lcgStep(contextHash, BigInt(token));
+      const ngramKeys = bigKeys.map((k) => lcgStep(h, k));
+      return { contextHash, ngramKeys, gValues: ngramKeys.map(synthidTextG) };
+    },
+  };
+}
+
+export interface SynthidScores {
+  readonly gValues: number[][];
+  readonly contextRepetitionMask: number[];
+  readonly eosMask: number[];
+  readonly combinedMask: number[];
+  readonly meanScore: number;
+  readonly weightedMeanScore: number;
+}
+
+/**
+ * g-values of every full window of the generated text, the repetition mask (a context hash
+ * already among the last `historySize` windows' hashes -- a ring that starts full of 0 -- is
+ * masked), the EOS mask (nothing from the first EOS on), and synthid-text's mean and
+ * weighted-mean scores (weights linspace(10, 1, L) rescaled to sum L) over unmasked windows.
+ */
+export function synthidScore(
+  flavour: SynthidFlavour,
+  tokens: readonly number[],
+  ngramLen: number,
+  eosTokenId: number | null,
+  historySize = 1024,
+): SynthidScores {
+  const gValues: number[][] = [];
+  const rep: number[] = [];
+  const eos: number[] = [];
+  const ring: bigint[] = new Array(historySize).fill(0n);
+  let ringAt = 0;
+  let eosSeen = false;
+  for (let i = 0; i < ngramLen - 1 && i < tokens.length; i++) if (tokens[i] === eosTokenId) eosSeen = true;
+  for (let i = ngramLen - 1; i < tokens.length; i++) {
+    const r = flavour.read(tokens.slice(i - ngramLen + 1, i), tokens[i]!);
+    gValues.push(r.gValues);
+    rep.push(ring.includes(r.contextHash) ? 0 : 1);
+    ring[ringAt] = r.contextHash;
+    ringAt = (ringAt + 1) % historySize;
+    if (tokens[i] === eosTokenId) eosSeen = true;
+    eos.push(eosSeen ? 0 : 1);
+  }
+  const combined = rep.map((m, j) => m * eos[j]!);
+  const depth = gValues[0]?.length ?? 0;
+  const raw = Array.from({ length: depth }, (_, l) => 10 - (9 * l) / Math.max(depth - 1, 1));
+  const rawSum = raw.reduce((a, b) => a + b, 0);
+  const weights = raw.map((w) => (w * depth) / rawSum);
+  let count = 0;
+  let plain = 0;
+  let weighted = 0;
+  gValues.forEach((g, j) => {
+    if (!combined[j]) return;
+    count++;
+    for (let l = 0; l < depth; l++) {
+      plain += g[l]!;
+      weighted += g[l]! * weights[l]!;
+    }
+  });
+  return {
+    gValues,
+    contextRepetitionMask: rep,
+    eosMask: eos,
+    combinedMask: combined,
+    meanScore: plain / (depth * count),
+    weightedMeanScore: weighted / (depth * count),
+  };
+}
