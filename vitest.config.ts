@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -31,5 +32,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // vitest's default is one fork per core minus one: a single fork on a 2-core box.
+    // The test files are CPU-bound (the CLI tests run in-process, see
+    // packages/cli/test/helpers/cli.ts), so one fork per core.
+    maxWorkers: availableParallelism(),
   },
 });
