@@ -6,7 +6,7 @@
  * statistics (planTest, estimateFromPilot) live in the detector.
  */
 import { estimateFromPilot, planTest, PooledPass, usage, windowMask, type Plan, type PilotEstimate } from '@tracemark/detector';
-import { Watermark, type NullModel, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { nullModelOf, Watermark, type NullModel, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { loadEvidence, loadSpecFilter, specTokenizer, unionFilter } from './inputs.js';
 
 /** The assumed per-token effect: a green rate (binomial tests) or a mean score (Gumbel). */
@@ -37,13 +37,9 @@ export interface InvestigationPlan {
   plans: { label: string; plan: Plan }[];
 }
 
-/** The null model of a scheme without a key (only the parameters matter). */
+/** The null model of a scheme without a key (only the parameters matter): the watermark package's nullModelOf. */
 export function planNullModel(spec: WatermarkSpec): NullModel {
-  const sc = spec.scheme;
-  if (sc.name === 'gumbel') return { kind: 'gamma' };
-  if (sc.name === 'synthid') return { kind: 'binomial', trialsPerToken: sc.layers, p: 0.5 };
-  // γ_eff: the threshold actually used (⌊γ·2^32⌋/2^32)
-  return { kind: 'binomial', trialsPerToken: 1, p: Math.floor(sc.gamma * 2 ** 32) / 2 ** 32 };
+  return nullModelOf(spec);
 }
 
 function labelled(label: string, nm: NullModel, o: PlanOptions, effect: { q?: number; mean?: number; sd?: number }, perResponse = o.tokensPerResponse): { label: string; plan: Plan } {
