@@ -1,5 +1,6 @@
 // MurmurHash3 x86_32 over u32 words (seed 0), as SGLang's watermark hashes contexts:
 // the standard body per word, then h ^= 4 * count and fmix32.
+import { fmix32 } from '../fmix32.js';
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
@@ -16,11 +17,5 @@ export function murmur3Words(words: ArrayLike<number>, seed = 0): number {
     h = rotl((h ^ k) >>> 0, 13);
     h = (Math.imul(h, 5) + 0xe6546b64) >>> 0;
   }
-  h = (h ^ (4 * words.length)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32((h ^ (4 * words.length)) >>> 0);
 }
