@@ -1,6 +1,7 @@
 // The fixed hashing tables of HF transformers' and lm-watermarking's KGW seeding:
 // randperm(1,000,003) under a seed, computed once per seed and cached (4 MB each).
 import { torchRandperm } from './mt19937.js';
+import { i64, i64FromBigInt, i64ToBigInt, lt64, mul64 } from './u64.js';
 
 export const KGW_TABLE_SIZE = 1_000_003;
 const cache = new Map<number, Int32Array>();
@@ -17,13 +18,13 @@ export function kgwTable(seed: number): Int32Array {
 
 /** Min over a in window of wrap64(key * (T[a]+1) * (T[c]+1)), signed (the anchored min-hash). */
 export function minHashSeed(table: Int32Array, key: bigint, window: ArrayLike<number>, candidate: number): bigint {
-  const tc = BigInt(table[candidate % KGW_TABLE_SIZE]! + 1);
-  let best: bigint | null = null;
-  for (let i = 0; i < window.length; i++) {
-    const v = BigInt.asIntN(64, key * BigInt(table[window[i]! % KGW_TABLE_SIZE]! + 1) * tc);
-    if (best === null || v < best) best = v;
+  const kc = mul64(i64FromBigInt(key), i64(0, table[candidate % KGW_TABLE_SIZE]! + 1));
+  let best = mul64(kc, i64(0, table[window[0]! % KGW_TABLE_SIZE]! + 1));
+  for (let i = 1; i < window.length; i++) {
+    const v = mul64(kc, i64(0, table[window[i]! % KGW_TABLE_SIZE]! + 1));
+    if (lt64(v, best)) best = v;
   }
-  return best!;
+  return i64ToBigInt(best);
 }
 
 const MOD = (1n << 64n) - 1n;

@@ -3,7 +3,7 @@
 import { jenkinsHash } from './jenkins.js';
 import { philox4x32 } from './philox.js';
 import { normalSf } from './stats.js';
-import { checkRange, toBigInt } from './u64.js';
+import { checkRange, i64FromBigInt, i64FromInt32, i64ToBigInt, lt64, mul64, toBigInt, type I64 } from './u64.js';
 import { vllmContexts, type VllmPositionContext } from './vllm-context.js';
 
 export type SbwSeeding = 'selfhash' | 'lefthash';
@@ -17,36 +17,43 @@ export function sbwKey(key: bigint | number | string): bigint {
 
 /** selfhash seed: signed min over j = 1..w-1 of K h(ctx_j) h(v), and K h(v)^2 (ctx_0 is never used). */
 export function sbwSelfhashSeed(key: bigint, context: ArrayLike<number>, token: number): bigint {
-  const hv = BigInt(jenkinsHash(token));
-  let seed = BigInt.asIntN(64, key * hv * hv);
+  return i64ToBigInt(sbwSelfhashSeedWords(i64FromBigInt(key), context, token));
+}
+
+/** The same in u32-pair arithmetic (the hot path). */
+export function sbwSelfhashSeedWords(key: I64, context: ArrayLike<number>, token: number): I64 {
+  const kv = mul64(key, i64FromInt32(jenkinsHash(token)));
+  let seed = mul64(kv, i64FromInt32(jenkinsHash(token)));
   for (let j = 1; j < context.length; j++) {
-    const s = BigInt.asIntN(64, key * BigInt(jenkinsHash(context[j]!)) * hv);
-    if (s < seed) seed = s;
+    const s = mul64(kv, i64FromInt32(jenkinsHash(context[j]!)));
+    if (lt64(s, seed)) seed = s;
   }
   return seed;
 }
 
 /** lefthash seed as the detector computes it: K * sum h(ctx_j). */
 export function sbwLefthashDetectorSeed(key: bigint, context: ArrayLike<number>): bigint {
-  let sum = 0n;
-  for (let j = 0; j < context.length; j++) sum += BigInt(jenkinsHash(context[j]!));
-  return BigInt.asIntN(64, key * sum);
+  let sum = 0; // |h| < 2^31, width <= 64: exact in a double
+  for (let j = 0; j < context.length; j++) sum += jenkinsHash(context[j]!);
+  return BigInt.asIntN(64, key * BigInt(sum));
 }
 
 /** lefthash seed as the generator computes it (PR bug): K * sum of raw token ids. */
 export function sbwLefthashGeneratorSeed(key: bigint, context: ArrayLike<number>): bigint {
-  let sum = 0n;
-  for (let j = 0; j < context.length; j++) sum += BigInt(context[j]!);
-  return BigInt.asIntN(64, key * sum);
+  let sum = 0;
+  for (let j = 0; j < context.length; j++) sum += context[j]!;
+  return BigInt.asIntN(64, key * BigInt(sum));
 }
 
 const out = new Uint32Array(4);
 
 /** Word v mod 4 of Philox((v div 4, 0, 0, 0), (lo(seed), lo(seed >> 32))). */
 export function sbwWord(seed: bigint, token: number): number {
-  const k0 = Number(BigInt.asUintN(32, seed));
-  const k1 = Number(BigInt.asUintN(32, seed >> 32n));
-  philox4x32(Math.floor(token / 4), 0, 0, 0, k0, k1, out);
+  return sbwWordOf(i64FromBigInt(seed), token);
+}
+
+export function sbwWordOf(seed: I64, token: number): number {
+  philox4x32(Math.floor(token / 4), 0, 0, 0, seed.lo, seed.hi, out);
   return out[token & 3]!;
 }
 
@@ -76,16 +83,16 @@ export interface SbwOptions {
 
 export function sbwPositions(tokens: ArrayLike<number>, o: SbwOptions): SbwPosition[] {
   const key = sbwKey(o.key);
+  const keyWords = i64FromBigInt(key);
   const gamma = o.gamma ?? 0.5;
   const width = o.contextWidth ?? (o.seeding === 'lefthash' ? 1 : 4);
   return vllmContexts(tokens, width, o.deduplicateContexts ?? true).map((p) => {
-    const seed =
+    const words =
       o.seeding === 'selfhash'
-        ? sbwSelfhashSeed(key, p.context, p.token)
-        : o.lefthashRule === 'generator'
-          ? sbwLefthashGeneratorSeed(key, p.context)
-          : sbwLefthashDetectorSeed(key, p.context);
-    const word = sbwWord(seed, p.token);
+        ? sbwSelfhashSeedWords(keyWords, p.context, p.token)
+        : i64FromBigInt(o.lefthashRule === 'generator' ? sbwLefthashGeneratorSeed(key, p.context) : sbwLefthashDetectorSeed(key, p.context));
+    const seed = i64ToBigInt(words);
+    const word = sbwWordOf(words, p.token);
     return { ...p, seed, word, green: sbwIsGreen(word, gamma) };
   });
 }

@@ -6,15 +6,22 @@
 //   12 more LCG rounds with arithmetic shifts.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { torchRandint } from './mt19937.js';
+import { add64, i64, i64FromBigInt, i64FromInt32, i64ToBigInt, mul64, sar64, type I64 } from './u64.js';
 
-const A = 6364136223846793005n;
+const A = i64(0x5851f42d, 0x4c957f2d); // 6364136223846793005
+const ONE = i64(0, 1);
 
-export function lcgStep(h: bigint, x: bigint): bigint {
-  return BigInt.asIntN(64, (h + x) * A + 1n);
+/** One LCG step on u32 pairs (the hot path; see u64.ts for why not BigInt). */
+export function lcgStepWords(h: I64, x: I64): I64 {
+  return add64(mul64(add64(h, x), A), ONE);
 }
 
-function accumulate(h: bigint, tokens: ArrayLike<number>): bigint {
-  for (let i = 0; i < tokens.length; i++) h = lcgStep(h, BigInt(tokens[i]!));
+export function lcgStep(h: bigint, x: bigint): bigint {
+  return i64ToBigInt(lcgStepWords(i64FromBigInt(h), i64FromBigInt(x)));
+}
+
+function accumulate(h: I64, tokens: ArrayLike<number>): I64 {
+  for (let i = 0; i < tokens.length; i++) h = lcgStepWords(h, i64FromInt32(tokens[i]!));
   return h;
 }
 
@@ -40,15 +47,21 @@ export interface SynthidFlavour {
 
 export function hfSynthid(keys: readonly number[], tableSize = 65536, tableSeed = 0): SynthidFlavour {
   const table = hfSynthidTable(tableSize, tableSeed);
-  const size = BigInt(tableSize);
-  const bigKeys = keys.map(BigInt);
+  if (!Number.isInteger(Math.log2(tableSize))) throw new RangeError(`sampling_table_size must be a power of two (got ${tableSize})`);
+  const wordKeys = keys.map((k) => i64FromBigInt(BigInt(k)));
   return {
     read(context, token) {
-      const contextHash = accumulate(1n, context);
-      const h = lcgStep(contextHash, BigInt(token));
-      const ngramKeys = bigKeys.map((k) => lcgStep(h, k));
-      const tableIndex = ngramKeys.map((x) => Number(((x % size) + size) % size));
-      return { contextHash, ngramKeys, tableIndex, gValues: tableIndex.map((i) => table[i]!) };
+      const ctx = accumulate(ONE, context);
+      const h = lcgStepWords(ctx, i64FromInt32(token));
+      const keyed = wordKeys.map((k) => lcgStepWords(h, k));
+      // floor mod by a power of two = the low bits, for negative keys too
+      const tableIndex = keyed.map((x) => x.lo & (tableSize - 1));
+      return {
+        contextHash: i64ToBigInt(ctx),
+        ngramKeys: keyed.map(i64ToBigInt),
+        tableIndex,
+        gValues: tableIndex.map((i) => table[i]!),
+      };
     },
   };
 }
@@ -64,21 +77,26 @@ export function synthidTextIv(keys: readonly number[]): bigint {
 }
 
 export function synthidTextG(ngramKey: bigint): number {
+  return synthidTextGWords(i64FromBigInt(ngramKey));
+}
+
+function synthidTextGWords(ngramKey: I64): number {
   let h = ngramKey;
-  for (let i = 0; i < 12; i++) h = lcgStep(h, 1n) >> 5n;
-  return Number((h >> 30n) & 1n);
+  for (let i = 0; i < 12; i++) h = sar64(lcgStepWords(h, ONE), 5);
+  return (h.lo >>> 30) & 1;
 }
 
 export function deepmindSynthid(keys: readonly number[]): SynthidFlavour & { readonly iv: bigint } {
   const iv = synthidTextIv(keys);
-  const bigKeys = keys.map(BigInt);
+  const ivWords = i64FromBigInt(iv);
+  const wordKeys = keys.map((k) => i64FromBigInt(BigInt(k)));
   return {
     iv,
     read(context, token) {
-      const contextHash = accumulate(iv, context);
-      const h = lcgStep(contextHash, BigInt(token));
-      const ngramKeys = bigKeys.map((k) => lcgStep(h, k));
-      return { contextHash, ngramKeys, gValues: ngramKeys.map(synthidTextG) };
+      const ctx = accumulate(ivWords, context);
+      const h = lcgStepWords(ctx, i64FromInt32(token));
+      const keyed = wordKeys.map((k) => lcgStepWords(h, k));
+      return { contextHash: i64ToBigInt(ctx), ngramKeys: keyed.map(i64ToBigInt), gValues: keyed.map(synthidTextGWords) };
     },
   };
 }
