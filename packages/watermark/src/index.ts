@@ -38,3 +38,4 @@ export { fmix32 } from './fmix32.js';
 export { seededRng } from './sampling/rng.js';
 export type { Rng, SamplingOptions, SparseDistribution, StepResult } from './sampling/types.js';
 export * from './sampling/index.js';
+export * as engines from './engines/index.js';
