@@ -218,7 +218,7 @@ describe('probe', () => {
     child.stdin!.end();
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && !(existsSync(t) && readFileSync(t, 'utf8').split('\n').length > 4)) await new Promise((r) => setTimeout(r, 25));
     child.kill('SIGINT');

@@ -28,8 +28,10 @@ export async function startServe(args: readonly string[], opts: { timeoutMs?: nu
   const events: Record<string, unknown>[] = [];
   let err = '';
   let buf = '';
+  // 'close', not 'exit': the last lines (stopping, shutdown-abort, stopped) may still be
+  // in the pipe when the process has exited.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('exit', (code, signal) => resolve({ code, signal })),
+    proc.on('close', (code, signal) => resolve({ code, signal })),
   );
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   const url = await new Promise<string>((resolve, reject) => {
