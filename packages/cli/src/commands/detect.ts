@@ -1,6 +1,7 @@
 /**
  * `tracemark detect`: per-text verdicts. Texts come from arguments, files (`-` = stdin),
- * JSONL files (`--field`), or stdin when nothing else is given.
+ * JSONL files (`--field`), or stdin when nothing else is given; detectTexts
+ * (@tracemark/detector) tests them.
  *
  * Each text gets the exact test of its scheme on its deduplicated (window, token)
  * tuples — windows of the text's prompt (`--prompt-field`, `--exclude`) excluded — and
@@ -10,15 +11,14 @@
  * verdict. For specs with a payload the decoded id is reported, with its p-value
  * corrected over all ids.
  */
-import { Detector, DetectorError, type DetectionResult } from '@tracemark/detector';
-import type { WatermarkSpec } from '@tracemark/watermark';
+import { Detector, detectTexts, type TextItem } from '@tracemark/detector';
 import type { Command } from 'commander';
 import { alphaFlag, collect } from '../io/args.js';
 import { usage } from '@tracemark/detector';
 import { readJsonlTexts, readStdin, readTextFile } from '@tracemark/detector';
-import { loadKey, loadSpec, specId } from '@tracemark/detector';
+import { loadKey, loadSpec } from '@tracemark/detector';
 import { fmtLog10, printJson, println } from '../io/output.js';
-import type { DetectOutput, DetectTextResult } from '../schemas.js';
+import type { DetectOutput } from '../schemas.js';
 
 export interface DetectFlags {
   spec: string;
@@ -33,12 +33,7 @@ export interface DetectFlags {
   json?: boolean;
 }
 
-export interface TextItem {
-  source: string;
-  id?: string;
-  text: string;
-  prompt?: string;
-}
+export type { TextItem };
 
 export async function collectTexts(args: string[], f: Pick<DetectFlags, 'file' | 'jsonl' | 'field' | 'promptField'>): Promise<TextItem[]> {
   const items: TextItem[] = [];
@@ -70,101 +65,14 @@ export async function collectTexts(args: string[], f: Pick<DetectFlags, 'file' |
   return items;
 }
 
-function emptyResult(spec: WatermarkSpec): Omit<DetectTextResult, 'source' | 'verdict'> {
-  return {
-    tokens: 0,
-    scored: 0,
-    duplicates: 0,
-    excluded: 0,
-    noContext: 0,
-    tooShort: true,
-    test: spec.payload ? 'payload' : spec.scheme.name === 'gumbel' ? 'gamma' : 'binomial',
-    score: 0,
-    expected: 0,
-    z: 0,
-    lnP: 0,
-    log10P: 0,
-    pValue: '1',
-  };
-}
-
-export function textResult(r: DetectionResult): Omit<DetectTextResult, 'source' | 'verdict'> {
-  return {
-    tokens: r.tokens,
-    scored: r.scored,
-    duplicates: r.duplicates,
-    excluded: r.excluded,
-    noContext: r.noContext,
-    tooShort: r.tooShort,
-    test: r.test,
-    score: r.score,
-    expected: r.expected,
-    z: r.z,
-    lnP: r.lnP,
-    log10P: r.log10P,
-    pValue: r.pValue,
-  };
-}
-
 export async function runDetect(args: string[], f: DetectFlags): Promise<DetectOutput> {
   const alpha = alphaFlag(f.alpha);
   const spec = loadSpec(f.spec);
   const key = loadKey(f.key, spec);
   const items = await collectTexts(args, f);
   const detector = new Detector(spec, key);
-  const lnAlpha = Math.log(alpha);
   try {
-    const globalExclude = f.exclude && f.exclude.length > 0 ? detector.exclusion(f.exclude) : undefined;
-    const results: DetectTextResult[] = items.map((it) => {
-      const exclude = it.prompt !== undefined ? detector.exclusion([...(f.exclude ?? []), it.prompt]) : globalExclude;
-      const opts = exclude ? { exclude } : {};
-      let base: Omit<DetectTextResult, 'source' | 'verdict'>;
-      let r: DetectionResult | undefined;
-      try {
-        r = detector.detect(it.text, opts);
-        base = textResult(r);
-      } catch (e) {
-        if (e instanceof DetectorError && e.code === 'EMPTY_TEXT') base = emptyResult(spec);
-        else if (e instanceof DetectorError) throw usage(`${it.source}: ${e.message}`);
-        else throw e;
-      }
-      const out: DetectTextResult = {
-        source: it.source,
-        ...(it.id !== undefined ? { id: it.id } : {}),
-        verdict: base.lnP <= lnAlpha ? 'watermarked' : 'not-detected',
-        ...base,
-      };
-      if (r?.payload) {
-        const p = r.payload;
-        out.payload = { message: p.message, messageHex: p.messageHex, matched: p.matched, scored: p.scored, lnP: p.lnP, log10P: p.log10P, pValue: p.pValue, method: p.method };
-      }
-      if (f.spans !== false && !spec.payload && r && r.scored > 0) {
-        const loc = detector.localize(it.text, { ...opts, alpha: Math.min(alpha, 0.5) });
-        out.localization = { windowsScanned: loc.windowsScanned, correction: loc.correction, lnP: loc.lnP, log10P: loc.log10P, pValue: loc.pValue };
-        out.spans = loc.spans.map((s) => ({
-          startToken: s.startToken,
-          endToken: s.endToken,
-          ...(s.charStart !== undefined ? { charStart: s.charStart } : {}),
-          ...(s.charEnd !== undefined ? { charEnd: s.charEnd } : {}),
-          scored: s.scored,
-          score: s.score,
-          lnP: s.lnP,
-          log10P: s.log10P,
-          pValue: s.pValue,
-        }));
-      }
-      return out;
-    });
-    return {
-      command: 'detect',
-      alpha,
-      specId: specId(spec),
-      scheme: spec.scheme.name,
-      keyFingerprint: spec.keyFingerprint,
-      texts: results.length,
-      detected: results.filter((r) => r.verdict === 'watermarked').length,
-      results,
-    };
+    return { command: 'detect', ...detectTexts(detector, items, { alpha, ...(f.exclude ? { exclude: f.exclude } : {}), spans: f.spans !== false }) };
   } finally {
     detector.dispose();
   }

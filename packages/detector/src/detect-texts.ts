@@ -1,0 +1,193 @@
+/**
+ * Verdicts for a batch of texts (what `tracemark detect` prints): each text gets the
+ * exact test of its scheme on its deduplicated (window, token) tuples — windows of
+ * the texts given to the generator excluded — and "watermarked" when p ≤ α. Zero-bit
+ * specs also get the watermarked spans (windowed tests, Bonferroni-corrected over the
+ * windows scanned), which describe the text and never change its verdict; payload
+ * specs get the decoded id with its p-value corrected over all ids.
+ *
+ * An empty text is a verdict (nothing to test, p = 1), not an error; any other
+ * detector refusal is a usage error naming the text's source.
+ */
+import type { WatermarkSpec } from '@tracemark/watermark';
+import { Detector, type DetectionResult } from './detect.js';
+import { DetectorError } from './errors.js';
+import { specId } from './io/keys.js';
+import { usage } from './io/errors.js';
+import type { PayloadMethod } from './payload.js';
+import type { TestName } from './pvalue.js';
+
+/** One text to test; `source` names it in results and errors ("arg:1", "file.jsonl:3"). */
+export interface TextItem {
+  source: string;
+  id?: string;
+  text: string;
+  /** The prompt this text answered: its windows are not scored. */
+  prompt?: string;
+}
+
+export interface DetectTextsOptions {
+  /** Significance level of the verdict, in (0, 0.5]. */
+  alpha: number;
+  /** Texts given to the generator (prompts, system prompts) whose windows are not scored. */
+  exclude?: readonly string[];
+  /** Search zero-bit texts for watermarked spans (default true). */
+  spans?: boolean;
+}
+
+/** The test's numbers for one text (the DetectionResult fields a report shows). */
+export interface TextTest {
+  tokens: number;
+  scored: number;
+  duplicates: number;
+  excluded: number;
+  noContext: number;
+  tooShort: boolean;
+  test: TestName | 'payload';
+  score: number;
+  expected: number;
+  z: number;
+  lnP: number;
+  log10P: number;
+  pValue: string;
+}
+
+export interface TextSpan {
+  startToken: number;
+  endToken: number;
+  charStart?: number;
+  charEnd?: number;
+  scored: number;
+  score: number;
+  lnP: number;
+  log10P: number;
+  pValue: string;
+}
+
+export interface TextPayload {
+  message: string;
+  messageHex: string;
+  matched: number;
+  scored: number;
+  lnP: number;
+  log10P: number;
+  pValue: string;
+  method: PayloadMethod;
+}
+
+export type TextVerdict = {
+  source: string;
+  id?: string;
+  verdict: 'watermarked' | 'not-detected';
+} & TextTest & {
+    localization?: { windowsScanned: number; correction: 'bonferroni'; lnP: number; log10P: number; pValue: string };
+    spans?: TextSpan[];
+    payload?: TextPayload;
+  };
+
+export interface DetectTextsResult {
+  alpha: number;
+  specId: string;
+  scheme: WatermarkSpec['scheme']['name'];
+  keyFingerprint: string;
+  texts: number;
+  detected: number;
+  results: TextVerdict[];
+}
+
+/** The result of a text with no tokens: nothing scored, p = 1. */
+export function emptyTextTest(spec: WatermarkSpec): TextTest {
+  return {
+    tokens: 0,
+    scored: 0,
+    duplicates: 0,
+    excluded: 0,
+    noContext: 0,
+    tooShort: true,
+    test: spec.payload ? 'payload' : spec.scheme.name === 'gumbel' ? 'gamma' : 'binomial',
+    score: 0,
+    expected: 0,
+    z: 0,
+    lnP: 0,
+    log10P: 0,
+    pValue: '1',
+  };
+}
+
+/** The test fields of a DetectionResult, in report order (no marks, no payload details). */
+export function textTest(r: DetectionResult): TextTest {
+  return {
+    tokens: r.tokens,
+    scored: r.scored,
+    duplicates: r.duplicates,
+    excluded: r.excluded,
+    noContext: r.noContext,
+    tooShort: r.tooShort,
+    test: r.test,
+    score: r.score,
+    expected: r.expected,
+    z: r.z,
+    lnP: r.lnP,
+    log10P: r.log10P,
+    pValue: r.pValue,
+  };
+}
+
+/** Test every text with `detector` (which the caller owns and disposes). */
+export function detectTexts(detector: Detector, items: readonly TextItem[], options: DetectTextsOptions): DetectTextsResult {
+  const { spec } = detector;
+  const { alpha } = options;
+  const exclude = options.exclude ?? [];
+  const lnAlpha = Math.log(alpha);
+  const globalExclude = exclude.length > 0 ? detector.exclusion(exclude) : undefined;
+  const results = items.map((it): TextVerdict => {
+    const exclusion = it.prompt !== undefined ? detector.exclusion([...exclude, it.prompt]) : globalExclude;
+    const opts = exclusion ? { exclude: exclusion } : {};
+    let base: TextTest;
+    let r: DetectionResult | undefined;
+    try {
+      r = detector.detect(it.text, opts);
+      base = textTest(r);
+    } catch (e) {
+      if (e instanceof DetectorError && e.code === 'EMPTY_TEXT') base = emptyTextTest(spec);
+      else if (e instanceof DetectorError) throw usage(`${it.source}: ${e.message}`);
+      else throw e;
+    }
+    const out: TextVerdict = {
+      source: it.source,
+      ...(it.id !== undefined ? { id: it.id } : {}),
+      verdict: base.lnP <= lnAlpha ? 'watermarked' : 'not-detected',
+      ...base,
+    };
+    if (r?.payload) {
+      const p = r.payload;
+      out.payload = { message: p.message, messageHex: p.messageHex, matched: p.matched, scored: p.scored, lnP: p.lnP, log10P: p.log10P, pValue: p.pValue, method: p.method };
+    }
+    if (options.spans !== false && !spec.payload && r && r.scored > 0) {
+      // The span search runs at α too, capped at 0.5 like every level here.
+      const loc = detector.localize(it.text, { ...opts, alpha: Math.min(alpha, 0.5) });
+      out.localization = { windowsScanned: loc.windowsScanned, correction: loc.correction, lnP: loc.lnP, log10P: loc.log10P, pValue: loc.pValue };
+      out.spans = loc.spans.map((s) => ({
+        startToken: s.startToken,
+        endToken: s.endToken,
+        ...(s.charStart !== undefined ? { charStart: s.charStart } : {}),
+        ...(s.charEnd !== undefined ? { charEnd: s.charEnd } : {}),
+        scored: s.scored,
+        score: s.score,
+        lnP: s.lnP,
+        log10P: s.log10P,
+        pValue: s.pValue,
+      }));
+    }
+    return out;
+  });
+  return {
+    alpha,
+    specId: specId(spec),
+    scheme: spec.scheme.name,
+    keyFingerprint: spec.keyFingerprint,
+    texts: results.length,
+    detected: results.filter((r) => r.verdict === 'watermarked').length,
+    results,
+  };
+}
