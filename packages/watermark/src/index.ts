@@ -39,3 +39,5 @@ export { seededRng } from './sampling/rng.js';
 export type { Rng, SamplingOptions, SparseDistribution, StepResult } from './sampling/types.js';
 export * from './sampling/index.js';
 export * as engines from './engines/index.js';
+export { buildSpec, describeSpec, specNotes, schemeOptionsProblem, contextModeOf, SPEC_LIMITS, SPEC_SCHEME_NAMES } from './spec-build.js';
+export type { SpecOptions } from './spec-build.js';

@@ -1,9 +1,10 @@
 /**
  * `tracemark spec init|show|check`: the versioned WatermarkSpec shared by the embedder
  * (serve, generate) and the detector. The spec names the key by its public fingerprint;
- * the key itself never goes into it.
+ * the key itself never goes into it. Building, describing and advising live in
+ * @tracemark/watermark (buildSpec, describeSpec, specNotes).
  */
-import { parseSpec, SpecError, type WatermarkSpec, type WatermarkSpecInput } from '@tracemark/watermark';
+import { buildSpec, contextModeOf, describeSpec, schemeOptionsProblem, SPEC_LIMITS, SpecError, specNotes, type SpecOptions } from '@tracemark/watermark';
 import type { Command } from 'commander';
 import { intFlag, numFlag } from '../io/args.js';
 import { usage } from '@tracemark/detector';
@@ -29,77 +30,47 @@ export interface SpecInitFlags {
   json?: boolean;
 }
 
-export function buildSpec(f: Omit<SpecInitFlags, 'key' | 'out'>, keyFingerprint: string): WatermarkSpec {
-  const name = f.scheme;
-  if (!['kgw', 'gumbel', 'synthid', 'unigram'].includes(name)) {
-    throw usage(`--scheme must be one of kgw, gumbel, synthid, unigram (got ${JSON.stringify(name)})`);
-  }
-  const biased = name === 'kgw' || name === 'unigram';
-  if (!biased && (f.gamma !== undefined || f.delta !== undefined)) throw usage(`--gamma and --delta apply to kgw and unigram, not ${name}`);
-  if (name !== 'synthid' && f.layers !== undefined) throw usage('--layers applies to the synthid scheme only');
-  if (name !== 'kgw' && f.payloadBits !== undefined) throw usage('--payload-bits applies to the kgw scheme only');
-  let scheme: WatermarkSpecInput['scheme'];
-  if (biased) {
-    scheme = {
-      name,
-      gamma: numFlag('gamma', f.gamma, (n) => n > 0 && n < 1, 'a number in (0, 1)', 0.25),
-      delta: numFlag('delta', f.delta, (n) => n > 0 && n <= 20, 'a number in (0, 20]', 2),
-    } as WatermarkSpecInput['scheme'];
-  } else if (name === 'synthid') {
-    scheme = { name, layers: intFlag('layers', f.layers, 1, 64, 30) };
-  } else {
-    scheme = { name: 'gumbel' };
-  }
-  const input: WatermarkSpecInput = {
-    version: 1,
-    ...(f.id !== undefined ? { id: f.id } : {}),
+/**
+ * The string flags → the library's typed choices. Checked in the order they always
+ * were (scheme and which flags it takes, then each value with its flag's name), so the
+ * first error reported for a bad command line is the same.
+ */
+export function specOptions(f: Omit<SpecInitFlags, 'key' | 'out'>): SpecOptions {
+  const problem = schemeOptionsProblem(f.scheme, f);
+  if (problem !== undefined) throw usage(problem);
+  const L = SPEC_LIMITS;
+  const num = (rule: typeof L.gamma | typeof L.delta, v: string | undefined): number | undefined =>
+    v === undefined ? undefined : numFlag(rule.flag, v, rule.ok, rule.describe);
+  const int = (rule: { flag: string; min: number; max: number }, v: string | undefined): number | undefined =>
+    v === undefined ? undefined : intFlag(rule.flag, v, rule.min, rule.max);
+  return {
+    scheme: f.scheme,
+    gamma: num(L.gamma, f.gamma),
+    delta: num(L.delta, f.delta),
+    layers: int(L.layers, f.layers),
+    width: intFlag(L.width.flag, f.width, L.width.min, L.width.max),
+    mode: specUsage(() => contextModeOf(f.mode)),
+    payloadBits: int(L.payloadBits, f.payloadBits),
+    // --digit-bits means something only with --payload-bits (and is ignored without)
+    digitBits: f.payloadBits !== undefined ? int(L.digitBits, f.digitBits) : undefined,
     tokenizer: f.tokenizer,
-    scheme,
-    context: { width: intFlag('width', f.width, 1, 8), mode: modeOf(f.mode) },
-    payload:
-      f.payloadBits !== undefined
-        ? { bits: intFlag('payload-bits', f.payloadBits, 16, 64), digitBits: intFlag('digit-bits', f.digitBits, 1, 4, 2) }
-        : null,
-    keyFingerprint,
+    id: f.id,
   };
+}
+
+/** The library's SpecError as a usage error (exit 2), same message. */
+function specUsage<T>(fn: () => T): T {
   try {
-    return parseSpec(input);
+    return fn();
   } catch (e) {
     throw usage(e instanceof SpecError ? e.message : String(e));
   }
 }
 
-function modeOf(m: string): 'left' | 'min' | 'self' {
-  if (m === 'left' || m === 'min' || m === 'self') return m;
-  throw usage(`--mode must be left, min or self (got ${JSON.stringify(m)})`);
-}
-
-/** One line describing a spec for people. */
-export function describeSpec(spec: WatermarkSpec): string {
-  const sc = spec.scheme;
-  const params =
-    sc.name === 'kgw' || sc.name === 'unigram' ? `γ=${sc.gamma} δ=${sc.delta}` : sc.name === 'synthid' ? `${sc.layers} layers` : 'distortion-free';
-  const ctx = sc.name === 'unigram' ? 'no context (one fixed list)' : `context h=${spec.context.width} (${spec.context.mode})`;
-  const payload = spec.payload ? `, ${spec.payload.bits}-bit payload (${spec.payload.digitBits} bits/digit)` : ', zero-bit';
-  return `${sc.name} ${params}, ${ctx}, tokenizer ${spec.tokenizer}${payload}`;
-}
-
-/** Advice about settings that are valid but weak for proving distillation (DESIGN §7). */
-export function specNotes(spec: WatermarkSpec): string[] {
-  const notes: string[] = [];
-  const sc = spec.scheme;
-  if (sc.name !== 'unigram' && spec.context.width >= 4) {
-    notes.push(`context width ${spec.context.width} is far less radioactive than h = 1–2: a distilled student reproduces fewer long windows`);
-  }
-  if ((sc.name === 'kgw' || sc.name === 'unigram') && sc.delta < 1) notes.push(`δ = ${sc.delta} is a weak bias: detection needs many more tokens`);
-  if (sc.name === 'unigram') notes.push('unigram uses one fixed green list: robust, but ~30k queries can learn it (spoofing); rotate keys');
-  if (spec.payload) notes.push('with a payload, a student trained on many accounts mixes their ids; the per-id test then has less power than a zero-bit test');
-  return notes;
-}
-
 export function runSpecInit(f: SpecInitFlags): SpecInitOutput {
   const key = loadKey(f.key);
-  const spec = buildSpec(f, key.fingerprint);
+  const options = specOptions(f);
+  const spec = specUsage(() => buildSpec(options, key.fingerprint));
   if (exists(f.out) && !f.force) throw usage(`refusing to overwrite existing file ${f.out} (pass --force)`);
   writeFileAtomic(f.out, `${JSON.stringify(spec, null, 2)}\n`);
   return { command: 'spec init', path: f.out, specId: specId(spec), spec, notes: specNotes(spec) };
