@@ -30,3 +30,5 @@ export { StopMatcher } from './stop.js';
 export { harvest, distil } from './clone.js';
 export type { HarvestOptions, HarvestedResponse, DistilOptions, DistilResult } from './clone.js';
 export * from './onnx/index.js';
+export { generateTexts, loadModel } from './generate-texts.js';
+export type { BatchPrompt, BatchSampling, GeneratedText, GenerateTextsOptions, LoadedModel } from './generate-texts.js';

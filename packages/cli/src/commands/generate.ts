@@ -2,17 +2,17 @@
  * `tracemark generate`: watermarked (or, with --plain, unwatermarked) text from a model:
  * the built-in Kneser–Ney reference model or a local ONNX model directory.
  * Prompts come from arguments or a JSONL file ({"id"?, "prompt"}). Deterministic in --seed.
+ * Loading the model and the generation loop are generateTexts (@tracemark/lm).
  */
-import { generateTextSync, loadOnnxLanguageModel, loadReferenceModel, type GenerateOptions, type LanguageModel } from '@tracemark/lm';
-import { Embedder, TIKTOKEN_ENCODINGS, Watermark, type WatermarkSpec } from '@tracemark/watermark';
+import { generateTexts } from '@tracemark/lm';
+import { Embedder, Watermark, type WatermarkSpec } from '@tracemark/watermark';
 import type { Command } from 'commander';
-import { existsSync, statSync } from 'node:fs';
 import { intFlag, numFlag } from '../io/args.js';
-import { failure, firstLine, usage } from '@tracemark/detector';
+import { usage } from '@tracemark/detector';
 import { exists, readJsonlTexts, writeFileAtomic } from '@tracemark/detector';
 import { loadKey, loadSpec } from '@tracemark/detector';
 import { printJson, println, progress } from '../io/output.js';
-import type { GenerateOutput, GenerateResult } from '../schemas.js';
+import type { GenerateOutput } from '../schemas.js';
 
 export interface GenerateFlags {
   spec?: string;
@@ -31,37 +31,6 @@ export interface GenerateFlags {
   out?: string;
   force?: boolean;
   json?: boolean;
-}
-
-export interface LoadedModel {
-  model: LanguageModel;
-  extra: Pick<GenerateOptions, 'encode' | 'decoder'> | (() => Pick<GenerateOptions, 'encode' | 'decoder'>);
-  dispose(): Promise<void>;
-}
-
-export async function loadModel(which: string, tokenizer: string): Promise<LoadedModel> {
-  if (which === 'builtin') {
-    if (!(TIKTOKEN_ENCODINGS as readonly string[]).includes(tokenizer)) {
-      throw usage(`--model builtin needs a tiktoken tokenizer (${TIKTOKEN_ENCODINGS.join(', ')}); the spec uses ${tokenizer}`);
-    }
-    try {
-      return { model: loadReferenceModel({ encoding: tokenizer }).model, extra: {}, dispose: async () => {} };
-    } catch (e) {
-      throw failure(`cannot load the built-in reference model: ${firstLine(e)}`);
-    }
-  }
-  if (!existsSync(which) || !statSync(which).isDirectory()) throw usage(`--model must be "builtin" or a model directory; not found: ${which}`);
-  let m: Awaited<ReturnType<typeof loadOnnxLanguageModel>>;
-  try {
-    m = await loadOnnxLanguageModel(which, tokenizer.startsWith('hf:') ? { tokenizerId: tokenizer } : {});
-  } catch (e) {
-    throw usage(`cannot load the model in ${which}: ${firstLine(e)}`);
-  }
-  return {
-    model: m,
-    extra: () => ({ encode: (t: string) => m.encode(t), decoder: m.streamDecoder() }),
-    dispose: () => m.dispose(),
-  };
 }
 
 export async function runGenerate(args: string[], f: GenerateFlags): Promise<GenerateOutput> {
@@ -96,50 +65,27 @@ export async function runGenerate(args: string[], f: GenerateFlags): Promise<Gen
   if (prompts.length === 0) throw usage('no prompts: give prompts as arguments or --prompts file.jsonl');
   if (f.out !== undefined && exists(f.out) && !f.force) throw usage(`refusing to overwrite existing file ${f.out} (pass --force)`);
 
-  const tokenizer = spec?.tokenizer ?? f.tokenizer ?? 'o200k_base';
-  const lm = await loadModel(f.model, tokenizer);
-  const embedder = wm ? new Embedder(wm, message !== undefined ? { message } : {}) : undefined;
-  const results: GenerateResult[] = [];
   const bar = progress('generate');
+  let batch;
   try {
-    for (const [i, p] of prompts.entries()) {
-      const extra = typeof lm.extra === 'function' ? lm.extra() : lm.extra;
-      let r;
-      try {
-        r = generateTextSync({
-          model: lm.model,
-          watermark: embedder,
-          prompt: p.prompt,
-          maxTokens,
-          temperature,
-          topP,
-          topK,
-          seed: `${seed}:${i}`,
-          ...extra,
-        });
-      } catch (e) {
-        throw usage(`prompt ${p.id}: ${firstLine(e)}`);
-      }
-      results.push({
-        id: p.id,
-        prompt: p.prompt,
-        text: r.text,
-        tokens: r.tokens.length,
-        watermarkedSteps: r.watermarkedSteps,
-        stoppedBy: r.stoppedBy,
-      });
-      bar.update(i + 1, prompts.length);
-    }
+    batch = await generateTexts({
+      model: f.model,
+      tokenizer: spec?.tokenizer ?? f.tokenizer ?? 'o200k_base',
+      ...(wm ? { watermark: new Embedder(wm, message !== undefined ? { message } : {}) } : {}),
+      prompts,
+      sampling: { maxTokens, temperature, topP, topK, seed },
+      onProgress: (done, total) => bar.update(done, total),
+    });
   } finally {
     bar.done();
-    await lm.dispose();
   }
+  const { results } = batch;
   if (f.out !== undefined) {
     writeFileAtomic(f.out, results.map((r) => JSON.stringify({ id: r.id, prompt: r.prompt, text: r.text })).join('\n') + '\n');
   }
   return {
     command: 'generate',
-    model: lm.model.id,
+    model: batch.model,
     watermarked: wm !== undefined,
     keyFingerprint: wm ? wm.spec.keyFingerprint : null,
     ...(message !== undefined ? { accountId: message.toString() } : {}),
