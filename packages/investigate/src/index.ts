@@ -30,3 +30,6 @@ export { planAssumed, planFromPilot, planNullModel } from './plan.js';
 export type { InvestigationPlan, PilotOptions, PlanEffect, PlanOptions } from './plan.js';
 export { attributeCloneAccounts, attributeLeakedTexts, ledgerCandidates } from './attribute.js';
 export type { CloneOptions, LeakCandidate, LeakOptions } from './attribute.js';
+export { probeWithEvidence } from './probe-with-evidence.js';
+export type { ProbeReport } from './probe-with-evidence.js';
+export type { UntilEvidenceOptions } from './until-evidence.js';

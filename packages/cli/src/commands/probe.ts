@@ -4,21 +4,16 @@
  * and resumable: `--resume` neither repeats nor skips a prompt.
  *
  * The API key is read from the environment (TRACEMARK_PROBE_API_KEY, else
- * OPENAI_API_KEY) and only ever sent in the Authorization header.
+ * OPENAI_API_KEY) and only ever sent in the Authorization header. The run and its
+ * optional sequential test are probeWithEvidence (@tracemark/investigate).
  */
 import type { Command } from 'commander';
-import { intFlag, numFlag } from '../io/args.js';
-import { CliError, usage } from '@tracemark/detector';
-import { warn } from '@tracemark/detector';
-import { eprintln, printJson, println, progress } from '../io/output.js';
-import { builtinPrompts, promptsFromFile } from '@tracemark/investigate';
-import { endpointUrl, runProbe, type ProbePrompt, type ProbeSummary } from '@tracemark/investigate';
+import { CliError, loadKey, loadSpec, usage } from '@tracemark/detector';
+import { builtinPrompts, endpointUrl, loadSpecFilter, probeWithEvidence, promptsFromFile, unionFilter } from '@tracemark/investigate';
+import type { ProbePrompt, ProbeReport, UntilEvidenceOptions } from '@tracemark/investigate';
+import { collect, intFlag, numFlag } from '../io/args.js';
+import { eprintln, fmtLog10, printJson, println, progress, warn } from '../io/output.js';
 import type { ProbeOutput } from '../schemas.js';
-import { collect } from '../io/args.js';
-import { loadKey, loadSpec } from '@tracemark/detector';
-import { fmtLog10 } from '../io/output.js';
-import { loadSpecFilter, unionFilter } from '@tracemark/investigate';
-import { EvidenceWatch, type SequentialProbe } from '@tracemark/investigate';
 
 export interface ProbeFlags {
   baseUrl: string;
@@ -60,8 +55,8 @@ export function probePromptsOf(f: Pick<ProbeFlags, 'prompts' | 'field' | 'builti
   return prompts;
 }
 
-/** --until-evidence and its companions → the sequential watch (or undefined without --until-evidence). */
-export function evidenceWatchOf(f: ProbeFlags): EvidenceWatch | undefined {
+/** --until-evidence and its companions → the sequential test's settings (or undefined without --until-evidence). */
+export function untilEvidenceOf(f: ProbeFlags): UntilEvidenceOptions | undefined {
   if (f.untilEvidence === undefined) {
     for (const [flag, v] of [['spec', f.spec], ['key', f.key], ['filter', f.filter], ['max-queries', f.maxQueries], ['token-budget', f.tokenBudget]] as const) {
       if (v !== undefined) throw usage(`--${flag} is only used with --until-evidence`);
@@ -73,22 +68,17 @@ export function evidenceWatchOf(f: ProbeFlags): EvidenceWatch | undefined {
   const spec = loadSpec(f.spec);
   const key = loadKey(f.key, spec);
   const filter = f.filter?.length ? unionFilter(f.filter.map((p) => loadSpecFilter(p, spec))) : undefined;
-  try {
-    return new EvidenceWatch({
-      spec,
-      key,
-      alpha,
-      ...(filter ? { filter } : {}),
-      ...(f.maxQueries !== undefined ? { maxQueries: intFlag('max-queries', f.maxQueries, 1, 1e9) } : {}),
-      ...(f.tokenBudget !== undefined ? { tokenBudget: intFlag('token-budget', f.tokenBudget, 1, 1e12) } : {}),
-    });
-  } catch (e) {
-    if (e instanceof RangeError) throw usage(`--until-evidence: ${e.message}`);
-    throw e;
-  }
+  return {
+    spec,
+    key,
+    alpha,
+    ...(filter ? { filter } : {}),
+    ...(f.maxQueries !== undefined ? { maxQueries: intFlag('max-queries', f.maxQueries, 1, 1e9) } : {}),
+    ...(f.tokenBudget !== undefined ? { tokenBudget: intFlag('token-budget', f.tokenBudget, 1, 1e12) } : {}),
+  };
 }
 
-export async function runProbeCommand(f: ProbeFlags, signal: AbortSignal): Promise<ProbeSummary & { sequential?: SequentialProbe }> {
+export async function runProbeCommand(f: ProbeFlags, signal: AbortSignal): Promise<ProbeReport> {
   if (f.endpoint !== 'chat' && f.endpoint !== 'completions') throw usage(`--endpoint must be chat or completions (got ${JSON.stringify(f.endpoint)})`);
   const prompts = probePromptsOf(f);
   const opts = {
@@ -114,14 +104,12 @@ export async function runProbeCommand(f: ProbeFlags, signal: AbortSignal): Promi
   endpointUrl(opts.baseUrl, opts.endpoint); // validate before anything else happens
   const apiKey = process.env.TRACEMARK_PROBE_API_KEY || process.env.OPENAI_API_KEY || undefined;
   if (!apiKey) warn('no API key in TRACEMARK_PROBE_API_KEY or OPENAI_API_KEY: sending requests without authorization');
-  const watch = evidenceWatchOf(f);
+  const evidence = untilEvidenceOf(f);
   const bar = progress('probe');
   try {
-    const r = await runProbe({ ...opts, apiKey, signal, onProgress: (d, t) => bar.update(d, t), warn, ...(watch ? { onAnswer: (l) => watch.feed(l) } : {}) });
-    return watch ? { ...r, sequential: watch.summary() } : r;
+    return await probeWithEvidence({ ...opts, apiKey, signal, onProgress: (d, t) => bar.update(d, t), warn }, evidence);
   } finally {
     bar.done();
-    watch?.dispose();
   }
 }
 
@@ -173,7 +161,7 @@ case the transcript holds exactly the answers received: rerun with --resume.`,
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      let r: ProbeSummary & { sequential?: SequentialProbe };
+      let r: ProbeReport;
       try {
         r = await runProbeCommand(f, ac.signal);
       } finally {
