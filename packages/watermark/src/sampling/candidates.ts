@@ -7,7 +7,8 @@
  * sparse compute them with the same expression, so a token's weight is bit-identical
  * in both; that is what lets the two paths make identical draws (race.ts).
  *
- * Sparse extraction never calls Math.exp on all V logits:
+ * Sparse extraction never calls Math.exp on all V logits (steps 1–2 are buckets.ts, the
+ * key arithmetic order-keys.ts):
  *  1. One pass builds a histogram of the logits' float bit patterns (the top 16 bits of
  *     an order-preserving key: sign, exponent, 7 mantissa bits; a bucket spans < 0.8 %
  *     of its values' magnitude) and finds the maximum. It has no data-dependent branch:
@@ -26,49 +27,12 @@
  * where the prefix sum can cross p·Z are sorted. Otherwise the unlisted mass is summed
  * exactly (one dense pass), and if still undecided the step is computed densely.
  */
-import { sortRange } from './sort.js';
+import { BucketBounds } from './buckets.js';
 import type { ResolvedOptions } from './options.js';
+import { bucketOf, checkMax, descKey, forEachBelow, MAX_SORTED_VOCAB, SLACK, throwNaN } from './order-keys.js';
+import { sortRange } from './sort.js';
 
-const NBUCKET = 65536;
-/** Buckets more than this many nats below the maximum are bounded together. */
-const MAX_DEPTH = 64;
-const EXP_NEG_DEPTH = Math.exp(-MAX_DEPTH);
-/** Keys below this bucket are negative NaNs; 0x7f holds −∞. From 0xff80 up: +∞ and NaNs. */
-const NEG_INF_BUCKET = 0x7f;
-const POS_INF_BUCKET = 0xff80;
-/** Relative slack on computed bounds, covering floating-point rounding of sums and products. */
-const SLACK = 1 + 1e-9;
-/** Lower bounds are derived from upper bounds (which carry SLACK): twice the slack back. */
-const LOWER = 1 - 2e-9;
-/** Up to this many tokens the bucket list is built from the tokens rather than by walking the histogram. */
-const SMALL_VOCAB = 4096;
-/** Largest vocabulary for which (logit, id) packs into one exactly ordered double. */
-export const MAX_SORTED_VOCAB = 2 ** 21;
-
-const f32 = new Float32Array(1);
-const i32 = new Int32Array(f32.buffer);
-
-/** Order-preserving unsigned key of a float32's bits. */
-function ordKey(bits: number): number {
-  return (bits ^ ((bits >> 31) | 0x80000000)) >>> 0;
-}
-
-/** The float32 value whose order-preserving key is `key`. */
-function keyValue(key: number): number {
-  i32[0] = key >= 0x80000000 ? key ^ 0x80000000 : ~key;
-  return f32[0]!;
-}
-
-/** Sort key: ascending key = descending logit, then ascending id. */
-function descKey(l: number, id: number): number {
-  f32[0] = l;
-  return (0xffffffff - ordKey(i32[0]!)) * MAX_SORTED_VOCAB + id;
-}
-
-function bucketOf(l: number): number {
-  f32[0] = l;
-  return ordKey(i32[0]!) >>> 16;
-}
+export { forEachBelow, MAX_SORTED_VOCAB };
 
 export interface SparseStats {
   /** Tokens the draw looked at (candidates, after truncation). */
@@ -101,19 +65,7 @@ export class CandidateSet {
   fellBack = false;
 
   #bits: Int32Array = new Int32Array(0);
-  readonly #hist = new Int32Array(NBUCKET);
-  /** The histogram is all zeros (cleared token by token after a small vocabulary's step). */
-  #histClean = true;
-  // Non-empty buckets within MAX_DEPTH of the top, descending: key, count, weight bounds.
-  #m = 0;
-  #bk: Int32Array = new Int32Array(256);
-  #bc: Float64Array = new Float64Array(256);
-  #bub: Float64Array = new Float64Array(256);
-  #blb: Float64Array = new Float64Array(257);
-  /** #sufUb[j] bounds the weight of every token in buckets j.. (and beyond the depth). */
-  #sufUb: Float64Array = new Float64Array(257);
-  #sufLb: Float64Array = new Float64Array(257);
-  readonly #listIndex = new Int32Array(NBUCKET);
+  readonly #b = new BucketBounds();
   #keys: Float64Array = new Float64Array(256);
   #mass: Float64Array = new Float64Array(256);
 
@@ -174,9 +126,11 @@ export class CandidateSet {
       this.buildDense(logits, o);
       return;
     }
-    this.#histogramPass();
-    this.#bucketList();
-    this.#releaseHistogram();
+    const b = this.#b;
+    this.M = b.histogram(this.#bits, logits);
+    this.passes++;
+    b.build(this.#bits, this.M, this.invT);
+    b.release(this.#bits);
     if (o.topK > 0 && o.topK < this.V) {
       this.#topK(o.topK);
       this.#weights();
@@ -188,13 +142,13 @@ export class CandidateSet {
       this.#topP(o.topP, o);
       return;
     }
-    const j = this.#epsilonCut(target);
+    const j = b.epsilonCut(target);
     if (j < 0) {
       this.#allFinite();
     } else {
       this.#take(j);
-      this.restBound = this.#sufUb[j + 1]! * SLACK;
-      this.restKey = (this.#bk[j]! << 16) >>> 0;
+      this.restBound = b.sufUb[j + 1]! * SLACK;
+      this.restKey = (b.bk[j]! << 16) >>> 0;
     }
     this.#weights();
     this.total = this.#sum();
@@ -223,172 +177,17 @@ export class CandidateSet {
     return (o.topK > 0 && o.topK < this.V) || o.topP < 1;
   }
 
-  /** Pass 1: histogram of the order keys' top 16 bits, and the largest key (so M). */
-  #histogramPass(): void {
-    const bits = this.#bits;
-    const V = bits.length;
-    const hist = this.#hist;
-    if (!this.#histClean) hist.fill(0);
-    this.#histClean = false; // before anything can throw
-    let maxKey = 0;
-    for (let i = 0; i < V; i++) {
-      const b = bits[i]!;
-      const k = (b ^ ((b >> 31) | 0x80000000)) >>> 0;
-      hist[k >>> 16]!++;
-      if (k > maxKey) maxKey = k;
-    }
-    this.passes++;
-    for (let k = 0; k < NEG_INF_BUCKET; k++) if (hist[k] !== 0) this.#throwBad();
-    for (let k = POS_INF_BUCKET; k < NBUCKET; k++) if (hist[k] !== 0) this.#throwBad();
-    const M = keyValue(maxKey);
-    checkMax(M);
-    this.M = M;
-  }
-
-  /** After the histogram is read: for small vocabularies, zeroing the touched buckets beats a 256 KB fill. */
-  #releaseHistogram(): void {
-    const bits = this.#bits;
-    if (bits.length * 4 > NBUCKET) return;
-    const hist = this.#hist;
-    for (let i = 0; i < bits.length; i++) {
-      const b = bits[i]!;
-      hist[((b ^ ((b >> 31) | 0x80000000)) >>> 0) >>> 16] = 0;
-    }
-    this.#histClean = true;
-  }
-
-  #throwBad(): never {
-    const x = this.logits;
-    for (let i = 0; i < x.length; i++) {
-      const l = x[i]!;
-      if (l !== l) throwNaN(i);
-      if (l === Infinity) checkMax(l);
-    }
-    throw new RangeError('logits contain NaN');
-  }
-
-  /**
-   * The non-empty buckets within MAX_DEPTH of M (descending), with weight bounds and
-   * suffix sums. Inside an exponent group (128 buckets of equal width Δ) a bucket's upper
-   * bound is the next higher one's times e^{−Δ/T}, so Math.exp runs once per group; a
-   * bucket's lower bound is its upper bound times the same factor (its width is < Δ).
-   */
-  #bucketList(): void {
-    const hist = this.#hist;
-    const { M, invT } = this;
-    const top = ordKey(bitsOf(M)) >>> 16;
-    let m = 0;
-    let listed = 0;
-    if (this.V <= SMALL_VOCAB) {
-      m = this.#bucketsFromTokens(top);
-      for (let j = 0; j < m; j++) listed += this.#bc[j]!;
-    } else {
-      let group = -1;
-      let ub = 0;
-      let r = 0;
-      for (let b = top; b > NEG_INF_BUCKET; b--) {
-        if (b >>> 7 !== group) {
-          group = b >>> 7;
-          const hi = keyValue(((b << 16) | 0xffff) >>> 0);
-          ub = Math.exp((hi - M) * invT) * SLACK;
-          // Δ: the distance between two adjacent bucket edges inside this group (exact:
-          // two floats of one binade), measured on the group's top two buckets.
-          const gTop = ((group << 7) | 0x7f) << 16;
-          const step = Math.abs(keyValue((gTop | 0xffff) >>> 0) - keyValue(((gTop - 0x10000) | 0xffff) >>> 0));
-          r = Math.exp(-step * invT);
-        } else {
-          ub *= r;
-        }
-        if (ub < EXP_NEG_DEPTH) break;
-        const c = hist[b]!;
-        if (c === 0) continue;
-        if (m === this.#bk.length) this.#growList();
-        this.#bk[m] = b;
-        this.#bc[m] = c;
-        this.#bub[m] = ub;
-        this.#blb[m] = ub * r * LOWER;
-        listed += c;
-        m++;
-      }
-    }
-    for (let j = 0; j < m; j++) this.#listIndex[this.#bk[j]!] = j;
-    this.#m = m;
-    // Everything below the listed buckets (deeper than MAX_DEPTH, or −∞) weighs < e^{−MAX_DEPTH}.
-    const sufUb = this.#sufUb;
-    const sufLb = this.#sufLb;
-    sufUb[m] = (this.V - listed) * EXP_NEG_DEPTH;
-    sufLb[m] = 0;
-    for (let j = m - 1; j >= 0; j--) {
-      sufUb[j] = sufUb[j + 1]! + this.#bc[j]! * this.#bub[j]!;
-      sufLb[j] = sufLb[j + 1]! + this.#bc[j]! * this.#blb[j]!;
-    }
-  }
-
-  /** Small vocabularies: the distinct buckets of the tokens themselves, sorted (cheaper than walking 65536). */
-  #bucketsFromTokens(top: number): number {
-    const bits = this.#bits;
-    const hist = this.#hist;
-    const keys = this.#keys.length >= bits.length ? this.#keys : (this.#grow(bits.length), this.#keys);
-    let k = 0;
-    for (let i = 0; i < bits.length; i++) {
-      const b = (ordKey(bits[i]!) >>> 16);
-      if (b > NEG_INF_BUCKET && b <= top) keys[k++] = NBUCKET - b; // ascending = descending bucket
-    }
-    sortRange(keys, k);
-    const { M, invT } = this;
-    let m = 0;
-    let prev = -1;
-    for (let i = 0; i < k; i++) {
-      const b = NBUCKET - keys[i]!;
-      if (b === prev) continue;
-      prev = b;
-      const ub = Math.exp((keyValue(((b << 16) | 0xffff) >>> 0) - M) * invT) * SLACK;
-      if (ub < EXP_NEG_DEPTH) break;
-      if (m === this.#bk.length) this.#growList();
-      this.#bk[m] = b;
-      this.#bc[m] = hist[b]!;
-      this.#bub[m] = ub;
-      this.#blb[m] = Math.exp((keyValue((b << 16) >>> 0) - M) * invT) * LOWER;
-      m++;
-    }
-    return m;
-  }
-
-  #growList(): void {
-    const cap = this.#bk.length * 2;
-    const grow = <T extends Float64Array | Int32Array>(a: T, extra: number): T => {
-      const b = new (a.constructor as new (n: number) => T)(cap + extra);
-      b.set(a);
-      return b;
-    };
-    this.#bk = grow(this.#bk, 0);
-    this.#bc = grow(this.#bc, 0);
-    this.#bub = grow(this.#bub, 0);
-    this.#blb = grow(this.#blb, 1);
-    this.#sufUb = grow(this.#sufUb, 1);
-    this.#sufLb = grow(this.#sufLb, 1);
-  }
-
-  /** Smallest j (buckets 0..j listed) whose unlisted bound is ≤ target × listed lower bound; −1 if none. */
-  #epsilonCut(target: number): number {
-    let zlb = 0;
-    for (let j = 0; j < this.#m; j++) {
-      zlb += this.#bc[j]! * this.#blb[j]!;
-      if (this.#sufUb[j + 1]! * SLACK <= target * zlb) return j;
-    }
-    return -1;
-  }
-
   /**
    * Pass 2: candidates ← every token in buckets 0..j, in id order. Membership is by order
    * key, the histogram's own measure (−0 and +0 sit in different buckets).
    */
   #take(j: number): void {
-    const key = (this.#bk[j]! << 16) >>> 0;
+    const key = (this.#b.bk[j]! << 16) >>> 0;
     const bits = this.#bits;
     const V = bits.length;
+    const bc = this.#b.bc;
     let cap = 0;
-    for (let i = 0; i <= j; i++) cap += this.#bc[i]!;
+    for (let i = 0; i <= j; i++) cap += bc[i]!;
     if (this.ids.length < cap) this.#grow(cap);
     const ids = this.ids;
     let n = 0;
@@ -402,10 +201,11 @@ export class CandidateSet {
 
   /** Exact top-k candidates, sorted. */
   #topK(k: number): void {
+    const { m, bc } = this.#b;
     let cum = 0;
     let j = -1;
-    for (let i = 0; i < this.#m; i++) {
-      cum += this.#bc[i]!;
+    for (let i = 0; i < m; i++) {
+      cum += bc[i]!;
       if (cum >= k) {
         j = i;
         break;
@@ -422,26 +222,25 @@ export class CandidateSet {
 
   /** Top-p without top-k: the exact nucleus (see the file comment). */
   #topP(p: number, o: ResolvedOptions): void {
-    const m = this.#m;
-    const sufUb = this.#sufUb;
+    const { m, bc, blb, bk, sufUb, sufLb } = this.#b;
     // The shallowest cut whose listed mass C surely reaches p·Z ≥ p·(C + unlisted):
     // unlisted upper bound ≤ (1 − p)/p × listed lower bound, with a factor 2 of margin.
     const ratio = (1 - p) / p / 2;
     let j1 = m - 1;
     let zlb = 0;
     for (let j = 0; j < m; j++) {
-      zlb += this.#bc[j]! * this.#blb[j]!;
+      zlb += bc[j]! * blb[j]!;
       if (sufUb[j + 1]! <= ratio * zlb) {
         j1 = j;
         break;
       }
     }
     this.#take(j1);
-    const key = (this.#bk[j1]! << 16) >>> 0;
+    const key = (bk[j1]! << 16) >>> 0;
     this.#weights();
     const C = this.#sum();
     const rho = this.V * 2 ** -52;
-    let zLo = (C + this.#sufLb[j1 + 1]!) * (1 - rho);
+    let zLo = (C + sufLb[j1 + 1]!) * (1 - rho);
     let zHi = (C + sufUb[j1 + 1]!) * (1 + rho);
     if (this.#nucleus(p * zLo, p * zHi, j1)) return;
     // Undecided: sum the unlisted mass exactly (one dense pass) and try again.
@@ -470,7 +269,7 @@ export class CandidateSet {
     if (this.#mass.length < j1 + 1) this.#mass = new Float64Array(2 * (j1 + 1));
     const mass = this.#mass;
     mass.fill(0, 0, j1 + 1);
-    const li = this.#listIndex;
+    const li = this.#b.listIndex;
     for (let i = 0; i < n; i++) mass[li[bucketOf(x[ids[i]!]!)]!]! += w[i]!;
     // Relative error bound of any of these sums against the dense sorted-order sums.
     const d = (n + 2) * 2 ** -51;
@@ -567,25 +366,6 @@ export class CandidateSet {
   }
 }
 
-/** Visits every finite token whose order key is below `key`, with its weight (a dense pass). */
-export function forEachBelow(
-  logits: Float32Array,
-  key: number,
-  M: number,
-  invT: number,
-  fn: (id: number, weight: number) => void,
-): void {
-  for (let v = 0; v < logits.length; v++) {
-    const l = logits[v]!;
-    if (l > -Infinity && ordKey(bitsOf(l)) < key) fn(v, Math.exp((l - M) * invT));
-  }
-}
-
-function bitsOf(l: number): number {
-  f32[0] = l;
-  return i32[0]!;
-}
-
 /** Smallest j with w[0] + … + w[j−1] ≥ mass; n + 1 when the prefix never reaches it. */
 function nucleusCut(w: Float64Array, n: number, mass: number): number {
   let s = 0;
@@ -594,13 +374,4 @@ function nucleusCut(w: Float64Array, n: number, mass: number): number {
     if (s >= mass) return j + 1;
   }
   return n + 1;
-}
-
-function throwNaN(i: number): never {
-  throw new RangeError(`logits[${i}] is NaN`);
-}
-
-function checkMax(M: number): void {
-  if (M === Infinity) throw new RangeError('logits must be finite or -Infinity (found +Infinity)');
-  if (M === -Infinity) throw new RangeError('every logit is -Infinity: no token can be sampled');
 }
