@@ -58,7 +58,7 @@ export function renderMarkdown(r: BenchResults, opts: ReportOptions = {}): strin
   p(`- **Size**: per sample, the number of tokens after which the p-value stays ≤ α up to ${Tmax} tokens (not at the horizon: "> ${Tmax}"), and the share of samples whose p-value ever reaches α.`);
   p(`- **Quality proxies**: perplexity of the generated tokens under the unwatermarked reference model at temperature 1 (watermarked vs plain, same prompts), and distinct-2/3 (distinct token n-grams / n-grams, mean per sample).`);
   p(`- **Attacks** on the ${c.attackLength}-token prefix of the temperature-${c.attackTemperature} samples, each a pure seeded function \`(text, params, rng) → text\`; detection on the attacked text (prompt windows excluded) with text normalisation off and on. Copy-paste takes spans from the full ${Tmax}-token sample and pastes them into human text (\`heldout\`) for ≈ ${c.copyPasteTokens} tokens in all; it is scored whole-text and by the detector's windowed test (windows of 32–256 scored tuples, best window's p-value Bonferroni-corrected for the windows scanned).`);
-  p(`- **Normalisation** (the defence): ${r.environment.normalization}. The detector package has no normalisation of its own; this one lives in the benchmark (\`packages/cli/src/bench/normalize.ts\`).`);
+  p(`- **Normalisation** (the defence): ${r.environment.normalization}. The same function ships in the detector as the opt-in \`normalize\` option (off by default; \`packages/detector/src/normalize.ts\`).`);
   p(`- **Keys** are derived from the seed (not secret); ${r.schemes.length} schemes:`);
   p();
   p(table(['scheme', 'descriptor', 'key fingerprint'], r.schemes.map((s) => [s.label, `\`${s.id}\``, `\`${s.keyFingerprint}\``]), ['l', 'l', 'l']));
@@ -293,7 +293,7 @@ export function renderMarkdown(r: BenchResults, opts: ReportOptions = {}): strin
   p('tracemark bench --attacks typo:0.05,synonym:0.5,copy-paste:1x0.1 --paraphrase-url http://127.0.0.1:8000/v1 --paraphrase-model m');
   p('```');
   p();
-  p('Scheme descriptors: `kgw-g<γ>-d<δ>-h<h>-<left|min|self>`, `gumbel-h<h>-<mode>`, `synthid-m<layers>-h<h>-<mode>`, `unigram-g<γ>-d<δ>`. Attacks (`--attacks`, comma-separated `name:param`; `default`; `none`), each a pure function in `packages/cli/src/bench/attacks/`:');
+  p('Scheme descriptors: `kgw-g<γ>-d<δ>-h<h>-<left|min|self>`, `gumbel-h<h>-<mode>`, `synthid-m<layers>-h<h>-<mode>`, `unigram-g<γ>-d<δ>`. Attacks (`--attacks`, comma-separated `name:param`; `default`; `none`), each a pure function in `packages/bench/src/attacks/`:');
   p();
   p(
     table(

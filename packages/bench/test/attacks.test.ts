@@ -1,5 +1,5 @@
 /**
- * The attacks' contract (packages/cli/src/bench/attacks): each is a pure seeded
+ * The attacks' contract (packages/bench/src/attacks): each is a pure seeded
  * function (text, params, rng) → text that
  *  - applies its rate: the number of changed units is Binomial(eligible, p), checked
  *    against a 5σ bound, and checked on the output itself where the output shows it;

@@ -6,9 +6,21 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeFilter, encodeFilterBinary, encodeFilterJson, loadFilter, type FilterHeader } from '@tracemark/serve';
-import { Ledger, type ResponseRecord } from '@tracemark/serve';
-import { hexToU64, packU64, pairToBigInt, sortUnique, u64ToHex, unpackU64 } from '@tracemark/serve';
+import {
+  decodeFilter,
+  encodeFilterBinary,
+  encodeFilterJson,
+  loadFilter,
+  type FilterHeader,
+  Ledger,
+  type ResponseRecord,
+  hexToU64,
+  packU64,
+  pairToBigInt,
+  sortUnique,
+  u64ToHex,
+  unpackU64,
+} from '@tracemark/serve';
 import { sha256Hex } from '@tracemark/detector';
 import { seededRng } from '@tracemark/watermark';
 import { runInProcess } from './helpers/cli.js';

@@ -7,11 +7,10 @@
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Detector } from '@tracemark/detector';
+import { Detector, sha256Hex } from '@tracemark/detector';
 import { loadLocalTokenizer } from '@tracemark/lm';
 import { writeTinyCausalLM } from '@tracemark/lm/testing';
 import { Ledger } from '@tracemark/serve';
-import { sha256Hex } from '@tracemark/detector';
 import { makeFixture, type Fixture } from './helpers/fixtures.js';
 import { startServe, type ServeHandle } from './helpers/serve.js';
 

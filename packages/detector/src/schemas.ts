@@ -4,7 +4,7 @@
  * them in strict mode, so the schemas and the TypeScript types cannot drift.
  */
 import { z } from 'zod';
-import { DocSummarySchema } from './corpus/tally.js';
+import { DocSummarySchema, ScanTotalsSchema } from './corpus/tally.js';
 
 const lnP = z.number().max(0).describe('natural log of the p-value (≤ 0; may be far below ln 1e-308)');
 const log10P = z.number().max(0).describe('log10 of the p-value');
@@ -131,14 +131,7 @@ export const ScanSummarySchema = z.strictObject({
   scheme: z.enum(['kgw', 'gumbel', 'synthid', 'unigram']),
   keyFingerprint: z.string().regex(/^[0-9a-f]{32}$/),
   files: count,
-  documents: count,
-  emptyDocuments: count,
-  skippedLines: count,
-  tokens: count,
-  scored: count,
-  tooShortDocuments: count,
-  chunkedRuns: count,
-  specialStrings: count,
+  ...ScanTotalsSchema.shape,
   pooled: PooledResultSchema,
   fisher: FisherResultSchema,
   workers: count,

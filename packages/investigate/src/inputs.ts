@@ -6,14 +6,30 @@
  * The statistics live in @tracemark/detector (src/investigate); this is the I/O.
  */
 import { Embedder, seededRng, Watermark, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
-import { familyIndex, isTiktokenEncoding, Tokenizer, WindowHashSet, type AccountWindows, type EvidenceItem, type WindowSet } from '@tracemark/detector';
-import { failure, firstLine, usage } from '@tracemark/detector';
-import { readJsonlTexts } from '@tracemark/detector';
-import { specId as specIdOf } from '@tracemark/detector';
-import { loadFilter, type WindowFilter } from '@tracemark/serve';
-import { Ledger, type AccountWindowsRow, type LedgerBinding, type LedgerStore } from '@tracemark/serve';
+import {
+  familyIndex,
+  isTiktokenEncoding,
+  Tokenizer,
+  WindowHashSet,
+  type AccountWindows,
+  type EvidenceItem,
+  type WindowSet,
+  failure,
+  firstLine,
+  usage,
+  readJsonlTexts,
+  specId as specIdOf,
+} from '@tracemark/detector';
+import {
+  loadFilter,
+  type WindowFilter,
+  Ledger,
+  type AccountWindowsRow,
+  type LedgerBinding,
+  type LedgerStore,
+  loadServedModel,
+} from '@tracemark/serve';
 import { evidenceRecords, readTranscriptBytes, type EvidenceRecord } from './probe/transcript.js';
-import { loadServedModel } from '@tracemark/serve';
 
 /** The spec's tokenizer (tiktoken encodings only: transcripts hold text). */
 export function specTokenizer(spec: WatermarkSpec): Tokenizer {

@@ -2,7 +2,7 @@
  * Homoglyph substitution: each Latin letter that has a visually identical
  * Cyrillic or Greek counterpart (а for a, ο for o, Н for H, …) is replaced with
  * probability `rate` by one, chosen uniformly. The text looks the same and
- * tokenizes very differently. Defence: `normalizeText` (../normalize.ts).
+ * tokenizes very differently. Defence: `normalizeText` (@tracemark/detector).
  */
 import { checkRate, checkText, pick, type AttackOutcome, type Rng } from './common.js';
 

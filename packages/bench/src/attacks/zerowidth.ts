@@ -4,7 +4,7 @@
  * ZERO WIDTH SPACE, ZERO WIDTH NON-JOINER, ZERO WIDTH JOINER, WORD JOINER or
  * ZERO WIDTH NO-BREAK SPACE, chosen uniformly — is inserted with probability
  * `rate`. Invisible on screen; every insertion splits the tokenization.
- * Defence: `normalizeText` strips format characters (../normalize.ts).
+ * Defence: `normalizeText` strips format characters (@tracemark/detector).
  */
 import { checkRate, checkText, pick, type AttackOutcome, type Rng } from './common.js';
 

@@ -11,12 +11,19 @@
  * verdict. For specs with a payload the decoded id is reported, with its p-value
  * corrected over all ids.
  */
-import { Detector, detectTexts, type TextItem } from '@tracemark/detector';
+import {
+  Detector,
+  detectTexts,
+  type TextItem,
+  usage,
+  readJsonlTexts,
+  readStdin,
+  readTextFile,
+  loadKey,
+  loadSpec,
+} from '@tracemark/detector';
 import type { Command } from 'commander';
 import { alphaFlag, collect } from '../io/args.js';
-import { usage } from '@tracemark/detector';
-import { readJsonlTexts, readStdin, readTextFile } from '@tracemark/detector';
-import { loadKey, loadSpec } from '@tracemark/detector';
 import { fmtLog10, printJson, println } from '../io/output.js';
 import type { DetectOutput } from '../schemas.js';
 

@@ -8,9 +8,7 @@ import { generateTexts } from '@tracemark/lm';
 import { Embedder, Watermark, type WatermarkSpec } from '@tracemark/watermark';
 import type { Command } from 'commander';
 import { intFlag, numFlag } from '../io/args.js';
-import { usage } from '@tracemark/detector';
-import { exists, readJsonlTexts, writeFileAtomic } from '@tracemark/detector';
-import { loadKey, loadSpec } from '@tracemark/detector';
+import { usage, exists, readJsonlTexts, writeFileAtomic, loadKey, loadSpec } from '@tracemark/detector';
 import { printJson, println, progress } from '../io/output.js';
 import type { GenerateOutput } from '../schemas.js';
 

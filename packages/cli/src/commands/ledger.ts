@@ -6,10 +6,17 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { encodeFilterBinary, encodeFilterJson, exportFilter, filterFormatOf, ledgerInfo, lookupText, type FilterHeader } from '@tracemark/serve';
-import { Ledger } from '@tracemark/serve';
-import { CliError, EXIT_FAILURE } from '@tracemark/detector';
-import { sha256Hex } from '@tracemark/detector';
+import {
+  encodeFilterBinary,
+  encodeFilterJson,
+  exportFilter,
+  filterFormatOf,
+  ledgerInfo,
+  lookupText,
+  type FilterHeader,
+  Ledger,
+} from '@tracemark/serve';
+import { CliError, EXIT_FAILURE, sha256Hex } from '@tracemark/detector';
 import { println, setExitCode, warn } from '../io/output.js';
 
 function openLedger(path: string): Ledger {

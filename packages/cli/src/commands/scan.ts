@@ -9,10 +9,22 @@
  * The verdict is the pooled test (each distinct (window, token) tuple of the corpus
  * scored once) at --alpha; Fisher's combination of per-document tests is reported too.
  */
-import { corpusFiles, DetectorError, scanCorpus, type FisherResult, type PooledResult, type ReaderOptions } from '@tracemark/detector';
+import {
+  corpusFiles,
+  DetectorError,
+  scanCorpus,
+  type FisherResult,
+  type PooledResult,
+  type ReaderOptions,
+  CliError,
+  exists,
+  loadKey,
+  loadSpec,
+  specId,
+  usage,
+} from '@tracemark/detector';
 import type { Command } from 'commander';
 import { alphaFlag, collect, intFlag } from '../io/args.js';
-import { CliError, exists, loadKey, loadSpec, specId, usage } from '@tracemark/detector';
 import { printJson, println, progress, setExitCode } from '../io/output.js';
 import { sci } from '@tracemark/evidence';
 import type { ScanOutput } from '../schemas.js';

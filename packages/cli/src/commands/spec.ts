@@ -7,9 +7,7 @@
 import { buildSpec, contextModeOf, describeSpec, schemeOptionsProblem, SPEC_LIMITS, SpecError, specNotes, type SpecOptions } from '@tracemark/watermark';
 import type { Command } from 'commander';
 import { intFlag, numFlag } from '../io/args.js';
-import { usage } from '@tracemark/detector';
-import { exists, writeFileAtomic } from '@tracemark/detector';
-import { loadKey, loadSpec, specId } from '@tracemark/detector';
+import { usage, exists, writeFileAtomic, loadKey, loadSpec, specId } from '@tracemark/detector';
 import { printJson, println } from '../io/output.js';
 import type { SpecCheckOutput, SpecInitOutput, SpecShowOutput } from '../schemas.js';
 

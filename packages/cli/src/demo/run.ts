@@ -20,23 +20,26 @@ import { join, resolve } from 'node:path';
 import { humanText, promptSet } from '@tracemark/corpora';
 import { distil } from '@tracemark/lm';
 import { canonicalSpecJson, exportKeyFile, generateKey, parseSpec, Watermark, type WatermarkSpec } from '@tracemark/watermark';
-import { generateSigningKeyFile, signingKeyFromFile, verifyBundle } from '@tracemark/evidence';
-import { usage } from '@tracemark/detector';
-import { exists } from '@tracemark/detector';
-import { specId as specIdOf } from '@tracemark/detector';
+import {
+  generateSigningKeyFile,
+  signingKeyFromFile,
+  verifyBundle,
+  buildBundle,
+  reproduceBundle,
+  newDecoySeed,
+  sci,
+} from '@tracemark/evidence';
+import { usage, exists, specId as specIdOf } from '@tracemark/detector';
 import { println, progress } from '../io/output.js';
-import { Ledger } from '@tracemark/serve';
-import { LedgerWriter } from '@tracemark/serve';
-import { postWithRetry, RateLimiter, type RetryPolicy } from '@tracemark/investigate';
-import { builtinPrompts } from '@tracemark/investigate';
-import { runProbe } from '@tracemark/investigate';
-import { readTranscriptBytes } from '@tracemark/investigate';
-import { buildBundle, reproduceBundle } from '@tracemark/evidence';
-import { newDecoySeed } from '@tracemark/evidence';
-import { sci } from '@tracemark/evidence';
-import { ApiKeys } from '@tracemark/serve';
-import { loadServedModel, type ServedModel } from '@tracemark/serve';
-import { TracemarkServer } from '@tracemark/serve';
+import { Ledger, LedgerWriter, ApiKeys, loadServedModel, type ServedModel, TracemarkServer } from '@tracemark/serve';
+import {
+  postWithRetry,
+  RateLimiter,
+  type RetryPolicy,
+  builtinPrompts,
+  runProbe,
+  readTranscriptBytes,
+} from '@tracemark/investigate';
 import { throwawayWatermark, unwatermarkedServedModel } from './suspect.js';
 
 export interface DemoOptions {

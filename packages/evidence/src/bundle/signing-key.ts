@@ -7,8 +7,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { z } from 'zod';
-import { usage } from '@tracemark/detector';
-import { readTextFile, warnIfShared } from '@tracemark/detector';
+import { usage, readTextFile, warnIfShared } from '@tracemark/detector';
 
 const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n * 2}}$`), `must be ${n * 2} lowercase hex characters`);
 

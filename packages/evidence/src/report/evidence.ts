@@ -39,7 +39,7 @@ import {
   testFromCounts,
   type CountsTest,
 } from '@tracemark/detector';
-import { WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { assertKeyMatches, WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import type { EvidenceRecord } from '@tracemark/investigate';
 
 export const SCORES_VERSION = 1;
@@ -219,7 +219,7 @@ export function curveIndices(n: number, maxPoints = 400): number[] {
 }
 
 export function scoreEvidence(spec: WatermarkSpec, key: WatermarkKey, specId: string, suspects: SuspectInput[], o: EvidenceOptions): Scores {
-  if (key.fingerprint !== spec.keyFingerprint) throw new Error('wrong key for this spec');
+  assertKeyMatches(key, spec.keyFingerprint);
   const tokenizer = new Tokenizer(spec.tokenizer);
   try {
     const specials = tokenizer.specialTokenIds;

@@ -1,7 +1,6 @@
 /** Prompt sources for `probe`: a file (JSONL or plain lines) or the built-in prompt set. */
 import { promptSet } from '@tracemark/corpora';
-import { firstLine, usage } from '@tracemark/detector';
-import { readJsonlTexts, readTextFile } from '@tracemark/detector';
+import { firstLine, usage, readJsonlTexts, readTextFile } from '@tracemark/detector';
 import type { ProbePrompt } from './run.js';
 
 /** JSONL ({"id"?, "<field>"}) by extension .jsonl/.ndjson(.gz); otherwise one prompt per non-blank line. */

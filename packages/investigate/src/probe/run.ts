@@ -7,8 +7,7 @@
  * request is in flight when the process dies was never written, so it is asked again.
  */
 import { statSync } from 'node:fs';
-import { usage, failure } from '@tracemark/detector';
-import { sha256Hex } from '@tracemark/detector';
+import { usage, failure, sha256Hex } from '@tracemark/detector';
 import {
   AbortedError,
   PermanentError,

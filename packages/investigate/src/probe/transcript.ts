@@ -8,8 +8,7 @@
  */
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { z } from 'zod';
-import { usage } from '@tracemark/detector';
-import { ioMessage } from '@tracemark/detector';
+import { usage, ioMessage } from '@tracemark/detector';
 
 const sha = z.string().regex(/^[0-9a-f]{64}$/);
 
