@@ -26,7 +26,12 @@ export interface DetectorOptions {
   normalize?: boolean;
 }
 
-/** Text as a string, or UTF-8 bytes (validated: invalid UTF-8 is an error, never replaced). */
+/**
+ * Text as a string, or UTF-8 bytes (validated: invalid UTF-8 is an error, never replaced).
+ * A leading BOM (U+FEFF) is dropped from either (see toText): the same text scores the
+ * same whether given as a string or as bytes, and character offsets index the text
+ * after it.
+ */
 export type TextInput = string | Uint8Array;
 
 export interface DetectOptions {
@@ -343,11 +348,15 @@ export class Detector {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Strings pass through; bytes must be valid UTF-8. */
+/**
+ * The text of a TextInput: bytes must be valid UTF-8; a leading BOM (U+FEFF) is dropped
+ * from strings and bytes alike (TextDecoder drops it from bytes; a file read as a
+ * string keeps it), so one text has one score whatever form it comes in.
+ */
 export function toText(input: TextInput): string {
-  if (typeof input === 'string') return input;
+  if (typeof input === 'string') return input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   try {
-    return utf8.decode(input);
+    return utf8.decode(input); // ignoreBOM: false — a leading BOM is dropped
   } catch {
     throw new DetectorError('INVALID_UTF8', 'the input is not valid UTF-8');
   }
