@@ -43,21 +43,44 @@ export function buildProgram(): Command {
   const program = new Command('tracemark')
     .description('keyed statistical watermarks for LLM outputs: serve, detect, and prove distillation')
     .version(version(), '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   for (const register of COMMANDS) register(program);
   // Subcommands inherit exitOverride only when it is set on each of them; the output
   // (help, version, usage errors) goes to the current run's Io, looked up when written.
+  // Commander's own errors (unknown option or command, missing argument or option) are
+  // one `tracemark: …` line like every other error; help text is left as it is.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) {
     c.exitOverride().configureOutput({
       writeOut: (s) => void currentIo().stdout.write(s),
       writeErr: (s) => void currentIo().stderr.write(s),
+      outputError: (s, write) => write(`${commanderError(s, c)}\n`),
       getOutHelpWidth: () => helpWidth(currentIo().stdout),
       getErrHelpWidth: () => helpWidth(currentIo().stderr),
     });
   }
   return program;
+}
+
+/** The words a user types for `c`: `tracemark spec show`. */
+function commandPath(c: Command): string {
+  const names: string[] = [];
+  for (let x: Command | null = c; x; x = x.parent) names.unshift(x.name());
+  return names.join(' ');
+}
+
+/**
+ * A commander error message ("error: unknown option '--x'\n(Did you mean --y?)\n") as one
+ * line: `tracemark: unknown option '--x' (Did you mean --y?) (see tracemark detect --help)`.
+ */
+export function commanderError(message: string, c: Command): string {
+  const text = message
+    .replace(/^error:\s*/, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ');
+  return `tracemark: ${text} (see ${commandPath(c)} --help)`;
 }
 
 /** The exit code of a failed run; commander has already printed its own messages. */

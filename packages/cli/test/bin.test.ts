@@ -47,13 +47,13 @@ const cases: Record<string, { args: string[]; check: (r: CliResult) => void }> =
   },
   'an unknown option (commander, exit 2)': {
     args: ['spec', 'show', fx.specPath, '--frobnicate'],
-    check: (r) => expect(r).toMatchObject({ code: 2, stdout: '', stderr: "error: unknown option '--frobnicate'\n(run with --help for usage)\n" }),
+    check: (r) => expect(r).toMatchObject({ code: 2, stdout: '', stderr: "tracemark: unknown option '--frobnicate' (see tracemark spec show --help)\n" }),
   },
   'an unknown command (commander, exit 2)': {
     args: ['frobnicate'],
     check: (r) => {
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/^error: unknown command 'frobnicate'\n/);
+      expect(r.stderr).toBe("tracemark: unknown command 'frobnicate' (see tracemark --help)\n");
     },
   },
 };

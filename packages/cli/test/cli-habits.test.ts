@@ -1,6 +1,7 @@
 /**
  * CLI habits (issue 17): what a user's shell habits run into.
  *  - `scan --top N` lists N documents in the human output as in --json.
+ *  - commander's own errors are one `tracemark: …` line on stderr (exit 2); help is unchanged.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,5 +40,35 @@ describe('scan --top N', () => {
   it('the default is 10', async () => {
     const r = await runInProcess(['scan', corpus, ...auth, '--id-field', 'id']);
     expect(listed(r.stdout)).toHaveLength(10);
+  });
+});
+
+describe("commander's errors: one `tracemark: …` line on stderr, exit 2", () => {
+  const cases: [string, string[], string][] = [
+    ['unknown option', ['detect', ...auth, '--frobnicate', 'x'], "tracemark: unknown option '--frobnicate' (see tracemark detect --help)\n"],
+    ['unknown command (with a suggestion)', ['detet'], "tracemark: unknown command 'detet' (Did you mean detect?) (see tracemark --help)\n"],
+    ['missing argument', ['scan', ...auth], "tracemark: missing required argument 'paths' (see tracemark scan --help)\n"],
+    ['missing required option', ['ledger', 'lookup', 'x'], "tracemark: required option '--ledger <file>' not specified (see tracemark ledger lookup --help)\n"],
+    ['option without its value', ['detect', ...auth, 'some text', '--alpha'], "tracemark: option '--alpha <α>' argument missing (see tracemark detect --help)\n"],
+    ['too many arguments', ['spec', 'show', fx.specPath, 'extra'], "tracemark: too many arguments for 'show'. Expected 1 argument but got 2. (see tracemark spec show --help)\n"],
+  ];
+  it.each(cases)('%s', async (_name, args, stderr) => {
+    const r = await runInProcess(args);
+    expect(r).toEqual({ code: 2, signal: null, stdout: '', stderr });
+  });
+
+  it('--help is unchanged: usage on stdout, nothing on stderr, exit 0', async () => {
+    const r = await runInProcess(['detect', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^Usage: tracemark detect \[options\] \[text\.\.\.\]\n\ntest texts for the watermark/);
+    expect(r.stdout).toContain('Verdict: "watermarked" when p ≤ α.');
+  });
+
+  it('a command group without its subcommand still shows its help (on stderr, exit 2)', async () => {
+    const r = await runInProcess(['spec']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^Usage: tracemark spec \[options\] \[command\]\n/);
   });
 });
