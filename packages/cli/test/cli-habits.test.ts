@@ -2,12 +2,13 @@
  * CLI habits (issue 17): what a user's shell habits run into.
  *  - `scan --top N` lists N documents in the human output as in --json.
  *  - commander's own errors are one `tracemark: …` line on stderr (exit 2); help is unchanged.
+ *  - a reader that closes the pipe (`| head -1`) ends the real binary quietly with exit 0.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ScanOutputSchema } from '../src/schemas.js';
-import { runInProcess } from './helpers/cli.js';
+import { runInProcess, spawnCli, type CliResult } from './helpers/cli.js';
 import { makeFixture } from './helpers/fixtures.js';
 
 const fx = makeFixture({ seed: 'cli-habits' });
@@ -70,5 +71,43 @@ describe("commander's errors: one `tracemark: …` line on stderr, exit 2", () =
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^Usage: tracemark spec \[options\] \[command\]\n/);
+  });
+});
+
+describe('a closed stdout pipe (`… | head -1`)', () => {
+  /**
+   * The real binary with its stdout closed before it writes anything (its start takes far
+   * longer than this), so its first write meets a closed pipe (EPIPE) for sure.
+   */
+  const withClosedStdout = (args: string[]): Promise<CliResult> =>
+    new Promise((resolve, reject) => {
+      const child = spawnCli(args);
+      child.stdout!.destroy();
+      child.stdin!.end();
+      let stderr = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`tracemark ${args.join(' ')} did not finish\n${stderr}`));
+      }, 60_000);
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout: '', stderr });
+      });
+    });
+
+  const texts = Array.from({ length: 40 }, (_, i) => `Text ${i}: the weather in town was fine, and the river ran high after the rain.`);
+  const cases: [string, string[]][] = [
+    ['detect', ['detect', ...auth, '--no-spans', ...texts]],
+    ['detect --json', ['detect', ...auth, '--no-spans', '--json', ...texts]],
+    ['spec show', ['spec', 'show', fx.specPath]],
+    ['plan', ['plan', '--scheme', 'kgw', '--q', '0.3']],
+  ];
+  it.concurrent.each(cases)('%s: exit 0, nothing on stderr (no EPIPE stack trace)', async (_name, args) => {
+    const r = await withClosedStdout(args);
+    expect(r.stderr).toBe('');
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(0);
   });
 });
