@@ -13,7 +13,7 @@
  * would make its filters meaningless. Rotate the key → start a new ledger.
  */
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import type { AccountWindowsRow, LedgerCounts, LedgerStore, WindowsResult } from './store.js';
 import { LedgerError, type LedgerBinding, type LedgerEntry, type ResponseRecord, type WindowQuery } from './store.js';
 import { packU64, sortUnique, toSigned, unpackU64 } from './u64.js';
@@ -149,11 +149,15 @@ export class Ledger implements LedgerStore {
 
   /**
    * Open (creating if needed) a ledger for writing, bound to `binding`. A ledger
-   * created for another spec or key is refused.
+   * created for another spec or key is refused. A new ledger file is created mode 0600
+   * (it says which account received which text); SQLite gives its -wal and -shm files
+   * the database file's mode. An existing file keeps its mode (openServeInputs warns
+   * when it is readable by group or others).
    */
   static openForWriting(path: string, binding: LedgerBinding): Ledger {
     let db: Database.Database;
     try {
+      createPrivate(path);
       db = new Database(path);
     } catch (e) {
       throw new LedgerError(`cannot open ledger ${path}: ${(e as Error).message}`);
@@ -358,3 +362,12 @@ function readBinding(db: Database.Database): LedgerBinding | null {
   return { specId, keyFingerprint, specJson };
 }
 
+/** Create an empty (valid, zero-page) SQLite file readable by its owner only, unless `path` exists. */
+function createPrivate(path: string): void {
+  if (path === '' || path === ':memory:' || path.startsWith('file:') || existsSync(path)) return;
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch {
+    // Exists now, or cannot be created: SQLite opens it or says why it cannot.
+  }
+}

@@ -4,6 +4,7 @@
  * ledger opened for writing bound to this spec. Errors are CliErrors carrying the
  * exit code `tracemark serve` uses; warnings go to `warn`.
  */
+import { existsSync, statSync } from 'node:fs';
 import { canonicalSpecJson, Watermark, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { CliError, EXIT_FAILURE, loadKey, loadSpec, readTextFile, specId, warn as stderrWarn, warnIfShared } from '@tracemark/detector';
 import { Ledger } from '../ledger/ledger.js';
@@ -49,6 +50,7 @@ export function openServeInputs(f: ServeInputFiles): ServeInputs {
 
   let ledger: Ledger | null = null;
   if (f.ledger !== undefined) {
+    warnIfLedgerShared(f.ledger, warn);
     try {
       ledger = Ledger.openForWriting(f.ledger, { specId: id, keyFingerprint: key.fingerprint, specJson: canonicalSpecJson(spec) });
     } catch (e) {
@@ -58,4 +60,22 @@ export function openServeInputs(f: ServeInputFiles): ServeInputs {
     warn('no --ledger: responses are watermarked but not recorded (no provenance, no filters)');
   }
   return { spec, key, wm, specId: id, apiKeys, ledger };
+}
+
+/**
+ * A new ledger is created 0600 (Ledger.openForWriting); an existing one keeps its mode,
+ * so warn, like for the key files, when it or its -wal/-shm file is readable by group
+ * or others: it says which account received which text.
+ */
+function warnIfLedgerShared(path: string, warn: (message: string) => void): void {
+  if (process.platform === 'win32') return;
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if (!existsSync(file)) continue;
+      const mode = statSync(file).mode & 0o777;
+      if (mode & 0o077) warn(`ledger file ${file} is readable by group/others (mode ${mode.toString(8)}); chmod 600 it`);
+    } catch {
+      /* opening the ledger reports what is wrong */
+    }
+  }
 }

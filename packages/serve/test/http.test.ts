@@ -1,0 +1,134 @@
+/**
+ * The server's HTTP edges, in-process on a loopback port: request bodies that are not
+ * UTF-8, malformed request URLs, the ledger files' modes, many requests in flight
+ * (no Node warning), and request bodies that arrive too slowly.
+ */
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalSpecJson, exportKeyFile, generateKey, parseSpec, Watermark, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { specId } from '@tracemark/detector';
+import { Ledger, loadServedModel, openServeInputs, TracemarkServer, type ServedModel } from '../src/index.js';
+
+let dir: string;
+let key: WatermarkKey;
+let spec: WatermarkSpec;
+let model: ServedModel;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tracemark-serve-http-'));
+  key = generateKey();
+  spec = parseSpec({
+    version: 1,
+    tokenizer: 'o200k_base',
+    scheme: { name: 'kgw', gamma: 0.25, delta: 2 },
+    context: { width: 1, mode: 'left' },
+    keyFingerprint: key.fingerprint,
+  });
+  model = await loadServedModel('builtin', spec);
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const binding = (): { specId: string; keyFingerprint: string; specJson: string } => ({
+  specId: specId(spec),
+  keyFingerprint: key.fingerprint,
+  specJson: canonicalSpecJson(spec),
+});
+
+/** A server on a free loopback port, always shut down after `body`. */
+async function withServer(
+  opts: { ledger?: Ledger; bodyTimeoutMs?: number; maxConcurrency?: number },
+  body: (url: string, server: TracemarkServer) => Promise<void>,
+): Promise<void> {
+  const server = new TracemarkServer({ wm: new Watermark(spec, key), model, host: '127.0.0.1', port: 0, ...opts });
+  try {
+    await body(await server.listen(), server);
+  } finally {
+    await server.shutdown();
+  }
+}
+
+function expectOpenAiError(status: number, json: any, expectedStatus: number, code: string): void {
+  expect(status).toBe(expectedStatus);
+  expect(Object.keys(json)).toEqual(['error']);
+  expect(Object.keys(json.error).sort()).toEqual(['code', 'message', 'param', 'type']);
+  expect(json.error.code).toBe(code);
+  expect(json.error.type).toBe('invalid_request_error');
+}
+
+/** Write `request` on a raw connection; resolve with what the server sent and when it closed. */
+function raw(url: string, request: string | Buffer, trickle?: { bytes: Buffer; everyMs: number }): Promise<{ response: string; closedAfterMs: number }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const socket = connect(Number(port), hostname);
+    let response = '';
+    let timer: NodeJS.Timeout | undefined;
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (response += d));
+    socket.on('error', () => {}); // a reset after the answer is fine
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve({ response, closedAfterMs: performance.now() - t0 });
+    });
+    socket.write(request);
+    if (trickle) {
+      let i = 0;
+      timer = setInterval(() => {
+        if (i < trickle.bytes.length && socket.writable) socket.write(trickle.bytes.subarray(i, ++i));
+      }, trickle.everyMs);
+    }
+    setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close within 20 s; got ${JSON.stringify(response)}`));
+    }, 20_000).unref();
+  });
+}
+
+describe('ledger files are private', () => {
+  it('a new ledger and its -wal and -shm files are created 0600 under umask 022', async () => {
+    const previous = process.umask(0o022);
+    const path = join(dir, 'private.sqlite');
+    let ledger: Ledger | null = null;
+    try {
+      ledger = Ledger.openForWriting(path, binding());
+      const l = ledger;
+      await withServer({ ledger: l }, async (url) => {
+        const res = await fetch(`${url}/v1/completions`, { method: 'POST', body: JSON.stringify({ model: model.id, prompt: 'x', max_tokens: 3 }) });
+        expect(res.status).toBe(200);
+        expect(l.stats().responses).toBe(1);
+        for (const file of [path, `${path}-wal`, `${path}-shm`]) expect([file, (statSync(file).mode & 0o777).toString(8)]).toEqual([file, '600']);
+      });
+    } finally {
+      process.umask(previous);
+      ledger?.close();
+    }
+  });
+
+  it('an existing ledger readable by group/others is warned about, like the key files; a private one is not', () => {
+    const specPath = join(dir, 'spec.json');
+    const keyPath = join(dir, 'key.json');
+    writeFileSync(specPath, JSON.stringify(spec));
+    writeFileSync(keyPath, JSON.stringify(exportKeyFile(key, new Date(0))), { mode: 0o600 });
+    chmodSync(keyPath, 0o600);
+    const path = join(dir, 'shared.sqlite');
+    const open = (): string[] => {
+      const warnings: string[] = [];
+      const inputs = openServeInputs({ spec: specPath, key: keyPath, ledger: path, warn: (m) => warnings.push(m) });
+      inputs.ledger?.close();
+      return warnings.filter((w) => w.includes(path));
+    };
+    expect(open()).toEqual([]); // created 0600
+    chmodSync(path, 0o644);
+    expect(open()).toEqual([`ledger file ${path} is readable by group/others (mode 644); chmod 600 it`]);
+    chmodSync(path, 0o600);
+    writeFileSync(`${path}-wal`, '', { mode: 0o640 });
+    chmodSync(`${path}-wal`, 0o640);
+    expect(open()).toEqual([`ledger file ${path}-wal is readable by group/others (mode 640); chmod 600 it`]);
+  });
+});
