@@ -132,3 +132,35 @@ describe('ledger files are private', () => {
     expect(open()).toEqual([`ledger file ${path}-wal is readable by group/others (mode 640); chmod 600 it`]);
   });
 });
+
+describe('many requests in flight', () => {
+  it('32 requests in flight at once raise no MaxListenersExceededWarning (or any process warning)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    // Generation waits at a gate until all 32 requests are in (2 running, 30 queued).
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const gated: ServedModel = { ...model, step: async (...a) => (await gate, model.step(...a)) };
+    const server = new TracemarkServer({ wm: new Watermark(spec, key), model: gated, host: '127.0.0.1', port: 0, maxConcurrency: 2 });
+    try {
+      const url = await server.listen();
+      const responses = Array.from({ length: 32 }, () =>
+        fetch(`${url}/v1/completions`, { method: 'POST', body: JSON.stringify({ model: model.id, prompt: 'The city', max_tokens: 5, stream: true }) }).then(
+          async (r) => (await r.text(), r.status),
+        ),
+      );
+      const t0 = Date.now();
+      while (server.stats.inFlight < 32 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 5));
+      expect(server.stats).toMatchObject({ inFlight: 32, active: 2, queued: 30 });
+      open();
+      expect(await Promise.all(responses)).toEqual(Array(32).fill(200));
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+      expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([]);
+    } finally {
+      open();
+      process.off('warning', onWarning);
+      await server.shutdown();
+    }
+  });
+});

@@ -106,8 +106,13 @@ class Handler {
   readonly #limiter: Limiter;
   readonly #gen: GenerationContext;
   readonly #created = Math.floor(Date.now() / 1000);
-  /** Aborts every in-flight generation when the shutdown deadline passes. */
-  readonly #hardStop = new AbortController();
+  /**
+   * The abort controllers of the generations in flight, aborted when the shutdown
+   * deadline passes (a set rather than one listener per request on a shared signal,
+   * which Node warns about past 10).
+   */
+  readonly #generations = new Set<AbortController>();
+  #hardStopReason: Aborted | null = null;
   readonly #inFlight = new Set<Promise<void>>();
   #draining = false;
   #drained: Promise<void> | null = null;
@@ -157,7 +162,8 @@ class Handler {
     }
     if (this.#inFlight.size > 0) {
       this.#o.log({ event: 'shutdown-abort', inFlight: this.#inFlight.size });
-      this.#hardStop.abort(new Aborted('server shutting down'));
+      this.#hardStopReason = new Aborted('server shutting down');
+      for (const ac of this.#generations) ac.abort(this.#hardStopReason);
       await Promise.race([Promise.allSettled([...this.#inFlight]), sleep(5_000)]);
     }
   }
@@ -229,8 +235,8 @@ class Handler {
       if (!res.writableFinished) ac.abort(new Aborted('client closed the connection'));
     };
     res.on('close', onClose);
-    const onHardStop = (): void => ac.abort(this.#hardStop.signal.reason);
-    this.#hardStop.signal.addEventListener('abort', onHardStop, { once: true });
+    if (this.#hardStopReason !== null) ac.abort(this.#hardStopReason);
+    this.#generations.add(ac);
     let release: (() => void) | null = null;
     try {
       try {
@@ -243,7 +249,7 @@ class Handler {
     } finally {
       release?.();
       res.off('close', onClose);
-      this.#hardStop.signal.removeEventListener('abort', onHardStop);
+      this.#generations.delete(ac);
     }
   }
 
