@@ -3,6 +3,7 @@
  *  - `scan --top N` lists N documents in the human output as in --json.
  *  - commander's own errors are one `tracemark: …` line on stderr (exit 2); help is unchanged.
  *  - a reader that closes the pipe (`| head -1`) ends the real binary quietly with exit 0.
+ *  - `detect file.txt` (a path where a text goes) is refused with a hint to use --file.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -109,5 +110,39 @@ describe('a closed stdout pipe (`… | head -1`)', () => {
     expect(r.stderr).toBe('');
     expect(r.signal).toBeNull();
     expect(r.code).toBe(0);
+  });
+});
+
+describe('detect <path>: a text argument that names an existing file is refused', () => {
+  const file = join(fx.dir, 'letter.txt');
+  writeFileSync(file, 'Dear Sir, the weather in town was fine, and the river ran high after the rain.\n');
+
+  it('a file: exit 2, one line that says to use --file, nothing scored', async () => {
+    const r = await runInProcess(['detect', ...auth, 'a real text to test', file]);
+    expect(r).toEqual({
+      code: 2,
+      signal: null,
+      stdout: '',
+      stderr: `tracemark: argument 2 (${JSON.stringify(file)}) names an existing file, not a text: to test the file's contents use --file ${file} (a text that looks like a path can come on stdin)\n`,
+    });
+  });
+
+  it('a directory: exit 2, pointing to scan', async () => {
+    const r = await runInProcess(['detect', ...auth, '--json', fx.dir]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^tracemark: argument 1 \(.*\) names an existing directory, not a text: for a corpus use tracemark scan .*\n$/);
+  });
+
+  it('--file with the same path, and texts that name no file, are tested as before', async () => {
+    const [viaFile, text] = await Promise.all([
+      runInProcess(['detect', ...auth, '--json', '--file', file]),
+      runInProcess(['detect', ...auth, '--json', join(fx.dir, 'no-such-file.txt'), 'two words']),
+    ]);
+    expect(viaFile.code).toBe(0);
+    expect(JSON.parse(viaFile.stdout).results).toEqual([expect.objectContaining({ source: file, tokens: expect.any(Number) })]);
+    expect(JSON.parse(viaFile.stdout).results[0].tokens).toBeGreaterThan(10);
+    expect(text.code).toBe(0);
+    expect(JSON.parse(text.stdout).results.map((t: { source: string }) => t.source)).toEqual(['arg:1', 'arg:2']);
   });
 });

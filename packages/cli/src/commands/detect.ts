@@ -1,7 +1,8 @@
 /**
  * `tracemark detect`: per-text verdicts. Texts come from arguments, files (`-` = stdin),
  * JSONL files (`--field`), or stdin when nothing else is given; detectTexts
- * (@tracemark/detector) tests them.
+ * (@tracemark/detector) tests them. An argument that names an existing file or directory
+ * is refused (exit 2): it was meant as --file.
  *
  * Each text gets the exact test of its scheme on its deduplicated (window, token)
  * tuples — windows of the text's prompt (`--prompt-field`, `--exclude`) excluded — and
@@ -11,6 +12,7 @@
  * verdict. For specs with a payload the decoded id is reported, with its p-value
  * corrected over all ids.
  */
+import { statSync } from 'node:fs';
 import {
   Detector,
   detectTexts,
@@ -42,8 +44,32 @@ export interface DetectFlags {
 
 export type { TextItem };
 
+/** What a text argument names on disk ('file' / 'directory'), if anything. */
+function onDisk(arg: string): 'file' | 'directory' | undefined {
+  if (arg === '' || arg.includes('\n')) return undefined;
+  try {
+    const st = statSync(arg, { throwIfNoEntry: false });
+    return st === undefined ? undefined : st.isDirectory() ? 'directory' : 'file';
+  } catch {
+    return undefined; // not a possible path (too long, NUL, …): a text
+  }
+}
+
+/**
+ * Text arguments are texts. One that names an existing file or directory is refused: it
+ * is almost surely a path meant as --file (scoring the path's few tokens would print a
+ * confident "not detected" on the wrong text). The literal text can still come on stdin.
+ */
+function refusePathArgument(text: string, i: number): void {
+  const what = onDisk(text);
+  if (what === undefined) return;
+  const hint = what === 'directory' ? `for a corpus use tracemark scan ${text}` : `to test the file's contents use --file ${text}`;
+  throw usage(`argument ${i + 1} (${JSON.stringify(text)}) names an existing ${what}, not a text: ${hint} (a text that looks like a path can come on stdin)`);
+}
+
 export async function collectTexts(args: string[], f: Pick<DetectFlags, 'file' | 'jsonl' | 'field' | 'promptField'>): Promise<TextItem[]> {
   const items: TextItem[] = [];
+  args.forEach(refusePathArgument);
   args.forEach((text, i) => items.push({ source: `arg:${i + 1}`, text }));
   let stdinUsed = false;
   const stdin = async (): Promise<string> => {
