@@ -90,6 +90,24 @@ function raw(url: string, request: string | Buffer, trickle?: { bytes: Buffer; e
   });
 }
 
+describe('malformed request URLs', () => {
+  it('GET /v1/models/%ZZ → 400 invalid_url (not a 500); a well-formed escape still resolves', async () => {
+    await withServer({}, async (url) => {
+      for (const path of ['/v1/models/%ZZ', '/v1/models/%E9', '/v1/models/abc%']) {
+        const res = await fetch(`${url}${path}`);
+        expectOpenAiError(res.status, await res.json(), 400, 'invalid_url');
+      }
+      const res = await fetch(`${url}/v1/models/${encodeURIComponent(model.id)}`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { id: string }).id).toBe(model.id);
+      // A request target the URL parser refuses.
+      const r = await raw(url, 'GET // HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+      expect(r.response).toMatch(/^HTTP\/1\.1 400 /);
+      expect(r.response).toContain('"code":"invalid_url"');
+    });
+  });
+});
+
 describe('ledger files are private', () => {
   it('a new ledger and its -wal and -shm files are created 0600 under umask 022', async () => {
     const previous = process.umask(0o022);

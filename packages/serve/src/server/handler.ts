@@ -190,8 +190,7 @@ class Handler {
         res.setHeader('connection', 'close');
         throw new ApiError(503, 'the server is shutting down', 'server_error', null, 'shutting_down');
       }
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const path = url.pathname.replace(/\/+$/, '') || '/';
+      const path = requestPath(req.url);
       if (path === '/health') {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed(req.method);
         sendJson(res, 200, { status: 'ok', ...this.stats });
@@ -206,7 +205,7 @@ class Handler {
       }
       if (path.startsWith('/v1/models/')) {
         if (req.method !== 'GET') throw methodNotAllowed(req.method);
-        const id = decodeURIComponent(path.slice('/v1/models/'.length));
+        const id = decodePathSegment(path.slice('/v1/models/'.length));
         if (id !== this.#o.model.id) throw new ApiError(404, `The model '${id}' does not exist`, 'invalid_request_error', 'model', 'model_not_found');
         sendJson(res, 200, modelObject(id, this.#created));
         return;
@@ -288,6 +287,26 @@ class Handler {
     this.#o.log({ event: 'error', message: (e as Error)?.message ?? String(e), account });
     if (!res.headersSent) sendError(res, new ApiError(500, 'internal server error', 'server_error', null, 'internal_error'));
     else res.destroy();
+  }
+}
+
+/** The request's path, without trailing slashes; an unparsable request target → 400. */
+function requestPath(target: string | undefined): string {
+  let pathname: string;
+  try {
+    pathname = new URL(target ?? '/', 'http://localhost').pathname;
+  } catch {
+    throw new ApiError(400, 'the request URL is not valid', 'invalid_request_error', null, 'invalid_url');
+  }
+  return pathname.replace(/\/+$/, '') || '/';
+}
+
+/** A percent-decoded path segment; a malformed escape (e.g. %ZZ) → 400, not a 500. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(400, `the request URL has a malformed percent-escape: ${segment}`, 'invalid_request_error', null, 'invalid_url');
   }
 }
 
