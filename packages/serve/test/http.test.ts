@@ -90,6 +90,35 @@ function raw(url: string, request: string | Buffer, trickle?: { bytes: Buffer; e
   });
 }
 
+describe('request bodies must be UTF-8', () => {
+  it('an ill-formed byte sequence → 400 invalid_json, nothing generated or recorded; well-formed non-ASCII is served', async () => {
+    const ledger = Ledger.openForWriting(join(dir, 'utf8.sqlite'), binding());
+    try {
+      await withServer({ ledger }, async (url) => {
+        const post = async (body: Buffer): Promise<{ status: number; json: any }> => {
+          const res = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          return { status: res.status, json: await res.json() };
+        };
+        const json = (prompt: Buffer): Buffer =>
+          Buffer.concat([Buffer.from(`{"model":"${model.id}","max_tokens":4,"prompt":"caf`), prompt, Buffer.from('"}')]);
+        // 0xE9 alone (Latin-1 é), an overlong '/', a lone surrogate, a truncated 4-byte sequence.
+        for (const bad of [[0xe9], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf0, 0x9f, 0x98]]) {
+          const r = await post(json(Buffer.from(bad)));
+          expectOpenAiError(r.status, r.json, 400, 'invalid_json');
+          expect(r.json.error.message).toContain('not valid UTF-8');
+          expect(r.json.error.message).toContain(`byte ${json(Buffer.alloc(0)).length - 2}`);
+        }
+        const ok = await post(json(Buffer.from('é 😀', 'utf8')));
+        expect(ok.status).toBe(200);
+        expect(ok.json.object).toBe('text_completion');
+        expect(ledger.stats().responses).toBe(1); // only the well-formed request
+      });
+    } finally {
+      ledger.close();
+    }
+  });
+});
+
 describe('malformed request URLs', () => {
   it('GET /v1/models/%ZZ → 400 invalid_url (not a 500); a well-formed escape still resolves', async () => {
     await withServer({}, async (url) => {

@@ -47,9 +47,53 @@ function tooLarge(maxBytes: number): ApiError {
   return new ApiError(413, `request body too large: the limit is ${maxBytes} bytes`, 'invalid_request_error', null, 'request_too_large');
 }
 
+/** Strict: throws on malformed UTF-8; keeps a BOM (as U+FEFF, which JSON.parse refuses, as before). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Byte offset where the first ill-formed UTF-8 sequence starts (b.length if none). */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    let n: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c < 0x80) n = 0;
+    else if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k];
+      if (d === undefined || (k === 1 ? d < lo || d > hi : d < 0x80 || d > 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return b.length;
+}
+
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) throw new ApiError(400, 'the request body is empty: expected a JSON object', 'invalid_request_error', null, 'invalid_json');
-  const ct = body.toString('utf8');
+  let ct: string;
+  try {
+    // JSON text is UTF-8 (RFC 8259 §8.1): a body that is not is refused, never repaired
+    // with U+FFFD (the ledger would then hash text the client never sent).
+    ct = UTF8.decode(body);
+  } catch {
+    throw new ApiError(
+      400,
+      `We could not parse the JSON body of your request: it is not valid UTF-8 (ill-formed sequence at byte ${firstInvalidUtf8(body)})`,
+      'invalid_request_error',
+      null,
+      'invalid_json',
+    );
+  }
   try {
     return JSON.parse(ct);
   } catch (e) {
