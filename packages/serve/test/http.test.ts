@@ -211,3 +211,22 @@ describe('many requests in flight', () => {
     }
   });
 });
+
+describe('slow request bodies', () => {
+  it('a body still trickling at the body timeout → 408 request_timeout and the connection closed', async () => {
+    await withServer({ bodyTimeoutMs: 400 }, async (url) => {
+      const body = Buffer.from(JSON.stringify({ model: model.id, prompt: 'x', max_tokens: 3 }));
+      const head = `POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`;
+      const r = await raw(url, head, { bytes: body, everyMs: 50 }); // would take ~2 s
+      expect(r.response).toMatch(/^HTTP\/1\.1 408 /);
+      expect(r.response).toMatch(/\r\nconnection: close\r\n/i);
+      const json = JSON.parse(r.response.slice(r.response.indexOf('\r\n\r\n') + 4));
+      expectOpenAiError(408, json, 408, 'request_timeout');
+      expect(r.closedAfterMs).toBeGreaterThan(350);
+      expect(r.closedAfterMs).toBeLessThan(1_500);
+      // A body that arrives in time is served.
+      const ok = await raw(url, head.replace('HTTP/1.1\r\n', 'HTTP/1.1\r\nconnection: close\r\n'), { bytes: body, everyMs: 1 });
+      expect(ok.response).toMatch(/^HTTP\/1\.1 200 /);
+    });
+  });
+});

@@ -40,6 +40,11 @@ export interface HandlerOptions {
   maxQueue?: number;
   /** Largest request body, 413 above (default 1 MiB). */
   maxBodyBytes?: number;
+  /**
+   * How long a request body may take to arrive once the headers have (default 30 s; 0:
+   * no limit): slower → 408 and the connection is closed. Generation time is not covered.
+   */
+  bodyTimeoutMs?: number;
   /** max_tokens when a request gives none (default 128). */
   defaultMaxTokens?: number;
   /** Largest max_tokens a request may ask for (default 2048). */
@@ -93,6 +98,7 @@ interface Settings {
   model: ServedModel;
   apiKeys: ApiKeys | null;
   maxBodyBytes: number;
+  bodyTimeoutMs: number;
   shutdownTimeoutMs: number;
   log: (event: Record<string, unknown>) => void;
   verbose: boolean;
@@ -126,6 +132,7 @@ class Handler {
       model: o.model,
       apiKeys: o.apiKeys ?? null,
       maxBodyBytes: o.maxBodyBytes ?? 1 << 20,
+      bodyTimeoutMs: o.bodyTimeoutMs ?? 30_000,
       shutdownTimeoutMs: o.shutdownTimeoutMs ?? 10_000,
       log: o.log ?? (() => {}),
       verbose: o.verbose === true,
@@ -212,7 +219,7 @@ class Handler {
       }
       if (path === '/v1/completions' || path === '/v1/chat/completions') {
         if (req.method !== 'POST') throw methodNotAllowed(req.method);
-        const body = parseJsonBody(await readBody(req, this.#o.maxBodyBytes));
+        const body = parseJsonBody(await readBody(req, this.#o.maxBodyBytes, this.#o.bodyTimeoutMs));
         const job =
           path === '/v1/completions'
             ? completionJob(this.#gen, acct, parseRequest(CompletionRequestSchema, body))
@@ -275,6 +282,11 @@ class Handler {
   #fail(res: ServerResponse, e: unknown, account: string | null): void {
     if (e instanceof ApiError) {
       if (this.#o.verbose) this.#o.log({ event: 'request-error', status: e.status, code: e.code, account });
+      if (e.status === 408) {
+        // The rest of the body is never read: answer, then close the connection.
+        res.setHeader('connection', 'close');
+        res.once('finish', () => res.socket?.destroy());
+      }
       sendError(res, e, e.status === 429 ? { 'retry-after': '1' } : {});
       return;
     }

@@ -7,9 +7,11 @@ import { ApiError } from './errors.js';
 /**
  * Read the whole body, refusing more than `maxBytes` (413) as soon as it is exceeded
  * (by Content-Length up front, or while streaming for chunked bodies), so an
- * oversized upload is never buffered.
+ * oversized upload is never buffered. A body not complete `timeoutMs` after the call
+ * (0: no limit) is refused with 408, so a client that trickles its body cannot hold
+ * the connection; the caller closes the connection after answering.
  */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs = 0): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > maxBytes) {
@@ -20,26 +22,44 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
+    const fail = (e: Error): void => {
+      if (failed) return;
+      failed = true;
+      chunks.length = 0;
+      if (timer !== undefined) clearTimeout(timer);
+      reject(e);
+    };
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            req.pause(); // read nothing more; the connection is closed after the 408
+            fail(
+              new ApiError(
+                408,
+                `the request body did not arrive within ${timeoutMs} ms`,
+                'invalid_request_error',
+                null,
+                'request_timeout',
+              ),
+            );
+          }, timeoutMs)
+        : undefined;
     req.on('data', (c: Buffer) => {
       if (failed) return;
       size += c.length;
       if (size > maxBytes) {
-        failed = true;
-        chunks.length = 0;
-        reject(tooLarge(maxBytes));
+        fail(tooLarge(maxBytes));
         return;
       }
       chunks.push(c);
     });
     req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks, size));
+      if (failed) return;
+      failed = true; // settled
+      if (timer !== undefined) clearTimeout(timer);
+      resolve(Buffer.concat(chunks, size));
     });
-    req.on('error', (e) => {
-      if (!failed) {
-        failed = true;
-        reject(e);
-      }
-    });
+    req.on('error', (e) => fail(e));
   });
 }
 

@@ -25,10 +25,16 @@ export class TracemarkServer {
   constructor(o: ServerOptions) {
     this.#o = o;
     this.#handler = createHandler(o);
-    this.#server = createServer(this.#handler);
-    // Bodies are small and must arrive promptly; generation time is not covered by this.
-    this.#server.requestTimeout = 30_000;
-    this.#server.headersTimeout = 15_000;
+    // Headers must arrive within 15 s; the handler refuses a body still incomplete
+    // `bodyTimeoutMs` later (408, connection closed). Node's own request timeout stays
+    // as a backstop just beyond both; its expiry is checked every second (Node's
+    // default, 30 s, let a trickled request hold its connection for up to a minute).
+    // Generation time is not covered by either.
+    const headersTimeout = 15_000;
+    const bodyTimeout = o.bodyTimeoutMs ?? 30_000;
+    this.#server = createServer({ connectionsCheckingInterval: 1_000 }, this.#handler);
+    this.#server.headersTimeout = headersTimeout;
+    this.#server.requestTimeout = bodyTimeout > 0 ? headersTimeout + bodyTimeout + 5_000 : 0;
   }
 
   /** Listen; resolves with the bound URL (port 0 → a free port). */
