@@ -167,9 +167,12 @@ describe('generate and detect', () => {
 
   it('detects watermarked texts and not plain ones, matching the detector library exactly', async () => {
     const r = await runInProcess(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--jsonl', wm, '--jsonl', plain, '--prompt-field', 'prompt', '--json']);
-    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = DetectOutputSchema.parse(JSON.parse(r.stdout));
+    // The model may end a text at once (eos): an empty text is warned about, nothing else is said.
+    const empty = out.results.filter((x) => x.tokens === 0).map((x) => x.source);
+    const shown = empty.length > 3 ? `${empty.slice(0, 3).join(', ')}, …` : empty.join(', ');
+    expect(r.stderr).toBe(empty.length === 0 ? '' : `tracemark: warning: ${empty.length} of 12 text(s) empty (${shown}): nothing to score, so their verdicts say nothing\n`);
     expect(out.alpha).toBe(1e-6);
     expect(out.texts).toBe(12);
     const marked = out.results.slice(0, 6);

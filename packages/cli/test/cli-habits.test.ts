@@ -4,12 +4,13 @@
  *  - commander's own errors are one `tracemark: …` line on stderr (exit 2); help is unchanged.
  *  - a reader that closes the pipe (`| head -1`) ends the real binary quietly with exit 0.
  *  - `detect file.txt` (a path where a text goes) is refused with a hint to use --file.
+ *  - empty input (detect: empty texts, files, stdin; scan: no documents) warns in one line.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ScanOutputSchema } from '../src/schemas.js';
-import { runInProcess, spawnCli, type CliResult } from './helpers/cli.js';
+import { runCli, runInProcess, spawnCli, type CliResult } from './helpers/cli.js';
 import { makeFixture } from './helpers/fixtures.js';
 
 const fx = makeFixture({ seed: 'cli-habits' });
@@ -144,5 +145,55 @@ describe('detect <path>: a text argument that names an existing file is refused'
     expect(JSON.parse(viaFile.stdout).results[0].tokens).toBeGreaterThan(10);
     expect(text.code).toBe(0);
     expect(JSON.parse(text.stdout).results.map((t: { source: string }) => t.source)).toEqual(['arg:1', 'arg:2']);
+  });
+});
+
+describe('empty input: one `tracemark: warning: …` line, results unchanged', () => {
+  const emptyFile = join(fx.dir, 'empty.txt');
+  const emptyJsonl = join(fx.dir, 'empty-texts.jsonl');
+  writeFileSync(emptyFile, '');
+  writeFileSync(emptyJsonl, '{"text":""}\n{"text":"  \\n"}\n');
+  const empty = { verdict: 'not-detected', scored: 0, lnP: 0, pValue: '1', tooShort: true };
+
+  it('detect: empty texts (arguments, --file, --jsonl; a lone BOM is empty); whitespace is a text', async () => {
+    const r = await runInProcess(['detect', ...auth, '--json', '', 'a text with words in it', '--file', emptyFile, '--jsonl', emptyJsonl, '\uFEFF']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`tracemark: warning: 4 of 6 text(s) empty (arg:1, arg:3, ${emptyFile}, …): nothing to score, so their verdicts say nothing\n`);
+    const out = JSON.parse(r.stdout) as { texts: number; results: { source: string; tokens: number }[] };
+    expect(out.texts).toBe(6);
+    expect(out.results.map((t) => t.source)).toEqual(['arg:1', 'arg:2', 'arg:3', emptyFile, `${emptyJsonl}:1`, `${emptyJsonl}:2`]);
+    for (const i of [0, 2, 3, 4]) expect(out.results[i]).toMatchObject({ ...empty, tokens: 0 });
+    expect(out.results[1]!.tokens).toBeGreaterThan(3);
+    expect(out.results[5]!.tokens).toBeGreaterThan(0); // "  \n": whitespace is tokenized (and may be scored)
+  });
+
+  it('detect: no warning when every text has something to score', async () => {
+    const r = await runInProcess(['detect', ...auth, 'a text with words in it']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+  });
+
+  it('detect: empty stdin (the real binary)', async () => {
+    const r = await runCli(['detect', ...auth, '--json'], { input: '', timeoutMs: 60_000 });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('tracemark: warning: 1 of 1 text(s) empty (stdin): nothing to score, so their verdicts say nothing\n');
+    expect(JSON.parse(r.stdout).results).toEqual([expect.objectContaining({ source: 'stdin', tokens: 0, ...empty })]);
+  });
+
+  it('scan: a corpus with no documents', async () => {
+    const emptyDocsJsonl = join(fx.dir, 'empty-docs.jsonl');
+    writeFileSync(emptyDocsJsonl, '{"text":""}\n{"text":""}\n');
+    const [noDocs, emptyDocs, some] = await Promise.all([
+      runInProcess(['scan', emptyFile, ...auth, '--json']),
+      runInProcess(['scan', emptyDocsJsonl, ...auth, '--json']),
+      runInProcess(['scan', corpus, ...auth, '--json']),
+    ]);
+    expect(noDocs.code).toBe(0);
+    expect(noDocs.stderr).toBe('tracemark: warning: no documents to score in 1 file(s): the pooled test had nothing to test\n');
+    expect(ScanOutputSchema.parse(JSON.parse(noDocs.stdout))).toMatchObject({ documents: 0, verdict: 'not-detected', pooled: { scored: 0, lnP: 0 } });
+    expect(emptyDocs.code).toBe(0);
+    expect(emptyDocs.stderr).toBe('tracemark: warning: no documents to score in 1 file(s) (2 empty): the pooled test had nothing to test\n');
+    expect(ScanOutputSchema.parse(JSON.parse(emptyDocs.stdout))).toMatchObject({ documents: 0, emptyDocuments: 2 });
+    expect(some.stderr).toBe('');
   });
 });

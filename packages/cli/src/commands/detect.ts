@@ -26,7 +26,7 @@ import {
 } from '@tracemark/detector';
 import type { Command } from 'commander';
 import { alphaFlag, collect } from '../io/args.js';
-import { fmtLog10, printJson, println } from '../io/output.js';
+import { fmtLog10, printJson, println, warn } from '../io/output.js';
 import type { DetectOutput } from '../schemas.js';
 
 export interface DetectFlags {
@@ -98,11 +98,20 @@ export async function collectTexts(args: string[], f: Pick<DetectFlags, 'file' |
   return items;
 }
 
+/** One warning line for the empty texts (a lone BOM counts: it is dropped); their results stay. */
+function warnEmpty(items: readonly TextItem[]): void {
+  const empty = items.filter((t) => t.text === '' || t.text === '\uFEFF').map((t) => t.source);
+  if (empty.length === 0) return;
+  const shown = empty.length > 3 ? `${empty.slice(0, 3).join(', ')}, …` : empty.join(', ');
+  warn(`${empty.length} of ${items.length} text(s) empty (${shown}): nothing to score, so their verdicts say nothing`);
+}
+
 export async function runDetect(args: string[], f: DetectFlags): Promise<DetectOutput> {
   const alpha = alphaFlag(f.alpha);
   const spec = loadSpec(f.spec);
   const key = loadKey(f.key, spec);
   const items = await collectTexts(args, f);
+  warnEmpty(items);
   const detector = new Detector(spec, key);
   try {
     return { command: 'detect', ...detectTexts(detector, items, { alpha, ...(f.exclude ? { exclude: f.exclude } : {}), spans: f.spans !== false }) };

@@ -25,7 +25,7 @@ import {
 } from '@tracemark/detector';
 import type { Command } from 'commander';
 import { alphaFlag, collect, intFlag } from '../io/args.js';
-import { printJson, println, progress, setExitCode } from '../io/output.js';
+import { printJson, println, progress, setExitCode, warn } from '../io/output.js';
 import { sci } from '@tracemark/evidence';
 import type { ScanOutput } from '../schemas.js';
 
@@ -98,6 +98,7 @@ export async function runScan(paths: string[], f: ScanFlags, signal: AbortSignal
       onDocument: (d) => bar.update(d.index + 1),
     });
     const p = s.progress ?? { complete: true, resumedFrom: 0, documentsDone: s.documents + s.emptyDocuments };
+    if (s.documents === 0) warn(`no documents to score in ${files.length} file(s)${s.emptyDocuments > 0 ? ` (${s.emptyDocuments} empty)` : ''}: the pooled test had nothing to test`);
     return {
       command: 'scan',
       alpha,
