@@ -72,9 +72,9 @@ export interface DecoySummary {
   minLog10P: number | null;
   /** Decoys significant at α (should be 0; expected α·K). */
   significant: number;
-  /** KS test of the decoy p-values against U(0, 1) — randomized for discrete tests (null when K < 2). */
+  /** KS test of the decoy p-values against U(0, 1) — randomized for discrete tests; decoys with no scored tuple are left out (null when fewer than 2 remain). */
   ks: { statistic: number; pValue: number; method: string } | null;
-  /** KS p ≥ 0.001 (null when K < 2). */
+  /** KS p ≥ 0.001 (null when the KS test is). */
   uniform: boolean | null;
 }
 
@@ -157,7 +157,8 @@ export class RadioactivityRun {
       decoys: decoySummary(
         this.#decoys.map((d) => d.test().lnP),
         lnAlpha,
-        this.#decoys.map((d, i) => randomizedP(d, i)),
+        // decoys with no scored tuple carry no information: left out of the KS check
+        this.#decoys.flatMap((d, i) => (d.test().scored > 0 ? [randomizedP(d, i)] : [])),
       ),
       verdict: pooled.lnP <= lnAlpha ? 'radioactive' : 'not-detected',
     };
@@ -168,23 +169,28 @@ export class RadioactivityRun {
  * The decoy's p-value made exactly uniform under H0 for the KS check: binomial tests are
  * discrete (with few tuples, p = 1 has real mass), so P(S > s) + U·P(S = s) with a fixed
  * pseudo-random U per decoy (reproducible). Gamma and payload tests: the p-value itself.
+ * No scored tuple (any test): the statistic is degenerate (p = 1 with probability 1), so the
+ * randomized p-value is U itself — still exactly U(0, 1). (Decoys with no scored tuple are
+ * left out of the KS check anyway: see `summary`.)
  */
-function randomizedP(d: PooledPass, index: number): number {
+export function randomizedP(d: PooledPass, index: number): number {
   const t = d.test();
   const nm = d.scorer.wm.nullModel;
-  if (t.test !== 'binomial' || nm.kind !== 'binomial' || t.trials === 0) return Math.exp(t.lnP);
+  if (t.scored === 0 || t.trials === 0) return seededRng(`tracemark/decoy-ks/v1/${index}`)();
+  if (t.test !== 'binomial' || nm.kind !== 'binomial') return Math.exp(t.lnP);
   const s = Math.round(t.score);
   const u = seededRng(`tracemark/decoy-ks/v1/${index}`)();
   return Math.min(1, Math.exp(binomialUpperTailLog(s + 1, t.trials, nm.p)) + u * Math.exp(binomialPmfLog(s, t.trials, nm.p)));
 }
 
-/** Decoy statistics; the KS test uses `uniformPs` (randomized p-values) when given. */
+/** Decoy statistics; the KS test uses `uniformPs` (randomized p-values, possibly fewer than `lnPs`) when given. */
 export function decoySummary(lnPs: readonly number[], lnAlpha: number, uniformPs?: readonly number[]): DecoySummary {
   const log10P = lnPs.map(lnToLog10);
   const sorted = [...log10P].sort((a, b) => a - b);
   const k = sorted.length;
   const median = k === 0 ? null : k % 2 ? sorted[(k - 1) / 2]! : (sorted[k / 2 - 1]! + sorted[k / 2]!) / 2;
-  const ks = k >= 2 ? ksUniform(uniformPs ? [...uniformPs] : lnPs.map((l) => Math.exp(l))) : null;
+  const ksOn = uniformPs ? [...uniformPs] : lnPs.map((l) => Math.exp(l));
+  const ks = ksOn.length >= 2 ? ksUniform(ksOn) : null;
   return {
     k,
     log10P,
