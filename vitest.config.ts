@@ -32,6 +32,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    globalSetup: ['packages/lm/test/cache-setup.ts'], // the suite's model cache: <repo>/.cache/tracemark, warmed once
     // vitest's default is one fork per core minus one: a single fork on a 2-core box.
     // The test files are CPU-bound (the CLI tests run in-process, see
     // packages/cli/test/helpers/cli.ts), so one fork per core.

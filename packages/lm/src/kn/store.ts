@@ -27,7 +27,8 @@ export interface LoadResult {
 export interface LoadOrTrainOptions {
   path: string;
   meta: KnFileMeta;
-  train: () => KnData;
+  /** Called when the file is missing, stale or corrupt, with the reason (as in LoadResult.reason). */
+  train: (reason: string) => KnData;
   /** Default true. */
   rebuild?: boolean;
 }
@@ -41,7 +42,7 @@ export function loadOrTrain(opts: LoadOrTrainOptions): LoadResult {
   if (opts.rebuild === false) {
     throw new Error(`cached model ${opts.path} is unusable (${problem.reason}) and rebuild is disabled`);
   }
-  const data = opts.train();
+  const data = opts.train(problem.reason);
   const bytes = encodeKnFile(data, opts.meta);
   mkdirSync(dirname(opts.path), { recursive: true }); // the cache directory may not exist yet
   writeFileAtomic(opts.path, bytes);
