@@ -6,7 +6,7 @@
 export { postWithRetry, RateLimiter } from './probe/client.js';
 export type { RetryPolicy } from './probe/client.js';
 export { builtinPrompts, promptsFromFile } from './probe/prompts.js';
-export { endpointUrl, runProbe } from './probe/run.js';
+export { endpointUrl, resumeSettingMismatch, runProbe } from './probe/run.js';
 export type { ProbePrompt, ProbeSummary } from './probe/run.js';
 export { readTranscriptBytes, TranscriptLineSchema, evidenceRecords } from './probe/transcript.js';
 export type { TranscriptLine, EvidenceRecord } from './probe/transcript.js';
@@ -24,8 +24,8 @@ export {
   unsupervisedFilter,
 } from './inputs.js';
 export * from './grid/index.js';
-export { investigateRadioactivity, RADIOACTIVITY_VARIANTS } from './radioactivity.js';
-export type { RadioactivityOptions, RadioactivityReport, RadioactivityVariant, VariantResult } from './radioactivity.js';
+export { controlOverlapWarning, controlPromptOverlap, investigateRadioactivity, RADIOACTIVITY_VARIANTS } from './radioactivity.js';
+export type { PromptOverlap, RadioactivityOptions, RadioactivityReport, RadioactivityVariant, VariantResult } from './radioactivity.js';
 export { planAssumed, planFromPilot, planNullModel } from './plan.js';
 export type { InvestigationPlan, PilotOptions, PlanEffect, PlanOptions } from './plan.js';
 export { attributeCloneAccounts, attributeLeakedTexts, ledgerCandidates } from './attribute.js';

@@ -9,6 +9,7 @@
 import { lnToLog10, radioactivityTest, usage, type RadioactivityResult, type WindowSet } from '@tracemark/detector';
 import type { WatermarkKey, WatermarkSpec } from '@tracemark/watermark';
 import { loadEvidence, loadFamilyMap, loadSpecFilter, specTokenizer, unionFilter, unsupervisedFilter } from './inputs.js';
+import type { EvidenceRecord } from './probe/transcript.js';
 
 export type RadioactivityVariant = 'unfiltered' | 'supervised' | 'unsupervised';
 export const RADIOACTIVITY_VARIANTS: readonly RadioactivityVariant[] = ['unfiltered', 'supervised', 'unsupervised'];
@@ -34,6 +35,8 @@ export interface RadioactivityOptions {
   /** …or take them from a JSONL {"id", "family"} file. */
   familyMap?: string;
   alpha: number;
+  /** Called with each warning about the inputs (e.g. a control on other prompts); not part of the report. */
+  warn?: (msg: string) => void;
 }
 
 export interface VariantResult extends RadioactivityResult {
@@ -68,6 +71,10 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
   try {
     const suspect = loadEvidence(o.transcript, tokenizer, fam?.map);
     const control = o.control !== undefined ? loadEvidence(o.control, tokenizer, fam?.map) : undefined;
+    if (control) {
+      const w = controlOverlapWarning(controlPromptOverlap(suspect.records, control.records), o.control!);
+      if (w) o.warn?.(w);
+    }
     const filters: { variant: RadioactivityVariant; filter?: WindowSet; description: string | null }[] = [];
     if (wanted.has('unfiltered')) filters.push({ variant: 'unfiltered', description: null });
     if (wanted.has('supervised')) {
@@ -118,4 +125,32 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
   } finally {
     tokenizer.dispose();
   }
+}
+
+export interface PromptOverlap {
+  /** Distinct prompts (by text) of the suspect's and of the control's transcript. */
+  suspectPrompts: number;
+  controlPrompts: number;
+  /** Distinct prompts in both. */
+  shared: number;
+}
+
+/** Which prompts the suspect's and the control's transcripts share, compared by prompt text (ids may differ). */
+export function controlPromptOverlap(suspect: readonly Pick<EvidenceRecord, 'prompt'>[], control: readonly Pick<EvidenceRecord, 'prompt'>[]): PromptOverlap {
+  const a = new Set(suspect.map((r) => r.prompt));
+  const b = new Set(control.map((r) => r.prompt));
+  let shared = 0;
+  for (const p of b) if (a.has(p)) shared++;
+  return { suspectPrompts: a.size, controlPrompts: b.size, shared };
+}
+
+/**
+ * The control is meant to answer the suspect's prompts (--help: "same prompts"): then it
+ * is scored on comparable text and its null result says something about the suspect's.
+ * A warning when the two share fewer than half of either side's prompts; null otherwise.
+ */
+export function controlOverlapWarning(o: PromptOverlap, controlPath: string): string | null {
+  if (2 * o.shared >= o.suspectPrompts && 2 * o.shared >= o.controlPrompts) return null;
+  const what = o.shared === 0 ? 'no prompt' : `only ${o.shared} prompt(s)`;
+  return `--control ${controlPath}: the control transcript shares ${what} with the suspect's (${o.controlPrompts} vs ${o.suspectPrompts} distinct prompts, compared by text); a control should answer the same prompts: probe the control model with the suspect's prompt set`;
 }

@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { alphaFlag, collect, intFlag, numFlag } from '../io/args.js';
 import { loadKey, loadSpec, usage } from '@tracemark/detector';
-import { fmtLog10, printJson, println } from '../io/output.js';
+import { fmtLog10, printJson, println, warn } from '../io/output.js';
 import { decoyKeys, newDecoySeed } from '@tracemark/evidence';
 import { investigateRadioactivity, listFlag, RADIOACTIVITY_VARIANTS, type RadioactivityReport, type RadioactivityVariant } from '@tracemark/investigate';
 
@@ -76,6 +76,7 @@ export async function runRadioactivity(f: RadioactivityFlags): Promise<Radioacti
     ...(families !== undefined ? { families } : {}),
     ...(f.familyMap !== undefined ? { familyMap: f.familyMap } : {}),
     alpha,
+    warn,
   });
   return { command: 'radioactivity', ...r };
 }

@@ -91,6 +91,52 @@ export function requestBody(o: Pick<ProbeOptions, 'model' | 'endpoint' | 'maxTok
   return { model: o.model, prompt, ...common };
 }
 
+/** The flag that sets each request field (for messages naming what differs). */
+const SETTING_FLAGS: Record<string, string> = { max_tokens: '--max-tokens', temperature: '--temperature', top_p: '--top-p' };
+
+function describeSetting(field: string, v: unknown): string {
+  const flag = SETTING_FLAGS[field];
+  if (flag) return v === undefined ? `no ${flag}` : `${flag} ${JSON.stringify(v)}`;
+  return v === undefined ? `no request field ${JSON.stringify(field)}` : `request field ${JSON.stringify(field)} = ${JSON.stringify(v)}`;
+}
+
+function systemOf(messages: unknown): string | undefined {
+  if (!Array.isArray(messages)) return undefined;
+  const m = messages.find((x) => (x as { role?: unknown })?.role === 'system') as { content?: unknown } | undefined;
+  return m === undefined ? undefined : typeof m.content === 'string' ? m.content : JSON.stringify(m.content);
+}
+
+/**
+ * Resume: the generation settings a transcript line was requested with (the request body
+ * it records) against the ones given now — model and endpoint are checked before this.
+ * Any difference (max tokens, temperature, top-p, the system message, or any other field
+ * of the body) means the answers would come from another sampling distribution: the
+ * transcript would no longer record one experiment, so resume refuses. Returns the first
+ * difference in words, or null. The URL is not a generation setting (checked separately).
+ */
+export function resumeSettingMismatch(
+  line: Pick<TranscriptLine, 'prompt' | 'request'>,
+  o: Pick<ProbeOptions, 'model' | 'endpoint' | 'maxTokens' | 'temperature' | 'topP' | 'system'>,
+): { field: string; recorded: string; now: string } | null {
+  const want = requestBody(o, line.prompt);
+  const got = line.request;
+  const fields = [...new Set([...Object.keys(want), ...Object.keys(got)])].filter((f) => f !== 'model' && f !== 'prompt');
+  for (const f of fields) {
+    if (JSON.stringify(got[f]) === JSON.stringify(want[f])) continue;
+    if (f === 'messages') {
+      const a = systemOf(got[f]);
+      const b = systemOf(want[f]);
+      if (a !== b) {
+        const say = (v: string | undefined): string => (v === undefined ? 'no --system' : `--system ${JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v)}`);
+        return { field: 'system', recorded: say(a), now: say(b) };
+      }
+      return { field: f, recorded: 'other chat messages', now: 'the prompt alone' };
+    }
+    return { field: f, recorded: describeSetting(f, got[f]), now: describeSetting(f, want[f]) };
+  }
+  return null;
+}
+
 interface Parsed {
   text: string;
   finishReason: string | null;
@@ -140,16 +186,21 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeSummary> {
     const parsed = parseTranscript(readTranscriptBytes(o.transcript), o.transcript, true);
     const byId = new Map(o.prompts.map((p) => [p.id, p.prompt]));
     let foreign = 0;
+    let otherUrl: { line: number; url: string } | undefined;
     parsed.lines.forEach((l, i) => {
       if (l.model !== o.model || l.endpoint !== o.endpoint) {
         throw usage(`${o.transcript}:${i + 1}: made with model ${JSON.stringify(l.model)} (${l.endpoint}); refusing to mix it with ${JSON.stringify(o.model)} (${o.endpoint})`);
       }
+      const differs = resumeSettingMismatch(l, o);
+      if (differs) throw usage(`${o.transcript}:${i + 1}: made with ${differs.recorded}; refusing to mix it with ${differs.now} (resume with the transcript's settings, or choose a new file)`);
+      if (l.url !== url) otherUrl ??= { line: i + 1, url: l.url };
       if (done.has(l.promptId)) throw usage(`${o.transcript}:${i + 1}: prompt id ${JSON.stringify(l.promptId)} appears twice in the transcript`);
       const want = byId.get(l.promptId);
       if (want === undefined) foreign++;
       else if (want !== l.prompt) throw usage(`${o.transcript}:${i + 1}: prompt ${JSON.stringify(l.promptId)} differs from the prompt set's: not the same prompts`);
       done.add(l.promptId);
     });
+    if (otherUrl) o.warn?.(`${o.transcript}:${otherUrl.line}: answered at ${otherUrl.url}; continuing at ${url} (same model name and generation settings: the endpoint moved)`);
     if (foreign > 0) o.warn?.(`${foreign} transcript line(s) answer prompts that are not in this prompt set`);
     if (parsed.torn) {
       torn = true;
