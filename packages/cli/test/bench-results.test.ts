@@ -6,12 +6,15 @@
  *  - the sanity row: with no watermark the detection rate equals the FPR within its
  *    simultaneous 95% interval in every cell;
  *  - every null set flagged anti-conservative was re-tested with fresh keys and is fine;
- *  - the committed Markdown is exactly the report of the committed JSON.
+ *  - the committed Markdown, report.md and charts are exactly what the committed JSON renders to.
+ * The claims above are about the committed numbers; that those numbers are what the code
+ * computes is checked by packages/bench/test/committed-results.test.ts, which recomputes a
+ * slice of them (configuration, keys and specs, one scheme's human-null rows) from the seed.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown } from '@tracemark/bench';
+import { allCharts, renderMarkdown } from '@tracemark/bench';
 import type { BenchResults } from '@tracemark/bench';
 import { REPO_ROOT } from './helpers/cli.js';
 
@@ -73,5 +76,13 @@ describe('committed default benchmark', () => {
     const links = [...markdown.matchAll(/\]\((bench\/[^)]+\.svg)\)/g)].map((m) => m[1]!);
     expect(links.length).toBeGreaterThanOrEqual(6);
     for (const l of links) expect(existsSync(join(REPO_ROOT, 'docs', l))).toBe(true);
+  });
+
+  it('docs/bench/report.md and every committed chart are rendered from docs/bench/results.json', () => {
+    const command = /^Produced by `([^`]+)`/m.exec(markdown)![1]!;
+    expect(readFileSync(join(REPO_ROOT, 'docs/bench/report.md'), 'utf8')).toBe(renderMarkdown(results, { command }));
+    const charts = allCharts(results);
+    expect(charts.size).toBeGreaterThanOrEqual(6);
+    for (const [name, svg] of charts) expect(readFileSync(join(REPO_ROOT, 'docs/bench', name), 'utf8')).toBe(`${svg}\n`);
   });
 });
