@@ -141,7 +141,12 @@ export function registerDetect(program: Command): void {
 Verdict: "watermarked" when p ≤ α. p is the exact probability that text written without
 this key scores at least this high (each (window, token) scored once); it does not say
 how much of the text is watermarked. Spans come from windowed tests whose p-values are
-Bonferroni-corrected over the windows scanned. Exit code 0 whatever the verdicts.`,
+Bonferroni-corrected over the windows scanned. Exit code 0 whatever the verdicts.
+
+Many texts: each p-value is exact for its own text, but under one key texts that share
+passages (mailing-list footers, quoted replies) share (window, token) tuples and are
+flagged together, so "k of n watermarked" can exceed α·n on human text. The corpus-level
+test is tracemark scan (every distinct tuple of the corpus scored once, one exact p-value).`,
     )
     .action(async (texts: string[], f: DetectFlags) => {
       const r = await runDetect(texts, f);
@@ -156,5 +161,6 @@ Bonferroni-corrected over the windows scanned. Exit code 0 whatever the verdicts
         if (t.payload) println(`  payload id ${t.payload.message} (${t.payload.messageHex}), p = ${t.payload.pValue} over all ids`);
       }
       println(`${r.detected} of ${r.texts} text(s) watermarked at α = ${r.alpha} (p ≤ ${fmtLog10(Math.log10(r.alpha))})`);
+      if (r.texts > 1) println('(each p-value is exact for its own text; texts sharing passages are flagged together, so this count is no corpus-level test: use tracemark scan)');
     });
 }
