@@ -16,7 +16,9 @@
  *    the score distribution;
  *  - K decoy keys — keys derived from a public seed, with specs identical to the real
  *    one except for the fingerprint — are scored on exactly the same evidence. Under
- *    H0 their p-values are (super-)uniform; a KS test checks it. They show that the
+ *    H0 their p-values are (super-)uniform; a KS test checks it (on the decoys with at
+ *    least one scored tuple: with none, p = 1 by construction; no test when fewer than
+ *    2 remain). They show that the
  *    pipeline does not produce small p-values for keys the suspect never saw.
  * Across suspects the pooled p-values are Holm-adjusted (several suspects, one report).
  *
@@ -126,6 +128,7 @@ export interface SuspectScores {
   curve: [number, number][];
   perResponse: ResponseScore[];
   decoys: DecoyResult[];
+  /** KS test of the p-values of the decoys with at least one scored tuple (n of them); null when fewer than 2. */
   decoyKs: { n: number; statistic: number; pValue: number; method: string } | null;
   /** Decoys whose p-value is ≤ the real key's (ties count). */
   decoysAtLeastAsSmall: number;
@@ -305,7 +308,10 @@ function scoreSuspect(
     const p = d.pooled();
     return { index: k, keyFingerprint: d.scorer.spec.keyFingerprint, scored: p.scored, score: p.score, lnP: p.lnP, log10P: p.log10P, curve: decoyCurves[k]! };
   });
-  const ks = decoyResults.length > 0 ? ksUniform(decoyResults.map((d) => Math.exp(d.lnP))) : null;
+  // Decoys with no scored tuple have p = 1 by construction (not a draw from U(0, 1)): they are
+  // left out of the KS check, as in the radioactivity test (@tracemark/detector decoySummary).
+  const ksOn = decoyResults.filter((d) => d.scored > 0).map((d) => Math.exp(d.lnP));
+  const ks = ksOn.length >= 2 ? ksUniform(ksOn) : null;
   const lnAlpha = Math.log(o.alpha);
 
   // Heatmap: the most marked responses (smallest per-text p; ties by transcript order).

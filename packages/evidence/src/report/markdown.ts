@@ -1,7 +1,7 @@
 /** The Markdown report and the JSON summary (report.json). */
 import type { Scores } from './evidence.js';
 import type { ReportMeta } from './html.js';
-import { alphaText, methodParagraphs, sci, verdictHeadline, verdictParagraphs } from './words.js';
+import { alphaText, decoyKsNote, methodParagraphs, sci, verdictHeadline, verdictParagraphs } from './words.js';
 
 function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -36,7 +36,8 @@ export function renderMarkdown(scores: Scores, meta: ReportMeta): string {
     const ks = s.decoyKs;
     L.push(
       `- Decoy keys: ${s.decoys.length}; ${s.decoysAtLeastAsSmall} as small as ours; ${s.decoysDetected} below α` +
-        (ks ? `; KS test of uniformity D = ${ks.statistic.toFixed(3)}, p = ${ks.pValue.toPrecision(2)}` : ''),
+        (ks ? `; KS test of uniformity D = ${ks.statistic.toFixed(3)}, p = ${ks.pValue.toPrecision(2)}` : '') +
+        (decoyKsNote(s) ? `. ${decoyKsNote(s)}` : ''),
     );
     L.push('');
     const last = s.curve.length > 0 ? s.curve : [];

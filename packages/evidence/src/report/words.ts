@@ -55,6 +55,24 @@ export function verdictParagraphs(s: SuspectScores, scores: Scores): string[] {
   return out;
 }
 
+/**
+ * The decoys left out of the KS test of uniformity (those with no scored tuple: p = 1 by
+ * construction), or why there is no KS test; '' when every decoy is in it.
+ */
+export function decoyKsNote(s: SuspectScores): string {
+  const total = s.decoys.length;
+  if (total === 0) return '';
+  const scored = s.decoys.filter((d) => d.scored > 0).length;
+  const out = total - scored;
+  if (s.decoyKs) {
+    return out === 0 ? '' : `${out} of the ${total} decoy keys have no scored token (p = 1 by construction, no information) and are left out of the uniformity test, which uses the other ${scored}.`;
+  }
+  return (
+    `No uniformity test: it needs at least 2 decoy keys with a scored token, and ${scored} of the ${total} have one` +
+    (out > 0 ? ' (decoy keys with no scored token have p = 1 by construction and are left out).' : '.')
+  );
+}
+
 export function methodParagraphs(scores: Scores): string[] {
   return [
     `Test: ${scores.method.test}. Each (context window, token) pair is scored once per suspect, the first time it appears in transcript order, ` +
@@ -65,7 +83,8 @@ export function methodParagraphs(scores: Scores): string[] {
     `Negative controls: ${scores.method.decoys.count} decoy keys, derived from the public seed recorded in scores.json, ` +
       'with specs identical to ours except for the key fingerprint, are scored on exactly the same tokens. ' +
       'A model that never saw text marked with a decoy key gives decoy p-values spread uniformly over (0, 1); ' +
-      'a Kolmogorov–Smirnov test checks that (the binomial test is discrete, so its p-values are if anything a little larger than uniform).',
+      'a Kolmogorov–Smirnov test checks that (the binomial test is discrete, so its p-values are if anything a little larger than uniform). ' +
+      'Decoy keys with no scored token (p = 1 by construction, not a draw from a uniform distribution) are left out of that test; with fewer than 2 left there is no test.',
     'Reproduce: `tracemark verify <bundle> --key <key file>` re-runs this detection from the transcripts and spec in the bundle ' +
       'and checks that every recorded number is reproduced bit for bit. Without the key, `verify` still checks every file hash, ' +
       'the Merkle root and the Ed25519 signature.',
