@@ -306,3 +306,311 @@ export const DemoOutputSchema = z.strictObject({
   seconds: z.number().nonnegative(),
 });
 export type DemoOutput = z.infer<typeof DemoOutputSchema>;
+
+// ── radioactivity, plan, attribute, ledger, bench ─────────────────────────────
+// Built from what the commands print today (packages/cli/test/json-schemas.test.ts runs
+// each with --json and parses stdout with these, strictly). docs/OUTPUTS.md describes them.
+
+const prob = z.number().min(0).max(1);
+const alphaLevel = z.number().gt(0).lt(1);
+
+const PoolTestSchema = z.strictObject({
+  test: testName,
+  scored: count,
+  score: num,
+  trials: count,
+  expected: num,
+  lnP: logP,
+  log10P: logP,
+  pValue: z.string(),
+  payload: z.strictObject({ message: z.string(), matched: count, method: z.enum(['exact', 'union', 'bonferroni']) }).optional(),
+});
+
+const RadioactivitySummarySchema = z.strictObject({
+  scheme: schemeName,
+  alpha: alphaLevel,
+  filter: z.strictObject({ name: z.string(), windows: count }).nullable(),
+  accounting: z.strictObject({
+    responses: count,
+    tokens: count,
+    excluded: count,
+    duplicatesWithin: count,
+    unselected: count,
+    duplicatesAcross: count,
+    scored: count,
+  }),
+  pooled: PoolTestSchema,
+  families: z
+    .strictObject({
+      k: count,
+      tests: z.array(z.strictObject({ family: count, scored: count, lnP: logP, log10P: logP })),
+      fisherLnP: logP,
+      fisherLog10P: logP,
+    })
+    .nullable(),
+  decoys: z.strictObject({
+    k: count,
+    log10P: z.array(logP),
+    medianLog10P: logP.nullable(),
+    minLog10P: logP.nullable(),
+    significant: count,
+    ks: z.strictObject({ statistic: num, pValue: prob, method: z.enum(['exact', 'asymptotic']) }).nullable(),
+    uniform: z.boolean().nullable(),
+  }),
+  verdict: z.enum(['radioactive', 'not-detected']),
+});
+
+export const RadioactivityOutputSchema = z.strictObject({
+  command: z.literal('radioactivity'),
+  alpha: alphaLevel,
+  transcript: z.string(),
+  control: z.string().nullable(),
+  responses: count,
+  families: z.strictObject({ k: count, source: z.enum(['hash', 'map']), labels: z.array(z.string()).optional() }).nullable(),
+  decoys: z.strictObject({ k: count, seed: hex(64) }),
+  variants: z.array(
+    z.strictObject({
+      variant: z.enum(['unfiltered', 'supervised', 'unsupervised']),
+      filterDescription: z.string().nullable(),
+      suspect: RadioactivitySummarySchema,
+      control: RadioactivitySummarySchema.nullable(),
+      controlsOk: z.boolean(),
+      warnings: z.array(z.string()),
+      verdict: z.enum(['radioactive', 'not-detected']),
+    }),
+  ),
+  combinedLnP: logP,
+  combinedLog10P: logP,
+  verdict: z.enum(['radioactive', 'not-detected']),
+  controlsOk: z.boolean(),
+  warnings: z.array(z.string()),
+});
+export type RadioactivityOutputJson = z.infer<typeof RadioactivityOutputSchema>;
+
+const PlanSchema = z.strictObject({
+  test: z.enum(['binomial', 'gamma']),
+  p0: prob.nullable(),
+  trialsPerToken: count,
+  alternative: z.union([z.strictObject({ q: prob }), z.strictObject({ mean: num, sd: num })]),
+  alpha: alphaLevel,
+  power: prob,
+  tokens: z.strictObject({ exact: count.nullable(), normal: count, critical: num.nullable(), attainedPower: prob.nullable() }),
+  tokensPerResponse: z.number().positive().nullable(),
+  queries: z.strictObject({ exact: count.nullable(), normal: count }).nullable(),
+  notes: z.array(z.string()),
+});
+
+export const PlanOutputSchema = z.strictObject({
+  command: z.literal('plan'),
+  scheme: schemeName,
+  nullModel: z.union([z.strictObject({ kind: z.literal('binomial'), trialsPerToken: count, p: prob }), z.strictObject({ kind: z.literal('gamma') })]),
+  source: z.enum(['assumed', 'pilot']),
+  pilot: z
+    .strictObject({
+      scored: count,
+      responses: count,
+      tokensPerResponse: num.nullable(),
+      q: prob.nullable(),
+      qLower: prob.nullable(),
+      mean: num.nullable(),
+      sd: num.nullable(),
+      transcript: z.string(),
+      filtered: z.boolean(),
+    })
+    .nullable(),
+  plans: z.array(z.strictObject({ label: z.string(), plan: PlanSchema })),
+});
+export type PlanOutputJson = z.infer<typeof PlanOutputSchema>;
+
+export const AttributeLeaksOutputSchema = z.strictObject({
+  command: z.literal('attribute leaks'),
+  alpha: alphaLevel,
+  method: z.enum(['holm', 'bonferroni']),
+  hypotheses: count,
+  texts: z.array(
+    z.strictObject({
+      id: z.string(),
+      scored: count,
+      anyIdLnP: logP,
+      anyIdLog10P: logP,
+      decoded: z.string().regex(/^\d+$/),
+      best: z
+        .strictObject({ id: z.string().regex(/^\d+$/), account: z.string().nullable(), lnP: logP, lnPAdjusted: logP, log10PAdjusted: logP, pValueAdjusted: z.string() })
+        .nullable(),
+      named: z.boolean(),
+    }),
+  ),
+  named: z.array(z.strictObject({ id: z.string().regex(/^\d+$/), account: z.string().nullable(), texts: z.array(z.string()), minLog10PAdjusted: logP })),
+});
+export type AttributeLeaksOutput = z.infer<typeof AttributeLeaksOutputSchema>;
+
+export const AttributeCloneOutputSchema = z.strictObject({
+  command: z.literal('attribute clone'),
+  transcript: z.string(),
+  ledger: z.string(),
+  alpha: alphaLevel,
+  method: z.literal('exclusive-windows, holm'),
+  accountsInUniverse: count,
+  candidates: count,
+  exclusivePositions: count,
+  accounts: z.array(
+    z.strictObject({
+      account: z.string(),
+      id: z.string().nullable(),
+      exclusiveWindows: count,
+      scored: count,
+      score: num,
+      expected: num,
+      lnP: logP,
+      lnPAdjusted: logP,
+      log10PAdjusted: logP,
+      pValueAdjusted: z.string(),
+      named: z.boolean(),
+    }),
+  ),
+  named: z.array(z.string()),
+});
+export type AttributeCloneOutput = z.infer<typeof AttributeCloneOutputSchema>;
+
+/** `ledger lookup --json` (compact, one line; no `command` field). */
+export const LedgerLookupOutputSchema = z.strictObject({
+  sha256: hex(64),
+  found: z.boolean(),
+  responses: z.array(
+    z.strictObject({
+      seq: count,
+      responseId: z.string(),
+      choice: count,
+      account: z.string(),
+      accountId: count.nullable(),
+      createdAt: z.string(),
+      createdMs: count,
+      specId: hex(64),
+      modelId: z.string(),
+      endpoint: z.string(),
+      finishReason: z.string(),
+      textSha256: hex(64),
+      promptSha256: hex(64),
+      promptTokens: count,
+      completionTokens: count,
+      windowCount: count,
+    }),
+  ),
+});
+export type LedgerLookupOutput = z.infer<typeof LedgerLookupOutputSchema>;
+
+/** `ledger info --json` (compact, one line; no `command` field). */
+export const LedgerInfoOutputSchema = z.strictObject({
+  ledger: z.string(),
+  specId: hex(64),
+  keyFingerprint: hex(32),
+  responses: count,
+  windows: count,
+  accounts: count,
+  completionTokens: count,
+});
+export type LedgerInfoOutput = z.infer<typeof LedgerInfoOutputSchema>;
+
+const RateAtSchema = z.strictObject({ fpr: prob, k: count, n: count, rate: prob, lo: prob, hi: prob });
+const NullRateAtSchema = RateAtSchema.extend({ verdict: z.enum(['ok', 'conservative', 'anti-conservative']) });
+const NullSummarySchema = z.strictObject({ cells: count, perCellAbove: count, familywiseAbove: count, perCellMiss: count, familywiseMiss: count });
+
+/** `bench --json`: the full results (= <out>/results.json); no `command` field (`tool` names it). */
+export const BenchOutputSchema = z.strictObject({
+  tool: z.literal('tracemark bench'),
+  format: count,
+  config: z.strictObject({
+    seed: count,
+    schemes: z.array(z.string()),
+    lengths: z.array(count),
+    temperatures: z.array(num),
+    samples: count,
+    nullSamples: count,
+    fprs: z.array(prob),
+    attacks: z.array(z.string()),
+    attackLength: count,
+    attackTemperature: num,
+    copyPasteTokens: count,
+    paraphrase: z.strictObject({ url: z.string(), model: z.string() }).optional(),
+    quick: z.boolean(),
+  }),
+  environment: z.strictObject({
+    node: z.string(),
+    packages: z.record(z.string(), z.string()),
+    model: z.strictObject({ id: z.string(), order: count, vocabSize: count, endOfText: z.string() }),
+    tokenizer: z.string(),
+    corpusFingerprint: z.string(),
+    normalization: z.string(),
+  }),
+  schemes: z.array(z.strictObject({ id: z.string(), label: z.string(), keyFingerprint: hex(32), spec: WatermarkSpecSchema })),
+  data: z.strictObject({
+    prompts: z.strictObject({ split: z.literal('heldout'), count }),
+    humanNull: z.strictObject({ split: z.literal('calibration'), texts: count, tokens: count }),
+    copyPasteHosts: z.strictObject({ split: z.literal('heldout'), texts: count, tokens: count }),
+  }),
+  detection: z.array(
+    z.strictObject({ scheme: z.string(), temperature: num, length: count, samples: count, meanTokens: num, meanScored: num, medianLog10P: logP, tpr: z.array(RateAtSchema) }),
+  ),
+  sanity: z.array(
+    z.strictObject({ scheme: z.string(), temperature: num, length: count, samples: count, meanTokens: num, meanScored: num, medianLog10P: logP, tpr: z.array(RateAtSchema) }),
+  ),
+  fpr: z.array(z.strictObject({ scheme: z.string(), nullSet: z.string(), length: count, texts: count, rows: z.array(NullRateAtSchema) })),
+  size: z.array(
+    z.strictObject({
+      scheme: z.string(),
+      temperature: num,
+      horizon: count,
+      samples: count,
+      alphas: z.array(
+        z.strictObject({
+          alpha: prob,
+          median: num.nullable(),
+          q1: num.nullable(),
+          q3: num.nullable(),
+          everDetected: prob,
+          detectedAtHorizon: prob,
+          sizes: z.array(count.nullable()),
+        }),
+      ),
+    }),
+  ),
+  quality: z.array(
+    z.strictObject({ scheme: z.string(), temperature: num, samples: count, tokens: count, perplexity: num, perplexityRatio: num, distinct2: num, distinct3: num }),
+  ),
+  attacks: z.array(
+    z.strictObject({
+      attack: z.string(),
+      name: z.string(),
+      description: z.string(),
+      param: z.string(),
+      scheme: z.string(),
+      samples: count,
+      appliedRate: num.nullable(),
+      meanTokens: num,
+      medianLog10P: logP,
+      tpr: z.array(RateAtSchema),
+      tprNormalized: z.array(RateAtSchema),
+      tprWindowed: z.array(RateAtSchema).optional(),
+      medianLog10PWindowed: logP.optional(),
+    }),
+  ),
+  copyPasteNull: z.array(z.strictObject({ scheme: z.string(), texts: count, meanTokens: num, whole: z.array(NullRateAtSchema), windowed: z.array(NullRateAtSchema) })),
+  fprRecheck: z.array(
+    z.strictObject({
+      scheme: z.string(),
+      nullSet: z.string(),
+      keys: count,
+      texts: count,
+      lengths: z.array(z.strictObject({ length: count, rows: z.array(NullRateAtSchema) })),
+    }),
+  ),
+  nullSummary: z.strictObject({ sanity: NullSummarySchema, fpr: NullSummarySchema, copyPaste: NullSummarySchema }),
+  timing: z.strictObject({
+    totalSeconds: z.number().nonnegative(),
+    workers: count,
+    phases: z.record(z.string(), z.number().nonnegative()),
+    generation: z.array(z.strictObject({ scheme: z.string(), temperature: num, tokens: count, tokensPerSecond: z.number().nonnegative() })),
+    detection: z.array(z.strictObject({ scheme: z.string(), tokens: count, tokensPerSecond: z.number().nonnegative() })),
+  }),
+});
+export type BenchOutput = z.infer<typeof BenchOutputSchema>;
