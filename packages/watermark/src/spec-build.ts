@@ -1,7 +1,7 @@
 /**
  * Writing a spec from a few choices (what `tracemark spec init` asks for), and
  * describing one for people: a one-line summary and advice about settings that are
- * valid but weak for proving distillation (DESIGN §7). Browser-safe: no Node APIs.
+ * valid but weak for proving distillation (docs/RADIOACTIVITY.md). Browser-safe: no Node APIs.
  *
  * Messages name the options as the CLI spells its flags (--gamma, --payload-bits),
  * so a command can pass them on unchanged.
@@ -108,7 +108,7 @@ export function describeSpec(spec: WatermarkSpec): string {
   return `${sc.name} ${params}, ${ctx}, tokenizer ${spec.tokenizer}${payload}`;
 }
 
-/** Advice about settings that are valid but weak for proving distillation (DESIGN §7). */
+/** Advice about settings that are valid but weak for proving distillation (docs/RADIOACTIVITY.md). */
 export function specNotes(spec: WatermarkSpec): string[] {
   const notes: string[] = [];
   const sc = spec.scheme;

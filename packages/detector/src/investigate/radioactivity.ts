@@ -1,5 +1,5 @@
 /**
- * The closed-model radioactivity test (DESIGN §7): is a suspect model a clone distilled
+ * The closed-model radioactivity test (docs/RADIOACTIVITY.md): is a suspect model a clone distilled
  * from our watermarked outputs? Evidence = the suspect's responses to our prompts.
  *
  *   1. exclusion  positions whose window lies in a text given for that response are

@@ -29,7 +29,7 @@ const fixtures: BinomialFixture[] = JSON.parse(
   readFileSync(new URL('./fixtures/binomial-exact.json', import.meta.url), 'utf8'),
 ).cases;
 
-/** Accuracy budget from the design doc: |Δ ln p| ≤ 1e−9·max(1, |ln p|). We assert a much tighter 1e−11. */
+/** Accuracy budget: |Δ ln p| ≤ 1e−9·max(1, |ln p|). We assert a much tighter 1e−11. */
 const TOL = 1e-11;
 
 describe('binomialUpperTailLog vs exact BigInt rationals (fixtures, N ≤ 2000)', () => {
@@ -196,7 +196,7 @@ describe('binomial closed forms and edge cases', () => {
   });
 });
 
-describe('DESIGN warning: the z-test is anti-conservative for small N', () => {
+describe('the z-test is anti-conservative for small N', () => {
   it('N = 100, γ = 0.25, z ≈ 4: exact p is more than 2× the normal tail', () => {
     const n = 100;
     const g = 0.25;
