@@ -3,8 +3,11 @@
  * tuple (p = 1 by construction, not a draw from U(0, 1)) are left out, and there is no KS
  * test when fewer than 2 remain. A suspect that only repeats its prompts (every window
  * excluded) has no scored tuple: no KS test, and no "not uniform" alarm in the report.
+ * One threshold (DECOY_KS_THRESHOLD) decides "not uniform" in the radioactivity test and
+ * in the report, and the report's method text states it.
  */
 import { describe, expect, it } from 'vitest';
+import { decoySummary, DECOY_KS_THRESHOLD, ksUniform } from '@tracemark/detector';
 import { generateKey, parseSpec, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { renderHtml, renderMarkdown, scoreEvidence, type EvidenceOptions, type SuspectInput } from '../src/index.js';
 import type { ReportMeta } from '../src/report/html.js';
@@ -56,5 +59,46 @@ describe('decoy KS check in the evidence report', () => {
     // the note is only for suspects with decoys left out: once in each report (the echoing suspect)
     expect(md.split('No uniformity test').length - 1).toBe(1);
     expect(html.split('No uniformity test').length - 1).toBe(1);
+  });
+});
+
+/** n p-values squeezed into [0, c]: the KS p-value falls as c falls. */
+function squeezed(c: number, n = 20): number[] {
+  return Array.from({ length: n }, (_, i) => ((i + 0.5) / n) * c);
+}
+
+/** The largest c (to 1e-9) whose squeezed samples have KS p below `t`. */
+function straddle(t: number): { below: number[]; above: number[] } {
+  let lo = 0.01;
+  let hi = 1;
+  for (let i = 0; i < 40; i++) {
+    const mid = (lo + hi) / 2;
+    if (ksUniform(squeezed(mid)).pValue < t) lo = mid;
+    else hi = mid;
+  }
+  return { below: squeezed(lo), above: squeezed(hi) };
+}
+
+describe('decoy KS threshold', () => {
+  it('is one constant: radioactivity and the report call the same KS p-values uniform, and the report states it', () => {
+    expect(DECOY_KS_THRESHOLD).toBe(1e-3);
+    const scores = scoreEvidence(spec, key, 'spec-id', [suspect('plain', false)], opts);
+    const { below, above } = straddle(DECOY_KS_THRESHOLD);
+    // p-values between the old report threshold (0.01) and the constant are called uniform by both
+    for (const [samples, uniform] of [[below, false], [above, true], [squeezed(0.6), true]] as const) {
+      const ks = ksUniform(samples);
+      expect(ks.pValue < DECOY_KS_THRESHOLD).toBe(!uniform);
+      const summary = decoySummary(samples.map(Math.log), Math.log(1e-6), samples);
+      expect(summary.ks!.pValue).toBe(ks.pValue);
+      expect(summary.uniform).toBe(uniform);
+      const s = scores.suspects[0]!;
+      const html = renderHtml({ ...scores, suspects: [{ ...s, decoyKs: { n: ks.n, statistic: ks.statistic, pValue: ks.pValue, method: ks.method } }] }, meta);
+      expect(html.includes('consistent with uniform, as it should be')).toBe(uniform);
+      expect(html.includes('NOT consistent with uniform')).toBe(!uniform);
+    }
+    expect(ksUniform(squeezed(0.6)).pValue).toBeLessThan(0.01); // the case the two thresholds disagreed on
+    expect(ksUniform(squeezed(0.6)).pValue).toBeGreaterThanOrEqual(DECOY_KS_THRESHOLD);
+    const md = renderMarkdown(scores, meta);
+    expect(md).toContain('a KS p-value below 0.001 fails the check.');
   });
 });

@@ -21,7 +21,7 @@
  * Filters select by window, never by (window, token) pair (see windows.ts).
  */
 import { seededRng, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
-import { binomialPmfLog, binomialUpperTailLog, fisherCombineLog, ksUniform, lnToLog10 } from '../stats/index.js';
+import { binomialPmfLog, binomialUpperTailLog, DECOY_KS_THRESHOLD, fisherCombineLog, ksUniform, lnToLog10 } from '../stats/index.js';
 import { familyOf } from './families.js';
 import { PooledPass, type PoolTest } from './pool.js';
 import { windowMask, type WindowSet } from './windows.js';
@@ -74,7 +74,7 @@ export interface DecoySummary {
   significant: number;
   /** KS test of the decoy p-values against U(0, 1) — randomized for discrete tests; decoys with no scored tuple are left out (null when fewer than 2 remain). */
   ks: { statistic: number; pValue: number; method: string } | null;
-  /** KS p ≥ 0.001 (null when the KS test is). */
+  /** KS p ≥ DECOY_KS_THRESHOLD (0.001; null when the KS test is). */
   uniform: boolean | null;
 }
 
@@ -198,7 +198,7 @@ export function decoySummary(lnPs: readonly number[], lnAlpha: number, uniformPs
     minLog10P: k === 0 ? null : sorted[0]!,
     significant: lnPs.filter((l) => l <= lnAlpha).length,
     ks: ks ? { statistic: ks.statistic, pValue: ks.pValue, method: ks.method } : null,
-    uniform: ks ? ks.pValue >= 1e-3 : null,
+    uniform: ks ? ks.pValue >= DECOY_KS_THRESHOLD : null,
   };
 }
 

@@ -48,6 +48,7 @@
  *   ksUniform(samples): KsResult              one-sample KS vs U(0,1); exact MTW p-value for
  *                                             n ≤ 1000 and n·d² ≤ 7, else Stephens-corrected asymptotic
  *   kolmogorovCdfExact(n, d), kolmogorovSurvivalAsymptotic(λ), kolmogorovPValue(n, d)
+ *   DECOY_KS_THRESHOLD = 1e-3                 decoy p-values "not uniform" iff KS p < this
  *   clopperPearson(k, n, level = 0.95): { lower, upper }
  *
  * Planning
@@ -78,6 +79,7 @@ export {
   kolmogorovCdfExact,
   kolmogorovSurvivalAsymptotic,
   kolmogorovPValue,
+  DECOY_KS_THRESHOLD,
   type KsResult,
 } from './ks.js';
 export { clopperPearson } from './intervals.js';

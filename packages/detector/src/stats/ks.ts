@@ -25,6 +25,16 @@ export interface KsResult {
   method: 'exact' | 'asymptotic';
 }
 
+/**
+ * The one uniformity rule for decoy-key p-values (radioactivity's `uniform` and control
+ * warnings, the evidence report's wording, the investigation grid's count): the decoys
+ * "do not look uniform" iff their KS p-value is below this. 0.001, not 0.01: the check is
+ * run once per suspect, control and grid cell, so at 0.01 a report with ten suspects would
+ * raise a false "inspect the pipeline" alarm about one time in ten; the faults it is there
+ * for (a leaked key, a broken exclusion, a biased scorer) give p-values far below 0.001.
+ */
+export const DECOY_KS_THRESHOLD = 1e-3;
+
 const EXP_STEP = 140; // rescale by 10^−140 when an entry exceeds 10^140
 const BIG = 10 ** EXP_STEP;
 

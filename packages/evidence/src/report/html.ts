@@ -3,6 +3,7 @@
  * external resources of any kind (a Content-Security-Policy forbids them too). Every
  * string from a transcript is HTML-escaped: the suspect's responses are untrusted.
  */
+import { DECOY_KS_THRESHOLD } from '@tracemark/detector';
 import type { WatermarkSpec } from '@tracemark/watermark';
 import { FLAG_NAMES, type HeatmapEntry, type Scores, type SuspectScores } from './evidence.js';
 import { decoyQqSvg, esc, evidenceCurveSvg, scoreHistogramSvg } from './svg.js';
@@ -113,7 +114,7 @@ ${evidenceCurveSvg(s, scores.alpha)}
 ${scoreHistogramSvg(s)}
 <h3>Decoy-key controls</h3>
 <p class="small">${s.decoys.length} decoy keys scored on the same tokens. ${s.decoysAtLeastAsSmall} of them have a p-value as small as our key's; ${s.decoysDetected} fall below α (expected about ${(scores.alpha * s.decoys.length).toPrecision(1)}).
-${ks ? ` Kolmogorov–Smirnov test of uniformity: D = ${ks.statistic.toFixed(3)}, p = ${ks.pValue.toPrecision(2)} (${esc(ks.method)}) — ${ks.pValue >= 0.01 ? 'consistent with uniform, as it should be' : 'NOT consistent with uniform: inspect the evidence pipeline before relying on this report'}.` : ''}${decoyKsNote(s) ? ` ${esc(decoyKsNote(s))}` : ''}</p>
+${ks ? ` Kolmogorov–Smirnov test of uniformity: D = ${ks.statistic.toFixed(3)}, p = ${ks.pValue.toPrecision(2)} (${esc(ks.method)}) — ${ks.pValue >= DECOY_KS_THRESHOLD ? 'consistent with uniform, as it should be' : 'NOT consistent with uniform: inspect the evidence pipeline before relying on this report'}.` : ''}${decoyKsNote(s) ? ` ${esc(decoyKsNote(s))}` : ''}</p>
 ${s.decoys.length > 0 ? decoyQqSvg(s) : ''}
 <table><tr><th>#</th><th>decoy key fingerprint</th><th>scored</th><th>p</th><th>log10 p</th></tr>${decoyRows}</table>
 <h3>Most marked responses</h3>

@@ -1,6 +1,7 @@
 /**
  * The verdict in plain words, shared by the HTML and Markdown reports.
  */
+import { DECOY_KS_THRESHOLD } from '@tracemark/detector';
 import type { Scores, SuspectScores } from './evidence.js';
 
 /** "3.2 × 10^-13" style, from log10 p (works far below double range). */
@@ -83,7 +84,8 @@ export function methodParagraphs(scores: Scores): string[] {
     `Negative controls: ${scores.method.decoys.count} decoy keys, derived from the public seed recorded in scores.json, ` +
       'with specs identical to ours except for the key fingerprint, are scored on exactly the same tokens. ' +
       'A model that never saw text marked with a decoy key gives decoy p-values spread uniformly over (0, 1); ' +
-      'a Kolmogorov–Smirnov test checks that (the binomial test is discrete, so its p-values are if anything a little larger than uniform). ' +
+      `a Kolmogorov–Smirnov test checks that (the binomial test is discrete, so its p-values are if anything a little larger than uniform); ` +
+      `a KS p-value below ${DECOY_KS_THRESHOLD} fails the check. ` +
       'Decoy keys with no scored token (p = 1 by construction, not a draw from a uniform distribution) are left out of that test; with fewer than 2 left there is no test.',
     'Reproduce: `tracemark verify <bundle> --key <key file>` re-runs this detection from the transcripts and spec in the bundle ' +
       'and checks that every recorded number is reproduced bit for bit. Without the key, `verify` still checks every file hash, ' +

@@ -2,6 +2,7 @@
  * The results section of docs/RADIOACTIVITY.md, rendered from the grid's results. A
  * function of the results alone: the same results give the same Markdown.
  */
+import { DECOY_KS_THRESHOLD } from '@tracemark/detector';
 import type { Cell, GridResult, RadioactivityResults } from './types.js';
 
 const f1 = (x: number): string => (x <= -6 ? `**${x.toFixed(1)}**` : x.toFixed(1));
@@ -41,7 +42,7 @@ export function renderRadioactivityDoc(r: RadioactivityResults): string {
       minDecoy = Math.min(minDecoy, ...c.decoys);
       if (c.decoyKs !== null) {
         ksRuns++;
-        if (c.decoyKs < 1e-3) ksLow++;
+        if (c.decoyKs < DECOY_KS_THRESHOLD) ksLow++;
       }
       if (c.rho === 0) {
         controlCount++;
@@ -51,7 +52,7 @@ export function renderRadioactivityDoc(r: RadioactivityResults): string {
     }
   }
   L.push('');
-  L.push(`Negative controls over every cell of sections 1–2 (all variants, all query counts): ${decoysSignificant} of ${decoyCount.toLocaleString('en-US')} decoy tests significant (smallest log10 p ${minDecoy.toFixed(2)}), ${controlsSignificant} of ${controlCount} control tests significant (smallest ${minControl.toFixed(2)}); decoy uniformity (KS over the ${z.decoys} decoys of one test) rejected at p < 0.001 in ${ksLow} of ${ksRuns} tests. The KS column is the smallest of the ${rhos.length} per-student KS p-values of the row (so values near 0.01 are expected now and then).`);
+  L.push(`Negative controls over every cell of sections 1–2 (all variants, all query counts): ${decoysSignificant} of ${decoyCount.toLocaleString('en-US')} decoy tests significant (smallest log10 p ${minDecoy.toFixed(2)}), ${controlsSignificant} of ${controlCount} control tests significant (smallest ${minControl.toFixed(2)}); decoy uniformity (KS over the ${z.decoys} decoys of one test) rejected at p < ${DECOY_KS_THRESHOLD} in ${ksLow} of ${ksRuns} tests. The KS column is the smallest of the ${rhos.length} per-student KS p-values of the row (so values near 0.01 are expected now and then).`);
   L.push('');
   const qMax = Math.max(...z.queries);
   L.push(`### 2. Filters at equal queries (${qMax} queries): unfiltered / supervised / unsupervised`);
