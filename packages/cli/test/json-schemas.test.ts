@@ -20,7 +20,7 @@ import {
   PlanOutputSchema,
   RadioactivityOutputSchema,
 } from '../src/index.js';
-import { runInProcess } from './helpers/cli.js';
+import { REPO_ROOT, runInProcess } from './helpers/cli.js';
 import { makeFixture } from './helpers/fixtures.js';
 
 const GOLDEN = process.env.TRACEMARK_GOLDEN_DEMO ?? '/work/golden/demo-out';
@@ -123,3 +123,14 @@ describe('--json output parses with its schema (generated inputs)', () => {
   }, 150_000);
 });
 
+
+describe('docs/OUTPUTS.md', () => {
+  it('names every exported output schema, and the README links to it', () => {
+    const src = readFileSync(join(REPO_ROOT, 'packages/cli/src/schemas.ts'), 'utf8');
+    const names = [...src.matchAll(/^export const (\w+OutputSchema)\b/gm)].map((m) => m[1]!);
+    expect(names.length).toBeGreaterThanOrEqual(18);
+    const doc = readFileSync(join(REPO_ROOT, 'docs/OUTPUTS.md'), 'utf8');
+    expect(names.filter((n) => !doc.includes(`\`${n}\``))).toEqual([]);
+    expect(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')).toContain('(docs/OUTPUTS.md)');
+  });
+});
