@@ -1,11 +1,11 @@
 /**
- * Every command that prints JSON has a strict zod schema in src/schemas.ts: run each
+ * Every command that prints JSON has a strict zod schema in src/schemas/: run each
  * in-process with --json on small inputs (the golden demo's spec, key, transcripts and
  * ledger, copied; a payload fixture for `attribute leaks`; a tiny `bench --quick`) and
  * parse stdout with its schema. Strict objects: an unknown or a missing field fails.
  * docs/OUTPUTS.md describes the same shapes.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { humanText } from '@tracemark/corpora';
@@ -19,20 +19,19 @@ import {
   LedgerLookupOutputSchema,
   PlanOutputSchema,
   RadioactivityOutputSchema,
+  runDemo,
 } from '../src/index.js';
 import { REPO_ROOT, runInProcess } from './helpers/cli.js';
 import { makeFixture } from './helpers/fixtures.js';
 
-const GOLDEN = process.env.TRACEMARK_GOLDEN_DEMO ?? '/work/golden/demo-out';
-const haveGolden = existsSync(join(GOLDEN, 'provider', 'ledger.sqlite'));
 
 let dir: string;
 let spec: string, key: string, ledger: string, clone: string, control: string;
 
-beforeAll(() => {
+// Inputs: a quick demo run (provider spec/key/ledger, the cloner's harvest, both suspects' transcripts).
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tracemark-json-schemas-'));
-  if (!haveGolden) return;
-  cpSync(GOLDEN, join(dir, 'demo'), { recursive: true });
+  await runDemo({ out: join(dir, 'demo'), quick: true, log: () => undefined });
   const d = join(dir, 'demo');
   spec = join(d, 'provider', 'spec.json');
   key = join(d, 'provider', 'watermark-key.json');
@@ -62,7 +61,7 @@ describe('strictness: the schemas reject an unknown or a missing field', () => {
   });
 });
 
-describe.skipIf(!haveGolden)('--json output parses with its schema (golden demo inputs)', () => {
+describe('--json output parses with its schema (inputs from a quick demo run)', () => {
   it('radioactivity (control, decoys, families)', async () => {
     const { out, stdout } = await parsed(RadioactivityOutputSchema, ['radioactivity', '--spec', spec, '--key', key, '--transcript', clone, '--control', control, '--decoys', '3', '--decoy-seed', '0'.repeat(64), '--families', '4', '--json']);
     expect(out.verdict).toBe('radioactive');
@@ -90,7 +89,7 @@ describe.skipIf(!haveGolden)('--json output parses with its schema (golden demo 
   it('ledger info and lookup (hit: exit 0; miss: exit 1), compact one-line JSON', async () => {
     const info = await parsed(LedgerInfoOutputSchema, ['ledger', 'info', '--ledger', ledger, '--json']);
     expect(info.stdout.trimEnd().split('\n')).toHaveLength(1);
-    const text = (JSON.parse(readFileSync(join(GOLDEN, 'cloner', 'harvest.jsonl'), 'utf8').split('\n')[0]!) as { text: string }).text;
+    const text = (JSON.parse(readFileSync(join(dir, 'demo', 'cloner', 'harvest.jsonl'), 'utf8').split('\n')[0]!) as { text: string }).text;
     const textFile = join(dir, 'issued.txt');
     writeFileSync(textFile, text);
     const hit = await parsed(LedgerLookupOutputSchema, ['ledger', 'lookup', '--file', textFile, '--ledger', ledger, '--json']);
@@ -126,7 +125,8 @@ describe('--json output parses with its schema (generated inputs)', () => {
 
 describe('docs/OUTPUTS.md', () => {
   it('names every exported output schema, and the README links to it', () => {
-    const src = readFileSync(join(REPO_ROOT, 'packages/cli/src/schemas.ts'), 'utf8');
+    const dirOf = join(REPO_ROOT, 'packages/cli/src/schemas');
+    const src = readdirSync(dirOf).map((f) => readFileSync(join(dirOf, f), 'utf8')).join('\n');
     const names = [...src.matchAll(/^export const (\w+OutputSchema)\b/gm)].map((m) => m[1]!);
     expect(names.length).toBeGreaterThanOrEqual(18);
     const doc = readFileSync(join(REPO_ROOT, 'docs/OUTPUTS.md'), 'utf8');
