@@ -4,6 +4,22 @@ import { get_encoding } from 'tiktoken';
 import { Detector, DetectorError, binomialUpperTailLog } from '../src/index.js';
 import { embed, generate, randomTokens, testKey, testSpec } from './helpers.js';
 
+/** Counted independently of the scorer: distinct (window, token) tuples n and the green ones s (width-1 windows from position 1). */
+function distinctGreen(wm: Watermark, toks: ArrayLike<number>): { n: number; s: number } {
+  const seen = new Set<string>();
+  let n = 0, s = 0;
+  const w = { hi: 0, lo: 0 };
+  for (let i = 1; i < toks.length; i++) {
+    wm.windowSeed(toks, i, w);
+    const k = `${w.hi},${w.lo},${toks[i]}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    n++;
+    if (wm.isGreen(w, toks[i]!)) s++;
+  }
+  return { n, s };
+}
+
 const LN_1E6 = Math.log(1e-6);
 const key = testKey('detect');
 const detectors: Detector[] = [];
@@ -42,17 +58,7 @@ describe('exact p-value', () => {
     const d = detector({ scheme: { name: 'kgw', gamma: 0.25 }, context: { width: 1, mode: 'left' } });
     const wm = d.watermark;
     const toks = generate(wm, { n: 120, seed: 'p', vocab: 50 }); // small vocab → repeated bigrams
-    const seen = new Set<string>();
-    let n = 0, s = 0;
-    const w = { hi: 0, lo: 0 };
-    for (let i = 1; i < toks.length; i++) {
-      wm.windowSeed(toks, i, w);
-      const k = `${w.hi},${w.lo},${toks[i]}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      n++;
-      if (wm.isGreen(w, toks[i]!)) s++;
-    }
+    const { n, s } = distinctGreen(wm, toks);
     const r = d.detectTokens(toks);
     expect(r.duplicates).toBeGreaterThan(0);
     expect(r.scored).toBe(n);
@@ -122,17 +128,7 @@ describe('text input', () => {
       const r = d.detect(text);
       expect(r.tooShort).toBe(true);
       const toks = Uint32Array.from(enc.encode_ordinary(text));
-      const seen = new Set<string>();
-      let n = 0, s = 0;
-      const w = { hi: 0, lo: 0 };
-      for (let i = 1; i < toks.length; i++) {
-        wm.windowSeed(toks, i, w);
-        const k = `${w.hi},${w.lo},${toks[i]}`;
-        if (seen.has(k)) continue;
-        seen.add(k);
-        n++;
-        if (wm.isGreen(w, toks[i]!)) s++;
-      }
+      const { n, s } = distinctGreen(wm, toks);
       let tail = 0;
       for (let j = s; j <= n; j++) {
         let c = 1;
