@@ -12,7 +12,8 @@ import { countPayload, decodePayload, testIds, type IdTest, type PayloadResult }
 import { schemeTest, type TestName } from './pvalue.js';
 import { ExclusionSet, FLAG_NAMES, Scorer, type Engine, type ScoredTokens, type TokenFlag } from './scorer.js';
 import { formatPValue, lnToLog10 } from './stats/index.js';
-import { isTiktokenEncoding, resolveTokenizerOptions, SPECIAL_TOKENS, Tokenizer, type Encoded, type TokenizerOptions } from './tokenizer.js';
+import { isTiktokenEncoding, resolveTokenizerOptions, SPECIAL_TOKENS, type Encoded, type TokenizerOptions } from './tokenizer.js';
+import { createTokenizer, HfTokenizer, hfTokenizerAvailable, type TextTokenizer } from './tokenizers/index.js';
 
 export interface DetectorOptions {
   /** 'wasm' (default) or 'reference' (the watermark package's own code path; slower, same results). */
@@ -115,7 +116,9 @@ export class Detector {
   readonly normalize: boolean;
   readonly #scorer: Scorer;
   readonly #tokOpts: TokenizerOptions | undefined;
-  #tokenizer: Tokenizer | undefined;
+  #tokenizer: TextTokenizer | undefined;
+  /** hf:<directory> specs whose directory has tokenizer.json: ids are checked against its vocabulary. */
+  #hf: HfTokenizer | undefined;
   #disposed = false;
 
   constructor(spec: WatermarkSpec, key: WatermarkKey, opts: DetectorOptions = {}) {
@@ -132,8 +135,13 @@ export class Detector {
       // options are checked now; the encoder itself loads on first use (~0.3 s, tens of MB)
       resolveTokenizerOptions(opts.tokenizer);
       this.#scorer.setSpecialTokens(Object.values(SPECIAL_TOKENS[spec.tokenizer]));
-    } else if (opts.specialTokens) {
-      this.#scorer.setSpecialTokens(opts.specialTokens);
+    } else {
+      if (hfTokenizerAvailable(spec.tokenizer)) {
+        this.#hf = new HfTokenizer(spec.tokenizer, opts.tokenizer);
+        this.#tokenizer = this.#hf;
+      }
+      const specials = opts.specialTokens ?? this.#hf?.specialTokenIds;
+      if (specials) this.#scorer.setSpecialTokens(specials);
     }
   }
 
@@ -163,18 +171,16 @@ export class Detector {
     return this.#scorer.wm;
   }
 
-  #tk(): Tokenizer {
+  #tk(): TextTokenizer {
     if (this.#disposed) throw new Error('Detector used after dispose()');
-    if (!this.#tokenizer) {
-      if (!isTiktokenEncoding(this.spec.tokenizer)) {
-        throw new DetectorError(
-          'SPEC_MISMATCH',
-          `the spec's tokenizer "${this.spec.tokenizer}" is not a tiktoken encoding: pass token ids (detectTokens)`,
-        );
-      }
-      this.#tokenizer = new Tokenizer(this.spec.tokenizer, this.#tokOpts);
-    }
+    // tiktoken: loaded on first use; hf:<directory>: loaded by the constructor, or here the error naming the path
+    if (!this.#tokenizer) this.#tokenizer = createTokenizer(this.spec.tokenizer, this.#tokOpts);
     return this.#tokenizer;
+  }
+
+  /** The hf: tokenizer of the spec when its directory is here (vocabulary size, decode), else undefined. */
+  get hfTokenizer(): HfTokenizer | undefined {
+    return this.#hf;
   }
 
   /** Tokenize exactly as detection does. */
@@ -209,6 +215,7 @@ export class Detector {
   }
 
   detectTokens(tokens: ArrayLike<number>, opts: DetectOptions = {}): DetectionResult {
+    this.#hf?.checkIds(tokens);
     return this.#detect(tokens, opts, undefined);
   }
 
@@ -323,6 +330,7 @@ export class Detector {
       const text = this.#text(input, opts);
       return { tokens: this.#tk().encode(text).tokens, text };
     }
+    this.#hf?.checkIds(input);
     return { tokens: input };
   }
 
@@ -330,8 +338,8 @@ export class Detector {
   get scorer(): Scorer {
     return this.#scorer;
   }
-  /** The tokenizer (loaded on first use); throws SPEC_MISMATCH for hf: tokenizers. */
-  get tokenizer(): Tokenizer {
+  /** The tokenizer (tiktoken: loaded on first use; hf:<directory>: SPEC_MISMATCH naming the path when it has no tokenizer.json). */
+  get tokenizer(): TextTokenizer {
     return this.#tk();
   }
   get tokenizerOptions(): TokenizerOptions | undefined {

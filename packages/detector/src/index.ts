@@ -18,6 +18,8 @@ export {
   DEFAULT_MAX_TEXT_CHARS,
 } from './tokenizer.js';
 export type { Encoded, EncodingName, TokenizerOptions } from './tokenizer.js';
+export { createTokenizer, HfTokenizer, hfTokenizerAvailable, hfTokenizerDir, isHfTokenizerId } from './tokenizers/index.js';
+export type { TextTokenizer, DecodeOptions as TokenizerDecodeOptions } from './tokenizers/index.js';
 export {
   Scorer,
   ExclusionSet,

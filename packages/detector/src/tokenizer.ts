@@ -156,7 +156,7 @@ export class Tokenizer {
     if (!isTiktokenEncoding(encoding)) {
       throw new DetectorError(
         'SPEC_MISMATCH',
-        `tokenizer "${encoding}" is not a tiktoken encoding: pass token ids (detectTokens) for hf: tokenizers`,
+        `tokenizer "${encoding}" is not a tiktoken encoding (hf:<directory> tokenizers: createTokenizer)`,
       );
     }
     const o = resolveTokenizerOptions(opts);
@@ -260,29 +260,7 @@ export class Tokenizer {
    * so a token holding only part of a character may have an empty span.
    */
   charOffsets(text: string, tokens: ArrayLike<number>): Int32Array {
-    const lens = this.tokenByteLengths(tokens);
-    const off = new Int32Array(tokens.length + 1);
-    let byte = 0; // UTF-8 offset of text[ci]
-    let ci = 0;
-    let target = 0;
-    for (let k = 0; k <= tokens.length; k++) {
-      // advance ci while the next character starts at or before `target`
-      while (ci < text.length) {
-        const c = text.charCodeAt(ci);
-        let w: number, units: number;
-        if (c < 0x80) (w = 1), (units = 1);
-        else if (c < 0x800) (w = 2), (units = 1);
-        else if ((c & 0xfc00) === 0xd800 && ci + 1 < text.length && (text.charCodeAt(ci + 1) & 0xfc00) === 0xdc00)
-          (w = 4), (units = 2);
-        else (w = 3), (units = 1); // BMP, or a lone surrogate (encoded as U+FFFD)
-        if (byte + w > target) break;
-        byte += w;
-        ci += units;
-      }
-      off[k] = ci;
-      if (k < tokens.length) target += lens[k]!;
-    }
-    return off;
+    return offsetsFromByteLengths(text, this.tokenByteLengths(tokens));
   }
 
   /** Release this tokenizer's hold on the shared encoder (freed with the last holder). */
@@ -292,6 +270,38 @@ export class Tokenizer {
       release(this.encoding);
     }
   }
+}
+
+/**
+ * UTF-16 offsets of token boundaries from the tokens' UTF-8 byte lengths: token k
+ * covers text[off[k], off[k+1]). A boundary inside a multi-byte character is moved
+ * to that character's start, so a token holding only part of a character may have
+ * an empty span.
+ */
+export function offsetsFromByteLengths(text: string, lens: Int32Array): Int32Array {
+  const n = lens.length;
+  const off = new Int32Array(n + 1);
+  let byte = 0; // UTF-8 offset of text[ci]
+  let ci = 0;
+  let target = 0;
+  for (let k = 0; k <= n; k++) {
+    // advance ci while the next character starts at or before `target`
+    while (ci < text.length) {
+      const c = text.charCodeAt(ci);
+      let w: number, units: number;
+      if (c < 0x80) (w = 1), (units = 1);
+      else if (c < 0x800) (w = 2), (units = 1);
+      else if ((c & 0xfc00) === 0xd800 && ci + 1 < text.length && (text.charCodeAt(ci + 1) & 0xfc00) === 0xdc00)
+        (w = 4), (units = 2);
+      else (w = 3), (units = 1); // BMP, or a lone surrogate (encoded as U+FFFD)
+      if (byte + w > target) break;
+      byte += w;
+      ci += units;
+    }
+    off[k] = ci;
+    if (k < n) target += lens[k]!;
+  }
+  return off;
 }
 
 /**
