@@ -27,3 +27,4 @@ export { KGW_TABLE_SIZE, kgwTable, minHashSeed, hfSeedMod } from './kgw-tables.j
 export * from './hf-kgw.js';
 export * from './lm-watermarking.js';
 export * from './synthid.js';
+export * from './reader/index.js';
