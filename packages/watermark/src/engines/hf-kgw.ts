@@ -1,6 +1,6 @@
 // HF transformers KGW (WatermarkLogitsProcessor / WatermarkDetector, generation/watermarking.py).
 import { hfSeedMod, kgwTable, minHashSeed } from './kgw-tables.js';
-import { torchRandpermPrefix } from './mt19937.js';
+import { torchRandpermPrefix, torchRandpermPrefixBits, torchRandpermPrefixHas } from './mt19937.js';
 
 export type KgwSeeding = 'lefthash' | 'selfhash';
 
@@ -110,6 +110,132 @@ export function hfKgwDetect(tokens: readonly number[], o: HfKgwOptions): HfKgwDe
     positions,
     numTokensScored: t,
     numGreenTokens: green,
+    zScore: z,
+    pValue: hfRoughP(z),
+    prediction: z > (o.zThreshold ?? 3),
+  };
+}
+
+// ---- Fast path: same green flags and statistics, no per-position allocation of size V ----
+// Green lists are cached as bitsets per (V, size, MT seed), LRU bounded by memory. Building
+// one costs about three membership tests (torchRandpermPrefixHas follows one token through
+// the shuffle without an array), so a seed met fewer than 3 times in a text and not cached
+// is answered token by token.
+
+const CACHE_BUDGET_BYTES = 64 * 1024 * 1024;
+const greenCache = new Map<string, Uint32Array>();
+let cacheBytes = 0;
+
+export function clearKgwGreenCache(): void {
+  greenCache.clear();
+  cacheBytes = 0;
+}
+
+function greenBits(vocabSize: number, size: number, mtSeed: number): Uint32Array {
+  const k = `${vocabSize},${size},${mtSeed}`;
+  let bits = greenCache.get(k);
+  if (bits) {
+    greenCache.delete(k); // refresh its LRU place
+    greenCache.set(k, bits);
+    return bits;
+  }
+  bits = torchRandpermPrefixBits(vocabSize, size, mtSeed);
+  greenCache.set(k, bits);
+  cacheBytes += bits.byteLength;
+  for (const [old, b] of greenCache) {
+    if (cacheBytes <= CACHE_BUDGET_BYTES) break;
+    greenCache.delete(old);
+    cacheBytes -= b.byteLength;
+  }
+  return bits;
+}
+
+/**
+ * Green flags (1 green, 0 red) for candidate tokens[i] under MT seed mtSeeds[i] (u32), for
+ * the positions listed in `at`: the same answers as inList(kgwGreenList(...)).
+ */
+export function kgwGreenFlags(
+  mtSeeds: ArrayLike<number>,
+  tokens: ArrayLike<number>,
+  at: ArrayLike<number>,
+  vocabSize: number,
+  ratio: number,
+): Uint8Array {
+  const size = Math.floor(vocabSize * ratio);
+  const count = new Map<number, number>();
+  for (let j = 0; j < at.length; j++) {
+    const s = mtSeeds[at[j]!]!;
+    count.set(s, (count.get(s) ?? 0) + 1);
+  }
+  const out = new Uint8Array(tokens.length);
+  for (let j = 0; j < at.length; j++) {
+    const i = at[j]!;
+    const s = mtSeeds[i]!;
+    const t = tokens[i]!;
+    const cached = greenCache.has(`${vocabSize},${size},${s}`);
+    if (cached || count.get(s)! >= 3) {
+      const bits = greenBits(vocabSize, size, s);
+      out[i] = t >= 0 && t < vocabSize ? (bits[t >>> 5]! >>> (t & 31)) & 1 : 0;
+    } else {
+      out[i] = torchRandpermPrefixHas(vocabSize, size, s, t) ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+export interface HfKgwFastDetection {
+  readonly bosStripped: boolean;
+  /** Per position of the (BOS-stripped) ids: 1 green, 0 red; `scored[i]` 0 before the first full n-gram. */
+  readonly green: Uint8Array;
+  readonly scored: Uint8Array;
+  readonly numTokensScored: number;
+  readonly numGreenTokens: number;
+  readonly zScore: number;
+  readonly pValue: number;
+  readonly prediction: boolean;
+}
+
+/** hfKgwDetect's flags and statistics without its per-position objects (bit-identical). */
+export function hfKgwDetectFast(tokens: readonly number[], o: HfKgwOptions): HfKgwFastDetection {
+  const seeding = o.seeding ?? 'lefthash';
+  const key = BigInt(o.hashingKey ?? 15485863);
+  const width = o.contextWidth ?? 1;
+  const ratio = o.greenlistRatio ?? 0.25;
+  const strip = o.bosTokenId !== undefined && o.bosTokenId !== null && tokens[0] === o.bosTokenId;
+  const ids = strip ? tokens.slice(1) : tokens;
+  const prefix = seeding === 'lefthash' ? width : width - 1;
+  if (ids.length - width < 1) {
+    throw new RangeError(
+      `Must have at least \`1\` token to score after the first min_prefix_len=${width} tokens required by the seeding scheme.`,
+    );
+  }
+  const seeds = new Float64Array(ids.length);
+  const scored = new Uint8Array(ids.length);
+  const at = new Int32Array(Math.max(0, ids.length - prefix));
+  const bySeedToken = new Map<number, number>();
+  for (let i = prefix; i < ids.length; i++) {
+    scored[i] = 1;
+    at[i - prefix] = i;
+    if (seeding === 'lefthash') {
+      const last = ids[i - 1]!;
+      let s = bySeedToken.get(last);
+      if (s === undefined) bySeedToken.set(last, (s = Number(hfKgwSeed('lefthash', key, width, [last], 0) & 0xffffffffn)));
+      seeds[i] = s;
+    } else {
+      seeds[i] = Number(hfKgwSeed(seeding, key, width, ids.slice(i - prefix, i), ids[i]!) & 0xffffffffn);
+    }
+  }
+  const green = kgwGreenFlags(seeds, ids, at, o.vocabSize, ratio);
+  let g = 0;
+  for (let j = 0; j < at.length; j++) g += green[at[j]!]!;
+  const t = ids.length - prefix;
+  const z = (g - ratio * t) / Math.sqrt(t * ratio * (1 - ratio));
+  return {
+    bosStripped: strip,
+    green,
+    scored,
+    numTokensScored: t,
+    numGreenTokens: g,
     zScore: z,
     pValue: hfRoughP(z),
     prediction: z > (o.zThreshold ?? 3),
