@@ -28,3 +28,4 @@ export * from './hf-kgw.js';
 export * from './lm-watermarking.js';
 export * from './synthid.js';
 export * from './reader/index.js';
+export * from './embed/index.js';

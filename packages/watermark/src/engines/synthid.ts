@@ -80,7 +80,8 @@ export function synthidTextG(ngramKey: bigint): number {
   return synthidTextGWords(i64FromBigInt(ngramKey));
 }
 
-function synthidTextGWords(ngramKey: I64): number {
+/** synthidTextG on u32 pairs (the hot path). */
+export function synthidTextGWords(ngramKey: I64): number {
   let h = ngramKey;
   for (let i = 0; i < 12; i++) h = sar64(lcgStepWords(h, ONE), 5);
   return (h.lo >>> 30) & 1;

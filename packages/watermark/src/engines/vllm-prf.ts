@@ -42,6 +42,12 @@ export function philoxWord(key: U64Words, state: Uint32Array, token: number, str
   return scratch[t & 3]!;
 }
 
+/** philoxWord for the four tokens 4b..4b+3 in one Philox call: word of token t is out[t & 3] with b = t >> 2. */
+export function philoxBlockWords(key: U64Words, state: Uint32Array, block: number, out: Uint32Array, stream: U64Words = { lo: 0, hi: 0 }): Uint32Array {
+  philox4x32(block >>> 0, state[0]!, state[1]!, state[2]!, (key.lo ^ state[3]! ^ stream.hi) >>> 0, (key.hi ^ TOKEN_TAG ^ stream.lo) >>> 0, out);
+  return out;
+}
+
 /** Early-PR layout (superseded, same version string): word 0 of Philox((t, s0, s1, s2), (lo ^ s3, hi ^ tag)). */
 export function philoxLegacyWord(key: U64Words, state: Uint32Array, token: number): number {
   philox4x32(token >>> 0, state[0]!, state[1]!, state[2]!, (key.lo ^ state[3]!) >>> 0, (key.hi ^ TOKEN_TAG) >>> 0, scratch);

@@ -1,0 +1,150 @@
+// SynthID-Text tournament sampling in its two flavours, with the processors' shared state
+// (HF SynthIDTextWatermarkLogitsProcessor and google-deepmind/synthid-text
+// SynthIDLogitsProcessor.watermarked_call):
+// - the context starts as n-1 zeros and takes each generated token after the first call
+//   (prompt tokens never enter);
+// - optional skip_first_ngram_calls: calls 1..n-1 are left alone (and not recorded);
+// - the context hash (LCG over the n-1 context tokens) is compared with the last
+//   `historySize` hashes, a shift register that starts full of 0: a repeat is sampled
+//   without the watermark; the hash is recorded either way;
+// - otherwise p ← p · (1 + g_l − E_p[g_l]) for every layer l, then an ordinary draw.
+// HF reweights the whole (truncated) distribution with g from its bit table; synthid-text
+// first keeps the top_k candidates and uses its IV + 12-round g.
+import type { Rng } from '../../sampling/types.js';
+import { hfSynthidTable, lcgStepWords, synthidTextGWords, synthidTextIv } from '../synthid.js';
+import { i64, i64FromBigInt, i64FromInt32, type I64 } from '../u64.js';
+import {
+  engineCandidates,
+  drawIndex,
+  rankByProb,
+  tournamentReweight,
+  type Candidates,
+  type EngineDistribution,
+  type EngineSampler,
+  type EngineStep,
+} from './common.js';
+
+const ONE = i64(0, 1);
+
+export type SynthidFlavourName = 'hf' | 'synthid_text';
+
+export interface SynthidEmbedOptions {
+  readonly flavour: SynthidFlavourName;
+  /** One key per tournament layer (watermarking keys, as the config lists them). */
+  readonly keys: readonly number[];
+  /** n, default 5. */
+  readonly ngramLen?: number;
+  /** context_history_size, default 1024. */
+  readonly historySize?: number;
+  readonly skipFirstNgramCalls?: boolean;
+  /** HF: sampling table size (power of two, default 2^16) and seed (default 0). */
+  readonly samplingTableSize?: number;
+  readonly samplingTableSeed?: number;
+  /** synthid_text: top_k (> 1, required); the tournament runs on the top_k candidates only. */
+  readonly topK?: number;
+}
+
+/** Per-candidate g-values of one step: g(i, l) for candidate i and layer l, plus the context hash. */
+export interface SynthidStepReading {
+  readonly contextHash: I64;
+  readonly g: Uint8Array; // candidate-major, depth per candidate
+  readonly depth: number;
+}
+
+/** g-values of `ids` after `context` (n-1 tokens) for one flavour; the hot path (u32 pairs). */
+export function synthidReadStep(
+  flavour: SynthidFlavourName,
+  keys: readonly number[],
+  context: readonly number[],
+  ids: Int32Array,
+  table?: Uint32Array,
+): SynthidStepReading {
+  const keyWords = keys.map((k) => i64FromBigInt(BigInt(k)));
+  let h = flavour === 'hf' ? ONE : i64FromBigInt(synthidTextIv(keys));
+  for (const t of context) h = lcgStepWords(h, i64FromInt32(t));
+  const depth = keys.length;
+  const g = new Uint8Array(ids.length * depth);
+  const mask = table ? table.length - 1 : 0;
+  for (let i = 0; i < ids.length; i++) {
+    const ht = lcgStepWords(h, i64FromInt32(ids[i]!));
+    for (let l = 0; l < depth; l++) {
+      const keyed = lcgStepWords(ht, keyWords[l]!);
+      g[i * depth + l] = flavour === 'hf' ? table![keyed.lo & mask]! : synthidTextGWords(keyed);
+    }
+  }
+  return { contextHash: h, g, depth };
+}
+
+export interface SynthidSampler extends EngineSampler {
+  /** The n-1 tokens the next call will use as context. */
+  context(): number[];
+}
+
+function restrict(c: Candidates, order: number[]): Candidates {
+  const n = order.length;
+  const ids = new Int32Array(n);
+  const logits = new Float64Array(n);
+  const probs = new Float64Array(n);
+  let z = 0;
+  order.forEach((j, i) => {
+    ids[i] = c.ids[j]!;
+    logits[i] = c.logits[j]!;
+    z += probs[i] = c.probs[j]!;
+  });
+  for (let i = 0; i < n; i++) probs[i]! /= z;
+  return { n, ids, logits, probs };
+}
+
+export function createSynthidSampler(o: SynthidEmbedOptions): SynthidSampler {
+  const n = o.ngramLen ?? 5;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`ngram_len must be a positive integer (got ${n})`);
+  if (o.keys.length < 1) throw new RangeError('SynthID needs at least one key');
+  const historySize = o.historySize ?? 1024;
+  if (!Number.isInteger(historySize) || historySize < 1) throw new RangeError(`context_history_size must be a positive integer (got ${historySize})`);
+  const topK = o.topK ?? 0;
+  if (o.flavour === 'synthid_text' && !(Number.isInteger(topK) && topK > 1)) throw new RangeError(`synthid_text needs top_k > 1 (got ${o.topK})`);
+  const table = o.flavour === 'hf' ? hfSynthidTable(o.samplingTableSize ?? 65536, o.samplingTableSeed ?? 0) : undefined;
+  if (table && (table.length & (table.length - 1)) !== 0) throw new RangeError(`sampling_table_size must be a power of two (got ${table.length})`);
+  const ctx: number[] = new Array(n - 1).fill(0);
+  const ring: string[] = new Array(historySize).fill('0,0');
+  const counts = new Map<string, number>([['0,0', historySize]]);
+  let ringAt = 0;
+  let calls = 0;
+  const generated: number[] = [];
+  return {
+    generated,
+    context: () => ctx.slice(),
+    step(d: EngineDistribution, rng: Rng): EngineStep {
+      const all = engineCandidates(d);
+      if (calls > 0 && n > 1) {
+        ctx.push(generated[generated.length - 1]!);
+        ctx.shift();
+      }
+      calls++;
+      const c = o.flavour === 'synthid_text' ? restrict(all, rankByProb(all).slice(0, topK)) : all;
+      let watermarked = false;
+      let idx: number;
+      if (o.skipFirstNgramCalls && calls < n) idx = drawIndex(c.probs, rng);
+      else {
+        const r = synthidReadStep(o.flavour, o.keys, ctx, c.ids, table);
+        const key = `${r.contextHash.hi},${r.contextHash.lo}`;
+        const repeated = (counts.get(key) ?? 0) > 0;
+        const old = ring[ringAt]!;
+        const left = counts.get(old)! - 1;
+        if (left > 0) counts.set(old, left);
+        else counts.delete(old);
+        ring[ringAt] = key;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+        ringAt = (ringAt + 1) % historySize;
+        if (repeated) idx = drawIndex(c.probs, rng);
+        else {
+          idx = drawIndex(tournamentReweight(c.probs, r.depth, (i, l) => r.g[i * r.depth + l]!), rng);
+          watermarked = true;
+        }
+      }
+      const token = c.ids[idx]!;
+      generated.push(token);
+      return { token, watermarked };
+    },
+  };
+}
