@@ -116,10 +116,6 @@ export function createSynthidSampler(o: SynthidEmbedOptions): SynthidSampler {
     context: () => ctx.slice(),
     step(d: EngineDistribution, rng: Rng): EngineStep {
       const all = engineCandidates(d);
-      if (calls > 0 && n > 1) {
-        ctx.push(generated[generated.length - 1]!);
-        ctx.shift();
-      }
       calls++;
       const c = o.flavour === 'synthid_text' ? restrict(all, rankByProb(all).slice(0, topK)) : all;
       let watermarked = false;
@@ -144,6 +140,11 @@ export function createSynthidSampler(o: SynthidEmbedOptions): SynthidSampler {
       }
       const token = c.ids[idx]!;
       generated.push(token);
+      if (n > 1) {
+        // the processor shifts the previous token in at the start of the next call
+        ctx.push(token);
+        ctx.shift();
+      }
       return { token, watermarked };
     },
   };
