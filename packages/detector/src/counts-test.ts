@@ -3,7 +3,7 @@
  * its tuples are deduplicated and summed. One place for it, so a corpus scan, a resumable
  * scan and an evidence report compute the same numbers the same way.
  */
-import type { Watermark } from '@tracemark/watermark';
+import { payloadWatermark, type ScoringModel } from './scoring-model.js';
 import { decodePayload, type PayloadResult } from './payload.js';
 import { schemeTest, type TestName } from './pvalue.js';
 import { formatPValue, lnToLog10 } from './stats/index.js';
@@ -27,12 +27,13 @@ export interface CountsTest {
  * colour counts (the test is then "carries some id", exact over all ids).
  */
 export function testFromCounts(
-  wm: Watermark,
+  model: ScoringModel,
   scored: number,
   sum: number,
   payload?: { counts: Int32Array; perPosition: Int32Array },
 ): CountsTest {
-  if (payload) {
+  const wm = payloadWatermark(model);
+  if (payload && wm) {
     const p = decodePayload(wm, { counts: payload.counts, perPosition: payload.perPosition, scored });
     const g = wm.gammaEff;
     return {
@@ -48,7 +49,7 @@ export function testFromCounts(
       payload: p,
     };
   }
-  const t = schemeTest(wm.nullModel, scored, sum);
+  const t = schemeTest(model.nullModel, scored, sum);
   return { test: t.test, scored, score: sum, trials: t.trials, expected: t.expected, z: t.z, lnP: t.lnP, log10P: lnToLog10(t.lnP), pValue: formatPValue(t.lnP) };
 }
 

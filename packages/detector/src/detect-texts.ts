@@ -9,7 +9,8 @@
  * An empty text is a verdict (nothing to test, p = 1), not an error; any other
  * detector refusal is a usage error naming the text's source.
  */
-import type { WatermarkSpec } from '@tracemark/watermark';
+import type { EngineStatistic } from '@tracemark/watermark';
+import { hasPayload, schemeNameOf, type SchemeName } from './detect.js';
 import { Detector, type DetectionResult } from './detect.js';
 import { DetectorError } from './errors.js';
 import { specId } from './io/keys.js';
@@ -83,12 +84,14 @@ export type TextVerdict = {
     localization?: { windowsScanned: number; correction: 'bonferroni'; lnP: number; log10P: number; pValue: string };
     spans?: TextSpan[];
     payload?: TextPayload;
+    /** Engine specs: the engine's own detector on the same text. */
+    engine?: EngineStatistic;
   };
 
 export interface DetectTextsResult {
   alpha: number;
   specId: string;
-  scheme: WatermarkSpec['scheme']['name'];
+  scheme: SchemeName;
   keyFingerprint: string;
   texts: number;
   detected: number;
@@ -96,7 +99,7 @@ export interface DetectTextsResult {
 }
 
 /** The result of a text with no tokens: nothing scored, p = 1. */
-export function emptyTextTest(spec: WatermarkSpec): TextTest {
+export function emptyTextTest(detector: Pick<Detector, 'spec' | 'nullModel'>): TextTest {
   return {
     tokens: 0,
     scored: 0,
@@ -104,7 +107,7 @@ export function emptyTextTest(spec: WatermarkSpec): TextTest {
     excluded: 0,
     noContext: 0,
     tooShort: true,
-    test: spec.payload ? 'payload' : spec.scheme.name === 'gumbel' ? 'gamma' : 'binomial',
+    test: hasPayload(detector.spec) ? 'payload' : detector.nullModel.kind === 'gamma' ? 'gamma' : 'binomial',
     score: 0,
     expected: 0,
     z: 0,
@@ -142,14 +145,15 @@ export function detectTexts(detector: Detector, items: readonly TextItem[], opti
   const globalExclude = exclude.length > 0 ? detector.exclusion(exclude) : undefined;
   const results = items.map((it): TextVerdict => {
     const exclusion = it.prompt !== undefined ? detector.exclusion([...exclude, it.prompt]) : globalExclude;
-    const opts = exclusion ? { exclude: exclusion } : {};
+    // engine specs that key on the prompt (SGLang, HF KGW) also read their first contexts from it
+    const opts = { ...(exclusion ? { exclude: exclusion } : {}), ...(it.prompt !== undefined && detector.engineReader ? { prompt: it.prompt } : {}) };
     let base: TextTest;
     let r: DetectionResult | undefined;
     try {
       r = detector.detect(it.text, opts);
       base = textTest(r);
     } catch (e) {
-      if (e instanceof DetectorError && e.code === 'EMPTY_TEXT') base = emptyTextTest(spec);
+      if (e instanceof DetectorError && e.code === 'EMPTY_TEXT') base = emptyTextTest(detector);
       else if (e instanceof DetectorError) throw usage(`${it.source}: ${e.message}`);
       else throw e;
     }
@@ -163,7 +167,8 @@ export function detectTexts(detector: Detector, items: readonly TextItem[], opti
       const p = r.payload;
       out.payload = { message: p.message, messageHex: p.messageHex, matched: p.matched, scored: p.scored, lnP: p.lnP, log10P: p.log10P, pValue: p.pValue, method: p.method };
     }
-    if (options.spans !== false && !spec.payload && r && r.scored > 0) {
+    if (r?.engine) out.engine = r.engine;
+    if (options.spans !== false && !hasPayload(spec) && r && r.scored > 0) {
       // The span search runs at α too, capped at 0.5 like every level here.
       const loc = detector.localize(it.text, { ...opts, alpha: Math.min(alpha, 0.5) });
       out.localization = { windowsScanned: loc.windowsScanned, correction: loc.correction, lnP: loc.lnP, log10P: loc.log10P, pValue: loc.pValue };
@@ -184,7 +189,7 @@ export function detectTexts(detector: Detector, items: readonly TextItem[], opti
   return {
     alpha,
     specId: specId(spec),
-    scheme: spec.scheme.name,
+    scheme: schemeNameOf(spec),
     keyFingerprint: spec.keyFingerprint,
     texts: results.length,
     detected: results.filter((r) => r.verdict === 'watermarked').length,

@@ -4,7 +4,22 @@
  * is it watermarked (exact p-value), where (localisation), which id does it
  * carry (payload), and what does each token contribute (marks).
  */
-import { parseKeyFile, parseSpecJson, SpecError, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import {
+  isEngineKey,
+  isEngineSpec,
+  parseAnyKeyFile,
+  parseAnySpecJson,
+  SpecError,
+  type AnySpec,
+  type EngineKey,
+  type EngineSchemeName,
+  type EngineStatistic,
+  type NullModel,
+  type WatermarkKey,
+  type WatermarkSpec,
+} from '@tracemark/watermark';
+import { EngineScorer } from './engine-scorer.js';
+import type { ScoringModel } from './scoring-model.js';
 import { DetectorError } from './errors.js';
 import { localizeScores, type LocalizationResult, type LocalizeOptions } from './localize.js';
 import { normalizeText } from './normalize.js';
@@ -51,10 +66,27 @@ export interface DetectOptions {
    * Default: the detector's `normalize` option (off unless set).
    */
   normalize?: boolean;
+  /**
+   * Engine specs whose first contexts reach into the prompt (SGLang, HF KGW): the prompt
+   * the text answered, as text or ids. Without it those first positions are not read.
+   */
+  prompt?: TextInput | ArrayLike<number>;
+}
+
+/** tracemark's own schemes by name, engine schemes as `<engine>/<algorithm>`. */
+export type SchemeName = WatermarkSpec['scheme']['name'] | EngineSchemeName;
+
+/** Does the spec carry a payload (tracemark's KGW with an id)? Engine specs never do. */
+export function hasPayload(spec: AnySpec): spec is WatermarkSpec & { payload: NonNullable<WatermarkSpec['payload']> } {
+  return !isEngineSpec(spec) && spec.payload !== null;
+}
+
+export function schemeNameOf(spec: AnySpec): SchemeName {
+  return isEngineSpec(spec) ? spec.engine.scheme : spec.scheme.name;
 }
 
 export interface DetectionResult {
-  scheme: WatermarkSpec['scheme']['name'];
+  scheme: SchemeName;
   keyFingerprint: string;
   specId?: string;
   /** Tokens in the text. */
@@ -88,6 +120,8 @@ export interface DetectionResult {
   pValue: string;
   /** For specs with a payload: the decoded id; lnP above is then "carries some id", corrected over all ids. */
   payload?: PayloadResult;
+  /** Engine specs: the engine's own detector on the same tokens (its dedup, its null), to reconcile with p above. */
+  engine?: EngineStatistic;
 }
 
 export interface TokenMarks {
@@ -109,20 +143,25 @@ export interface TokenMark {
 }
 
 export class Detector {
-  readonly spec: WatermarkSpec;
+  readonly spec: AnySpec;
   readonly keyFingerprint: string;
   readonly minScoredTokens: number;
   /** Default of DetectOptions.normalize. */
   readonly normalize: boolean;
-  readonly #scorer: Scorer;
+  readonly #scorer: Scorer | EngineScorer;
+  readonly #nullModel: NullModel;
   readonly #tokOpts: TokenizerOptions | undefined;
   #tokenizer: TextTokenizer | undefined;
   /** hf:<directory> specs whose directory has tokenizer.json: ids are checked against its vocabulary. */
   #hf: HfTokenizer | undefined;
   #disposed = false;
 
-  constructor(spec: WatermarkSpec, key: WatermarkKey, opts: DetectorOptions = {}) {
-    this.#scorer = new Scorer(spec, key, opts.engine ?? 'wasm');
+  constructor(spec: AnySpec, key: WatermarkKey | EngineKey, opts: DetectorOptions = {}) {
+    if (isEngineSpec(spec) !== isEngineKey(key)) {
+      throw new DetectorError('WRONG_KEY', `wrong key: the spec is ${isEngineSpec(spec) ? `an engine spec (${spec.engine.scheme})` : "tracemark's own"} but the key file is ${isEngineKey(key) ? `an engine key (${key.family})` : "a tracemark key"}`);
+    }
+    this.#scorer = isEngineSpec(spec) ? new EngineScorer(spec, key as EngineKey) : new Scorer(spec, key as WatermarkKey, opts.engine ?? 'wasm');
+    this.#nullModel = this.#scorer instanceof EngineScorer ? this.#scorer.nullModel : this.#scorer.wm.nullModel;
     this.spec = spec;
     this.keyFingerprint = spec.keyFingerprint;
     this.minScoredTokens = opts.minScoredTokens ?? 16;
@@ -151,24 +190,40 @@ export class Detector {
    * not the spec's); no key material appears in messages.
    */
   static fromJson(specJson: string, keyFileText: string, opts?: DetectorOptions): Detector {
-    let spec: WatermarkSpec;
+    let spec: AnySpec;
     try {
-      spec = parseSpecJson(specJson);
+      spec = parseAnySpecJson(specJson);
     } catch (e) {
       throw new DetectorError('SPEC_MISMATCH', e instanceof SpecError ? e.message : String((e as Error).message));
     }
-    let key: WatermarkKey;
+    let key: WatermarkKey | EngineKey;
     try {
-      key = parseKeyFile(keyFileText, spec.keyFingerprint);
+      key = parseAnyKeyFile(keyFileText, spec.keyFingerprint);
     } catch (e) {
       throw new DetectorError('WRONG_KEY', (e as Error).message);
     }
     return new Detector(spec, key, opts);
   }
 
-  /** The Watermark (spec + key) this detector scores with. */
+  /** The Watermark (spec + key) this detector scores with (tracemark's own specs only). */
   get watermark(): Scorer['wm'] {
+    if (this.#scorer instanceof EngineScorer) throw new DetectorError('SPEC_MISMATCH', `an engine spec (${this.#scorer.spec.engine.scheme}) has no tracemark Watermark`);
     return this.#scorer.wm;
+  }
+
+  /** What pooled tests read: the Watermark (tracemark's specs) or the engine reader. */
+  get model(): ScoringModel {
+    return this.#scorer instanceof EngineScorer ? this.#scorer.reader : this.#scorer.wm;
+  }
+
+  /** The null distribution of a tuple's score (what the exact test uses). */
+  get nullModel(): NullModel {
+    return this.#nullModel;
+  }
+
+  /** Engine specs: the engine's reader (its own statistic, per-position readings); undefined for tracemark's specs. */
+  get engineReader(): EngineScorer['reader'] | undefined {
+    return this.#scorer instanceof EngineScorer ? this.#scorer.reader : undefined;
   }
 
   #tk(): TextTokenizer {
@@ -214,6 +269,26 @@ export class Detector {
     return this.#detect(enc.tokens, opts, enc);
   }
 
+  /** Prompt ids for engine specs that read into the prompt. */
+  #prompt(opts: DetectOptions): ArrayLike<number> | undefined {
+    const p = opts.prompt;
+    if (p === undefined) return undefined;
+    if (typeof p === 'string' || p instanceof Uint8Array) return this.tokenize(this.#text(p, opts)).tokens;
+    this.#hf?.checkIds(p);
+    return p;
+  }
+
+  #scoreWith(tokens: ArrayLike<number>, opts: DetectOptions, extra: { perToken?: boolean; payload?: boolean; tuples?: boolean }): ScoredTokens {
+    const dedup = opts.dedup ?? true;
+    const exclude = this.#excl(opts.exclude, opts);
+    const o = { dedup, ...(exclude ? { exclude } : {}), ...extra };
+    if (this.#scorer instanceof EngineScorer) {
+      const prompt = this.#prompt(opts);
+      return this.#scorer.score(tokens, prompt ? { ...o, prompt } : o);
+    }
+    return this.#scorer.score(tokens, o);
+  }
+
   detectTokens(tokens: ArrayLike<number>, opts: DetectOptions = {}): DetectionResult {
     this.#hf?.checkIds(tokens);
     return this.#detect(tokens, opts, undefined);
@@ -222,9 +297,13 @@ export class Detector {
   #detect(tokens: ArrayLike<number>, opts: DetectOptions, enc: Encoded | undefined): DetectionResult {
     if (tokens.length === 0) throw new DetectorError('EMPTY_TEXT', 'the text is empty: nothing to score');
     const dedup = opts.dedup ?? true;
-    const payload = this.spec.payload !== null;
-    const r = this.#scorer.score(tokens, { dedup, exclude: this.#excl(opts.exclude, opts), payload });
-    return this.#result(r, dedup, enc);
+    const r = this.#scoreWith(tokens, opts, { payload: hasPayload(this.spec) });
+    const res = this.#result(r, dedup, enc);
+    if (this.#scorer instanceof EngineScorer) {
+      const prompt = this.#prompt(opts);
+      res.engine = this.#scorer.reader.engineStatistic(Array.from(tokens), prompt ? { prompt } : {});
+    }
+    return res;
   }
 
   /** Assemble the result for a scored text (also used by the corpus scan). */
@@ -234,7 +313,7 @@ export class Detector {
 
   #result(r: ScoredTokens, dedup: boolean, enc: Pick<Encoded, 'chunkedRuns' | 'specialStrings'> | undefined): DetectionResult {
     const base = {
-      scheme: this.spec.scheme.name,
+      scheme: schemeNameOf(this.spec),
       keyFingerprint: this.keyFingerprint,
       ...(this.spec.id !== undefined ? { specId: this.spec.id } : {}),
       tokens: r.tokens,
@@ -248,7 +327,7 @@ export class Detector {
       dedup,
       tooShort: r.scored < this.minScoredTokens,
     };
-    if (r.payloadPos) {
+    if (r.payloadPos && this.#scorer instanceof Scorer) {
       const wm = this.#scorer.wm;
       const p = decodePayload(wm, countPayload(wm, r.payloadPos, r.payloadColour!));
       const g = wm.gammaEff;
@@ -265,7 +344,7 @@ export class Detector {
         payload: p,
       };
     }
-    const t = schemeTest(this.#scorer.wm.nullModel, r.scored, r.sum);
+    const t = schemeTest(this.#nullModel, r.scored, r.sum);
     return {
       ...base,
       test: t.test,
@@ -282,7 +361,7 @@ export class Detector {
   /** Per-token flags and scores (and character offsets for text input), for display. */
   marks(input: TextInput | ArrayLike<number>, opts: DetectOptions = {}): TokenMarks {
     const { tokens, text } = this.#input(input, opts);
-    const r = this.#scorer.score(tokens, { dedup: opts.dedup ?? true, exclude: this.#excl(opts.exclude, opts), perToken: true });
+    const r = this.#scoreWith(tokens, opts, { perToken: true });
     const marks: TokenMarks = { tokens: Uint32Array.from(tokens), flags: r.flags!, scores: r.scores! };
     if (text !== undefined) marks.charOffsets = this.#tk().charOffsets(text, tokens);
     return marks;
@@ -290,12 +369,12 @@ export class Detector {
 
   /** Find watermarked spans (see localize.ts); character offsets are filled in for text input. */
   localize(input: TextInput | ArrayLike<number>, opts: DetectOptions & LocalizeOptions = {}): LocalizationResult {
-    if (this.spec.payload) {
+    if (hasPayload(this.spec)) {
       throw new DetectorError('SPEC_MISMATCH', 'localisation is defined for zero-bit specs; decode the payload per text instead');
     }
     const m = this.marks(input, opts);
     if (m.tokens.length === 0) throw new DetectorError('EMPTY_TEXT', 'the text is empty: nothing to score');
-    const res = localizeScores(this.#scorer.wm.nullModel, m.flags, m.scores, opts);
+    const res = localizeScores(this.#nullModel, m.flags, m.scores, opts);
     if (m.charOffsets) {
       const off = m.charOffsets;
       for (const w of [...(res.best ? [res.best] : []), ...res.spans]) {
@@ -317,7 +396,7 @@ export class Detector {
   }
 
   #payload<T>(input: TextInput | ArrayLike<number>, opts: DetectOptions, f: (wm: Scorer['wm'], pc: ReturnType<typeof countPayload>) => T): T {
-    if (!this.spec.payload) throw new DetectorError('NO_PAYLOAD', 'the spec has no payload');
+    if (!hasPayload(this.spec) || !(this.#scorer instanceof Scorer)) throw new DetectorError('NO_PAYLOAD', 'the spec has no payload');
     const { tokens } = this.#input(input, opts);
     if (tokens.length === 0) throw new DetectorError('EMPTY_TEXT', 'the text is empty: nothing to score');
     const r = this.#scorer.score(tokens, { dedup: opts.dedup ?? true, exclude: this.#excl(opts.exclude, opts), payload: true });
@@ -335,7 +414,7 @@ export class Detector {
   }
 
   /** Access for the corpus scan (same scoring, same flags). */
-  get scorer(): Scorer {
+  get scorer(): Scorer | EngineScorer {
     return this.#scorer;
   }
   /** The tokenizer (tiktoken: loaded on first use; hf:<directory>: SPEC_MISMATCH naming the path when it has no tokenizer.json). */

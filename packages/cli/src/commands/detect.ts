@@ -21,8 +21,8 @@ import {
   readJsonlTexts,
   readStdin,
   readTextFile,
-  loadKey,
-  loadSpec,
+  loadAnyKey,
+  loadAnySpec,
 } from '@tracemark/detector';
 import type { Command } from 'commander';
 import { alphaFlag, collect } from '../io/args.js';
@@ -108,8 +108,8 @@ function warnEmpty(items: readonly TextItem[]): void {
 
 export async function runDetect(args: string[], f: DetectFlags): Promise<DetectOutput> {
   const alpha = alphaFlag(f.alpha);
-  const spec = loadSpec(f.spec);
-  const key = loadKey(f.key, spec);
+  const spec = loadAnySpec(f.spec);
+  const key = loadAnyKey(f.key, spec);
   const items = await collectTexts(args, f);
   warnEmpty(items);
   const detector = new Detector(spec, key);

@@ -18,8 +18,8 @@ import {
   type ReaderOptions,
   CliError,
   exists,
-  loadKey,
-  loadSpec,
+  loadAnyKey,
+  loadAnySpec,
   specId,
   usage,
 } from '@tracemark/detector';
@@ -76,8 +76,8 @@ export async function runScan(paths: string[], f: ScanFlags, signal: AbortSignal
   const reader = readerOptions(f);
   const ck = f.checkpoint;
   if (ck === undefined && (f.resume || limit !== undefined)) throw usage('--resume and --limit need --checkpoint <file>');
-  const spec = loadSpec(f.spec);
-  const key = loadKey(f.key, spec);
+  const spec = loadAnySpec(f.spec);
+  const key = loadAnyKey(f.key, spec);
   let files: string[];
   try {
     files = corpusFiles(paths);
@@ -103,7 +103,7 @@ export async function runScan(paths: string[], f: ScanFlags, signal: AbortSignal
       command: 'scan',
       alpha,
       specId: specId(spec),
-      scheme: spec.scheme.name,
+      scheme: s.scheme,
       keyFingerprint: spec.keyFingerprint,
       files: files.length,
       complete: p.complete,

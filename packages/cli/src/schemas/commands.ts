@@ -2,7 +2,7 @@
 import { WatermarkSpecSchema } from '@tracemark/watermark';
 import { SequentialProbeSchema } from '@tracemark/investigate';
 import { z } from 'zod';
-import { count, hex, logP, num, schemeName, testName } from './common.js';
+import { count, EngineStatisticSchema, hex, logP, num, schemeName, testName } from './common.js';
 
 export const KeygenOutputSchema = z.strictObject({
   command: z.literal('keygen'),
@@ -94,6 +94,7 @@ export const DetectTextResultSchema = z.strictObject({
     .optional(),
   spans: z.array(SpanSchema).optional(),
   payload: PayloadSummarySchema.optional(),
+  engine: EngineStatisticSchema.optional(),
 });
 export type DetectTextResult = z.infer<typeof DetectTextResultSchema>;
 

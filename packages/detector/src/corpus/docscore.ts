@@ -3,7 +3,7 @@
  * runs in worker threads and in the main thread (workers: 0), so results do not
  * depend on where a document was scored.
  */
-import type { DetectionResult, Detector } from '../detect.js';
+import { hasPayload, type DetectionResult, type Detector } from '../detect.js';
 import { DetectorError } from '../errors.js';
 import type { ExclusionSet } from '../scorer.js';
 
@@ -38,7 +38,7 @@ export function scoreDocument(detector: Detector, index: number, text: string, o
     // whitespace-free empty text: counted by the caller, never scored
     throw new DetectorError('EMPTY_TEXT', 'empty document');
   }
-  const payload = detector.spec.payload !== null;
+  const payload = hasPayload(detector.spec);
   const r = detector.scorer.score(enc.tokens, { dedup: opts.dedup, exclude: opts.exclude, tuples: opts.tuples, payload });
   const result = detector.resultFromScored(r, opts.dedup, enc);
   const t = r.tuples;

@@ -4,7 +4,7 @@
  * documents): one message per document would cost ~30 µs of messaging for a
  * ~600-token document, several percent of its tokenization.
  */
-import type { WatermarkSpec } from '@tracemark/watermark';
+import type { AnySpec, EngineKeyFile } from '@tracemark/watermark';
 import type { DetectorOptions } from '../detect.js';
 import type { DetectorErrorCode } from '../errors.js';
 import type { DocScored } from './docscore.js';
@@ -13,9 +13,9 @@ export const BATCH_CHARS = 64 * 1024;
 export const BATCH_DOCS = 256;
 
 export interface WorkerInit {
-  spec: WatermarkSpec;
-  /** The secret key, handed to the worker in memory only (never logged or written). */
-  keyBytes: Uint8Array;
+  spec: AnySpec;
+  /** The secret key, handed to the worker in memory only (never logged or written): tracemark's bytes or an engine key file. */
+  key: { kind: 'tracemark'; bytes: Uint8Array } | { kind: 'engine'; file: EngineKeyFile };
   detector: Omit<DetectorOptions, 'specialTokens'> & { specialTokens?: number[] };
   dedup: boolean;
   exclude: (string | number[])[];

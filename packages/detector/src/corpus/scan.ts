@@ -21,8 +21,8 @@
  * only when the scan succeeds (checkpointed scans append to it in place, and a
  * resume truncates it back to the checkpoint). Empty documents are counted, not scored.
  */
-import type { WatermarkKey, WatermarkSpec } from '@tracemark/watermark';
-import { Detector, type DetectionResult, type DetectorOptions } from '../detect.js';
+import { exportEngineKeyFile, isEngineKey, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
+import { Detector, schemeNameOf, type DetectionResult, type DetectorOptions, type SchemeName } from '../detect.js';
 import { DetectorError } from '../errors.js';
 import { specId } from '../io/keys.js';
 import { EvidencePool, type FisherResult, type NovelResult, type PooledResult } from '../pool/index.js';
@@ -86,7 +86,7 @@ export interface DocumentResult {
 }
 
 export interface ScanSummary {
-  scheme: WatermarkSpec['scheme']['name'];
+  scheme: SchemeName;
   keyFingerprint: string;
   files: number;
   /** Documents scored. */
@@ -110,7 +110,7 @@ export interface ScanSummary {
 }
 
 export async function scanCorpus(
-  watermark: { spec: WatermarkSpec; key: WatermarkKey },
+  watermark: { spec: AnySpec; key: WatermarkKey | EngineKey },
   files: readonly string[],
   opts: ScanOptions = {},
 ): Promise<ScanSummary> {
@@ -133,7 +133,7 @@ export async function scanCorpus(
   // The main thread's detector validates spec and key up front and pools payloads.
   const detector = new Detector(spec, key, opts.detector);
   // start at 2^21 slots (32 MiB, committed as touched): each doubling re-inserts every entry, a cache miss each
-  const pool = new EvidencePool(detector.watermark, { globalDedup, dedupMemoryBytes: opts.dedupMemoryBytes ?? DEFAULT_DEDUP_BYTES, initialCapacity: 1 << 21, fisher: true });
+  const pool = new EvidencePool(detector.model, { globalDedup, dedupMemoryBytes: opts.dedupMemoryBytes ?? DEFAULT_DEDUP_BYTES, initialCapacity: 1 << 21, fisher: true });
   const excludeTexts = (opts.exclude ?? []).map((t) => (typeof t === 'string' ? t : Array.from(t)));
   const stats: ReaderStats = { skippedLines: 0 };
   const at: ScanPosition = { complete: false, docsDone: 0, outputBytes: 0, totals: emptyTotals(), top: [] };
@@ -171,7 +171,7 @@ export async function scanCorpus(
       batchDocs,
       init: () => ({
         spec,
-        keyBytes: key.secretBytes(),
+        key: isEngineKey(key) ? { kind: 'engine' as const, file: exportEngineKeyFile(key) } : { kind: 'tracemark' as const, bytes: key.secretBytes() },
         detector: { ...opts.detector, specialTokens: opts.detector?.specialTokens ? [...opts.detector.specialTokens] : undefined },
         dedup,
         exclude: excludeTexts,
@@ -247,10 +247,10 @@ function identityOptions(o: ScanOptions, exclude: (string | number[])[], keepTop
   };
 }
 
-function summaryOf(spec: WatermarkSpec, files: number, workers: number, at: ScanPosition, pool: EvidencePool, keepTop: number, resumedFrom: number | undefined): ScanSummary {
+function summaryOf(spec: AnySpec, files: number, workers: number, at: ScanPosition, pool: EvidencePool, keepTop: number, resumedFrom: number | undefined): ScanSummary {
   const t: ScanTotals = at.totals;
   return {
-    scheme: spec.scheme.name,
+    scheme: schemeNameOf(spec),
     keyFingerprint: spec.keyFingerprint,
     files,
     documents: t.documents,

@@ -5,7 +5,7 @@
  * tokenizer and scorer; the main thread bounds the queue.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { WatermarkKey } from '@tracemark/watermark';
+import { parseEngineKeyFile, WatermarkKey } from '@tracemark/watermark';
 import { Detector } from '../detect.js';
 import { DetectorError } from '../errors.js';
 import { scoreDocument, transferList } from './docscore.js';
@@ -16,7 +16,8 @@ const port = parentPort!;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
 try {
-  const detector = new Detector(init.spec, new WatermarkKey(init.keyBytes), init.detector);
+  const key = init.key.kind === 'tracemark' ? new WatermarkKey(init.key.bytes) : parseEngineKeyFile(init.key.file);
+  const detector = new Detector(init.spec, key, init.detector);
   const exclude = init.exclude.length > 0 ? detector.exclusion(init.exclude) : undefined;
   port.on('message', (m: ToWorker) => {
     if (m.type === 'close') {

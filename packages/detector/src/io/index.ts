@@ -18,5 +18,5 @@ export {
   readStdin,
 } from './files.js';
 export type { JsonlRecord, WarningSink } from './files.js';
-export { loadSpec, loadKey, specId, sha256Hex } from './keys.js';
+export { loadSpec, loadKey, loadAnySpec, loadAnyKey, specId, sha256Hex } from './keys.js';
 export { jsonReplacer } from './json.js';

@@ -5,7 +5,7 @@
  * split into families — or, later, into partitions that own tuples by hash — and still
  * give one exact test from the summed counts.
  */
-import type { Watermark } from '@tracemark/watermark';
+import { payloadWatermark, type ScoringModel } from '../scoring-model.js';
 import { testFromCounts, type CountsTest } from '../counts-test.js';
 
 export class TupleCounts {
@@ -17,11 +17,11 @@ export class TupleCounts {
   readonly perPosition: Int32Array | undefined;
   readonly #colours: number;
 
-  constructor(wm: Watermark) {
-    const payload = wm.spec.payload !== null;
-    this.#colours = payload ? wm.payloadColours : 0;
-    this.counts = payload ? new Int32Array(wm.payloadDigits * wm.payloadColours) : undefined;
-    this.perPosition = payload ? new Int32Array(wm.payloadDigits) : undefined;
+  constructor(model: ScoringModel) {
+    const wm = payloadWatermark(model);
+    this.#colours = wm ? wm.payloadColours : 0;
+    this.counts = wm ? new Int32Array(wm.payloadDigits * wm.payloadColours) : undefined;
+    this.perPosition = wm ? new Int32Array(wm.payloadDigits) : undefined;
   }
 
   /** One tuple; `pos`/`colour` are read for payload specs only (colour −1 = none). */
@@ -45,7 +45,7 @@ export class TupleCounts {
   }
 
   /** The exact test of these tuples (payload specs: "carries some id"). */
-  test(wm: Watermark): CountsTest {
+  test(wm: ScoringModel): CountsTest {
     return testFromCounts(wm, this.scored, this.sum, this.counts ? { counts: this.counts, perPosition: this.perPosition! } : undefined);
   }
 

@@ -21,7 +21,7 @@
  * tuple hash into partitions that each own their tuples gives the same test from the
  * summed counts (TupleCounts) — the shape a partitioned scan needs.
  */
-import type { Watermark } from '@tracemark/watermark';
+import { payloadWatermark, type ScoringModel } from '../scoring-model.js';
 import type { CountsTest } from '../counts-test.js';
 import { DetectorError } from '../errors.js';
 import { decodePayload } from '../payload.js';
@@ -100,7 +100,7 @@ export interface EvidencePoolOptions {
 const EMPTY_RES = new Uint8Array(0);
 
 export class EvidencePool {
-  readonly wm: Watermark;
+  readonly wm: ScoringModel;
   readonly #set: TupleSet | undefined;
   readonly #total: TupleCounts;
   readonly #families: TupleCounts[];
@@ -112,9 +112,9 @@ export class EvidencePool {
   #adds = 0;
   #res = new Uint8Array(4096);
 
-  constructor(wm: Watermark, o: EvidencePoolOptions = {}) {
+  constructor(wm: ScoringModel, o: EvidencePoolOptions = {}) {
     this.wm = wm;
-    this.#payload = wm.spec.payload !== null;
+    this.#payload = payloadWatermark(wm) !== undefined;
     if (o.globalDedup ?? true) {
       const initial = o.initialCapacity ?? 1 << 12;
       this.#set = o.dedupMemoryBytes !== undefined ? TupleSet.forBudget(o.dedupMemoryBytes, initial) : new TupleSet(initial);
@@ -204,7 +204,7 @@ export class EvidencePool {
     const per = this.#addCounts;
     if (per) {
       // the add's novel tuples decoded on their own: "carries some id"
-      const p = n > 0 ? decodePayload(this.wm, { counts: per.counts!, perPosition: per.perPosition!, scored: n }) : undefined;
+      const p = n > 0 ? decodePayload(payloadWatermark(this.wm)!, { counts: per.counts!, perPosition: per.perPosition!, scored: n }) : undefined;
       return { scored: n, score: p ? p.matched : 0, lnP: p ? p.lnP : 0 };
     }
     return { scored: n, score: sum, lnP: schemeTest(this.wm.nullModel, n, sum).lnP };
