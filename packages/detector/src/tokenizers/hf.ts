@@ -53,6 +53,9 @@ interface Loaded {
   /** Per-id UTF-8 byte length of the token's bytes (-1 = not yet computed). */
   byteLen: Int32Array;
   byteLevel: boolean;
+  cleanUp: boolean;
+  /** One pass over a text finds every special-token string (longest first), or null if none. */
+  specialRe: RegExp | null;
   /** Special added tokens: id → content. */
   added: Map<number, string>;
 }
@@ -115,9 +118,16 @@ function load(dir: string): Loaded {
     byteLen: new Int32Array(maxId + 1).fill(-1),
     byteLevel: dec.includes('"ByteLevel"'),
     added: addedMap,
+    cleanUp: cfg.clean_up_tokenization_spaces !== false, // the library's default when absent
+    specialRe: specialPattern([...specials.keys()]),
   };
   loaded.set(dir, l);
   return l;
+}
+
+function specialPattern(strs: string[]): RegExp | null {
+  const alts = strs.filter((x) => x.length > 0).sort((a, b) => b.length - a.length).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return alts.length > 0 ? new RegExp(alts.join('|'), 'gu') : null;
 }
 
 /** GPT-2 byte-level alphabet: the character standing for each byte, inverted. */
@@ -142,6 +152,11 @@ const utf8 = new TextEncoder();
 export interface DecodeOptions {
   /** Drop special tokens from the text (default false: every id is rendered). */
   skipSpecialTokens?: boolean;
+  /**
+   * Apply the Hugging Face clean-up (" ." → ".", " n't" → "n't", …) that serving stacks apply
+   * when tokenizer_config.json sets clean_up_tokenization_spaces (default false: the ids' exact text).
+   */
+  cleanUpTokenizationSpaces?: boolean;
 }
 
 export class HfTokenizer {
@@ -159,6 +174,11 @@ export class HfTokenizer {
     this.id = id;
     this.dir = hfTokenizerDir(id);
     this.#l = load(this.dir);
+  }
+
+  /** tokenizer_config.json's clean_up_tokenization_spaces (what a serving stack decodes with). */
+  get configuredCleanUp(): boolean {
+    return this.#l.cleanUp;
   }
 
   /** Ids 0 … vocabSize − 1 (vocabulary and added tokens). */
@@ -225,18 +245,21 @@ export class HfTokenizer {
   }
 
   #countSpecialStrings(text: string): number {
+    const re = this.#l.specialRe;
+    if (!re) return 0;
+    re.lastIndex = 0;
     let n = 0;
-    for (const str of this.#l.specials.keys()) {
-      if (str.length === 0) continue;
-      for (let i = text.indexOf(str); i >= 0; i = text.indexOf(str, i + str.length)) n++;
-    }
+    while (re.exec(text)) n++;
     return n;
   }
 
   /** Ids → text (the tokenizer's own decoder). Ids are checked against the vocabulary first. */
   decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
     this.checkIds(ids);
-    return this.#l.core.decode(Array.from(ids), { skip_special_tokens: opts.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false });
+    return this.#l.core.decode(Array.from(ids), {
+      skip_special_tokens: opts.skipSpecialTokens ?? false,
+      clean_up_tokenization_spaces: opts.cleanUpTokenizationSpaces ?? false,
+    });
   }
 
   /** BAD_TOKENS naming the first id that is not an integer in [0, vocabSize). */

