@@ -126,11 +126,13 @@ function engineRows(vocabSize: number): Row[] {
   const gumbel = (prf: 'philox' | 'philox_legacy' | 'hmac_sha256'): Row => ({
     name: `vLLM gumbel ${prf}`,
     ref: (t) => V.vllmGumbelDetect(t, { ...o, prf }),
+    fast: (t) => V.vllmGumbelDetectFast(t, { ...o, prf }),
     refSlow: prf === 'hmac_sha256',
   });
   const sbw = (seeding: 'selfhash' | 'lefthash'): Row => ({
     name: `vLLM sbw ${seeding}`,
     ref: (t) => B.sbwDetect(B.sbwPositions(t, { key: VKEY, seeding }), 0.5),
+    fast: (t) => B.sbwDetectFast(t, { key: VKEY, seeding }),
   });
   const hf = (seeding: 'selfhash' | 'lefthash'): Row => ({
     name: `HF KGW ${seeding}`,
@@ -153,9 +155,21 @@ function engineRows(vocabSize: number): Row[] {
     gumbel('philox'),
     gumbel('philox_legacy'),
     gumbel('hmac_sha256'),
-    { name: 'vLLM dual_key_gumbel', ref: (t) => V.vllmDualKeyDetect(V.vllmDualKeyPositions(t, o), 0.5) },
-    { name: 'vLLM red_green', ref: (t) => V.vllmRedGreenDetect(V.vllmUniformPositions(t, o), 0.25) },
-    { name: 'vLLM synthid (depth 30)', ref: (t) => V.vllmSynthidDetect(V.vllmWordPositions(t, o), 30) },
+    {
+      name: 'vLLM dual_key_gumbel',
+      ref: (t) => V.vllmDualKeyDetect(V.vllmDualKeyPositions(t, o), 0.5),
+      fast: (t) => V.vllmDualKeyDetectFast(t, o, 0.5),
+    },
+    {
+      name: 'vLLM red_green',
+      ref: (t) => V.vllmRedGreenDetect(V.vllmUniformPositions(t, o), 0.25),
+      fast: (t) => V.vllmRedGreenDetectFast(t, o, 0.25),
+    },
+    {
+      name: 'vLLM synthid (depth 30)',
+      ref: (t) => V.vllmSynthidDetect(V.vllmWordPositions(t, o), 30),
+      fast: (t) => V.vllmSynthidDetectFast(t, o, 30),
+    },
     sbw('selfhash'),
     sbw('lefthash'),
     { name: 'SGLang gumbel', ref: (t) => G.sglangDetect(t, { keyHex: '0x1234abcd5678ef90', maxContexts: Infinity }) },
@@ -167,8 +181,12 @@ function engineRows(vocabSize: number): Row[] {
     hf('selfhash'),
     lm('lefthash'),
     lm('selfhash'),
-    { name: 'HF SynthID (24 keys, n=5)', ref: (t) => S.synthidScore(hfS, t, 5, null) },
-    { name: 'synthid-text (24 keys, n=5)', ref: (t) => S.synthidScore(dmS, t, 5, null) },
+    { name: 'HF SynthID (24 keys, n=5)', ref: (t) => S.synthidScore(hfS, t, 5, null), fast: (t) => S.synthidScoreFast(hfS, t, 5, null) },
+    {
+      name: 'synthid-text (24 keys, n=5)',
+      ref: (t) => S.synthidScore(dmS, t, 5, null),
+      fast: (t) => S.synthidScoreFast(dmS, t, 5, null),
+    },
   ];
 }
 

@@ -6,6 +6,7 @@
 //   12 more LCG rounds with arithmetic shifts.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { torchRandint } from './mt19937.js';
+import { mulHi32 } from './philox.js';
 import { add64, i64, i64FromBigInt, i64FromInt32, i64ToBigInt, mul64, sar64, type I64 } from './u64.js';
 
 const A = i64(0x5851f42d, 0x4c957f2d); // 6364136223846793005
@@ -43,6 +44,21 @@ export interface SynthidWindowReading {
 export interface SynthidFlavour {
   /** Reading of one full window (n-1 context tokens, then the token). */
   read(context: ArrayLike<number>, token: number): SynthidWindowReading & { readonly tableIndex?: number[] };
+  /** What synthidScoreFast needs (set by hfSynthid / deepmindSynthid). */
+  readonly fast?: SynthidFastParams;
+}
+
+export interface SynthidFastParams {
+  /** LCG start (1 for HF, the IV for synthid-text) and keys, as u32 words. */
+  readonly start: I64;
+  readonly keysHi: Uint32Array;
+  readonly keysLo: Uint32Array;
+  /** HF: the sampling table (g = table[key & (size - 1)]); synthid-text: null (12-round g). */
+  readonly table: Uint32Array | null;
+}
+
+function fastParams(start: I64, keys: readonly I64[], table: Uint32Array | null): SynthidFastParams {
+  return { start, keysHi: Uint32Array.from(keys, (k) => k.hi), keysLo: Uint32Array.from(keys, (k) => k.lo), table };
 }
 
 export function hfSynthid(keys: readonly number[], tableSize = 65536, tableSeed = 0): SynthidFlavour {
@@ -50,6 +66,7 @@ export function hfSynthid(keys: readonly number[], tableSize = 65536, tableSeed 
   if (!Number.isInteger(Math.log2(tableSize))) throw new RangeError(`sampling_table_size must be a power of two (got ${tableSize})`);
   const wordKeys = keys.map((k) => i64FromBigInt(BigInt(k)));
   return {
+    fast: fastParams(ONE, wordKeys, table),
     read(context, token) {
       const ctx = accumulate(ONE, context);
       const h = lcgStepWords(ctx, i64FromInt32(token));
@@ -93,6 +110,7 @@ export function deepmindSynthid(keys: readonly number[]): SynthidFlavour & { rea
   const wordKeys = keys.map((k) => i64FromBigInt(BigInt(k)));
   return {
     iv,
+    fast: fastParams(ivWords, wordKeys, null),
     read(context, token) {
       const ctx = accumulate(ivWords, context);
       const h = lcgStepWords(ctx, i64FromInt32(token));
@@ -163,5 +181,132 @@ export function synthidScore(
     combinedMask: combined,
     meanScore: plain / (depth * count),
     weightedMeanScore: weighted / (depth * count),
+  };
+}
+
+// ---- Fast path: synthidScore over typed arrays, u32-pair LCG without objects or BigInt ----
+
+export interface SynthidScoresFast {
+  /** Window j's g-values at gValues[j * depth + l]. */
+  readonly gValues: Uint8Array;
+  readonly depth: number;
+  /** Context hash of window j as u32 words (two's complement of the signed value). */
+  readonly contextHashHi: Uint32Array;
+  readonly contextHashLo: Uint32Array;
+  readonly contextRepetitionMask: Uint8Array;
+  readonly eosMask: Uint8Array;
+  readonly combinedMask: Uint8Array;
+  readonly meanScore: number;
+  readonly weightedMeanScore: number;
+}
+
+const AH = 0x5851f42d;
+const AL = 0x4c957f2d;
+let LH = 0;
+let LL = 0;
+
+/** LCG step (h + x) * A + 1 mod 2^64 on words, result in LH, LL. */
+function lcgTo(hh: number, hl: number, xh: number, xl: number): void {
+  const sl = (hl + xl) >>> 0;
+  const sh = (hh + xh + (sl < hl ? 1 : 0)) >>> 0;
+  const pl = Math.imul(sl, AL) >>> 0;
+  const ph = (mulHi32(sl, AL) + Math.imul(sh, AL) + Math.imul(sl, AH)) >>> 0;
+  LL = (pl + 1) >>> 0;
+  LH = (ph + (LL === 0 ? 1 : 0)) >>> 0;
+}
+
+/** synthidScore (same masks, g-values and scores, bit for bit) for flavours from hfSynthid / deepmindSynthid. */
+export function synthidScoreFast(
+  flavour: SynthidFlavour,
+  tokens: ArrayLike<number>,
+  ngramLen: number,
+  eosTokenId: number | null,
+  historySize = 1024,
+): SynthidScoresFast {
+  const f = flavour.fast;
+  if (!f) throw new TypeError('synthidScoreFast needs a flavour made by hfSynthid or deepmindSynthid');
+  const depth = f.keysHi.length;
+  const windows = Math.max(0, tokens.length - ngramLen + 1);
+  const gValues = new Uint8Array(windows * depth);
+  const ctxHi = new Uint32Array(windows);
+  const ctxLo = new Uint32Array(windows);
+  const rep = new Uint8Array(windows);
+  const eos = new Uint8Array(windows);
+  const combined = new Uint8Array(windows);
+  const ringHi = new Uint32Array(historySize);
+  const ringLo = new Uint32Array(historySize);
+  const inRing = new Map<string, number>([['0,0', historySize]]);
+  const mask = f.table ? f.table.length - 1 : 0;
+  let ringAt = 0;
+  let eosSeen = false;
+  for (let i = 0; i < ngramLen - 1 && i < tokens.length; i++) if (tokens[i] === eosTokenId) eosSeen = true;
+  for (let i = ngramLen - 1, j = 0; i < tokens.length; i++, j++) {
+    let hh = f.start.hi;
+    let hl = f.start.lo;
+    for (let c = i - ngramLen + 1; c < i; c++) {
+      const t = tokens[c]!;
+      lcgTo(hh, hl, t < 0 ? 0xffffffff : 0, t >>> 0);
+      hh = LH;
+      hl = LL;
+    }
+    ctxHi[j] = hh;
+    ctxLo[j] = hl;
+    const t = tokens[i]!;
+    lcgTo(hh, hl, t < 0 ? 0xffffffff : 0, t >>> 0);
+    const wh = LH;
+    const wl = LL;
+    for (let l = 0; l < depth; l++) {
+      lcgTo(wh, wl, f.keysHi[l]!, f.keysLo[l]!);
+      if (f.table) {
+        gValues[j * depth + l] = f.table[LL & mask]!;
+        continue;
+      }
+      let gh = LH;
+      let gl = LL;
+      for (let r = 0; r < 12; r++) {
+        lcgTo(gh, gl, 0, 1);
+        gl = ((LL >>> 5) | (LH << 27)) >>> 0;
+        gh = ((LH | 0) >> 5) >>> 0;
+      }
+      gValues[j * depth + l] = (gl >>> 30) & 1;
+    }
+    const k = `${hh},${hl}`;
+    rep[j] = (inRing.get(k) ?? 0) > 0 ? 0 : 1;
+    const old = `${ringHi[ringAt]},${ringLo[ringAt]}`;
+    inRing.set(old, inRing.get(old)! - 1);
+    inRing.set(k, (inRing.get(k) ?? 0) + 1);
+    ringHi[ringAt] = hh;
+    ringLo[ringAt] = hl;
+    ringAt = (ringAt + 1) % historySize;
+    if (t === eosTokenId) eosSeen = true;
+    eos[j] = eosSeen ? 0 : 1;
+    combined[j] = rep[j]! * eos[j]!;
+  }
+  const d = windows > 0 ? depth : 0;
+  const raw = Array.from({ length: d }, (_, l) => 10 - (9 * l) / Math.max(d - 1, 1));
+  const rawSum = raw.reduce((a, b) => a + b, 0);
+  const weights = raw.map((w) => (w * d) / rawSum);
+  let count = 0;
+  let plain = 0;
+  let weighted = 0;
+  for (let j = 0; j < windows; j++) {
+    if (!combined[j]) continue;
+    count++;
+    for (let l = 0; l < d; l++) {
+      const g = gValues[j * depth + l]!;
+      plain += g;
+      weighted += g * weights[l]!;
+    }
+  }
+  return {
+    gValues,
+    depth,
+    contextHashHi: ctxHi,
+    contextHashLo: ctxLo,
+    contextRepetitionMask: rep,
+    eosMask: eos,
+    combinedMask: combined,
+    meanScore: plain / (d * count),
+    weightedMeanScore: weighted / (d * count),
   };
 }

@@ -5,7 +5,18 @@ import { glibcLog1p, sleefLog1p } from './libm.js';
 import { gammaincc, vllmBinomialSurvival, vllmGammaSurvival } from './stats.js';
 import { checkRange, toBigInt, wordsOf, type U64Words } from './u64.js';
 import { vllmContexts, type VllmPositionContext } from './vllm-context.js';
-import { absorbContext, hmacKeyBytes, hmacWord, philoxLegacyWord, philoxWord, vllmUniform, type VllmPrfName } from './vllm-prf.js';
+import {
+  absorbContext,
+  hmacKeyBytes,
+  hmacWord,
+  philoxLegacyWord,
+  philoxWord,
+  philoxWordsOfText,
+  vllmPadded,
+  vllmScoredFlags,
+  vllmUniform,
+  type VllmPrfName,
+} from './vllm-prf.js';
 
 const MAX_U64 = (1n << 64n) - 1n;
 
@@ -191,4 +202,140 @@ export function vllmSynthidDetect(positions: readonly SynthidPosition[], depth: 
   if (n === 0) return detection(0, 0, 1, threshold);
   const mean = ones / (n * depth);
   return detection(mean, n, vllmBinomialSurvival(pyRound(mean * n * depth), n * depth, 0.5), threshold);
+}
+
+// ---- Fast paths: whole texts into typed arrays, the same bits as the functions above ----
+
+export interface VllmTextWords {
+  /** 1 where the position is scored (first occurrence of its context, or all without dedup). */
+  readonly scored: Uint8Array;
+  /** The PRF word of every position (scored or not), as the reference readers compute it. */
+  readonly words: Uint32Array;
+}
+
+/** vllmContexts + vllmWordFn over a whole text, without per-position objects or strings. */
+export function vllmTextWords(tokens: ArrayLike<number>, o: VllmReaderOptions): VllmTextWords {
+  const width = o.contextWidth ?? 4;
+  if (!Number.isInteger(width) || width < 1) throw new RangeError(`context_width must be a positive integer (got ${width})`);
+  const prf = o.prf ?? 'philox';
+  const n = tokens.length;
+  const padded = vllmPadded(tokens, width);
+  const scored = vllmScoredFlags(padded, n, width, o.deduplicateContexts ?? true);
+  const k = toBigInt(o.key);
+  if (prf === 'hmac_sha256') {
+    const bytes = hmacKeyBytes(k);
+    const words = new Uint32Array(n);
+    for (let i = 0; i < n; i++) words[i] = hmacWord(bytes, padded.subarray(i, i + width), tokens[i]!);
+    return { scored, words };
+  }
+  const key = wordsOf(checkRange(k, 0n, MAX_U64, 'vLLM key'));
+  return { scored, words: philoxWordsOfText(key, padded, n, width, prf === 'philox_legacy') };
+}
+
+export interface VllmGumbelFast {
+  readonly scored: Uint8Array;
+  readonly uniforms: Float64Array;
+  readonly scores: Float64Array;
+  readonly detection: VllmDetection;
+}
+
+function gumbelOf(words: Uint32Array): { uniforms: Float64Array; scores: Float64Array } {
+  const uniforms = new Float64Array(words.length);
+  const scores = new Float64Array(words.length);
+  for (let i = 0; i < words.length; i++) {
+    const u = vllmUniform(words[i]!);
+    uniforms[i] = u;
+    scores[i] = gumbelScore(u);
+  }
+  return { uniforms, scores };
+}
+
+/** vllmGumbelDetect's values and detection in typed arrays. */
+export function vllmGumbelDetectFast(tokens: ArrayLike<number>, o: VllmReaderOptions): VllmGumbelFast {
+  const { scored, words } = vllmTextWords(tokens, o);
+  const { uniforms, scores } = gumbelOf(words);
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < scored.length; i++) if (scored[i]) (sum += scores[i]!), n++;
+  const det = n === 0 ? detection(0, 0, 1, o.pValueThreshold ?? 0.01) : detection(sum, n, vllmGammaSurvival(sum, n), o.pValueThreshold ?? 0.01);
+  return { scored, uniforms, scores, detection: det };
+}
+
+export interface VllmDualKeyFast {
+  readonly scored: Uint8Array;
+  readonly uniformsA: Float64Array;
+  readonly uniformsB: Float64Array;
+  readonly scoresA: Float64Array;
+  readonly scoresB: Float64Array;
+  readonly detection: VllmDetection;
+}
+
+/** vllmDualKeyPositions + vllmDualKeyDetect in typed arrays. */
+export function vllmDualKeyDetectFast(tokens: ArrayLike<number>, o: VllmReaderOptions, alpha: number): VllmDualKeyFast {
+  const a = vllmTextWords(tokens, { ...o, key: deriveVllmKey(o.key, 'key_a') });
+  const b = vllmTextWords(tokens, { ...o, key: deriveVllmKey(o.key, 'key_b') });
+  const ga = gumbelOf(a.words);
+  const gb = gumbelOf(b.words);
+  const scored = a.scored;
+  const det = dualKeyFromArrays(scored, ga.scores, gb.scores, alpha, o.pValueThreshold ?? 0.01);
+  return { scored, uniformsA: ga.uniforms, uniformsB: gb.uniforms, scoresA: ga.scores, scoresB: gb.scores, detection: det };
+}
+
+/** vllmDualKeyDetect's sum (same order, same expression) and p over typed arrays. */
+function dualKeyFromArrays(scored: Uint8Array, sa: Float64Array, sb: Float64Array, alpha: number, threshold: number): VllmDetection {
+  if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must be between 0 and 1 (got ${alpha})`);
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < scored.length; i++) if (scored[i]) (sum += sa[i]! * (1 - alpha) + sb[i]! * alpha), n++;
+  if (n === 0) return detection(0, 0, 1, threshold);
+  const v = (1 - alpha) ** 2 + alpha ** 2;
+  const p =
+    alpha === 0 || alpha === 0.5 || alpha === 1 ? vllmGammaSurvival(sum / v, pyRound(n / v)) : gammaincc(n / v, sum / v);
+  return detection(sum, n, p, threshold);
+}
+
+/** vllmUniformPositions + vllmRedGreenDetect in typed arrays (green: 1 / 0 per position). */
+export function vllmRedGreenDetectFast(
+  tokens: ArrayLike<number>,
+  o: VllmReaderOptions,
+  gamma: number,
+): { scored: Uint8Array; uniforms: Float64Array; green: Uint8Array; detection: VllmDetection } {
+  const { scored, words } = vllmTextWords(tokens, o);
+  const uniforms = new Float64Array(words.length);
+  const green = new Uint8Array(words.length);
+  let g = 0;
+  let n = 0;
+  for (let i = 0; i < words.length; i++) {
+    uniforms[i] = vllmUniform(words[i]!);
+    green[i] = redGreenIsGreen(uniforms[i]!, gamma) ? 1 : 0;
+    if (scored[i]) (g += green[i]!), n++;
+  }
+  const threshold = o.pValueThreshold ?? 0.01;
+  const det = n === 0 ? detection(0, 0, 1, threshold) : detection(g, n, vllmBinomialSurvival(pyRound(g), n, gamma), threshold);
+  return { scored, uniforms, green, detection: det };
+}
+
+/** vllmWordPositions + vllmSynthidDetect in typed arrays (the words carry the g-values). */
+export function vllmSynthidDetectFast(
+  tokens: ArrayLike<number>,
+  o: VllmReaderOptions,
+  depth: number,
+): VllmTextWords & { readonly detection: VllmDetection } {
+  if (!Number.isInteger(depth) || depth < 1 || depth > 32) throw new RangeError(`depth must be in 1..32 (got ${depth})`);
+  const tw = vllmTextWords(tokens, o);
+  const threshold = o.pValueThreshold ?? 0.01;
+  const mask = depth === 32 ? 0xffffffff : (1 << depth) - 1; // g-values: bits 0..depth-1
+  let ones = 0;
+  let n = 0;
+  for (let i = 0; i < tw.words.length; i++) {
+    if (!tw.scored[i]) continue;
+    n++;
+    let x = tw.words[i]! & mask;
+    x -= (x >>> 1) & 0x55555555;
+    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+    ones += (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+  }
+  if (n === 0) return { ...tw, detection: detection(0, 0, 1, threshold) };
+  const mean = ones / (n * depth);
+  return { ...tw, detection: detection(mean, n, vllmBinomialSurvival(pyRound(mean * n * depth), n * depth, 0.5), threshold) };
 }
