@@ -3,7 +3,7 @@
  * surviving token gets its PRF) versus sparse (ε-exact candidates), against a plain
  * unwatermarked sampler doing the same extraction from the logits.
  *
- *   node --conditions=source --import tsx packages/watermark/bench/embed.ts [--quick]
+ *   node --conditions=source --import tsx packages/watermark/bench/embed.ts [--quick] [--engines]
  *
  * Logit profiles (each a sorted profile with Gaussian noise, randomly permuted):
  *   zipf-1.6  p_r ∝ r^-1.6      entropy ≈ 1.2 nats (peaked)
@@ -16,9 +16,14 @@
  * Reading the table: with top-k, or top-p, the candidate set is exact (bound 0) and small;
  * without truncation ε-exactness needs every token whose exclusion could matter, which for
  * these profiles (heavy tails, or a bulk within ~20 nats of the top) is nearly all of them.
+ *
+ * A second table (`--engines` runs it alone) times the engine emulators of
+ * src/engines/embed: tokens/s of one per-request sampler per engine scheme on an untruncated
+ * `llm` distribution over V = 32,000 and 151,936 (every token is a candidate: the worst case).
  */
 import { Embedder, PlainSampler, Watermark, WatermarkKey, parseSpec, seededRng } from '../src/index.js';
 import type { Rng, SamplingOptions, WatermarkSpecInput } from '../src/index.js';
+import { createEngineSampler, type EngineEmbedConfig } from '../src/engines/embed/index.js';
 
 export interface EmbedBenchOptions {
   vocabSizes?: number[];
@@ -32,6 +37,8 @@ export interface EmbedBenchOptions {
   fastEpsilon?: number | null;
   quick?: boolean;
   log?: (line: string) => void;
+  /** Also print the engine-emulator table (default true). */
+  engines?: boolean;
 }
 
 export interface EmbedBenchRow {
@@ -237,6 +244,82 @@ export function runEmbedBench(opts: EmbedBenchOptions = {}): EmbedBenchRow[] {
   }
   log('');
   log(`total ${((now() - t0) / 1000).toFixed(1)} s`);
+  if (opts.engines ?? true) runEngineEmbedBench({ quick, log });
+  return rows;
+}
+
+export interface EngineEmbedBenchRow {
+  sampler: string;
+  V: number;
+  tokensPerSecond: number;
+  steps: number;
+}
+
+const SGLANG_A = { lo: 0x89abcdef, hi: 0x01234567 };
+const SGLANG_B = { lo: 42, hi: 0 };
+const SYNTHID_KEYS = Array.from({ length: 30 }, (_, i) => 100 + 37 * i);
+
+/** One sampler per engine scheme, each with the engine's default parameters. */
+export const ENGINE_SAMPLERS: Array<{ name: string; config: (V: number) => EngineEmbedConfig }> = [
+  { name: 'vllm gumbel philox', config: () => ({ engine: 'vllm', algorithm: 'gumbel', key: 42n }) },
+  { name: 'vllm gumbel philox_legacy', config: () => ({ engine: 'vllm', algorithm: 'gumbel', key: 42n, prf: 'philox_legacy' }) },
+  { name: 'vllm gumbel hmac_sha256', config: () => ({ engine: 'vllm', algorithm: 'gumbel', key: 42n, prf: 'hmac_sha256' }) },
+  { name: 'vllm dual_key_gumbel', config: () => ({ engine: 'vllm', algorithm: 'dual_key_gumbel', key: 42n }) },
+  { name: 'vllm red_green', config: () => ({ engine: 'vllm', algorithm: 'red_green', key: 42n }) },
+  { name: 'vllm synthid (L 32)', config: () => ({ engine: 'vllm', algorithm: 'synthid', key: 42n }) },
+  { name: 'vllm sbw selfhash', config: () => ({ engine: 'vllm', algorithm: 'sbw', key: 42n }) },
+  { name: 'vllm sbw lefthash', config: () => ({ engine: 'vllm', algorithm: 'sbw', key: 42n, seeding: 'lefthash' }) },
+  { name: 'sglang aaronson', config: () => ({ engine: 'sglang', key: SGLANG_A, prompt: [1, 2, 3, 4] }) },
+  { name: 'sglang aaronson dual key', config: () => ({ engine: 'sglang', key: SGLANG_A, keyB: SGLANG_B, prompt: [1, 2, 3, 4] }) },
+  { name: 'hf kgw lefthash', config: (V) => ({ engine: 'hf_kgw', vocabSize: V, prompt: [1, 2, 3, 4] }) },
+  { name: 'hf kgw selfhash', config: (V) => ({ engine: 'hf_kgw', vocabSize: V, seeding: 'selfhash', contextWidth: 4, prompt: [1, 2, 3, 4] }) },
+  { name: 'hf synthid (L 30)', config: () => ({ engine: 'hf_synthid', keys: SYNTHID_KEYS }) },
+  { name: 'synthid-text (L 30, top-k 40)', config: () => ({ engine: 'synthid_text', keys: SYNTHID_KEYS, topK: 40 }) },
+];
+
+/**
+ * Tokens/s of each engine sampler over a dense `llm` distribution: 1 / the median step time
+ * over the steps that fit in the time budget (after one warm-up step; a step slower than the
+ * budget is timed once). The median, because the machine may be shared.
+ */
+export function runEngineEmbedBench(opts: { vocabSizes?: number[]; budgetMs?: number; quick?: boolean; log?: (line: string) => void } = {}): EngineEmbedBenchRow[] {
+  const vocabSizes = opts.vocabSizes ?? [32_000, 151_936];
+  const budget = opts.budgetMs ?? (opts.quick ? 300 : 1500);
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const rows: EngineEmbedBenchRow[] = [];
+  const pools = new Map(vocabSizes.map((V) => [V, Array.from({ length: 4 }, (_, i) => makeLogits('llm', V, seededRng(`engines-${V}-${i}`)))]));
+  log('');
+  log(`engine emulators (src/engines/embed): tokens/s (1 / median step) on a dense llm distribution, ${budget} ms per cell`);
+  log(['sampler'.padEnd(30), ...vocabSizes.map((V) => `V=${V}`.padStart(12))].join(' '));
+  for (const { name, config } of ENGINE_SAMPLERS) {
+    const cells: string[] = [];
+    for (const V of vocabSizes) {
+      const pool = pools.get(V)!;
+      const sampler = createEngineSampler(config(V));
+      const rng = seededRng(`engines-${name}-${V}`);
+      let i = 0;
+      const stepOnce = (): void => {
+        sampler.step({ logits: pool[i++ % 4]! }, rng);
+      };
+      const w0 = now();
+      stepOnce();
+      const warm = now() - w0;
+      const ts: number[] = [];
+      const t0 = now();
+      if (warm >= budget) ts.push(warm);
+      else
+        while (now() - t0 < budget) {
+          const t = now();
+          stepOnce();
+          ts.push(now() - t);
+        }
+      ts.sort((a, b) => a - b);
+      const tps = 1000 / ts[ts.length >> 1]!;
+      rows.push({ sampler: name, V, tokensPerSecond: tps, steps: ts.length });
+      cells.push((tps >= 100 ? Math.round(tps).toString() : tps.toFixed(1)).padStart(12));
+    }
+    log([name.padEnd(30), ...cells].join(' '));
+  }
   return rows;
 }
 
@@ -253,5 +336,6 @@ function pad(cells: string[], widths: number[]): string {
 
 const argv = (globalThis as unknown as { process?: { argv: string[] } }).process?.argv ?? [];
 if (argv[1] && import.meta.url.endsWith(argv[1].replace(/\\/g, '/').split('/').slice(-2).join('/'))) {
-  runEmbedBench({ quick: argv.includes('--quick') });
+  if (argv.includes('--engines')) runEngineEmbedBench({ quick: argv.includes('--quick') });
+  else runEmbedBench({ quick: argv.includes('--quick') });
 }

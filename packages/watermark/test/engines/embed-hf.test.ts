@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HF_SELFHASH_CANDIDATES, createEngineSampler, createHfKgwSampler, engineCandidates, hfKgwGreen } from '../../src/engines/embed/index.js';
+import { HF_SELFHASH_CANDIDATES, createEngineSampler, createHfKgwSampler, engineCandidates, hfKgwGreen, rankByProb } from '../../src/engines/embed/index.js';
 import { hfKgwDetect, hfKgwSeed, inList, kgwGreenList, type KgwSeeding } from '../../src/engines/hf-kgw.js';
 import { seededRng } from '../../src/sampling/rng.js';
 import { ZipfModel, generate } from './embed-model.js';
@@ -55,6 +55,17 @@ describe('HF KGW: generated text is detected by HF’s WatermarkDetector, plain 
     }
     expect(within).toBeGreaterThan(0);
     expect(beyond).toBeGreaterThan(0); // green tokens past rank 40 exist and stay unbiased
+  });
+
+  it('rankByProb(k) is the first k of the full ranking (probability down, ties to the lower id)', () => {
+    const rng = seededRng('rank');
+    for (let rep = 0; rep < 50; rep++) {
+      const n = 1 + Math.floor(rng() * 300);
+      const ids = Array.from({ length: n }, (_, i) => (i * 7919 + rep) % 100_000);
+      const c = engineCandidates({ ids, probs: ids.map(() => 1 + Math.floor(rng() * 20)) }); // many ties
+      const full = Array.from({ length: n }, (_, i) => i).sort((a, b) => c.probs[b]! - c.probs[a]! || c.ids[a]! - c.ids[b]!);
+      for (const k of [1, 5, 40, n]) expect(rankByProb(c, k)).toEqual(full.slice(0, k));
+    }
   });
 
   it('input_ids shorter than context_width: no watermark (HF skips the seeding)', () => {

@@ -112,10 +112,24 @@ export function argmaxById(ids: Int32Array, scores: ArrayLike<number>): number {
   return best;
 }
 
-/** Candidate indexes by decreasing probability, ties to the lower id. */
-export function rankByProb(c: Candidates): number[] {
-  const order = Array.from({ length: c.n }, (_, i) => i);
-  return order.sort((a, b) => c.probs[b]! - c.probs[a]! || c.ids[a]! - c.ids[b]!);
+/**
+ * The k most probable candidate indexes, by decreasing probability, ties to the lower id
+ * (one pass with a small sorted buffer: O(n) for k << n).
+ */
+export function rankByProb(c: Candidates, k = c.n): number[] {
+  const before = (a: number, b: number): boolean => c.probs[a]! > c.probs[b]! || (c.probs[a] === c.probs[b] && c.ids[a]! < c.ids[b]!);
+  if (k >= c.n) return Array.from({ length: c.n }, (_, i) => i).sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+  const top: number[] = [];
+  for (let i = 0; i < c.n; i++) {
+    if (top.length === k && !before(i, top[k - 1]!)) continue;
+    let j = top.length === k ? k - 1 : top.length;
+    while (j > 0 && before(i, top[j - 1]!)) {
+      top[j] = top[j - 1]!;
+      j--;
+    }
+    top[j] = i;
+  }
+  return top;
 }
 
 /**
@@ -145,14 +159,26 @@ export function truncateTopKTopP(probs: Float64Array, ids: Int32Array, topK = 0,
 
 /**
  * SynthID tournament reweighting (vLLM synthid, HF and synthid-text `_update_scores`):
- * for each layer l, p ← p · (1 + g_l − Σ_v g_l(v) p(v)). `g(i, l)` is candidate i's bit.
+ * for each layer l, p ← p · (1 + g_l − Σ_v g_l(v) p(v)). `g` holds candidate i's bit of
+ * layer l at g[i * depth + l].
  */
-export function tournamentReweight(probs: Float64Array, depth: number, g: (i: number, l: number) => number): Float64Array {
+export function tournamentReweight(probs: Float64Array, depth: number, g: Uint8Array): Float64Array {
   const p = Float64Array.from(probs);
   for (let l = 0; l < depth; l++) {
     let mass = 0;
-    for (let i = 0; i < p.length; i++) if (g(i, l)) mass += p[i]!;
-    for (let i = 0; i < p.length; i++) p[i]! *= 1 + g(i, l) - mass;
+    for (let i = 0, j = l; i < p.length; i++, j += depth) if (g[j]) mass += p[i]!;
+    for (let i = 0, j = l; i < p.length; i++, j += depth) p[i]! *= 1 + g[j]! - mass;
+  }
+  return p;
+}
+
+/** The same with layer l's bit of candidate i being bit l of words[i] (vLLM synthid). */
+export function tournamentReweightWords(probs: Float64Array, depth: number, words: Uint32Array): Float64Array {
+  const p = Float64Array.from(probs);
+  for (let l = 0; l < depth; l++) {
+    let mass = 0;
+    for (let i = 0; i < p.length; i++) if ((words[i]! >>> l) & 1) mass += p[i]!;
+    for (let i = 0; i < p.length; i++) p[i]! *= 1 + ((words[i]! >>> l) & 1) - mass;
   }
   return p;
 }

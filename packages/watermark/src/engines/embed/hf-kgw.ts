@@ -46,7 +46,7 @@ export function hfKgwGreen(
     for (const t of list) m[t] = 0;
     return green;
   }
-  const order = rankByProb(c).slice(0, HF_SELFHASH_CANDIDATES);
+  const order = rankByProb(c, HF_SELFHASH_CANDIDATES);
   for (const i of order) {
     const t = c.ids[i]!;
     const list = kgwGreenList(hfKgwSeed('selfhash', o.hashingKey, o.contextWidth, tail, t), o.vocabSize, o.greenlistRatio).list;

@@ -117,7 +117,7 @@ export function createSynthidSampler(o: SynthidEmbedOptions): SynthidSampler {
     step(d: EngineDistribution, rng: Rng): EngineStep {
       const all = engineCandidates(d);
       calls++;
-      const c = o.flavour === 'synthid_text' ? restrict(all, rankByProb(all).slice(0, topK)) : all;
+      const c = o.flavour === 'synthid_text' ? restrict(all, rankByProb(all, topK)) : all;
       let watermarked = false;
       let idx: number;
       if (o.skipFirstNgramCalls && calls < n) idx = drawIndex(c.probs, rng);
@@ -134,7 +134,7 @@ export function createSynthidSampler(o: SynthidEmbedOptions): SynthidSampler {
         ringAt = (ringAt + 1) % historySize;
         if (repeated) idx = drawIndex(c.probs, rng);
         else {
-          idx = drawIndex(tournamentReweight(c.probs, r.depth, (i, l) => r.g[i * r.depth + l]!), rng);
+          idx = drawIndex(tournamentReweight(c.probs, r.depth, r.g), rng);
           watermarked = true;
         }
       }

@@ -14,7 +14,7 @@ import {
   biasedProbs,
   engineCandidates,
   drawIndex,
-  tournamentReweight,
+  tournamentReweightWords,
   truncateTopKTopP,
   type Candidates,
   type EngineDistribution,
@@ -174,7 +174,7 @@ function chooser(o: VllmEmbedOptions): { width: number; choose: Choose; plain: (
         plain,
         choose: (c, ctx, rng) => {
           const w = vllmCandidateWords(k, ctx, c.ids);
-          return drawIndex(tournamentReweight(c.probs, depth, (i, l) => (w[i]! >>> l) & 1), rng);
+          return drawIndex(tournamentReweightWords(c.probs, depth, w), rng);
         },
       };
     }
