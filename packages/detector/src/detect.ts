@@ -12,11 +12,8 @@ import {
   SpecError,
   type AnySpec,
   type EngineKey,
-  type EngineSchemeName,
-  type EngineStatistic,
   type NullModel,
   type WatermarkKey,
-  type WatermarkSpec,
 } from '@tracemark/watermark';
 import { EngineScorer } from './engine-scorer.js';
 import type { ScoringModel } from './scoring-model.js';
@@ -24,123 +21,24 @@ import { DetectorError } from './errors.js';
 import { localizeScores, type LocalizationResult, type LocalizeOptions } from './localize.js';
 import { normalizeText } from './normalize.js';
 import { countPayload, decodePayload, testIds, type IdTest, type PayloadResult } from './payload.js';
-import { schemeTest, type TestName } from './pvalue.js';
-import { ExclusionSet, FLAG_NAMES, Scorer, type Engine, type ScoredTokens, type TokenFlag } from './scorer.js';
+import { schemeTest } from './pvalue.js';
+import { ExclusionSet, Scorer, type ScoredTokens } from './scorer.js';
 import { formatPValue, lnToLog10 } from './stats/index.js';
 import { isTiktokenEncoding, resolveTokenizerOptions, SPECIAL_TOKENS, type Encoded, type TokenizerOptions } from './tokenizer.js';
 import { createTokenizer, HfTokenizer, hfTokenizerAvailable, type TextTokenizer } from './tokenizers/index.js';
+import {
+  hasPayload,
+  schemeNameOf,
+  type DetectionResult,
+  type DetectOptions,
+  type DetectorOptions,
+  type TextInput,
+  type TokenMarks,
+} from './detection-types.js';
+import { toText } from './text-input.js';
 
-export interface DetectorOptions {
-  /** 'wasm' (default) or 'reference' (the watermark package's own code path; slower, same results). */
-  engine?: Engine;
-  tokenizer?: TokenizerOptions;
-  /** Below this many scored tuples a result is flagged `tooShort` (default 16). Its p-value stays valid. */
-  minScoredTokens?: number;
-  /** Special-token ids for pre-tokenized input with an `hf:` tokenizer (tiktoken ones are known). */
-  specialTokens?: Iterable<number>;
-  /** Default of DetectOptions.normalize for this detector (default false: score the text as given). */
-  normalize?: boolean;
-}
-
-/**
- * Text as a string, or UTF-8 bytes (validated: invalid UTF-8 is an error, never replaced).
- * A leading BOM (U+FEFF) is dropped from either (see toText): the same text scores the
- * same whether given as a string or as bytes, and character offsets index the text
- * after it.
- */
-export type TextInput = string | Uint8Array;
-
-export interface DetectOptions {
-  /** Score each (window, token) tuple once (default true). Turning it off breaks the null; research only. */
-  dedup?: boolean;
-  /**
-   * Texts the generator was given (prompt, system prompt, earlier turns), as
-   * text or token ids, or a prepared ExclusionSet: positions whose window
-   * occurs inside them are not scored.
-   */
-  exclude?: ExclusionSet | readonly (TextInput | ArrayLike<number>)[];
-  /**
-   * Normalise text input (and exclusion texts) with normalizeText before tokenizing:
-   * NFKC, zero-width/format characters removed, Latin lookalikes mapped back. Token
-   * input is never changed; character offsets then index the normalised text.
-   * Default: the detector's `normalize` option (off unless set).
-   */
-  normalize?: boolean;
-  /**
-   * Engine specs whose first contexts reach into the prompt (SGLang, HF KGW): the prompt
-   * the text answered, as text or ids. Without it those first positions are not read.
-   */
-  prompt?: TextInput | ArrayLike<number>;
-}
-
-/** tracemark's own schemes by name, engine schemes as `<engine>/<algorithm>`. */
-export type SchemeName = WatermarkSpec['scheme']['name'] | EngineSchemeName;
-
-/** Does the spec carry a payload (tracemark's KGW with an id)? Engine specs never do. */
-export function hasPayload(spec: AnySpec): spec is WatermarkSpec & { payload: NonNullable<WatermarkSpec['payload']> } {
-  return !isEngineSpec(spec) && spec.payload !== null;
-}
-
-export function schemeNameOf(spec: AnySpec): SchemeName {
-  return isEngineSpec(spec) ? spec.engine.scheme : spec.scheme.name;
-}
-
-export interface DetectionResult {
-  scheme: SchemeName;
-  keyFingerprint: string;
-  specId?: string;
-  /** Tokens in the text. */
-  tokens: number;
-  /** Scored (window, token) tuples: the n of the test. */
-  scored: number;
-  duplicates: number;
-  excluded: number;
-  /** Positions with fewer than h tokens before them. */
-  noContext: number;
-  /** Special-token positions (pre-tokenized input). */
-  special: number;
-  /** Special-token strings in the text, tokenized as ordinary text. */
-  specialStrings: number;
-  /** Runs of > maxRunChars without whitespace change that were cut to bound BPE cost. */
-  chunkedRuns: number;
-  dedup: boolean;
-  /** Fewer than minScoredTokens scored: the p-value is valid but has little power. */
-  tooShort: boolean;
-  test: TestName | 'payload';
-  /** Score sum (kgw: green count; synthid: Σ g-values; gumbel: Σ −ln(1−r); payload: tokens agreeing with the decoded id). */
-  score: number;
-  /** Binomial trials behind the score (n·m for synthid). */
-  trials: number;
-  /** Expected score under H0. */
-  expected: number;
-  /** Summary only; the p-value is exact and does not use it. */
-  z: number;
-  lnP: number;
-  log10P: number;
-  pValue: string;
-  /** For specs with a payload: the decoded id; lnP above is then "carries some id", corrected over all ids. */
-  payload?: PayloadResult;
-  /** Engine specs: the engine's own detector on the same tokens (its dedup, its null), to reconcile with p above. */
-  engine?: EngineStatistic;
-}
-
-export interface TokenMarks {
-  tokens: Uint32Array;
-  flags: Uint8Array;
-  /** NaN where not scored. */
-  scores: Float64Array;
-  /** UTF-16 offsets (length tokens + 1) when the input was text. */
-  charOffsets?: Int32Array;
-}
-
-export interface TokenMark {
-  i: number;
-  token: number;
-  flag: (typeof FLAG_NAMES)[number];
-  score: number | null;
-  start?: number;
-  end?: number;
-}
+export * from './detection-types.js';
+export { toText, marksToJson } from './text-input.js';
 
 export class Detector {
   readonly spec: AnySpec;
@@ -431,35 +329,4 @@ export class Detector {
     this.#tokenizer = undefined;
     this.#disposed = true;
   }
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * The text of a TextInput: bytes must be valid UTF-8; a leading BOM (U+FEFF) is dropped
- * from strings and bytes alike (TextDecoder drops it from bytes; a file read as a
- * string keeps it), so one text has one score whatever form it comes in.
- */
-export function toText(input: TextInput): string {
-  if (typeof input === 'string') return input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
-  try {
-    return utf8.decode(input); // ignoreBOM: false — a leading BOM is dropped
-  } catch {
-    throw new DetectorError('INVALID_UTF8', 'the input is not valid UTF-8');
-  }
-}
-
-/** JSON-friendly per-token marks (for display and reports). */
-export function marksToJson(m: TokenMarks): TokenMark[] {
-  const out: TokenMark[] = [];
-  for (let i = 0; i < m.tokens.length; i++) {
-    const s = m.scores[i]!;
-    const mark: TokenMark = { i, token: m.tokens[i]!, flag: FLAG_NAMES[m.flags[i]! as TokenFlag], score: Number.isNaN(s) ? null : s };
-    if (m.charOffsets) {
-      mark.start = m.charOffsets[i]!;
-      mark.end = m.charOffsets[i + 1]!;
-    }
-    out.push(mark);
-  }
-  return out;
 }
