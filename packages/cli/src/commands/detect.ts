@@ -26,6 +26,7 @@ import {
 } from '@tracemark/detector';
 import type { Command } from 'commander';
 import { alphaFlag, collect } from '../io/args.js';
+import { detectIdItems, readIdItems } from './detect-ids.js';
 import { fmtLog10, printJson, println, warn } from '../io/output.js';
 import type { DetectOutput } from '../schemas.js';
 
@@ -34,6 +35,8 @@ export interface DetectFlags {
   key: string;
   file?: string[];
   jsonl?: string[];
+  /** JSONL files of token ids (`ids`, optional `prompt_ids`, `id`). */
+  ids?: string[];
   field: string;
   promptField?: string;
   exclude?: string[];
@@ -67,7 +70,7 @@ function refusePathArgument(text: string, i: number): void {
   throw usage(`argument ${i + 1} (${JSON.stringify(text)}) names an existing ${what}, not a text: ${hint} (a text that looks like a path can come on stdin)`);
 }
 
-export async function collectTexts(args: string[], f: Pick<DetectFlags, 'file' | 'jsonl' | 'field' | 'promptField'>): Promise<TextItem[]> {
+export async function collectTexts(args: string[], f: Pick<DetectFlags, 'file' | 'jsonl' | 'field' | 'promptField' | 'ids'>): Promise<TextItem[]> {
   const items: TextItem[] = [];
   args.forEach(refusePathArgument);
   args.forEach((text, i) => items.push({ source: `arg:${i + 1}`, text }));
@@ -91,8 +94,8 @@ export async function collectTexts(args: string[], f: Pick<DetectFlags, 'file' |
       items.push({ source: `${path}:${r.line}`, ...(r.id !== undefined ? { id: r.id } : {}), text: r.text, ...(prompt !== undefined ? { prompt } : {}) });
     }
   }
-  if (items.length === 0) {
-    if (process.stdin.isTTY) throw usage('no texts: give texts as arguments, --file, --jsonl, or pipe text on stdin');
+  if (items.length === 0 && !(f.ids && f.ids.length > 0)) {
+    if (process.stdin.isTTY) throw usage('no texts: give texts as arguments, --file, --jsonl, --ids, or pipe text on stdin');
     items.push({ source: 'stdin', text: await stdin() });
   }
   return items;
@@ -111,10 +114,15 @@ export async function runDetect(args: string[], f: DetectFlags): Promise<DetectO
   const spec = loadAnySpec(f.spec);
   const key = loadAnyKey(f.key, spec);
   const items = await collectTexts(args, f);
+  const idItems = await readIdItems(f.ids ?? [], spec.tokenizer); // every line checked before anything is scored
   warnEmpty(items);
   const detector = new Detector(spec, key);
   try {
-    return { command: 'detect', ...detectTexts(detector, items, { alpha, ...(f.exclude ? { exclude: f.exclude } : {}), spans: f.spans !== false }) };
+    const opts = { alpha, ...(f.exclude ? { exclude: f.exclude } : {}), spans: f.spans !== false };
+    const r = detectTexts(detector, items, opts);
+    if (idItems.length === 0) return { command: 'detect', ...r };
+    const results = [...r.results, ...detectIdItems(detector, idItems, opts)];
+    return { command: 'detect', ...r, texts: results.length, detected: results.filter((t) => t.verdict === 'watermarked').length, results };
   } finally {
     detector.dispose();
   }
@@ -129,6 +137,7 @@ export function registerDetect(program: Command): void {
     .requiredOption('--key <file>', 'watermark key file (must match the spec)')
     .option('--file <path>', 'a text file, one text (repeatable; - = stdin)', collect)
     .option('--jsonl <path>', 'a JSONL file, one text per line in --field (repeatable)', collect)
+    .option('--ids <path>', 'a JSONL file of token ids, one text per line: "ids" (and "prompt_ids", whose windows are not scored) (repeatable)', collect)
     .option('--field <name>', 'JSONL field holding the text', 'text')
     .option('--prompt-field <name>', 'JSONL field holding the prompt the text answered: its windows are not scored')
     .option('--exclude <text>', 'a text given to the generator (prompt, system prompt): its windows are not scored (repeatable)', collect)

@@ -1,0 +1,79 @@
+/**
+ * `tracemark detect --ids <file.jsonl>`: token ids instead of text, for investigators
+ * who have the ids a model emitted (decode → encode can change them: docs/TOKENIZERS.md).
+ * Each line is a JSON object with `ids` (non-negative integers below the spec tokenizer's
+ * vocabulary size when it is known here), optionally `prompt_ids` (the prompt's ids:
+ * their windows are not scored) and `id`. Every line is checked before anything is
+ * scored: a bad one is one line naming file, line and field, exit 2, nothing written.
+ * Verdicts are those of text input (same exact test, spans, payload), without
+ * character offsets.
+ */
+import {
+  DetectorError,
+  readDocuments,
+  textTest,
+  usage,
+  vocabSizeOf,
+  type Detector,
+  type DetectionResult,
+  type TextVerdict,
+} from '@tracemark/detector';
+
+export interface IdItem {
+  source: string;
+  id?: string;
+  ids: Uint32Array;
+  promptIds?: Uint32Array;
+}
+
+/** All id records of the files, checked (CliError, exit 2, on the first bad line). */
+export async function readIdItems(paths: readonly string[], tokenizer: string): Promise<IdItem[]> {
+  const vocabSize = vocabSizeOf(tokenizer);
+  const items: IdItem[] = [];
+  for (const path of paths) {
+    try {
+      for await (const d of readDocuments(path, { format: 'jsonl', idField: 'id', ids: vocabSize === undefined ? {} : { vocabSize } })) {
+        if (d.ids!.length === 0) throw usage(`${path}:${d.line}: field "ids" is empty: nothing to score`);
+        items.push({ source: `${path}:${d.line}`, ...(d.id !== undefined ? { id: d.id } : {}), ids: d.ids!, ...(d.promptIds ? { promptIds: d.promptIds } : {}) });
+      }
+    } catch (e) {
+      if (e instanceof DetectorError) throw usage(e.message);
+      throw e;
+    }
+  }
+  return items;
+}
+
+/** Verdicts for id items, as detectTexts gives for texts. */
+export function detectIdItems(
+  detector: Detector,
+  items: readonly IdItem[],
+  opts: { alpha: number; exclude?: readonly string[]; spans?: boolean },
+): TextVerdict[] {
+  const lnAlpha = Math.log(opts.alpha);
+  const exclude = opts.exclude ?? [];
+  const globalExclude = exclude.length > 0 ? detector.exclusion(exclude) : undefined;
+  return items.map((it) => {
+    const exclusion = it.promptIds !== undefined ? detector.exclusion([...exclude, it.promptIds]) : globalExclude;
+    const o = exclusion ? { exclude: exclusion } : {};
+    let r: DetectionResult;
+    try {
+      r = detector.detectTokens(it.ids, o);
+    } catch (e) {
+      if (e instanceof DetectorError) throw usage(`${it.source}: ${e.message}`);
+      throw e;
+    }
+    const base = textTest(r);
+    const out: TextVerdict = { source: it.source, ...(it.id !== undefined ? { id: it.id } : {}), verdict: base.lnP <= lnAlpha ? 'watermarked' : 'not-detected', ...base };
+    if (r.payload) {
+      const p = r.payload;
+      out.payload = { message: p.message, messageHex: p.messageHex, matched: p.matched, scored: p.scored, lnP: p.lnP, log10P: p.log10P, pValue: p.pValue, method: p.method };
+    }
+    if (opts.spans !== false && !r.payload && r.scored > 0) {
+      const loc = detector.localize(it.ids, { ...o, alpha: Math.min(opts.alpha, 0.5) });
+      out.localization = { windowsScanned: loc.windowsScanned, correction: loc.correction, lnP: loc.lnP, log10P: loc.log10P, pValue: loc.pValue };
+      out.spans = loc.spans.map((s) => ({ startToken: s.startToken, endToken: s.endToken, scored: s.scored, score: s.score, lnP: s.lnP, log10P: s.log10P, pValue: s.pValue }));
+    }
+    return out;
+  });
+}
