@@ -6,7 +6,6 @@
 //   12 more LCG rounds with arithmetic shifts.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { torchRandint } from './mt19937.js';
-import { mulHi32 } from './philox.js';
 import { add64, i64, i64FromBigInt, i64FromInt32, i64ToBigInt, mul64, sar64, type I64 } from './u64.js';
 
 const A = i64(0x5851f42d, 0x4c957f2d); // 6364136223846793005
@@ -205,14 +204,41 @@ const AL = 0x4c957f2d;
 let LH = 0;
 let LL = 0;
 
+/** High word of sl * AL (AL = 0x4c95_7f2d) in 16-bit halves; every partial sum stays below 2^32. */
+function mulHiAL(sl: number): number {
+  const aLo = sl & 0xffff;
+  const aHi = sl >>> 16;
+  const hiLo = aHi * 0x7f2d;
+  const cross = ((aLo * 0x7f2d) >>> 16) + (hiLo & 0xffff) + aLo * 0x4c95;
+  return aHi * 0x4c95 + (hiLo >>> 16) + (cross >>> 16);
+}
+
 /** LCG step (h + x) * A + 1 mod 2^64 on words, result in LH, LL. */
 function lcgTo(hh: number, hl: number, xh: number, xl: number): void {
   const sl = (hl + xl) >>> 0;
   const sh = (hh + xh + (sl < hl ? 1 : 0)) >>> 0;
   const pl = Math.imul(sl, AL) >>> 0;
-  const ph = (mulHi32(sl, AL) + Math.imul(sh, AL) + Math.imul(sl, AH)) >>> 0;
+  const ph = (mulHiAL(sl) + Math.imul(sh, AL) + Math.imul(sl, AH)) >>> 0;
   LL = (pl + 1) >>> 0;
   LH = (ph + (LL === 0 ? 1 : 0)) >>> 0;
+}
+
+/** synthid-text's g of an n-gram key: 12 rounds of sar(h + 1) * A + 1, 5), bit 30; locals only. */
+function deepmindG(hi: number, lo: number): number {
+  let gh = hi;
+  let gl = lo;
+  for (let r = 0; r < 12; r++) {
+    const sl = (gl + 1) >>> 0;
+    const sh = (gh + (sl === 0 ? 1 : 0)) >>> 0;
+    const mh = mulHiAL(sl);
+    const pl = Math.imul(sl, AL) >>> 0;
+    const ph = (mh + Math.imul(sh, AL) + Math.imul(sl, AH)) | 0;
+    const ll = (pl + 1) >>> 0;
+    const lh = (ph + (ll === 0 ? 1 : 0)) | 0;
+    gl = ((ll >>> 5) | (lh << 27)) >>> 0;
+    gh = lh >> 5;
+  }
+  return (gl >>> 30) & 1;
 }
 
 /** synthidScore (same masks, g-values and scores, bit for bit) for flavours from hfSynthid / deepmindSynthid. */
@@ -261,14 +287,7 @@ export function synthidScoreFast(
         gValues[j * depth + l] = f.table[LL & mask]!;
         continue;
       }
-      let gh = LH;
-      let gl = LL;
-      for (let r = 0; r < 12; r++) {
-        lcgTo(gh, gl, 0, 1);
-        gl = ((LL >>> 5) | (LH << 27)) >>> 0;
-        gh = ((LH | 0) >> 5) >>> 0;
-      }
-      gValues[j * depth + l] = (gl >>> 30) & 1;
+      gValues[j * depth + l] = deepmindG(LH, LL);
     }
     const k = `${hh},${hl}`;
     rep[j] = (inRing.get(k) ?? 0) > 0 ? 0 : 1;
