@@ -5,3 +5,4 @@
 export * from './schemas/commands.js';
 export * from './schemas/investigate.js';
 export * from './schemas/bench.js';
+export * from './schemas/spec-engine.js';
