@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { humanText } from '@tracemark/corpora';
-import { EngineKey, generateKey, parseEngineSpec, type EngineSpecInput } from '@tracemark/watermark';
+import { EngineKey, generateEngineKey, generateKey, parseEngineSpec, type EngineSpecInput } from '@tracemark/watermark';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Detector, DetectorError, scanCorpus } from '../src/index.js';
+import { Detector, DetectorError, RadioactivityRun, scanCorpus } from '../src/index.js';
 
 const VEC = fileURLToPath(new URL('../../../test/vectors/engines/', import.meta.url));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -87,5 +87,35 @@ describe('scan with an engine spec', () => {
     expect(here.pooled.scored).toBeGreaterThan(5000);
     expect(here.pooled.log10P).toBeGreaterThan(-3);
     expect(there.pooled).toEqual(here.pooled);
+  });
+});
+
+describe('radioactivity with an engine spec (decoys of the engine key type)', () => {
+  const file = vectors('sglang-aaronson_gumbel.json');
+  const marked = file.sequences.find((s: { name: string }) => s.name === 'watermarked-argmax-vocab2048');
+  const key = new EngineKey('sglang', 'hex', [0x0123456789abcdefn]);
+  const spec = parseEngineSpec({ version: 2, tokenizer: 'o200k_base', engine: { scheme: 'sglang/gumbel' }, keyFingerprint: key.fingerprint });
+  let seed = 1;
+  const bytes = (n: number) => Uint8Array.from({ length: n }, () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24);
+  const decoys = Array.from({ length: 40 }, () => generateEngineKey(spec.engine, bytes));
+
+  it('the engine-marked response is radioactive under the real key, and 40 decoy keys look like the null', () => {
+    const run = new RadioactivityRun({ spec, key, decoyKeys: decoys, alpha: 1e-6 });
+    run.add({ id: 'r1', tokens: marked.tokens, given: [marked.prompt_token_ids] });
+    const s = run.summary();
+    expect(s.scheme).toBe('sglang/gumbel');
+    expect(s.verdict).toBe('radioactive');
+    expect(s.decoys.k).toBe(40);
+    expect(s.decoys.significant).toBe(0);
+    expect(s.decoys.ks!.pValue).toBeGreaterThan(1e-3);
+  });
+
+  it('unmarked ids are not radioactive', () => {
+    const run = new RadioactivityRun({ spec, key, decoyKeys: decoys.slice(0, 5), alpha: 1e-6 });
+    let x = 3;
+    for (let r = 0; r < 20; r++) run.add({ id: `n${r}`, tokens: Array.from({ length: 60 }, () => (x = (Math.imul(x, 69069) + 1) >>> 0) % 2048) });
+    const s = run.summary();
+    expect(s.verdict).toBe('not-detected');
+    expect(s.pooled.scored).toBeGreaterThan(1000);
   });
 });

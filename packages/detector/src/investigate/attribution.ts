@@ -218,7 +218,7 @@ export interface CloneAttributionOptions {
 export function attributeClone(o: CloneAttributionOptions): CloneAttribution {
   const alpha = o.alpha ?? 1e-3;
   const pass = new PooledPass(o.spec, o.key, o.specialTokens ? { specialTokens: o.specialTokens } : {});
-  const wm = pass.scorer.wm;
+  const wm = pass.watermark;
   const payload = o.spec.payload;
   const names = new Map<string, number>();
   o.accounts.forEach((a, i) => {

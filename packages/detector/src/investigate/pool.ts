@@ -11,7 +11,8 @@
  *    it appears in response order: only novel tuples enter the pooled test, the
  *    per-family tests and any sequential e-process (the sink).
  */
-import type { WatermarkKey, WatermarkSpec } from '@tracemark/watermark';
+import { isEngineSpec, type AnySpec, type EngineKey, type NullModel, type Watermark, type WatermarkKey } from '@tracemark/watermark';
+import { EngineScorer } from '../engine-scorer.js';
 import { poolTestOf, type PoolTest } from '../counts-test.js';
 import { EvidencePool } from '../pool/index.js';
 import { ExclusionSet, FLAG_SCORED, Scorer, type Engine } from '../scorer.js';
@@ -45,19 +46,28 @@ export interface PooledPassOptions {
 }
 
 export class PooledPass {
-  readonly scorer: Scorer;
+  readonly scorer: Scorer | EngineScorer;
   readonly pool: EvidencePool;
   readonly #payload: boolean;
 
-  constructor(spec: WatermarkSpec, key: WatermarkKey, opts: PooledPassOptions = {}) {
-    this.scorer = new Scorer(spec, key, opts.engine ?? 'wasm');
+  /** Tracemark's specs take a WatermarkKey, engine specs (version 2) an EngineKey. */
+  constructor(spec: AnySpec, key: WatermarkKey | EngineKey, opts: PooledPassOptions = {}) {
+    this.scorer = isEngineSpec(spec) ? new EngineScorer(spec, key as EngineKey) : new Scorer(spec, key as WatermarkKey, opts.engine ?? 'wasm');
     if (opts.specialTokens) this.scorer.setSpecialTokens(opts.specialTokens);
-    this.#payload = spec.payload !== null;
-    this.pool = new EvidencePool(this.scorer.wm, { families: opts.families ?? 0 });
+    this.#payload = !isEngineSpec(spec) && spec.payload !== null;
+    this.pool = new EvidencePool(this.scorer instanceof EngineScorer ? this.scorer.reader : this.scorer.wm, { families: opts.families ?? 0 });
   }
 
-  get spec(): WatermarkSpec {
+  get spec(): AnySpec {
     return this.scorer.spec;
+  }
+  /** The Watermark of a tracemark spec (payloads, window filters); engine specs have none. */
+  get watermark(): Watermark {
+    if (this.scorer instanceof EngineScorer) throw new RangeError(`an engine spec (${this.scorer.spec.engine.scheme}) has no tracemark Watermark`);
+    return this.scorer.wm;
+  }
+  get nullModel(): NullModel {
+    return this.scorer instanceof EngineScorer ? this.scorer.nullModel : this.scorer.wm.nullModel;
   }
   get scored(): number {
     return this.pool.scored;

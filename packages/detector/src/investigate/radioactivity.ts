@@ -20,7 +20,8 @@
  * depend on our key) the kept tuples are still i.i.d. with the null score distribution.
  * Filters select by window, never by (window, token) pair (see windows.ts).
  */
-import { seededRng, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { isEngineSpec, seededRng, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
+import { schemeNameOf, type SchemeName } from '../detection-types.js';
 import { binomialPmfLog, binomialUpperTailLog, DECOY_KS_THRESHOLD, fisherCombineLog, ksUniform, lnToLog10 } from '../stats/index.js';
 import { familyOf } from './families.js';
 import { PooledPass, type PoolTest } from './pool.js';
@@ -38,14 +39,15 @@ export interface EvidenceItem {
 }
 
 export interface RadioactivityOptions {
-  spec: WatermarkSpec;
-  key: WatermarkKey;
+  spec: AnySpec;
+  /** Tracemark's key for a version-1 spec, the engine's key for an engine spec (decoys: the same kind). */
+  key: WatermarkKey | EngineKey;
   /** Window filter (seeds under the real key). */
   filter?: WindowSet | undefined;
   /** How the filter was made, for the record (e.g. "supervised: ledger accounts a,b"). */
   filterName?: string;
   /** Decoy keys: same spec but for the fingerprint; scored on exactly the same positions. */
-  decoyKeys?: readonly WatermarkKey[];
+  decoyKeys?: readonly (WatermarkKey | EngineKey)[];
   /** Disjoint sub-tests combined with Fisher (0 or 1 = none). */
   families?: number;
   /** Significance level of the verdict (default 1e-6). */
@@ -79,7 +81,7 @@ export interface DecoySummary {
 }
 
 export interface RadioactivitySummary {
-  scheme: WatermarkSpec['scheme']['name'];
+  scheme: SchemeName;
   alpha: number;
   filter: { name: string; windows: number } | null;
   accounting: Accounting;
@@ -92,7 +94,7 @@ export interface RadioactivitySummary {
 /** Incremental run: add responses one at a time, summarise at any point (evidence curves, checkpoints). */
 export class RadioactivityRun {
   readonly alpha: number;
-  readonly #spec: WatermarkSpec;
+  readonly #spec: AnySpec;
   readonly #real: PooledPass;
   readonly #decoys: PooledPass[];
   readonly #filter: WindowSet | undefined;
@@ -112,6 +114,7 @@ export class RadioactivityRun {
       if (k.fingerprint === o.key.fingerprint) throw new RangeError('a decoy key must differ from the real key');
       return new PooledPass({ ...o.spec, keyFingerprint: k.fingerprint }, k, popts);
     });
+    if (o.filter && isEngineSpec(o.spec)) throw new RangeError('window filters are defined for tracemark specs only (their ledger records window seeds)');
     this.#filter = o.filter;
     this.#filterName = o.filterName ?? (o.filter ? 'filter' : '');
   }
@@ -120,7 +123,7 @@ export class RadioactivityRun {
     const a = this.#acc;
     a.responses++;
     if (item.tokens.length === 0) return;
-    const mask = this.#filter ? windowMask(this.#real.scorer.wm, item.tokens, this.#filter) : undefined;
+    const mask = this.#filter ? windowMask(this.#real.watermark, item.tokens, this.#filter) : undefined;
     const family = this.#k > 0 ? (item.family ?? familyOf(item.id, this.#k)) : undefined;
     if (family !== undefined && !(Number.isInteger(family) && family >= 0 && family < this.#k)) {
       throw new RangeError(`family ${family} of ${item.id} is outside [0, ${this.#k})`);
@@ -148,7 +151,7 @@ export class RadioactivityRun {
       families = { k: this.#k, tests, fisherLnP, fisherLog10P: lnToLog10(fisherLnP) };
     }
     return {
-      scheme: this.#spec.scheme.name,
+      scheme: schemeNameOf(this.#spec),
       alpha: this.alpha,
       filter: this.#filter ? { name: this.#filterName, windows: this.#filter.size } : null,
       accounting: { ...this.#acc },
@@ -175,7 +178,7 @@ export class RadioactivityRun {
  */
 export function randomizedP(d: PooledPass, index: number): number {
   const t = d.test();
-  const nm = d.scorer.wm.nullModel;
+  const nm = d.nullModel;
   if (t.scored === 0 || t.trials === 0) return seededRng(`tracemark/decoy-ks/v1/${index}`)();
   if (t.test !== 'binomial' || nm.kind !== 'binomial') return Math.exp(t.lnP);
   const s = Math.round(t.score);

@@ -7,7 +7,8 @@
  * however often the evidence is looked at. A budget on responses and tokens bounds the
  * cost when the evidence never comes.
  */
-import type { WatermarkKey, WatermarkSpec } from '@tracemark/watermark';
+import { isEngineSpec, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
+import { hasPayload } from '../detection-types.js';
 import { lnToLog10 } from '../stats/index.js';
 import { schemeEProcess, type EProcess } from './eprocess.js';
 import { PooledPass, type PoolTest } from './pool.js';
@@ -15,8 +16,8 @@ import type { EvidenceItem } from './radioactivity.js';
 import { windowMask, type WindowSet } from './windows.js';
 
 export interface SequentialOptions {
-  spec: WatermarkSpec;
-  key: WatermarkKey;
+  spec: AnySpec;
+  key: WatermarkKey | EngineKey;
   /** Stop when the anytime-valid p-value 1/sup E ≤ alpha. */
   alpha: number;
   filter?: WindowSet | undefined;
@@ -65,10 +66,11 @@ export class SequentialMonitor {
 
   constructor(o: SequentialOptions) {
     if (!(o.alpha > 0 && o.alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${o.alpha}`);
-    if (o.spec.payload) throw new RangeError('sequential testing needs a zero-bit spec (a payload spec has no single green list to bet on)');
+    if (hasPayload(o.spec)) throw new RangeError('sequential testing needs a zero-bit spec (a payload spec has no single green list to bet on)');
     this.alpha = o.alpha;
     this.#pass = new PooledPass(o.spec, o.key, o.specialTokens ? { specialTokens: o.specialTokens } : {});
-    this.#e = schemeEProcess(this.#pass.scorer.wm.nullModel);
+    if (o.filter && isEngineSpec(o.spec)) throw new RangeError('window filters are defined for tracemark specs only (their ledger records window seeds)');
+    this.#e = schemeEProcess(this.#pass.nullModel);
     this.#filter = o.filter;
     this.#lnThreshold = -Math.log(o.alpha);
     this.#maxResponses = o.maxResponses ?? Infinity;
@@ -80,7 +82,7 @@ export class SequentialMonitor {
     this.#responses++;
     this.#tokens += item.tokens.length;
     if (item.tokens.length > 0) {
-      const mask = this.#filter ? windowMask(this.#pass.scorer.wm, item.tokens, this.#filter) : undefined;
+      const mask = this.#filter ? windowMask(this.#pass.watermark, item.tokens, this.#filter) : undefined;
       const e = this.#e;
       this.#pass.add(item.tokens, item.given, {
         mask,
