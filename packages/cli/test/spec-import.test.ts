@@ -153,6 +153,7 @@ describe('spec import reproduces the engine detectors of the vectors', () => {
       const s = seqOf(file, 'watermarked-by-library-vocab2048');
       const { reader, stdout } = await importConfig('hf', config, ['--vocab-size', '2048']);
       expect(stdout).toContain("HF's public default");
+      expect(stdout).not.toContain(String(p.hashing_key));
       let st = reader.engineStatistic(s.tokens);
       expect(st.scored).toBe(s.detector.num_tokens_scored);
       expectP(st.pValue, f64(s.detector.p_value), `${f} watermarked p`);
@@ -175,6 +176,15 @@ describe('spec import reproduces the engine detectors of the vectors', () => {
     const a = await importConfig('hf-synthid', { ngram_len: hp.ngram_len, keys: hp.keys, sampling_table_size: hp.sampling_table_size, sampling_table_seed: hp.sampling_table_seed, context_history_size: hp.context_history_size, skip_first_ngram_calls: false, debug_mode: false });
     expect(a.reader.spec.engine).toMatchObject({ scheme: 'hf/synthid', depth: hp.keys.length, ngramLen: 5 });
     expect(JSON.parse(readFileSync(a.keyOut, 'utf8')).keys).toEqual(hp.keys.map(String));
+    // With the model directory, the EOS id masks what follows an EOS, as HF's detector does.
+    const model = join(dir, `model-${n++}`);
+    mkdirSync(model);
+    writeFileSync(join(model, 'config.json'), JSON.stringify({ vocab_size: 2048, eos_token_id: hp.eos_token_id_used }));
+    const e = await importConfig('hf-synthid', { ngram_len: hp.ngram_len, keys: hp.keys }, ['--model-dir', model]);
+    expect(e.reader.spec.engine).toMatchObject({ eosTokenId: hp.eos_token_id_used });
+    const eosSeq = seqOf(hf, 'with-eos-at-30');
+    const gotEos = e.reader.engineStatistic(eosSeq.tokens).statistic;
+    expect(Math.abs(gotEos - f64(eosSeq.mean_score)), `with-eos-at-30: ${gotEos} vs ${f64(eosSeq.mean_score)}`).toBeLessThanOrEqual(1e-12 * Math.abs(f64(eosSeq.mean_score)));
     const st = vectors('synthid_text-synthid.json');
     const sp = st.parameters;
     const b = await importConfig('synthid-text', { ngram_len: sp.ngram_len, keys: sp.keys, context_history_size: sp.context_history_size, top_k: 40, device: 'cpu' });
@@ -199,7 +209,9 @@ describe('spec import reproduces the engine detectors of the vectors', () => {
     ] as const) {
       const file = vectors(f);
       for (const seeding of names) {
-        const { reader } = await importConfig('lm-watermarking', { seeding_scheme: seeding, gamma: file.parameters.gamma, delta: file.parameters.delta }, ['--vocab-size', '32000']);
+        const { reader, stdout } = await importConfig('lm-watermarking', { seeding_scheme: seeding, gamma: file.parameters.gamma, delta: file.parameters.delta }, ['--vocab-size', '32000']);
+        expect(stdout).toContain('public default');
+        expect(stdout).not.toContain('15485863');
         for (const name of ['random-vocab32000', 'repetitive-period4']) {
           const s = seqOf(file, name);
           const st = reader.engineStatistic(s.tokens);
@@ -245,6 +257,22 @@ describe('spec import output', () => {
         expect((out.stdout + out.stderr).toLowerCase()).not.toContain(BigInt(secrets[0]!).toString(16));
       }
     }
+  });
+});
+
+describe('spec check --key on engine specs', () => {
+  it('the right key passes; another key, or a tracemark key, is refused (exit 2)', async () => {
+    const a = await importConfig('vllm', { key: '1234567' });
+    const b = await importConfig('vllm', { key: '7654321' });
+    expect((await runInProcess(['spec', 'check', a.out, '--key', a.keyOut])).code).toBe(0);
+    const wrong = await runInProcess(['spec', 'check', a.out, '--key', b.keyOut]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/fingerprint/);
+    const tk = join(dir, `tk-${n++}.json`);
+    expect((await runInProcess(['keygen', '--out', tk])).code).toBe(0);
+    const v1 = await runInProcess(['spec', 'check', a.out, '--key', tk]);
+    expect(v1.code).toBe(2);
+    for (const r of [wrong, v1]) expect(r.stderr).not.toMatch(/1234567|7654321/);
   });
 });
 

@@ -35,13 +35,18 @@ export const HfSynthidConfigSchema = z.strictObject({
   debug_mode: z.boolean(boolMsg).optional(),
 });
 
-const HINTS: Record<string, string> = {
+const KGW_HINTS: Record<string, string> = {
   gamma: 'HF calls it greenlist_ratio',
   delta: 'HF calls it bias',
   hash_key: 'HF calls it hashing_key',
   vocab_size: 'pass it as --vocab-size',
   ngram_len: 'that is a SynthID field (--engine hf-synthid)',
   keys: 'that is a SynthID field (--engine hf-synthid)',
+};
+const SYNTHID_HINTS: Record<string, string> = {
+  top_k: 'that is a google-deepmind/synthid-text field (--engine synthid-text)',
+  hashing_key: 'that is a WatermarkingConfig field (--engine hf)',
+  eos_token_id: 'it comes from the model: pass --model-dir',
 };
 
 /** The vocab size from --vocab-size or the model config; a disagreement is an error. */
@@ -62,12 +67,12 @@ export function keyListOf(field: string, keys: readonly unknown[] | undefined): 
 }
 
 export function importHfKgw(input: unknown, ctx: ImportContext): Imported {
-  const c = parseConfig(HfWatermarkingConfigSchema, input, 'HF WatermarkingConfig', HINTS);
+  const c = parseConfig(HfWatermarkingConfigSchema, input, 'HF WatermarkingConfig', KGW_HINTS);
   const vocabSize = vocabSizeOf(ctx, 'HF');
   const k = c.hashing_key === undefined ? HF_DEFAULT_HASHING_KEY : integerOf('hashing_key', c.hashing_key);
   const notes: string[] = [];
   if (c.hashing_key === undefined || k === HF_DEFAULT_HASHING_KEY)
-    notes.push(`hashing_key is HF's public default ${HF_DEFAULT_HASHING_KEY}: anyone can read (and forge) this watermark`);
+    notes.push("hashing_key is HF's public default: anyone can read (and forge) this watermark");
   const seeding = c.seeding_scheme ?? 'lefthash';
   if (seeding === 'lefthash' && (c.context_width ?? 1) !== 1) notes.push('HF lefthash seeds on the last token only, whatever context_width says');
   const bos = ctx.model?.bosTokenId;
@@ -88,7 +93,7 @@ export function importHfKgw(input: unknown, ctx: ImportContext): Imported {
 }
 
 export function importHfSynthid(input: unknown, ctx: ImportContext): Imported {
-  const c = parseConfig(HfSynthidConfigSchema, input, 'HF SynthIDTextWatermarkingConfig', HINTS);
+  const c = parseConfig(HfSynthidConfigSchema, input, 'HF SynthIDTextWatermarkingConfig', SYNTHID_HINTS);
   if (c.ngram_len === undefined) throw new ImportError('ngram_len', 'missing (SynthIDTextWatermarkingConfig has no default)');
   const keys = keyListOf('keys', c.keys);
   const notes: string[] = [];

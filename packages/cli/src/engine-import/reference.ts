@@ -87,7 +87,7 @@ export function importLmWatermarking(input: unknown, ctx: ImportContext): Import
     vocabSize = c.vocab.length;
   } else vocabSize = vocabSizeOf(ctx, 'lm-watermarking');
   const notes: string[] = [];
-  if (k === HF_DEFAULT_HASHING_KEY) notes.push(`the hash key is lm-watermarking's public default ${HF_DEFAULT_HASHING_KEY}: anyone can read (and forge) this watermark`);
+  if (k === HF_DEFAULT_HASHING_KEY) notes.push("the hash key is lm-watermarking's public default: anyone can read (and forge) this watermark");
   if (c.ignore_repeated_ngrams === false) notes.push('ignore_repeated_ngrams false: the engine counts repeats, the reader scores each distinct n-gram once');
   if (c.normalizers !== undefined) notes.push('normalizers are not applied (they change text before tokenizing)');
   return {
