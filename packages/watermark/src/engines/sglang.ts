@@ -3,6 +3,7 @@
 // completion (variable length), dual key routed by a keyed coin.
 import { fsum } from './fsum.js';
 import { glibcLog1p } from './libm.js';
+import { fmix32 } from '../fmix32.js';
 import { murmur3Words } from './murmur3.js';
 import { sglangLogGammaSurvival } from './stats.js';
 import { wordsOf, type U64Words } from './u64.js';
@@ -164,6 +165,154 @@ export function sglangDetect(tokens: readonly number[], o: SglangOptions): Sglan
     keyBPartition: keyB ? sglangTest(partB) : null,
     prefixLimitReached: limit,
     tokensExamined: positions.length,
+    repeatedContexts: repeated,
+    skippedInitialTokens: skipped,
+  };
+}
+
+// ---- Fast path: sglangDetect's values and tests in typed arrays (same bits) ----
+
+/** status codes of SglangFast.status; NOT_EXAMINED = after the context cap was reached. */
+export const SGLANG_SCORED = 0;
+export const SGLANG_REPEATED = 1;
+export const SGLANG_SKIPPED = 2;
+export const SGLANG_NOT_EXAMINED = 3;
+
+export interface SglangFast extends Omit<SglangDetection, 'positions'> {
+  readonly status: Uint8Array;
+  readonly contextHash: Uint32Array;
+  readonly hashA: Uint32Array;
+  readonly scoreA: Float64Array;
+  /** Dual key only (zeros otherwise); partitionA: 1 = scored under key A. */
+  readonly hashB: Uint32Array;
+  readonly scoreB: Float64Array;
+  readonly coin: Uint32Array;
+  readonly partitionA: Uint8Array;
+}
+
+function mix(h: number, word: number): number {
+  let k = Math.imul(word >>> 0, 0xcc9e2d51);
+  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+export function sglangDetectFast(tokens: readonly number[], o: SglangOptions): SglangFast {
+  const h = o.contextWindow ?? 4;
+  if (!Number.isInteger(h) || h < 1 || h > 64) throw new RangeError(`context window must be in 1..64 (got ${h})`);
+  const keyA = parseSglangKey(o.keyHex);
+  const keyB = o.keyBHex ? parseSglangKey(o.keyBHex) : null;
+  const threshold = keyB ? sglangMixingThreshold(o.mixingProbability ?? 0.5) : 0;
+  const prompt = o.promptTokenIds ?? [];
+  const max = o.maxContexts ?? SGLANG_MAX_CONTEXTS;
+  const n = tokens.length;
+  const full = new Float64Array(prompt.length + n);
+  full.set(prompt, 0);
+  for (let i = 0; i < n; i++) full[prompt.length + i] = tokens[i]!;
+  const status = new Uint8Array(n).fill(SGLANG_NOT_EXAMINED);
+  const ctxHash = new Uint32Array(n);
+  const hashA = new Uint32Array(n);
+  const scoreA = new Float64Array(n);
+  const hashB = new Uint32Array(n);
+  const scoreB = new Float64Array(n);
+  const coin = new Uint32Array(n);
+  const partitionA = new Uint8Array(n);
+  const sA: number[] = [];
+  const sB: number[] = [];
+  const partA: number[] = [];
+  const partB: number[] = [];
+  const combined: number[] = [];
+  // exact context set: slots hold the completion index whose context was first seen there
+  let cap = 16;
+  while (cap < 2 * n) cap <<= 1;
+  const table = new Int32Array(cap).fill(-1);
+  let seen = 0;
+  let limit = false;
+  let repeated = 0;
+  let skipped = 0;
+  let examined = 0;
+  for (let i = 0; i < n; i++) {
+    if (seen >= max) {
+      limit = true;
+      break;
+    }
+    examined++;
+    if (prompt.length === 0 && i < h) {
+      status[i] = SGLANG_SKIPPED;
+      skipped++;
+      continue;
+    }
+    const end = prompt.length + i;
+    const start = Math.max(0, end - h);
+    let ch = 0;
+    let th = 0x811c9dc5;
+    for (let j = start; j < end; j++) {
+      ch = mix(ch, full[j]!);
+      th = Math.imul(th ^ (full[j]! | 0), 0x01000193);
+    }
+    th = Math.imul(th ^ (end - start), 0x01000193);
+    let slot = (th ^ (th >>> 15)) & (cap - 1);
+    let isNew = false;
+    for (;;) {
+      const s0 = table[slot]!;
+      if (s0 < 0) {
+        table[slot] = i;
+        isNew = true;
+        break;
+      }
+      const e2 = prompt.length + s0;
+      const b2 = Math.max(0, e2 - h);
+      let same = e2 - b2 === end - start;
+      for (let j = 0; same && j < end - start; j++) same = full[b2 + j] === full[start + j];
+      if (same) break;
+      slot = (slot + 1) & (cap - 1);
+    }
+    if (!isNew) {
+      status[i] = SGLANG_REPEATED;
+      repeated++;
+      continue;
+    }
+    seen++;
+    status[i] = SGLANG_SCORED;
+    const cHash = fmix32((ch ^ (4 * (end - start))) >>> 0);
+    ctxHash[i] = cHash;
+    const token = tokens[i]!;
+    const hA = fmix32((mix(mix(mix(mix(0, keyA.lo), keyA.hi), cHash), token >>> 0) ^ 16) >>> 0);
+    hashA[i] = hA;
+    scoreA[i] = sglangScore(hA);
+    sA.push(scoreA[i]!);
+    if (!keyB) {
+      combined.push(scoreA[i]!);
+      continue;
+    }
+    const hB = fmix32((mix(mix(mix(mix(0, keyB.lo), keyB.hi), cHash), token >>> 0) ^ 16) >>> 0);
+    hashB[i] = hB;
+    scoreB[i] = sglangScore(hB);
+    sB.push(scoreB[i]!);
+    const c = fmix32((mix(mix(mix(mix(mix(0, keyA.lo), keyA.hi), keyB.lo), keyB.hi), cHash) ^ 20) >>> 0);
+    coin[i] = c;
+    const inA = c < threshold;
+    partitionA[i] = inA ? 1 : 0;
+    (inA ? partA : partB).push(inA ? scoreA[i]! : scoreB[i]!);
+    combined.push(inA ? scoreA[i]! : scoreB[i]!);
+  }
+  return {
+    status,
+    contextHash: ctxHash,
+    hashA,
+    scoreA,
+    hashB,
+    scoreB,
+    coin,
+    partitionA,
+    combined: sglangTest(combined),
+    keyAAllPositions: sglangTest(sA),
+    keyBAllPositions: keyB ? sglangTest(sB) : null,
+    keyAPartition: keyB ? sglangTest(partA) : null,
+    keyBPartition: keyB ? sglangTest(partB) : null,
+    prefixLimitReached: limit,
+    tokensExamined: examined,
     repeatedContexts: repeated,
     skippedInitialTokens: skipped,
   };

@@ -2,6 +2,7 @@
 // readers on random texts, keys, widths and n-gram lengths.
 import { describe, expect, it } from 'vitest';
 import { sbwDetect, sbwDetectFast, sbwPositions } from '../../src/engines/sbw.js';
+import { SGLANG_NOT_EXAMINED, SGLANG_REPEATED, SGLANG_SCORED, SGLANG_SKIPPED, sglangDetect, sglangDetectFast } from '../../src/engines/sglang.js';
 import { deepmindSynthid, hfSynthid, synthidScore, synthidScoreFast } from '../../src/engines/synthid.js';
 import { wordsOf } from '../../src/engines/u64.js';
 import { seededRng } from '../../src/index.js';
@@ -55,6 +56,40 @@ describe('synthidScoreFast = synthidScore', () => {
         const h = wordsOf(flavour.read(start, toks[j + ngramLen - 1]!).contextHash);
         expect([fast.contextHashHi[j], fast.contextHashLo[j]]).toEqual([h.hi, h.lo]);
       });
+    }
+  });
+});
+
+describe('sglangDetectFast = sglangDetect', () => {
+  const hex = (): string => '0x' + Array.from({ length: 1 + int(16) }, () => int(16).toString(16)).join('');
+  it('single and dual key, prompts, context caps', () => {
+    const code = { scored: SGLANG_SCORED, repeated_context: SGLANG_REPEATED, skipped_initial: SGLANG_SKIPPED } as const;
+    for (let c = 0; c < 24; c++) {
+      const toks = text(c === 0 ? 0 : 20 + int(150), 32000);
+      const o = {
+        keyHex: hex(),
+        keyBHex: c % 2 ? hex() : null,
+        mixingProbability: rng(),
+        contextWindow: 1 + int(7),
+        promptTokenIds: c % 3 === 0 ? [] : text(int(10), 32000),
+        maxContexts: c % 4 === 0 ? 5 + int(40) : undefined,
+      };
+      const ref = sglangDetect(toks, o);
+      const fast = sglangDetectFast(toks, o);
+      const { positions, ...tests } = ref;
+      const { status, contextHash, hashA, scoreA, hashB, scoreB, coin, partitionA, ...fastTests } = fast;
+      expect(fastTests).toEqual(tests);
+      for (let i = 0; i < toks.length; i++) {
+        const p = positions[i];
+        if (!p) {
+          expect(status[i]).toBe(SGLANG_NOT_EXAMINED);
+          continue;
+        }
+        expect(status[i]).toBe(code[p.status]);
+        if (p.status !== 'scored') continue;
+        expect([contextHash[i], hashA[i], scoreA[i]]).toEqual([p.contextHash, p.hashA, p.scoreA]);
+        if (o.keyBHex) expect([hashB[i], scoreB[i], coin[i], partitionA[i]]).toEqual([p.hashB, p.scoreB, p.coin, p.partition === 'a' ? 1 : 0]);
+      }
     }
   });
 });
