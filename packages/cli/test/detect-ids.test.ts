@@ -2,7 +2,7 @@
  * `tracemark detect --ids`: token ids instead of text (JSONL `ids`, optional `prompt_ids`),
  * checked line by line before anything is scored; the same verdicts as text input.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,5 +70,28 @@ describe('detect --ids', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(re);
     }
+  });
+});
+
+describe('scan --ids', () => {
+  it('scans id documents as the texts they encode; a bad line is exit 2 naming line and field, no output written', async () => {
+    const qwen = new HfTokenizer(hfSpecTokenizerId('qwen3'));
+    const docs = humanText({ split: 'heldout' }).slice(0, 5).map((d) => d.text.normalize('NFC'));
+    writeFileSync(p('corpus-ids.jsonl'), docs.map((t) => JSON.stringify({ ids: Array.from(qwen.encode(t).tokens) })).join('\n') + '\n');
+    writeFileSync(p('corpus-text.jsonl'), docs.map((text) => JSON.stringify({ text })).join('\n') + '\n');
+    const base = ['scan', '--spec', p('qwen.json'), '--key', p('key.json'), '--json'];
+    const [a, b] = await Promise.all([runInProcess([...base, '--ids', p('corpus-ids.jsonl')]), runInProcess([...base, p('corpus-text.jsonl')])]);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    const ja = JSON.parse(a.stdout), jb = JSON.parse(b.stdout);
+    expect([ja.documents, ja.tokens, ja.pooled.lnP]).toEqual([jb.documents, jb.tokens, jb.pooled.lnP]);
+
+    writeFileSync(p('corpus-bad.jsonl'), '{"ids": [1, 2]}\n{"ids": [3, 4]}\n{"ids": [5, 1.5]}\n');
+    const r = await runInProcess([...base, '--ids', p('corpus-bad.jsonl'), '--output', p('scan-out.jsonl')]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/corpus-bad\.jsonl:3: field "ids": element 1 \(1\.5\) not an integer/);
+    expect(existsSync(p('scan-out.jsonl'))).toBe(false);
   });
 });

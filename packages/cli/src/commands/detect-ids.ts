@@ -55,7 +55,8 @@ export function detectIdItems(
   const globalExclude = exclude.length > 0 ? detector.exclusion(exclude) : undefined;
   return items.map((it) => {
     const exclusion = it.promptIds !== undefined ? detector.exclusion([...exclude, it.promptIds]) : globalExclude;
-    const o = exclusion ? { exclude: exclusion } : {};
+    // engine specs that key on the prompt (SGLang, HF KGW) also read their first contexts from it
+    const o = { ...(exclusion ? { exclude: exclusion } : {}), ...(it.promptIds !== undefined && detector.engineReader ? { prompt: it.promptIds } : {}) };
     let r: DetectionResult;
     try {
       r = detector.detectTokens(it.ids, o);

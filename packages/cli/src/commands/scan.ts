@@ -36,6 +36,8 @@ export interface ScanFlags {
   textMode: string;
   field: string;
   idField?: string;
+  /** Documents are JSONL token ids ("ids", optional "prompt_ids"). */
+  ids?: boolean;
   skipMalformed?: boolean;
   exclude?: string[];
   alpha?: string;
@@ -62,6 +64,11 @@ function readerOptions(f: ScanFlags): ReaderOptions {
   if (!['auto', 'text', 'jsonl'].includes(f.format)) throw usage(`--format must be auto, text or jsonl (got ${JSON.stringify(f.format)})`);
   if (!['paragraph', 'file'].includes(f.textMode)) throw usage(`--text-mode must be paragraph or file (got ${JSON.stringify(f.textMode)})`);
   const idField = f.idField !== undefined ? { idField: f.idField } : {};
+  if (f.ids) {
+    if (f.format === 'text') throw usage('--ids reads JSONL: it cannot be combined with --format text');
+    if (f.skipMalformed) throw usage('--ids: a bad line of token ids is an error, never skipped (drop --skip-malformed)');
+    return { format: 'jsonl', ...idField, ids: { field: 'ids', promptField: 'prompt_ids' } };
+  }
   return { format: f.format as ReaderOptions['format'], textMode: f.textMode as ReaderOptions['textMode'], field: f.field, ...idField, skipMalformed: f.skipMalformed === true };
 }
 
@@ -139,6 +146,7 @@ export function registerScan(program: Command): void {
     .option('--format <f>', 'auto | text | jsonl', 'auto')
     .option('--text-mode <m>', 'text files: paragraph (blank-line separated documents) | file (one document)', 'paragraph')
     .option('--field <name>', 'JSONL field holding the text', 'text')
+    .option('--ids', 'documents are JSONL token ids: "ids" (non-negative integers below the vocabulary size) and optionally "prompt_ids" (windows not scored); a bad line stops the scan (exit 2, nothing written)')
     .option('--id-field <name>', 'JSONL field holding a document id')
     .option('--skip-malformed', 'skip (and count) malformed JSONL lines instead of stopping')
     .option('--exclude <text>', 'a text given to the generator: its windows are not scored (repeatable)', collect)

@@ -21,9 +21,19 @@ export interface DocScored {
   colour?: Int8Array;
 }
 
+/** A corpus document: its text, or token ids (JSONL `ids`) with the prompt's ids if given. */
+export type ScanDoc = string | { ids: Uint32Array; promptIds?: Uint32Array };
+
+/** Size of a document for batching (characters; ids count ~4 characters each). */
+export function docSize(d: ScanDoc): number {
+  return typeof d === 'string' ? d.length : 4 * d.ids.length;
+}
+
 export interface DocScoreOptions {
   dedup: boolean;
   exclude?: ExclusionSet;
+  /** Id documents with prompt ids: the scan's exclusion texts, to which the prompt's windows are added. */
+  excludeTexts?: readonly (string | ArrayLike<number>)[];
   /** Return the tuples (needed for global dedup). */
   tuples: boolean;
 }
@@ -32,14 +42,20 @@ const EMPTY_I32 = new Int32Array(0);
 const EMPTY_F64 = new Float64Array(0);
 
 /** Throws DetectorError (EMPTY_TEXT, TEXT_TOO_LARGE, …) like Detector.detect. */
-export function scoreDocument(detector: Detector, index: number, text: string, opts: DocScoreOptions): DocScored {
-  const enc = detector.tokenize(text);
+export function scoreDocument(detector: Detector, index: number, doc: ScanDoc, opts: DocScoreOptions): DocScored {
+  let exclude = opts.exclude;
+  let enc: { tokens: ArrayLike<number>; chunkedRuns: number; specialStrings: number };
+  if (typeof doc === 'string') enc = detector.tokenize(doc);
+  else {
+    enc = { tokens: doc.ids, chunkedRuns: 0, specialStrings: 0 };
+    if (doc.promptIds) exclude = detector.exclusion([...(opts.excludeTexts ?? []), doc.promptIds]);
+  }
   if (enc.tokens.length === 0) {
     // whitespace-free empty text: counted by the caller, never scored
     throw new DetectorError('EMPTY_TEXT', 'empty document');
   }
   const payload = hasPayload(detector.spec);
-  const r = detector.scorer.score(enc.tokens, { dedup: opts.dedup, exclude: opts.exclude, tuples: opts.tuples, payload });
+  const r = detector.scorer.score(enc.tokens, { dedup: opts.dedup, exclude, tuples: opts.tuples, payload });
   const result = detector.resultFromScored(r, opts.dedup, enc);
   const t = r.tuples;
   const out: DocScored = {

@@ -7,7 +7,7 @@
 import type { AnySpec, EngineKeyFile } from '@tracemark/watermark';
 import type { DetectorOptions } from '../detect.js';
 import type { DetectorErrorCode } from '../errors.js';
-import type { DocScored } from './docscore.js';
+import type { DocScored, ScanDoc } from './docscore.js';
 
 export const BATCH_CHARS = 64 * 1024;
 export const BATCH_DOCS = 256;
@@ -22,7 +22,7 @@ export interface WorkerInit {
 }
 
 /** A batch holds documents start, start+1, …, start+texts.length−1. */
-export type ToWorker = { type: 'batch'; start: number; texts: string[] } | { type: 'close' };
+export type ToWorker = { type: 'batch'; start: number; texts: ScanDoc[] } | { type: 'close' };
 
 export type DocOutcome =
   | { kind: 'doc'; doc: DocScored }

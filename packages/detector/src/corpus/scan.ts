@@ -27,6 +27,7 @@ import { DetectorError } from '../errors.js';
 import { specId } from '../io/keys.js';
 import { EvidencePool, type FisherResult, type NovelResult, type PooledResult } from '../pool/index.js';
 import { intOption, isTiktokenEncoding } from '../tokenizer.js';
+import { hfTokenizerAvailable, vocabSizeOf } from '../tokenizers/index.js';
 import { checkpointExists, inputIdentity, loadCheckpoint, saveCheckpoint, type ScanIdentity, type ScanPosition } from './checkpoint.js';
 import { atomicOutput, resumableOutput, type DocOutput } from './doc-output.js';
 import { BATCH_CHARS, BATCH_DOCS } from './protocol.js';
@@ -126,8 +127,16 @@ export async function scanCorpus(
   const globalDedup = opts.globalDedup ?? true;
   if (files.length === 0) throw new DetectorError('BAD_OPTION', 'no input files');
   if (opts.resume && opts.checkpoint === undefined) throw new DetectorError('BAD_OPTION', 'resume needs a checkpoint');
-  if (!isTiktokenEncoding(spec.tokenizer)) {
-    throw new DetectorError('SPEC_MISMATCH', `corpus scans tokenize text: the spec's tokenizer "${spec.tokenizer}" is not a tiktoken encoding`);
+  if (!opts.ids && !isTiktokenEncoding(spec.tokenizer) && !hfTokenizerAvailable(spec.tokenizer)) {
+    throw new DetectorError(
+      'SPEC_MISMATCH',
+      `corpus scans tokenize text: the spec's tokenizer "${spec.tokenizer}" is neither a tiktoken encoding nor hf:<directory with tokenizer.json> (give token ids: ids)`,
+    );
+  }
+  // token-id documents: ids must lie in the tokenizer's vocabulary when it is known here
+  if (opts.ids && opts.ids.vocabSize === undefined) {
+    const vocabSize = vocabSizeOf(spec.tokenizer);
+    if (vocabSize !== undefined) opts = { ...opts, ids: { ...opts.ids, vocabSize } };
   }
 
   // The main thread's detector validates spec and key up front and pools payloads.
@@ -176,7 +185,7 @@ export async function scanCorpus(
         dedup,
         exclude: excludeTexts,
       }),
-      scoreHere: scoreInline(detector, dedup, exclude),
+      scoreHere: scoreInline(detector, dedup, exclude, excludeTexts),
     });
     const t = at.totals;
     let thisRun = 0, sinceCheckpoint = 0;
@@ -233,6 +242,7 @@ function identityOptions(o: ScanOptions, exclude: (string | number[])[], keepTop
     ...(o.idField !== undefined ? { idField: o.idField } : {}),
     skipMalformed: o.skipMalformed ?? false,
     ...(o.maxDocBytes !== undefined ? { maxDocBytes: o.maxDocBytes } : {}),
+    ...(o.ids ? { ids: { field: o.ids.field ?? 'ids', promptField: o.ids.promptField ?? 'prompt_ids' } } : {}),
   };
   const { specialTokens, ...detector } = o.detector ?? {};
   return {

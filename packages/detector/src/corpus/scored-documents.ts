@@ -7,7 +7,7 @@
  */
 import type { Detector } from '../detect.js';
 import { DetectorError } from '../errors.js';
-import { scoreDocument } from './docscore.js';
+import { docSize, scoreDocument, type ScanDoc } from './docscore.js';
 import type { DocOutcome, WorkerInit } from './protocol.js';
 import { readDocuments, type RawDocument, type ReaderOptions, type ReaderStats } from './readers.js';
 import { WorkerPool } from './worker-pool.js';
@@ -39,17 +39,22 @@ export interface StreamOptions {
   /** workers > 0: what each worker is started with. */
   init: () => WorkerInit;
   /** workers = 0: score one document here. */
-  scoreHere: (index: number, text: string) => DocOutcome;
+  scoreHere: (index: number, doc: ScanDoc) => DocOutcome;
 }
 
 export async function* allDocuments(files: readonly string[], opts: ReaderOptions, stats: ReaderStats): AsyncGenerator<RawDocument> {
   for (const f of files) yield* readDocuments(f, opts, stats);
 }
 
-export function scoreInline(detector: Detector, dedup: boolean, exclude: ReturnType<Detector['exclusion']> | undefined): StreamOptions['scoreHere'] {
-  return (index, text) => {
+export function scoreInline(
+  detector: Detector,
+  dedup: boolean,
+  exclude: ReturnType<Detector['exclusion']> | undefined,
+  excludeTexts: readonly (string | ArrayLike<number>)[] = [],
+): StreamOptions['scoreHere'] {
+  return (index, d) => {
     try {
-      return { kind: 'doc', doc: scoreDocument(detector, index, text, { dedup, exclude, tuples: true }) };
+      return { kind: 'doc', doc: scoreDocument(detector, index, d, { dedup, exclude, excludeTexts, tuples: true }) };
     } catch (e) {
       if (e instanceof DetectorError) {
         if (e.code === 'EMPTY_TEXT') return { kind: 'empty' };
@@ -69,7 +74,7 @@ export async function* scoredDocuments(docs: AsyncIterable<RawDocument>, stats: 
         continue;
       }
       if (read++ >= o.maxRead) return;
-      yield { index, meta: metaOf(raw), skipped: stats.skippedLines, outcome: o.scoreHere(index, raw.text) };
+      yield { index, meta: metaOf(raw), skipped: stats.skippedLines, outcome: o.scoreHere(index, scanDoc(raw)) };
       index++;
     }
     return;
@@ -79,7 +84,7 @@ export async function* scoredDocuments(docs: AsyncIterable<RawDocument>, stats: 
     const maxBatches = o.workers * o.perWorker;
     const pending = new Map<number, { meta: DocMeta; skipped: number }>();
     let next = o.skip; // the next index to hand on
-    let batch: string[] = [], batchStart = 0, batchChars = 0;
+    let batch: ScanDoc[] = [], batchStart = 0, batchChars = 0;
     function* ready(): Generator<ScoredItem> {
       for (;;) {
         const outcome = wp.take(next);
@@ -108,8 +113,9 @@ export async function* scoredDocuments(docs: AsyncIterable<RawDocument>, stats: 
       if (read++ >= o.maxRead) break;
       if (batch.length === 0) batchStart = index;
       pending.set(index, { meta: metaOf(raw), skipped: stats.skippedLines });
-      batch.push(raw.text);
-      batchChars += raw.text.length;
+      const d = scanDoc(raw);
+      batch.push(d);
+      batchChars += docSize(d);
       index++;
       if (batchChars >= o.batchChars || batch.length >= o.batchDocs) yield* flush();
     }
@@ -121,6 +127,11 @@ export async function* scoredDocuments(docs: AsyncIterable<RawDocument>, stats: 
   } finally {
     await wp.close();
   }
+}
+
+function scanDoc(raw: RawDocument): ScanDoc {
+  if (!raw.ids) return raw.text;
+  return raw.promptIds ? { ids: raw.ids, promptIds: raw.promptIds } : { ids: raw.ids };
 }
 
 function metaOf(raw: RawDocument): DocMeta {

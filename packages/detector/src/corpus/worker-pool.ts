@@ -6,6 +6,7 @@
 import type { Worker } from 'node:worker_threads';
 import { DetectorError } from '../errors.js';
 import { runningFromSources, startWorker } from '../spawn.js';
+import type { ScanDoc } from './docscore.js';
 import type { DocOutcome, FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 type Outcome = DocOutcome;
@@ -70,7 +71,7 @@ export class WorkerPool {
     return this.#outstanding;
   }
 
-  dispatch(start: number, texts: string[]): void {
+  dispatch(start: number, texts: ScanDoc[]): void {
     if (this.#failure) throw this.#failure;
     let best = 0;
     for (let i = 1; i < this.#load.length; i++) if (this.#load[i]! < this.#load[best]!) best = i;

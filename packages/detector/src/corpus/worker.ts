@@ -29,7 +29,7 @@ try {
     const transfer: ArrayBuffer[] = [];
     m.texts.forEach((text, i) => {
       try {
-        const doc = scoreDocument(detector, m.start + i, text, { dedup: init.dedup, exclude, tuples: true });
+        const doc = scoreDocument(detector, m.start + i, text, { dedup: init.dedup, exclude, excludeTexts: init.exclude, tuples: true });
         outcomes.push({ kind: 'doc', doc });
         transfer.push(...transferList(doc));
       } catch (e) {
