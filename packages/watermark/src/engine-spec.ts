@@ -25,6 +25,12 @@ const tokenId = int('token id', 0, 2 ** 31 - 1);
 const vllmCommon = {
   contextWidth: int('contextWidth', 1, 64).default(4),
   pValueThreshold,
+  /**
+   * Generation-side dedup (vLLM's deduplicate_contexts): "single_turn" samples a context
+   * already seen in this response without the watermark, "all" also searches the prompt,
+   * "none" never skips. Embedding only: detection always scores each tuple once.
+   */
+  deduplicateContexts: z.enum(['single_turn', 'all', 'none'], { error: 'deduplicateContexts must be single_turn, all or none' }).default('single_turn'),
 };
 export const VllmGumbelSchema = z.strictObject({
   scheme: z.literal('vllm/gumbel'),
@@ -63,6 +69,7 @@ export const VllmSbwSchema = z.strictObject({
    */
   lefthashRule: z.enum(['generator', 'detector'], { error: 'lefthashRule must be generator or detector' }).default('generator'),
   pValueThreshold,
+  deduplicateContexts: vllmCommon.deduplicateContexts,
 });
 
 /** SGLang Aaronson-Gumbel (single or dual key). Context: the last h tokens of prompt + completion. */

@@ -45,3 +45,4 @@ export { createEngineReader } from './engines/reader/index.js';
 export type { EngineReader, EngineRead, EngineStatistic, EngineReaderOptions } from './engines/reader/index.js';
 export { buildSpec, describeSpec, specNotes, schemeOptionsProblem, contextModeOf, SPEC_LIMITS, SPEC_SCHEME_NAMES } from './spec-build.js';
 export type { SpecOptions } from './spec-build.js';
+export { engineEmbedConfig, createSpecSampler } from './engine-embed.js';
