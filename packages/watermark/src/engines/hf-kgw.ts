@@ -119,15 +119,19 @@ export function hfKgwDetect(tokens: readonly number[], o: HfKgwOptions): HfKgwDe
 // ---- Fast path: same green flags and statistics, no per-position allocation of size V ----
 // Green lists are cached as bitsets per (V, size, MT seed), LRU bounded by memory. Building
 // one costs about three membership tests (torchRandpermPrefixHas follows one token through
-// the shuffle without an array), so a seed met fewer than 3 times in a text and not cached
-// is answered token by token.
+// the shuffle without an array), so a seed is answered token by token until it has been met
+// 3 times (in this text and earlier calls, counted in a bounded map), then cached.
 
 const CACHE_BUDGET_BYTES = 64 * 1024 * 1024;
 const greenCache = new Map<string, Uint32Array>();
 let cacheBytes = 0;
 
+/** Seeds met so far (not yet cached), for the 3-uses rule; cleared when it grows past 2^20. */
+const metCount = new Map<string, number>();
+
 export function clearKgwGreenCache(): void {
   greenCache.clear();
+  metCount.clear();
   cacheBytes = 0;
 }
 
@@ -168,12 +172,18 @@ export function kgwGreenFlags(
     count.set(s, (count.get(s) ?? 0) + 1);
   }
   const out = new Uint8Array(tokens.length);
+  if (metCount.size > 1 << 20) metCount.clear();
+  for (const [s, c] of count) {
+    const k = `${vocabSize},${size},${s}`;
+    if (!greenCache.has(k)) metCount.set(k, (metCount.get(k) ?? 0) + c);
+  }
   for (let j = 0; j < at.length; j++) {
     const i = at[j]!;
     const s = mtSeeds[i]!;
     const t = tokens[i]!;
-    const cached = greenCache.has(`${vocabSize},${size},${s}`);
-    if (cached || count.get(s)! >= 3) {
+    const k = `${vocabSize},${size},${s}`;
+    if (greenCache.has(k) || (metCount.get(k) ?? 0) >= 3) {
+      metCount.delete(k);
       const bits = greenBits(vocabSize, size, s);
       out[i] = t >= 0 && t < vocabSize ? (bits[t >>> 5]! >>> (t & 31)) & 1 : 0;
     } else {
