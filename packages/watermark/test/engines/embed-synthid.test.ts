@@ -83,6 +83,18 @@ describe.each(['hf', 'synthid_text'] as const)('SynthID %s', (flavour) => {
     expect(parseFloat(s.mean_score.dec)).toBeGreaterThan(0.6);
   });
 
+  it('the sampler’s per-step g-values equal the reader’s on random windows (large keys included)', () => {
+    const rng = seededRng(`read-${flavour}`);
+    const keys: (number | bigint)[] = [...KEYS.slice(0, 5), 2n ** 62n + 12345n, -(2n ** 40n) - 7n];
+    const reader = flavour === 'hf' ? hfSynthid(keys as unknown as number[]) : deepmindSynthid(keys as unknown as number[]);
+    for (let rep = 0; rep < 30; rep++) {
+      const ctx = Array.from({ length: 4 }, () => Math.floor(rng() * 256_000));
+      const ids = Int32Array.from({ length: 5 }, () => Math.floor(rng() * 256_000));
+      const r = synthidReadStep(flavour, keys, ctx, ids, flavour === 'hf' ? hfSynthidTable() : undefined);
+      ids.forEach((t, i) => expect(Array.from(r.g.subarray(i * keys.length, (i + 1) * keys.length))).toEqual(reader.read(ctx, t).gValues));
+    }
+  });
+
   it('context starts as n-1 zeros, repeated contexts (last historySize) are not reweighted, skip_first_ngram_calls', () => {
     const history = 3;
     const s = createSynthidSampler({ flavour, keys: KEYS.slice(0, 4), ngramLen: 2, historySize: history, topK: 3, skipFirstNgramCalls: true });

@@ -31,7 +31,7 @@ export type SynthidFlavourName = 'hf' | 'synthid_text';
 export interface SynthidEmbedOptions {
   readonly flavour: SynthidFlavourName;
   /** One key per tournament layer (watermarking keys, as the config lists them). */
-  readonly keys: readonly number[];
+  readonly keys: readonly (number | bigint)[];
   /** n, default 5. */
   readonly ngramLen?: number;
   /** context_history_size, default 1024. */
@@ -51,28 +51,61 @@ export interface SynthidStepReading {
   readonly depth: number;
 }
 
-/** g-values of `ids` after `context` (n-1 tokens) for one flavour; the hot path (u32 pairs). */
+/** A flavour's keys, hash start and (HF) table, prepared once per sampler. */
+export interface SynthidPrepared {
+  readonly flavour: SynthidFlavourName;
+  readonly keyWords: I64[];
+  readonly start: I64;
+  readonly table: Uint32Array | null;
+}
+
+export function prepareSynthid(flavour: SynthidFlavourName, keys: readonly (number | bigint)[], table?: Uint32Array): SynthidPrepared {
+  if (flavour === 'hf' && (!table || (table.length & (table.length - 1)) !== 0)) throw new RangeError('HF SynthID needs a sampling table of power-of-two size');
+  return {
+    flavour,
+    keyWords: keys.map((k) => i64FromBigInt(BigInt(k))),
+    start: flavour === 'hf' ? ONE : i64FromBigInt(synthidTextIv(keys as number[])),
+    table: flavour === 'hf' ? table! : null,
+  };
+}
+
+// Low word of the LCG multiplier 6364136223846793005: HF's g = table[h_l mod size] with
+// size <= 2^32 needs only the low 32 bits of h_l, and the low word of (h + x) * A + 1
+// depends only on the low words of h and x.
+const A_LO = 0x4c957f2d;
+
+/** g-values of `ids` after `context` (n-1 tokens): the hot path of both flavours. */
+export function synthidReadPrepared(p: SynthidPrepared, context: readonly number[], ids: Int32Array): SynthidStepReading {
+  let h = p.start;
+  for (const t of context) h = lcgStepWords(h, i64FromInt32(t));
+  const depth = p.keyWords.length;
+  const g = new Uint8Array(ids.length * depth);
+  if (p.table) {
+    const table = p.table;
+    const mask = table.length - 1;
+    const kLo = Int32Array.from(p.keyWords, (k) => k.lo | 0);
+    for (let i = 0; i < ids.length; i++) {
+      const ht = (Math.imul((h.lo + ids[i]!) | 0, A_LO) + 1) | 0;
+      for (let l = 0; l < depth; l++) g[i * depth + l] = table[(Math.imul((ht + kLo[l]!) | 0, A_LO) + 1) & mask]!;
+    }
+  } else {
+    for (let i = 0; i < ids.length; i++) {
+      const ht = lcgStepWords(h, i64FromInt32(ids[i]!));
+      for (let l = 0; l < depth; l++) g[i * depth + l] = synthidTextGWords(lcgStepWords(ht, p.keyWords[l]!));
+    }
+  }
+  return { contextHash: h, g, depth };
+}
+
+/** The same, preparing the keys on each call (for one-off readings). */
 export function synthidReadStep(
   flavour: SynthidFlavourName,
-  keys: readonly number[],
+  keys: readonly (number | bigint)[],
   context: readonly number[],
   ids: Int32Array,
   table?: Uint32Array,
 ): SynthidStepReading {
-  const keyWords = keys.map((k) => i64FromBigInt(BigInt(k)));
-  let h = flavour === 'hf' ? ONE : i64FromBigInt(synthidTextIv(keys));
-  for (const t of context) h = lcgStepWords(h, i64FromInt32(t));
-  const depth = keys.length;
-  const g = new Uint8Array(ids.length * depth);
-  const mask = table ? table.length - 1 : 0;
-  for (let i = 0; i < ids.length; i++) {
-    const ht = lcgStepWords(h, i64FromInt32(ids[i]!));
-    for (let l = 0; l < depth; l++) {
-      const keyed = lcgStepWords(ht, keyWords[l]!);
-      g[i * depth + l] = flavour === 'hf' ? table![keyed.lo & mask]! : synthidTextGWords(keyed);
-    }
-  }
-  return { contextHash: h, g, depth };
+  return synthidReadPrepared(prepareSynthid(flavour, keys, table), context, ids);
 }
 
 export interface SynthidSampler extends EngineSampler {
@@ -103,8 +136,10 @@ export function createSynthidSampler(o: SynthidEmbedOptions): SynthidSampler {
   if (!Number.isInteger(historySize) || historySize < 1) throw new RangeError(`context_history_size must be a positive integer (got ${historySize})`);
   const topK = o.topK ?? 0;
   if (o.flavour === 'synthid_text' && !(Number.isInteger(topK) && topK > 1)) throw new RangeError(`synthid_text needs top_k > 1 (got ${o.topK})`);
-  const table = o.flavour === 'hf' ? hfSynthidTable(o.samplingTableSize ?? 65536, o.samplingTableSeed ?? 0) : undefined;
-  if (table && (table.length & (table.length - 1)) !== 0) throw new RangeError(`sampling_table_size must be a power of two (got ${table.length})`);
+  const size = o.samplingTableSize ?? 65536;
+  if (o.flavour === 'hf' && !(Number.isInteger(Math.log2(size)) && size <= 2 ** 30))
+    throw new RangeError(`sampling_table_size must be a power of two (got ${size})`);
+  const prepared = prepareSynthid(o.flavour, o.keys, o.flavour === 'hf' ? hfSynthidTable(size, o.samplingTableSeed ?? 0) : undefined);
   const ctx: number[] = new Array(n - 1).fill(0);
   const ring: string[] = new Array(historySize).fill('0,0');
   const counts = new Map<string, number>([['0,0', historySize]]);
@@ -122,7 +157,7 @@ export function createSynthidSampler(o: SynthidEmbedOptions): SynthidSampler {
       let idx: number;
       if (o.skipFirstNgramCalls && calls < n) idx = drawIndex(c.probs, rng);
       else {
-        const r = synthidReadStep(o.flavour, o.keys, ctx, c.ids, table);
+        const r = synthidReadPrepared(prepared, ctx, c.ids);
         const key = `${r.contextHash.hi},${r.contextHash.lo}`;
         const repeated = (counts.get(key) ?? 0) > 0;
         const old = ring[ringAt]!;
