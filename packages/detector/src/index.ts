@@ -2,8 +2,12 @@
  * @tracemark/detector — tokenization, exact watermark tests, localisation,
  * payload decoding and corpus scans. Never imports a language model.
  */
-export { Detector, toText, marksToJson } from './detect.js';
-export type { DetectorOptions, DetectOptions, DetectionResult, TextInput, TokenMarks, TokenMark } from './detect.js';
+export { Detector, toText, marksToJson, hasPayload, schemeNameOf } from './detect.js';
+export type { DetectorOptions, DetectOptions, DetectionResult, TextInput, TokenMarks, TokenMark, SchemeName } from './detect.js';
+export { EngineScorer } from './engine-scorer.js';
+export type { EngineScoreOptions } from './engine-scorer.js';
+export { payloadWatermark } from './scoring-model.js';
+export type { ScoringModel } from './scoring-model.js';
 export { DetectorError, isDetectorError } from './errors.js';
 export { normalizeText, CONFUSABLES } from './normalize.js';
 export type { DetectorErrorCode } from './errors.js';

@@ -13,7 +13,6 @@ export * from './types.js';
 export { digestContext } from './digest.js';
 export { vllmGreenRate } from './vllm.js';
 export { hfSynthidOnesRate } from './synthid.js';
-export { kgwIsGreenCached } from './kgw.js';
 
 export function createEngineReader(spec: EngineSpec, key: EngineKey, opts: KeyMatchOptions = {}): EngineReader {
   assertKeyMatches(key, spec.keyFingerprint, opts);

@@ -5,34 +5,12 @@
 // tokens the seeding reads (lefthash: the previous token; selfhash: width − 1 of them).
 import type { EngineKey } from '../../engine-keys.js';
 import type { EngineSpec } from '../../engine-spec.js';
-import { hfKgwDetect, hfKgwSeed, kgwGreenList } from '../hf-kgw.js';
-import { lmContextWidth, lmDetect, lmSeed } from '../lm-watermarking.js';
+import { hfKgwDetectFast, hfKgwSeed, kgwGreenFlags } from '../hf-kgw.js';
+import { lmContextWidth, lmDetectFast, lmSeed } from '../lm-watermarking.js';
 import { digestContext } from './digest.js';
 import { newRead, type EngineReader, type EngineStatistic } from './types.js';
 
 type KgwScheme = Extract<EngineSpec['engine'], { scheme: 'hf/kgw' | 'lm-watermarking/kgw' }>;
-
-/** Green-list membership by 32-bit torch seed, cached (bitsets, bounded to ~32 MB). */
-class GreenCache {
-  readonly #lists = new Map<number, Uint32Array>();
-  readonly #max: number;
-  constructor(readonly vocabSize: number, readonly ratio: number) {
-    this.#max = Math.max(16, Math.floor((32 << 20) / (vocabSize / 8)));
-  }
-  isGreen(mtSeed: number, token: number): boolean {
-    let bits = this.#lists.get(mtSeed);
-    if (bits) {
-      this.#lists.delete(mtSeed); // most recently used goes last
-      this.#lists.set(mtSeed, bits);
-    } else {
-      bits = new Uint32Array(Math.ceil(this.vocabSize / 32));
-      for (const t of kgwGreenList(BigInt(mtSeed), this.vocabSize, this.ratio).list) bits[t >>> 5]! |= 1 << (t & 31);
-      if (this.#lists.size >= this.#max) this.#lists.delete(this.#lists.keys().next().value!);
-      this.#lists.set(mtSeed, bits);
-    }
-    return token < this.vocabSize && (bits[token >>> 5]! & (1 << (token & 31))) !== 0;
-  }
-}
 
 export function kgwReader(spec: EngineSpec, key: EngineKey): EngineReader {
   const e = spec.engine as KgwScheme;
@@ -42,7 +20,6 @@ export function kgwReader(spec: EngineSpec, key: EngineKey): EngineReader {
   const width = hf ? e.contextWidth : lmContextWidth(e.seeding);
   // tokens before the candidate that the seed reads
   const need = e.seeding === 'lefthash' ? (hf ? 1 : width) : width - 1;
-  const cache = new GreenCache(e.vocabSize, ratio);
   const tmp = new Int32Array(2);
   const seedOf = (context: number[], candidate: number): bigint =>
     hf ? hfKgwSeed(e.seeding, K, width, context, candidate) : lmSeed(e.seeding, K, context, candidate);
@@ -57,6 +34,8 @@ export function kgwReader(spec: EngineSpec, key: EngineKey): EngineReader {
       const p = prompt.length;
       const full: number[] = [...Array.from(prompt), ...Array.from(tokens)];
       const r = newRead(tokens.length);
+      const mtSeeds = new Uint32Array(tokens.length);
+      const at: number[] = [];
       const bos = hf && p === 0 && e.bosTokenId !== null && tokens[0] === e.bosTokenId ? 1 : 0;
       for (let i = bos; i < tokens.length; i++) {
         const end = p + i;
@@ -67,32 +46,30 @@ export function kgwReader(spec: EngineSpec, key: EngineKey): EngineReader {
         r.keyed[i] = 1;
         r.idHi[i] = 0;
         r.idLo[i] = mtSeed | 0;
+        mtSeeds[i] = mtSeed;
+        at.push(i);
         digestContext(full, end - need, end, 0, tmp);
         r.ctxHi[i] = tmp[0]!;
         r.ctxLo[i] = tmp[1]!;
-        r.score[i] = cache.isGreen(mtSeed, t) ? 1 : 0;
       }
+      // membership in randperm prefixes, cached per seed (the green list depends on the seed only)
+      const green = kgwGreenFlags(mtSeeds, tokens, at, e.vocabSize, ratio);
+      for (const i of at) r.score[i] = green[i]!;
       return r;
     },
     engineStatistic(tokens): EngineStatistic {
       if (hf) {
         let d;
         try {
-          d = hfKgwDetect(tokens, { vocabSize: e.vocabSize, seeding: e.seeding, hashingKey: K, contextWidth: width, greenlistRatio: ratio, bosTokenId: e.bosTokenId, zThreshold: e.zThreshold });
+          d = hfKgwDetectFast(tokens, { vocabSize: e.vocabSize, seeding: e.seeding, hashingKey: K, contextWidth: width, greenlistRatio: ratio, bosTokenId: e.bosTokenId, zThreshold: e.zThreshold });
         } catch {
           return { engine: 'hf', name: 'WatermarkDetector: text too short to score', scored: 0, statistic: 0, z: null, pValue: null, watermarked: null };
         }
         return { engine: 'hf', name: "WatermarkDetector z of the green count (every n-gram counted; HF's approximate p)", scored: d.numTokensScored, statistic: d.numGreenTokens, z: d.zScore, pValue: d.pValue, watermarked: d.prediction };
       }
-      const d = lmDetect(tokens, { vocabSize: e.vocabSize, seeding: e.seeding, hashKey: K, gamma: ratio });
+      const d = lmDetectFast(tokens, { vocabSize: e.vocabSize, seeding: e.seeding, hashKey: K, gamma: ratio });
       const z = Number.isFinite(d.zScore) ? d.zScore : null;
       return { engine: 'lm-watermarking', name: 'z of the green count over distinct n-grams, normal tail', scored: d.numTokensScored, statistic: d.numGreenTokens, z, pValue: z === null ? null : d.pValue, watermarked: z === null ? null : z > e.zThreshold };
     },
   };
-}
-
-/** Green-membership check through the same cache the reader uses (tests compare it with inList). */
-export function kgwIsGreenCached(vocabSize: number, ratio: number): (mtSeed: number, token: number) => boolean {
-  const c = new GreenCache(vocabSize, ratio);
-  return (s, t) => c.isGreen(s, t);
 }

@@ -4,20 +4,16 @@
 import type { EngineKey } from '../../engine-keys.js';
 import type { EngineSpec } from '../../engine-spec.js';
 import type { NullModel } from '../../watermark.js';
-import { sbwDetect, sbwIsGreen, sbwLefthashDetectorSeed, sbwLefthashGeneratorSeed, sbwGammaInt, sbwPositions, sbwSelfhashSeedWords, sbwWordOf } from '../sbw.js';
-import { i64FromBigInt } from '../u64.js';
+import { sbwDetectFast, sbwGammaInt } from '../sbw.js';
 import {
   deriveVllmKey,
   gumbelScore,
   redGreenIsGreen,
-  vllmDualKeyDetect,
-  vllmDualKeyPositions,
-  vllmGumbelDetect,
-  vllmRedGreenDetect,
-  vllmSynthidDetect,
-  vllmUniformPositions,
-  vllmWordFn,
-  vllmWordPositions,
+  vllmDualKeyDetectFast,
+  vllmGumbelDetectFast,
+  vllmRedGreenDetectFast,
+  vllmSynthidDetectFast,
+  vllmTextWords,
   type VllmDetection,
 } from '../vllm.js';
 import { vllmUniform } from '../vllm-prf.js';
@@ -65,53 +61,45 @@ export function vllmReader(spec: EngineSpec, key: EngineKey): EngineReader {
   const e = spec.engine as VllmScheme;
   const K = key.secretValues()[0]!;
   const w = e.contextWidth ?? 4;
-  const ctx = new Int32Array(w);
-  const tmp = new Int32Array(2);
+  const prf = 'prf' in e ? e.prf : 'philox';
+  const all = { contextWidth: w, deduplicateContexts: false } as const; // every position's reading; tracemark dedups itself
+  const keyA = e.scheme === 'vllm/dual_key_gumbel' ? deriveVllmKey(K, 'key_a') : K;
+  const keyB = e.scheme === 'vllm/dual_key_gumbel' ? deriveVllmKey(K, 'key_b') : K;
+  const mask = e.scheme === 'vllm/synthid' ? (e.depth === 32 ? 0xffffffff : (1 << e.depth) - 1) : 0;
 
-  // Per-position score from the context buffer and token (tracemark's score, exact null).
-  let scoreAt: (token: number) => number;
-  let seedAt: ((token: number) => { hi: number; lo: number }) | null = null;
-  switch (e.scheme) {
-    case 'vllm/gumbel': {
-      const word = vllmWordFn(e.prf, K);
-      scoreAt = (t) => gumbelScore(vllmUniform(word(ctx, t)));
-      break;
+  // tracemark's score of every position, from whole-text typed-array readings
+  const scores = (tokens: ArrayLike<number>, r: EngineRead): void => {
+    const n = tokens.length;
+    if (e.scheme === 'vllm/sbw') {
+      // the seed is what SBW's PRF reads (lefthash sums of different contexts collide): it is the identity
+      const f = sbwDetectFast(tokens, { key: K, seeding: e.seeding, contextWidth: w, gamma: e.gamma, lefthashRule: e.lefthashRule, deduplicateContexts: false });
+      for (let i = 0; i < n; i++) {
+        r.idHi[i] = f.seedHi[i]! | 0;
+        r.idLo[i] = f.seedLo[i]! | 0;
+        r.score[i] = f.green[i]!;
+      }
+      return;
     }
-    case 'vllm/dual_key_gumbel': {
+    r.idHi.set(r.ctxHi);
+    r.idLo.set(r.ctxLo);
+    const wa = vllmTextWords(tokens, { key: keyA, prf, ...all }).words;
+    if (e.scheme === 'vllm/dual_key_gumbel') {
       // The engine routes each step to key A or B with an unkeyed coin, so no reader can
       // know which key a position used. max(uA, uB)^2 is uniform under the null (two
       // independent uniforms), and high whichever key sampled the token: an exact test.
-      const wa = vllmWordFn('philox', deriveVllmKey(K, 'key_a'));
-      const wb = vllmWordFn('philox', deriveVllmKey(K, 'key_b'));
-      scoreAt = (t) => {
-        const m = Math.max(vllmUniform(wa(ctx, t)), vllmUniform(wb(ctx, t)));
-        return -Math.log1p(-m * m);
-      };
-      break;
+      const wb = vllmTextWords(tokens, { key: keyB, prf, ...all }).words;
+      for (let i = 0; i < n; i++) {
+        const m = Math.max(vllmUniform(wa[i]!), vllmUniform(wb[i]!));
+        r.score[i] = -Math.log1p(-m * m);
+      }
+    } else if (e.scheme === 'vllm/red_green') {
+      for (let i = 0; i < n; i++) r.score[i] = redGreenIsGreen(vllmUniform(wa[i]!), e.gamma) ? 1 : 0;
+    } else if (e.scheme === 'vllm/synthid') {
+      for (let i = 0; i < n; i++) r.score[i] = popcount(wa[i]! & mask);
+    } else {
+      for (let i = 0; i < n; i++) r.score[i] = gumbelScore(vllmUniform(wa[i]!));
     }
-    case 'vllm/red_green': {
-      const word = vllmWordFn('philox', K);
-      scoreAt = (t) => (redGreenIsGreen(vllmUniform(word(ctx, t)), e.gamma) ? 1 : 0);
-      break;
-    }
-    case 'vllm/synthid': {
-      const word = vllmWordFn('philox', K);
-      const mask = e.depth === 32 ? 0xffffffff : (1 << e.depth) - 1;
-      scoreAt = (t) => popcount(word(ctx, t) & mask);
-      break;
-    }
-    case 'vllm/sbw': {
-      const kw = i64FromBigInt(K);
-      let seed = { hi: 0, lo: 0 };
-      seedAt = (t) =>
-        (seed =
-          e.seeding === 'selfhash'
-            ? sbwSelfhashSeedWords(kw, ctx, t)
-            : i64FromBigInt(e.lefthashRule === 'generator' ? sbwLefthashGeneratorSeed(K, ctx) : sbwLefthashDetectorSeed(K, ctx)));
-      scoreAt = (t) => (sbwIsGreen(sbwWordOf(seed, t), e.gamma) ? 1 : 0);
-      break;
-    }
-  }
+  };
 
   return {
     spec,
@@ -122,38 +110,29 @@ export function vllmReader(spec: EngineSpec, key: EngineKey): EngineReader {
     read(tokens): EngineRead {
       const n = tokens.length;
       const r = newRead(n);
+      const tmp = new Int32Array(2);
+      r.keyed.fill(1); // vLLM keys every generated position (-1 pads before the first)
       for (let i = 0; i < n; i++) {
-        for (let j = 0; j < w; j++) ctx[j] = i - w + j < 0 ? -1 : tokens[i - w + j]!;
-        const t = tokens[i]!;
-        r.keyed[i] = 1;
         digestContext(tokens, i - w, i, -1, tmp);
         r.ctxHi[i] = tmp[0]!;
         r.ctxLo[i] = tmp[1]!;
-        if (seedAt) {
-          const s = seedAt(t); // SBW: the seed is what the PRF reads (lefthash sums collide)
-          r.idHi[i] = s.hi | 0;
-          r.idLo[i] = s.lo | 0;
-        } else {
-          r.idHi[i] = tmp[0]!;
-          r.idLo[i] = tmp[1]!;
-        }
-        r.score[i] = scoreAt(t);
       }
+      scores(tokens, r);
       return r;
     },
     engineStatistic(tokens): EngineStatistic {
-      const o = { key: K, prf: 'prf' in e ? e.prf : undefined, contextWidth: w, deduplicateContexts: true, pValueThreshold: e.pValueThreshold };
+      const o = { key: K, prf, contextWidth: w, deduplicateContexts: true, pValueThreshold: e.pValueThreshold };
       switch (e.scheme) {
         case 'vllm/gumbel':
-          return statistic('Gamma(n, 1) tail of Σ −log1p(−u) over first occurrences of each context', vllmGumbelDetect(tokens, o).detection);
+          return statistic('Gamma(n, 1) tail of Σ −log1p(−u) over first occurrences of each context', vllmGumbelDetectFast(tokens, o).detection);
         case 'vllm/dual_key_gumbel':
-          return statistic(`early fusion (1−α)s_A + α s_B, α = ${e.alpha}, moment-matched Gamma tail`, vllmDualKeyDetect(vllmDualKeyPositions(tokens, o), e.alpha, e.pValueThreshold));
+          return statistic(`early fusion (1−α)s_A + α s_B, α = ${e.alpha}, moment-matched Gamma tail`, vllmDualKeyDetectFast(tokens, o, e.alpha).detection);
         case 'vllm/red_green':
-          return statistic(`Binomial(n, ${e.gamma}) tail of the green count`, vllmRedGreenDetect(vllmUniformPositions(tokens, o), e.gamma, e.pValueThreshold));
+          return statistic(`Binomial(n, ${e.gamma}) tail of the green count`, vllmRedGreenDetectFast(tokens, o, e.gamma).detection);
         case 'vllm/synthid':
-          return statistic(`Binomial(n·${e.depth}, 1/2) tail of the g-value mean`, vllmSynthidDetect(vllmWordPositions(tokens, o), e.depth, e.pValueThreshold));
+          return statistic(`Binomial(n·${e.depth}, 1/2) tail of the g-value mean`, vllmSynthidDetectFast(tokens, o, e.depth).detection);
         case 'vllm/sbw': {
-          const d = sbwDetect(sbwPositions(tokens, { key: K, seeding: e.seeding, contextWidth: w, gamma: e.gamma, lefthashRule: e.lefthashRule }), e.gamma, e.pValueThreshold);
+          const d = sbwDetectFast(tokens, { key: K, seeding: e.seeding, contextWidth: w, gamma: e.gamma, lefthashRule: e.lefthashRule }, e.pValueThreshold).detection;
           return { engine: 'vllm', name: `normal tail of z for the green count (γ = ${e.gamma})`, scored: d.numScored, statistic: d.greenCount, z: d.z, pValue: d.pValue, watermarked: d.isWatermarked };
         }
       }
