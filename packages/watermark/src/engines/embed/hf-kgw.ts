@@ -2,7 +2,8 @@
 // logits_process.py), on the step's final distribution: +bias on the green candidates,
 // then an ordinary draw. The context is the whole input_ids (prompt + generated).
 import type { Rng } from '../../sampling/types.js';
-import { hfKgwSeed, kgwGreenList, type KgwSeeding } from '../hf-kgw.js';
+import { hfKgwSeed, type KgwSeeding } from '../hf-kgw.js';
+import { torchRandpermPrefixBits, torchRandpermPrefixHas } from '../mt19937.js';
 import { biasedProbs, engineCandidates, drawIndex, rankByProb, type Candidates, type EngineDistribution, type EngineSampler, type EngineStep } from './common.js';
 
 /** HF selfhash tests only this many best candidates (`for i in range(40)`). */
@@ -30,7 +31,7 @@ export function hfKgwGreen(
   c: Candidates,
   inputIds: readonly number[],
   o: { vocabSize: number; seeding: KgwSeeding; hashingKey: bigint; contextWidth: number; greenlistRatio: number },
-  mark?: Uint8Array,
+  scratch?: Parameters<typeof torchRandpermPrefixBits>[3],
 ): Uint8Array {
   const green = new Uint8Array(c.n);
   for (let i = 0; i < c.n; i++) {
@@ -38,19 +39,17 @@ export function hfKgwGreen(
     if (!(t >= 0 && t < o.vocabSize)) throw new RangeError(`candidate id ${t} outside the vocabulary (size ${o.vocabSize})`);
   }
   const tail = inputIds.slice(-o.contextWidth);
+  const size = Math.floor(o.vocabSize * o.greenlistRatio);
+  const mtSeed = (seed: bigint): number => Number(seed & 0xffffffffn);
   if (o.seeding === 'lefthash') {
-    const list = kgwGreenList(hfKgwSeed('lefthash', o.hashingKey, o.contextWidth, tail, 0), o.vocabSize, o.greenlistRatio).list;
-    const m = mark ?? new Uint8Array(o.vocabSize);
-    for (const t of list) m[t] = 1;
-    for (let i = 0; i < c.n; i++) green[i] = m[c.ids[i]!]!;
-    for (const t of list) m[t] = 0;
+    // one green list (the first V·γ entries of randperm(V)) as a bitset
+    const bits = torchRandpermPrefixBits(o.vocabSize, size, mtSeed(hfKgwSeed('lefthash', o.hashingKey, o.contextWidth, tail, 0)), scratch);
+    for (let i = 0; i < c.n; i++) green[i] = (bits[c.ids[i]! >>> 5]! >>> (c.ids[i]! & 31)) & 1;
     return green;
   }
-  const order = rankByProb(c, HF_SELFHASH_CANDIDATES);
-  for (const i of order) {
+  for (const i of rankByProb(c, HF_SELFHASH_CANDIDATES)) {
     const t = c.ids[i]!;
-    const list = kgwGreenList(hfKgwSeed('selfhash', o.hashingKey, o.contextWidth, tail, t), o.vocabSize, o.greenlistRatio).list;
-    green[i] = list.includes(t) ? 1 : 0;
+    green[i] = torchRandpermPrefixHas(o.vocabSize, size, mtSeed(hfKgwSeed('selfhash', o.hashingKey, o.contextWidth, tail, t)), t) ? 1 : 0;
   }
   return green;
 }
@@ -72,13 +71,13 @@ export function createHfKgwSampler(o: HfKgwEmbedOptions): EngineSampler {
   const bias = o.bias ?? 2;
   const inputIds: number[] = [...(o.prompt ?? [])];
   const generated: number[] = [];
-  const mark = new Uint8Array(o.vocabSize);
+  const scratch = new Uint32Array((o.vocabSize + 31) >>> 5);
   return {
     generated,
     step(d: EngineDistribution, rng: Rng): EngineStep {
       const c = engineCandidates(d);
       const wm = inputIds.length >= cfg.contextWidth;
-      const idx = wm ? drawIndex(biasedProbs(c, hfKgwGreen(c, inputIds, cfg, mark), bias), rng) : drawIndex(c.probs, rng);
+      const idx = wm ? drawIndex(biasedProbs(c, hfKgwGreen(c, inputIds, cfg, scratch), bias), rng) : drawIndex(c.probs, rng);
       const token = c.ids[idx]!;
       inputIds.push(token);
       generated.push(token);
