@@ -4,6 +4,7 @@
  * this text?", and what the ledger is bound to and holds.
  */
 import { FILTER_VERSION, type FilterHeader } from './filter.js';
+import { CliError } from '@tracemark/detector';
 import type { LedgerCounts, LedgerEntry, LedgerStore } from './store.js';
 
 export interface FilterQuery {
@@ -25,6 +26,11 @@ export interface ExportedFilter {
 
 /** The union of the windows sent to the accounts, with the header of its filter file. */
 export async function exportFilter(store: LedgerStore, q: FilterQuery): Promise<ExportedFilter> {
+  const engine = engineSchemeOf(store.binding.specJson);
+  if (engine !== null) {
+    // A usage error (exit 2 in the CLI): the ledger is fine, the question does not apply.
+    throw new CliError(`this ledger is bound to an engine spec (${engine}): window filters are tracemark-only (ledger lookup and info work)`);
+  }
   const { sinceMs, untilMs } = q;
   const r = await store.windowsForAccounts({
     accounts: q.accounts,
@@ -75,4 +81,14 @@ export interface LedgerInfo extends LedgerCounts {
 export async function ledgerInfo(store: LedgerStore): Promise<LedgerInfo> {
   const s = await store.stats();
   return { specId: store.binding.specId, keyFingerprint: store.binding.keyFingerprint, ...s };
+}
+
+/** The engine scheme a ledger's bound spec names (a version 2 spec), or null for tracemark's own. */
+function engineSchemeOf(specJson: string): string | null {
+  try {
+    const s = JSON.parse(specJson) as { version?: unknown; engine?: { scheme?: unknown } };
+    return s.version === 2 ? String(s.engine?.scheme ?? 'engine') : null;
+  } catch {
+    return null;
+  }
 }

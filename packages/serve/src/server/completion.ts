@@ -12,7 +12,8 @@ import type { Account } from './apikeys.js';
 import { CHAT_STOPS, renderChat } from './chat-template.js';
 import { ApiError } from './errors.js';
 import { sha256Hex } from '@tracemark/detector';
-import { generateChoice, type ChoiceResult } from './generate.js';
+import { engineSamplerFor, type EngineMarking } from './engine.js';
+import { generateChoice, type ChoiceMarking, type ChoiceResult } from './generate.js';
 import { sendJson, SseWriter } from './http.js';
 import type { Sampling, ServedModel } from './model.js';
 import type { ChatRequest, CompletionRequest } from './schemas.js';
@@ -32,7 +33,9 @@ import {
 export const MIN_TEMPERATURE = 0.05;
 
 export interface GenerationContext {
-  wm: Watermark;
+  /** Exactly one of wm (tracemark's watermark) and engine (an engine's, emulated). */
+  wm: Watermark | null;
+  engine: EngineMarking | null;
   model: ServedModel;
   ledger: LedgerWriter | null;
   defaultMaxTokens: number;
@@ -153,7 +156,7 @@ export class Aborted extends Error {
 
 export async function runJob(ctx: GenerationContext, job: Job, res: ServerResponse, signal: AbortSignal): Promise<void> {
   const head: Head = { id: responseId(job.endpoint), created: Math.floor(Date.now() / 1000), model: ctx.model.id };
-  const embedder = embedderFor(ctx.wm, job.account);
+  const embedder = ctx.wm ? embedderFor(ctx.wm, job.account) : null;
   const promptTokens = job.prompts.reduce((s, p) => s + p.tokens.length, 0);
   const sse = job.stream ? new SseWriter(res) : null;
   sse?.start({ 'x-request-id': head.id });
@@ -166,10 +169,11 @@ export async function runJob(ctx: GenerationContext, job: Job, res: ServerRespon
     for (let j = 0; j < job.n; j++) {
       const index = pi * job.n + j;
       const rng = seededRng(rngSeed(job.seed, pi, j));
+      // An engine's sampler is per response: fresh state, the prompt as the engine sees it.
+      const marking: ChoiceMarking = ctx.wm && embedder ? { wm: ctx.wm, embedder } : { engine: engineSamplerFor(ctx.engine!, prompt.tokens) };
       const gen = generateChoice({
+        ...marking,
         model: ctx.model,
-        wm: ctx.wm,
-        embedder,
         prompt: prompt.tokens,
         maxTokens: job.maxTokens,
         sampling: job.sampling,

@@ -12,12 +12,14 @@
 import { StopMatcher } from '@tracemark/lm';
 import { type Embedder, type Rng, type Seed, type Watermark } from '@tracemark/watermark';
 import { pairToBigInt } from '../ledger/u64.js';
+import type { EngineSampler } from './engine.js';
 import type { Sampling, ServedModel } from './model.js';
 
-export interface ChoiceRequest {
+/** How a choice is watermarked: tracemark's own (window seeds go to the ledger), or an engine's sampler. */
+export type ChoiceMarking = { wm: Watermark; embedder: Embedder; engine?: undefined } | { engine: EngineSampler; wm?: undefined; embedder?: undefined };
+
+export type ChoiceRequest = ChoiceMarking & {
   model: ServedModel;
-  wm: Watermark;
-  embedder: Embedder;
   prompt: Uint32Array;
   maxTokens: number;
   sampling: Sampling;
@@ -28,20 +30,21 @@ export interface ChoiceRequest {
   trimStart?: boolean;
   /** Give the event loop a turn after this much uninterrupted compute (ms). */
   sliceMs?: number;
-}
+};
 
 export interface ChoiceResult {
   text: string;
   completionTokens: number;
   finishReason: 'stop' | 'length' | 'aborted';
-  /** Window hashes (u64) of every generation step that had ≥ h tokens of context. */
+  /** Window hashes (u64) of every generation step that had ≥ h tokens of context (none for an engine's watermark). */
   windows: bigint[];
 }
 
 const yieldTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 export async function* generateChoice(req: ChoiceRequest): AsyncGenerator<string, ChoiceResult, void> {
-  const { model, wm, embedder, prompt, maxTokens, sampling, rng, signal } = req;
+  const { model, prompt, maxTokens, sampling, rng, signal } = req;
+  if (req.engine !== undefined && model.engineStep === undefined) throw new Error(`the model ${model.id} cannot serve an engine's watermark`);
   const ctx = new Uint32Array(prompt.length + maxTokens);
   ctx.set(prompt);
   let len = prompt.length;
@@ -70,11 +73,16 @@ export async function* generateChoice(req: ChoiceRequest): AsyncGenerator<string
       finish = 'aborted';
       break;
     }
-    const r = await model.step(embedder, ctx, len, sampling, rng);
-    // The window this step was seeded with: what a detector scoring this position sees.
-    // Recorded whatever was drawn (end-of-text included), so that whether a window is
-    // in the ledger never depends on the watermark's choice at that window.
-    if (wm.windowSeed(ctx, len, seed)) windows.push(pairToBigInt(seed.hi, seed.lo));
+    let r: { token: number };
+    if (req.engine !== undefined) {
+      r = await model.engineStep!(req.engine, ctx, len, sampling, rng);
+    } else {
+      r = await model.step(req.embedder, ctx, len, sampling, rng);
+      // The window this step was seeded with: what a detector scoring this position sees.
+      // Recorded whatever was drawn (end-of-text included), so that whether a window is
+      // in the ledger never depends on the watermark's choice at that window.
+      if (req.wm.windowSeed(ctx, len, seed)) windows.push(pairToBigInt(seed.hi, seed.lo));
+    }
     if (model.eos !== undefined && r.token === model.eos) {
       finish = 'stop';
       break;

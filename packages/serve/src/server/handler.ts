@@ -13,6 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Watermark } from '@tracemark/watermark';
+import { checkEngineMarking, type EngineMarking } from './engine.js';
 import type { LedgerStore } from '../ledger/store.js';
 import { LedgerWriter } from '../ledger/writer.js';
 import type { Account, ApiKeys } from './apikeys.js';
@@ -25,7 +26,13 @@ import { ChatRequestSchema, CompletionRequestSchema, parseRequest } from './sche
 import { modelObject } from './shapes.js';
 
 export interface HandlerOptions {
-  wm: Watermark;
+  /** Tracemark's own watermark; give this or `engine`. */
+  wm?: Watermark;
+  /**
+   * An engine's watermark to emulate (engine spec + engine key, engine.ts): every choice
+   * is sampled by a fresh engine sampler; no payload, no window hashes in the ledger.
+   */
+  engine?: EngineMarking;
   model: ServedModel;
   /** null (default): no keys, every request is the "anonymous" account. */
   apiKeys?: ApiKeys | null;
@@ -94,7 +101,7 @@ export function createHandler(options: HandlerOptions): TracemarkHandler {
 }
 
 interface Settings {
-  wm: Watermark;
+  wm: Watermark | null;
   model: ServedModel;
   apiKeys: ApiKeys | null;
   maxBodyBytes: number;
@@ -125,10 +132,15 @@ class Handler {
   #closed: Promise<void> | null = null;
 
   constructor(o: HandlerOptions) {
+    if ((o.wm === undefined) === (o.engine === undefined)) throw new TypeError('createHandler: give exactly one of wm and engine');
+    if (o.engine !== undefined) {
+      if (o.model.engineStep === undefined) throw new TypeError(`createHandler: the model ${o.model.id} cannot serve an engine's watermark`);
+      checkEngineMarking(o.engine);
+    }
     const ledger = o.ledger ?? null;
     this.ledger = ledger === null || ledger instanceof LedgerWriter ? ledger : new LedgerWriter(ledger);
     this.#o = {
-      wm: o.wm,
+      wm: o.wm ?? null,
       model: o.model,
       apiKeys: o.apiKeys ?? null,
       maxBodyBytes: o.maxBodyBytes ?? 1 << 20,
@@ -139,7 +151,8 @@ class Handler {
     };
     this.#limiter = new Limiter(o.maxConcurrency ?? o.model.preferredConcurrency, o.maxQueue ?? 64);
     this.#gen = {
-      wm: o.wm,
+      wm: o.wm ?? null,
+      engine: o.engine ?? null,
       model: o.model,
       ledger: this.ledger,
       defaultMaxTokens: o.defaultMaxTokens ?? 128,
@@ -261,7 +274,7 @@ class Handler {
 
   #authenticate(req: IncomingMessage): Account {
     const keys = this.#o.apiKeys;
-    if (keys === null) return { account: ANONYMOUS, accountId: this.#o.wm.spec.payload ? 0 : null };
+    if (keys === null) return { account: ANONYMOUS, accountId: this.#o.wm?.spec.payload ? 0 : null };
     const h = req.headers.authorization;
     const m = typeof h === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
     if (!m) {

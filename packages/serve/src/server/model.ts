@@ -10,8 +10,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { encode, loadReferenceModel, loadOnnxLanguageModel, StreamDecoder, type LanguageModel } from '@tracemark/lm';
-import { TIKTOKEN_ENCODINGS, type Embedder, type Rng, type StepResult, type WatermarkSpec } from '@tracemark/watermark';
+import { TIKTOKEN_ENCODINGS, type AnySpec, type Embedder, type Rng, type StepResult } from '@tracemark/watermark';
 import { CliError, EXIT_FAILURE } from '@tracemark/detector';
+import { listedCandidates, truncatedLogits, type EngineSampler, type EngineStep } from './engine.js';
 
 export interface Sampling {
   temperature: number;
@@ -39,10 +40,15 @@ export interface ServedModel {
   decoder(): TextDecoderStream;
   /** One watermarked step: next token after ctx[0 … len). */
   step(embedder: Embedder, ctx: Uint32Array, len: number, s: Sampling, rng: Rng): StepResult | Promise<StepResult>;
+  /**
+   * One step of an engine's watermark (engine.ts): the engine sampler draws from this
+   * step's tempered, truncated candidates. Absent: the model cannot serve engine specs.
+   */
+  engineStep?(sampler: EngineSampler, ctx: Uint32Array, len: number, s: Sampling, rng: Rng): EngineStep | Promise<EngineStep>;
   dispose(): Promise<void>;
 }
 
-function builtin(spec: WatermarkSpec): ServedModel {
+function builtin(spec: AnySpec): ServedModel {
   const enc = spec.tokenizer;
   if (!(TIKTOKEN_ENCODINGS as readonly string[]).includes(enc)) {
     throw new CliError(`--model builtin needs a spec with a tiktoken tokenizer (${TIKTOKEN_ENCODINGS.join(', ')}); this spec uses ${enc}`);
@@ -63,6 +69,7 @@ function builtin(spec: WatermarkSpec): ServedModel {
     encode: (text) => encode(enc, text),
     decoder: () => new StreamDecoder(enc),
     step: (embedder, ctx, len, s, rng) => embedder.step(ctx, len, model.distribution(ctx, len, { temperature: s.temperature, topP: s.topP }), rng),
+    engineStep: (sampler, ctx, len, s, rng) => sampler.step(listedCandidates(model.distribution(ctx, len, { temperature: s.temperature, topP: s.topP })), rng),
     dispose: async () => {},
   };
 }
@@ -92,7 +99,7 @@ class PrefixDecoder implements TextDecoderStream {
   }
 }
 
-async function onnx(dir: string, spec: WatermarkSpec): Promise<ServedModel> {
+async function onnx(dir: string, spec: AnySpec): Promise<ServedModel> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new CliError(`--model must be "builtin" or a model directory; not found: ${dir}`);
   }
@@ -119,11 +126,12 @@ async function onnx(dir: string, spec: WatermarkSpec): Promise<ServedModel> {
       const logits = await m.logitsAsync(ctx, len);
       return embedder.stepSparseFromLogits(ctx, len, logits, { temperature: s.temperature, topP: s.topP }, rng);
     },
+    engineStep: async (sampler, ctx, len, s, rng) => sampler.step(truncatedLogits(await m.logitsAsync(ctx, len), s.temperature, s.topP), rng),
     dispose: () => m.dispose(),
   };
 }
 
-export async function loadServedModel(which: string, spec: WatermarkSpec): Promise<ServedModel> {
+export async function loadServedModel(which: string, spec: AnySpec): Promise<ServedModel> {
   return which === 'builtin' ? builtin(spec) : onnx(which, spec);
 }
 

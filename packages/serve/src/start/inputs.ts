@@ -5,11 +5,12 @@
  * exit code `tracemark serve` uses; warnings go to `warn`.
  */
 import { existsSync, statSync } from 'node:fs';
-import { canonicalSpecJson, Watermark, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
-import { CliError, EXIT_FAILURE, loadKey, loadSpec, readTextFile, specId, warn as stderrWarn, warnIfShared } from '@tracemark/detector';
+import { canonicalJson, isEngineSpec, Watermark, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
+import { CliError, EXIT_FAILURE, loadAnyKey, loadAnySpec, readTextFile, specId, warn as stderrWarn, warnIfShared } from '@tracemark/detector';
 import { Ledger } from '../ledger/ledger.js';
 import { LedgerError } from '../ledger/store.js';
 import { ApiKeys } from '../server/apikeys.js';
+import { checkEngineMarking, type EngineMarking } from '../server/engine.js';
 
 export interface ServeInputFiles {
   /** Watermark spec (JSON). */
@@ -25,9 +26,12 @@ export interface ServeInputFiles {
 }
 
 export interface ServeInputs {
-  spec: WatermarkSpec;
-  key: WatermarkKey;
-  wm: Watermark;
+  /** Tracemark's own spec (version 1) or an engine spec (version 2, emulated). */
+  spec: AnySpec;
+  key: WatermarkKey | EngineKey;
+  /** Exactly one of wm (tracemark's spec) and engine (an engine spec). */
+  wm: Watermark | null;
+  engine: EngineMarking | null;
   /** SHA-256 of the canonical spec JSON. */
   specId: string;
   apiKeys: ApiKeys | null;
@@ -36,13 +40,25 @@ export interface ServeInputs {
 
 export function openServeInputs(f: ServeInputFiles): ServeInputs {
   const warn = f.warn ?? stderrWarn;
-  const spec = loadSpec(f.spec);
-  const key = loadKey(f.key, spec);
-  const wm = new Watermark(spec, key);
+  const spec = loadAnySpec(f.spec);
+  const key = loadAnyKey(f.key, spec);
+  let wm: Watermark | null = null;
+  let engine: EngineMarking | null = null;
+  if (isEngineSpec(spec)) {
+    engine = { spec, key: key as EngineKey };
+    try {
+      checkEngineMarking(engine);
+    } catch (e) {
+      throw new CliError(`${f.spec}: ${spec.engine.scheme} cannot be served: ${(e as Error).message}`);
+    }
+  } else {
+    wm = new Watermark(spec, key as WatermarkKey);
+  }
   const id = specId(spec);
+  const payloadBits = !isEngineSpec(spec) && spec.payload ? spec.payload.bits : null;
   let apiKeys: ApiKeys | null = null;
   if (f.keys !== undefined) {
-    apiKeys = ApiKeys.parse(readTextFile(f.keys, 'API keys file'), f.keys, spec.payload ? spec.payload.bits : null);
+    apiKeys = ApiKeys.parse(readTextFile(f.keys, 'API keys file'), f.keys, payloadBits);
     warnIfShared(f.keys, 'API keys file');
   } else {
     warn('no --keys file: every request is accepted as account "anonymous"');
@@ -52,14 +68,14 @@ export function openServeInputs(f: ServeInputFiles): ServeInputs {
   if (f.ledger !== undefined) {
     warnIfLedgerShared(f.ledger, warn);
     try {
-      ledger = Ledger.openForWriting(f.ledger, { specId: id, keyFingerprint: key.fingerprint, specJson: canonicalSpecJson(spec) });
+      ledger = Ledger.openForWriting(f.ledger, { specId: id, keyFingerprint: key.fingerprint, specJson: canonicalJson(spec) });
     } catch (e) {
       throw new CliError((e as Error).message, e instanceof LedgerError ? 2 : EXIT_FAILURE);
     }
   } else {
     warn('no --ledger: responses are watermarked but not recorded (no provenance, no filters)');
   }
-  return { spec, key, wm, specId: id, apiKeys, ledger };
+  return { spec, key, wm, engine, specId: id, apiKeys, ledger };
 }
 
 /**

@@ -4,6 +4,7 @@
  * flag parsing and printing.
  */
 import { CliError, EXIT_FAILURE } from '@tracemark/detector';
+import { isEngineSpec } from '@tracemark/watermark';
 import type { LedgerWriter } from '../ledger/writer.js';
 import { loadServedModel, type ServedModel } from '../server/model.js';
 import { TracemarkServer } from '../server/server.js';
@@ -48,7 +49,7 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
   }
   const maxConcurrency = o.maxConcurrency ?? model.preferredConcurrency;
   const server = new TracemarkServer({
-    wm: inputs.wm,
+    ...(inputs.wm ? { wm: inputs.wm } : { engine: inputs.engine! }),
     model,
     apiKeys: inputs.apiKeys,
     ledger: inputs.ledger,
@@ -77,8 +78,8 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
     model: model.id,
     specId: inputs.specId,
     keyFingerprint: inputs.key.fingerprint,
-    scheme: inputs.spec.scheme.name,
-    payload: inputs.spec.payload !== null,
+    scheme: isEngineSpec(inputs.spec) ? inputs.spec.engine.scheme : inputs.spec.scheme.name,
+    payload: !isEngineSpec(inputs.spec) && inputs.spec.payload !== null,
     accounts: inputs.apiKeys?.accounts.length ?? 0,
     ledger: o.ledger ?? null,
     maxConcurrency,
