@@ -5,8 +5,11 @@ import {
   createVllmSampler,
   drawIndex,
   engineCandidates,
+  gumbelContenders,
   sbwGreen,
   vllmCandidateWords,
+  vllmGumbelChoose,
+  vllmGumbelIndex,
   vllmPrfKey,
   type VllmDedupMode,
 } from '../../src/engines/embed/index.js';
@@ -43,6 +46,36 @@ describe('vLLM candidate words', () => {
       const got = vllmCandidateWords(vllmPrfKey(prf, KEY), ctx, ids);
       ids.forEach((t, i) => expect(got[i], `ctx ${ctx} token ${t}`).toBe(word(ctx, t)));
     }
+  });
+});
+
+describe('vLLM Gumbel-max contenders', () => {
+  it('the f32 noise of every vLLM uniform lies in the bounds the pruning assumes, and reaches them', () => {
+    const noise = (u: number): number => -Math.fround(Math.log(Math.fround(-Math.fround(Math.log(u)))));
+    const lo = noise(vllmUniform(0));
+    const hi = noise(vllmUniform(0xffffffff));
+    expect(lo).toBeGreaterThan(-2.8116);
+    expect(lo).toBeLessThan(-2.8115);
+    expect(hi).toBeLessThan(16.6356);
+    expect(hi).toBeGreaterThan(16.6355);
+    expect(hi - lo).toBeLessThan(19.4473);
+  });
+
+  it('pruning hopeless candidates never changes the token (wide logits, many contexts)', () => {
+    const rng = seededRng('prune');
+    const k = vllmPrfKey('philox', KEY);
+    let pruned = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      const n = 50 + Math.floor(rng() * 500);
+      const scale = [1, 5, 20, 1e4][trial % 4]!;
+      const logits = Array.from({ length: n }, () => scale * Math.sqrt(-2 * Math.log(rng() + 1e-12)) * Math.cos(2 * Math.PI * rng()));
+      const c = engineCandidates({ ids: Array.from({ length: n }, (_, i) => (i * 104729 + trial) % 150_000), logits });
+      const ctx = [trial, trial + 1, -1, 7];
+      const full = vllmGumbelIndex(c, vllmCandidateWords(k, ctx, c.ids));
+      expect(vllmGumbelChoose(c, k, ctx)).toBe(full);
+      pruned += gumbelContenders(c) ? 1 : 0;
+    }
+    expect(pruned).toBeGreaterThan(150);
   });
 });
 

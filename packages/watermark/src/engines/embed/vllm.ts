@@ -93,6 +93,37 @@ export function vllmGumbelIndex(c: Candidates, words: Uint32Array): number {
   return argmaxById(c.ids, scores);
 }
 
+/**
+ * The candidates that can still win vLLM's Gumbel-max. The f32 noise −ln(−ln u) of a vLLM
+ * uniform lies in [−2.8116, 16.6356] (u in [f32(1/(2^24+1)), 1 − 2^-24]), so a logit more
+ * than 19.4473 (+ a rounding margin) below the largest never wins: skipping it changes no
+ * token and saves its PRF call. null when every candidate is a contender.
+ */
+export function gumbelContenders(c: Candidates): Int32Array | null {
+  let m = -Infinity;
+  for (let i = 0; i < c.n; i++) if (c.logits[i]! > m) m = c.logits[i]!;
+  const cut = Math.fround(m) - 19.4473 - (0.01 + 1e-6 * Math.abs(m));
+  let live = 0;
+  for (let i = 0; i < c.n; i++) if (Math.fround(c.logits[i]!) >= cut) live++;
+  if (live === c.n) return null;
+  const out = new Int32Array(live);
+  for (let i = 0, j = 0; i < c.n; i++) if (Math.fround(c.logits[i]!) >= cut) out[j++] = i;
+  return out;
+}
+
+/** vLLM's Gumbel-max token index under one key, computing the PRF for contenders only. */
+export function vllmGumbelChoose(c: Candidates, k: VllmPrfKey, context: ArrayLike<number>): number {
+  const live = gumbelContenders(c);
+  if (!live) return vllmGumbelIndex(c, vllmCandidateWords(k, context, c.ids));
+  const sub: Candidates = {
+    n: live.length,
+    ids: Int32Array.from(live, (i) => c.ids[i]!),
+    logits: Float64Array.from(live, (i) => c.logits[i]!),
+    probs: Float64Array.from(live, (i) => c.probs[i]!),
+  };
+  return live[vllmGumbelIndex(sub, vllmCandidateWords(k, context, sub.ids))]!;
+}
+
 export type VllmAlgorithm = 'gumbel' | 'dual_key_gumbel' | 'red_green' | 'synthid' | 'sbw';
 
 export interface VllmEmbedOptions {
@@ -134,7 +165,7 @@ function chooser(o: VllmEmbedOptions): { width: number; choose: Choose; plain: (
   switch (o.algorithm) {
     case 'gumbel': {
       const k = vllmPrfKey(o.prf ?? 'philox', o.key);
-      return { width: o.contextWidth ?? 4, plain, choose: (c, ctx) => vllmGumbelIndex(c, vllmCandidateWords(k, ctx, c.ids)) };
+      return { width: o.contextWidth ?? 4, plain, choose: (c, ctx) => vllmGumbelChoose(c, k, ctx) };
     }
     case 'dual_key_gumbel': {
       const alpha = o.alpha ?? 0.1;
@@ -146,7 +177,7 @@ function chooser(o: VllmEmbedOptions): { width: number; choose: Choose; plain: (
         plain,
         choose: (c, ctx, rng) => {
           const useB = alpha === 1 || (alpha > 0 && rng() < alpha);
-          return vllmGumbelIndex(c, vllmCandidateWords(useB ? kb : ka, ctx, c.ids));
+          return vllmGumbelChoose(c, useB ? kb : ka, ctx);
         },
       };
     }
