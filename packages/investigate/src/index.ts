@@ -26,7 +26,7 @@ export {
 export * from './grid/index.js';
 export { controlOverlapWarning, controlPromptOverlap, investigateRadioactivity, RADIOACTIVITY_VARIANTS } from './radioactivity.js';
 export type { PromptOverlap, RadioactivityOptions, RadioactivityReport, RadioactivityVariant, VariantResult } from './radioactivity.js';
-export { planAssumed, planFromPilot, planNullModel } from './plan.js';
+export { engineNullModel, planAssumed, planFromPilot, planNullModel } from './plan.js';
 export type { InvestigationPlan, PilotOptions, PlanEffect, PlanOptions } from './plan.js';
 export { attributeCloneAccounts, attributeLeakedTexts, ledgerCandidates } from './attribute.js';
 export type { CloneOptions, LeakCandidate, LeakOptions } from './attribute.js';

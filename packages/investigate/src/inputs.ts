@@ -5,7 +5,7 @@
  * filter (windows of fresh watermarked generations of the provider's own model).
  * The statistics live in @tracemark/detector (src/investigate); this is the I/O.
  */
-import { Embedder, seededRng, Watermark, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { Embedder, seededRng, Watermark, type AnySpec, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import {
   familyIndex,
   isTiktokenEncoding,
@@ -32,7 +32,7 @@ import {
 import { evidenceRecords, readTranscriptBytes, type EvidenceRecord } from './probe/transcript.js';
 
 /** The spec's tokenizer (tiktoken encodings only: transcripts hold text). */
-export function specTokenizer(spec: WatermarkSpec): Tokenizer {
+export function specTokenizer(spec: AnySpec): Tokenizer {
   if (!isTiktokenEncoding(spec.tokenizer)) {
     throw usage(`the spec's tokenizer ${spec.tokenizer} is not a tiktoken encoding: transcripts of text cannot be tokenized here`);
   }

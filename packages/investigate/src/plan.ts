@@ -5,16 +5,16 @@
  * dedup) — then for the estimate and for its 95% lower confidence bound. The
  * statistics (planTest, estimateFromPilot) live in the detector.
  */
-import { estimateFromPilot, planTest, PooledPass, usage, windowMask, type Plan, type PilotEstimate } from '@tracemark/detector';
-import { nullModelOf, Watermark, type NullModel, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { estimateFromPilot, planTest, PooledPass, schemeNameOf, usage, windowMask, type Plan, type PilotEstimate, type SchemeName } from '@tracemark/detector';
+import { createEngineReader, generateEngineKey, isEngineSpec, nullModelOf, Watermark, type AnySpec, type EngineKey, type EngineSpec, type NullModel, type WatermarkKey } from '@tracemark/watermark';
 import { loadEvidence, loadSpecFilter, specTokenizer, unionFilter } from './inputs.js';
 
 /** The assumed per-token effect: a green rate (binomial tests) or a mean score (Gumbel). */
 export type PlanEffect = { q: number } | { mean: number; sd?: number };
 
 export interface PlanOptions {
-  /** Scheme and parameters (a spec without a real key is fine for assumed effects). */
-  spec: WatermarkSpec;
+  /** Scheme and parameters (a spec without a real key is fine for assumed effects); tracemark's or an engine's. */
+  spec: AnySpec;
   alpha: number;
   power: number;
   /** Scored (new, distinct) tokens per response, to convert tokens into queries. */
@@ -22,7 +22,7 @@ export interface PlanOptions {
 }
 
 export interface PilotOptions extends PlanOptions {
-  key: WatermarkKey;
+  key: WatermarkKey | EngineKey;
   /** The pilot probe transcript. */
   pilot: string;
   /** Ledger filter files: plan for the test filtered by their windows (union). */
@@ -30,16 +30,26 @@ export interface PilotOptions extends PlanOptions {
 }
 
 export interface InvestigationPlan {
-  scheme: WatermarkSpec['scheme']['name'];
+  scheme: SchemeName;
   nullModel: NullModel;
   source: 'assumed' | 'pilot';
   pilot: (PilotEstimate & { transcript: string; filtered: boolean }) | null;
   plans: { label: string; plan: Plan }[];
 }
 
-/** The null model of a scheme without a key (only the parameters matter): the watermark package's nullModelOf. */
-export function planNullModel(spec: WatermarkSpec): NullModel {
-  return nullModelOf(spec);
+/**
+ * The null model of a scheme without a key (only the parameters matter): the watermark
+ * package's nullModelOf for tracemark's specs; for an engine spec, the engine reader's,
+ * built with a throwaway all-zero key of the engine's kind (the null model never depends on it).
+ */
+export function planNullModel(spec: AnySpec): NullModel {
+  if (!isEngineSpec(spec)) return nullModelOf(spec);
+  return engineNullModel(spec);
+}
+
+export function engineNullModel(spec: EngineSpec): NullModel {
+  const throwaway = generateEngineKey(spec.engine, (n) => new Uint8Array(n));
+  return createEngineReader({ ...spec, keyFingerprint: throwaway.fingerprint }, throwaway).nullModel;
 }
 
 function labelled(label: string, nm: NullModel, o: PlanOptions, effect: { q?: number; mean?: number; sd?: number }, perResponse = o.tokensPerResponse): { label: string; plan: Plan } {
@@ -53,25 +63,26 @@ function labelled(label: string, nm: NullModel, o: PlanOptions, effect: { q?: nu
 /** The plan for an assumed effect. */
 export function planAssumed(o: PlanOptions & { effect: PlanEffect }): InvestigationPlan {
   const nm = planNullModel(o.spec);
-  return { scheme: o.spec.scheme.name, nullModel: nm, source: 'assumed', pilot: null, plans: [labelled('assumed', nm, o, o.effect)] };
+  return { scheme: schemeNameOf(o.spec), nullModel: nm, source: 'assumed', pilot: null, plans: [labelled('assumed', nm, o, o.effect)] };
 }
 
 /** Score a pilot transcript as the real test will, estimate the effect, and plan for it. */
 export function planFromPilot(o: PilotOptions): InvestigationPlan {
   const { spec, key } = o;
   const nm = planNullModel(spec);
-  if (spec.payload) throw usage('planning is for zero-bit specs (the payload test has no single green rate)');
-  const filter = o.filters?.length ? unionFilter(o.filters.map((p) => loadSpecFilter(p, spec))) : undefined;
+  if (!isEngineSpec(spec) && spec.payload) throw usage('planning is for zero-bit specs (the payload test has no single green rate)');
+  if (isEngineSpec(spec) && o.filters?.length) throw usage(`ledger filters are for tracemark's own specs: an engine spec (${spec.engine.scheme}) has no ledger windows`);
+  const filter = o.filters?.length && !isEngineSpec(spec) ? unionFilter(o.filters.map((p) => loadSpecFilter(p, spec))) : undefined;
   const tokenizer = specTokenizer(spec);
   let est: PilotEstimate;
   try {
     const ev = loadEvidence(o.pilot, tokenizer);
     const pass = new PooledPass(spec, key, { specialTokens: tokenizer.specialTokenIds });
-    const wm = new Watermark(spec, key);
+    const wm = filter && !isEngineSpec(spec) ? new Watermark(spec, key as WatermarkKey) : undefined;
     let sumSq = 0;
     const novel: number[] = [];
     for (const it of ev.items) {
-      const mask = filter ? windowMask(wm, it.tokens, filter) : undefined;
+      const mask = filter && wm ? windowMask(wm, it.tokens, filter) : undefined;
       const st = pass.add(it.tokens, it.given, { mask, sink: (s) => (sumSq += s * s) });
       novel.push(st.novel);
     }
@@ -90,5 +101,5 @@ export function planFromPilot(o: PilotOptions): InvestigationPlan {
     plans.push(labelled('pilot estimate', nm, o, { q: est.q }, perResponse));
     if (est.qLower !== null && est.qLower > nm.p) plans.push(labelled('95% lower bound', nm, o, { q: est.qLower }, perResponse));
   }
-  return { scheme: spec.scheme.name, nullModel: nm, source: 'pilot', pilot, plans };
+  return { scheme: schemeNameOf(spec), nullModel: nm, source: 'pilot', pilot, plans };
 }

@@ -7,7 +7,7 @@
  * chosen before looking at the scores, so the smallest p times their number is valid.
  */
 import { lnToLog10, radioactivityTest, usage, type RadioactivityResult, type WindowSet } from '@tracemark/detector';
-import type { WatermarkKey, WatermarkSpec } from '@tracemark/watermark';
+import { isEngineSpec, type AnySpec, type EngineKey, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { loadEvidence, loadFamilyMap, loadSpecFilter, specTokenizer, unionFilter, unsupervisedFilter } from './inputs.js';
 import type { EvidenceRecord } from './probe/transcript.js';
 
@@ -15,8 +15,9 @@ export type RadioactivityVariant = 'unfiltered' | 'supervised' | 'unsupervised';
 export const RADIOACTIVITY_VARIANTS: readonly RadioactivityVariant[] = ['unfiltered', 'supervised', 'unsupervised'];
 
 export interface RadioactivityOptions {
-  spec: WatermarkSpec;
-  key: WatermarkKey;
+  /** Tracemark's spec and key, or an engine spec (version 2) and the engine's key. */
+  spec: AnySpec;
+  key: WatermarkKey | EngineKey;
   /** The suspect's probe transcript (or {id, prompt, text} JSONL). */
   transcript: string;
   /** A known-innocent model's transcript on the same prompts: must not be significant. */
@@ -27,8 +28,8 @@ export interface RadioactivityOptions {
   filters?: readonly string[];
   /** Unsupervised variant: fresh watermarked responses of the teacher to the probe prompts. */
   teacher?: { model: string; responsesPerPrompt: number; maxTokens: number; temperature: number; seed: number };
-  /** Decoy keys scored on the same positions, and the public seed they came from (recorded). */
-  decoyKeys: readonly WatermarkKey[];
+  /** Decoy keys (of the real key's kind) scored on the same positions, and the public seed they came from (recorded). */
+  decoyKeys: readonly (WatermarkKey | EngineKey)[];
   decoySeed: string;
   /** Split the prompts into k hashed families (Fisher over the disjoint sub-tests)… */
   families?: number;
@@ -65,6 +66,9 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
   const wanted = new Set(o.variants);
   if (wanted.has('supervised') && !o.filters?.length) throw usage('the supervised variant needs --filter <file> (tracemark ledger export-filter)');
   if (o.families !== undefined && o.familyMap !== undefined) throw usage('give --families or --family-map, not both');
+  if (isEngineSpec(spec) && (wanted.has('supervised') || wanted.has('unsupervised'))) {
+    throw usage(`the ${wanted.has('supervised') ? 'supervised' : 'unsupervised'} variant filters by tracemark window seeds: an engine spec (${spec.engine.scheme}) runs the unfiltered test only`);
+  }
   const k = o.families ?? 0;
   const fam = o.familyMap !== undefined ? loadFamilyMap(o.familyMap) : undefined;
   const tokenizer = specTokenizer(spec);
@@ -78,7 +82,7 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
     const filters: { variant: RadioactivityVariant; filter?: WindowSet; description: string | null }[] = [];
     if (wanted.has('unfiltered')) filters.push({ variant: 'unfiltered', description: null });
     if (wanted.has('supervised')) {
-      const fs = o.filters!.map((p) => loadSpecFilter(p, spec));
+      const fs = o.filters!.map((p) => loadSpecFilter(p, spec as WatermarkSpec));
       const accounts = [...new Set(fs.flatMap((x) => x.header.accounts))];
       filters.push({ variant: 'supervised', filter: unionFilter(fs), description: `ledger windows sent to ${accounts.length} account(s): ${accounts.slice(0, 5).join(', ')}${accounts.length > 5 ? ', …' : ''}` });
     }
@@ -86,7 +90,7 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
       if (!o.teacher) throw usage('the unsupervised variant needs a teacher model');
       const t = o.teacher;
       const prompts = [...new Set([...suspect.records, ...(control?.records ?? [])].map((r) => r.prompt))];
-      const u = await unsupervisedFilter({ spec, key, prompts, model: t.model, responsesPerPrompt: t.responsesPerPrompt, maxTokens: t.maxTokens, temperature: t.temperature, seed: t.seed });
+      const u = await unsupervisedFilter({ spec: spec as WatermarkSpec, key: key as WatermarkKey, prompts, model: t.model, responsesPerPrompt: t.responsesPerPrompt, maxTokens: t.maxTokens, temperature: t.temperature, seed: t.seed });
       filters.push({ variant: 'unsupervised', filter: u.filter, description: `windows of ${u.responses} fresh watermarked responses (${u.tokens} tokens) of model ${t.model} to the ${prompts.length} probe prompts` });
     }
     if (filters.length === 0) throw usage('--variants selected nothing to run');

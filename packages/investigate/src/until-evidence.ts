@@ -6,14 +6,16 @@
  * unlike stopping on a fixed-N p-value; see @tracemark/detector's investigate/eprocess.ts.
  */
 import { SequentialMonitor, type SequentialState, type Tokenizer, type WindowSet } from '@tracemark/detector';
-import type { WatermarkKey, WatermarkSpec } from '@tracemark/watermark';
+import { isEngineSpec, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
 import { z } from 'zod';
 import { givenTexts, type TranscriptLine } from './probe/transcript.js';
 import { specTokenizer } from './inputs.js';
+import { engineNullModel } from './plan.js';
 
 export interface UntilEvidenceOptions {
-  spec: WatermarkSpec;
-  key: WatermarkKey;
+  /** Tracemark's spec and key, or an engine spec and the engine's key (no filter then). */
+  spec: AnySpec;
+  key: WatermarkKey | EngineKey;
   alpha: number;
   filter?: WindowSet;
   /** Transcript lines (answers) after which probing stops in any case. */
@@ -60,11 +62,7 @@ export class EvidenceWatch {
       specialTokens: this.#tokenizer.specialTokenIds,
     });
     this.#filtered = o.filter !== undefined;
-    const nm = o.spec.scheme.name;
-    this.#test =
-      nm === 'gumbel'
-        ? 'mixture of exponential-tilt likelihood ratios, uniform prior on θ ∈ (0,1)'
-        : `mixture of Bernoulli likelihood ratios, uniform prior on q ∈ [${nm === 'synthid' ? '0.5' : String(o.spec.scheme.gamma)}, 1]`;
+    this.#test = sequentialTestName(o.spec);
     this.#state = this.#monitor.state();
   }
 
@@ -101,4 +99,16 @@ export class EvidenceWatch {
   dispose(): void {
     this.#tokenizer.dispose();
   }
+}
+
+/** The e-process in words: tracemark's schemes by name, an engine's from its reader's null model. */
+export function sequentialTestName(spec: AnySpec): string {
+  const gumbel = 'mixture of exponential-tilt likelihood ratios, uniform prior on θ ∈ (0,1)';
+  const bernoulli = (p: string) => `mixture of Bernoulli likelihood ratios, uniform prior on q ∈ [${p}, 1]`;
+  if (isEngineSpec(spec)) {
+    const nm = engineNullModel(spec);
+    return `${spec.engine.scheme}: ${nm.kind === 'gamma' ? gumbel : bernoulli(String(nm.p))}`;
+  }
+  const nm = spec.scheme.name;
+  return nm === 'gumbel' ? gumbel : bernoulli(nm === 'synthid' ? '0.5' : String(spec.scheme.gamma));
 }

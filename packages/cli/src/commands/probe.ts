@@ -8,7 +8,8 @@
  * optional sequential test are probeWithEvidence (@tracemark/investigate).
  */
 import type { Command } from 'commander';
-import { CliError, loadKey, loadSpec, usage } from '@tracemark/detector';
+import { CliError, loadAnyKey, loadAnySpec, usage } from '@tracemark/detector';
+import { isEngineSpec } from '@tracemark/watermark';
 import { builtinPrompts, endpointUrl, loadSpecFilter, probeWithEvidence, promptsFromFile, unionFilter } from '@tracemark/investigate';
 import type { ProbePrompt, ProbeReport, UntilEvidenceOptions } from '@tracemark/investigate';
 import { collect, intFlag, numFlag } from '../io/args.js';
@@ -65,9 +66,10 @@ export function untilEvidenceOf(f: ProbeFlags): UntilEvidenceOptions | undefined
   }
   const alpha = numFlag('until-evidence', f.untilEvidence, (n) => n > 0 && n < 1, 'a significance level in (0, 1), e.g. 1e-6');
   if (f.spec === undefined || f.key === undefined) throw usage('--until-evidence needs --spec and --key (to score the answers as they arrive)');
-  const spec = loadSpec(f.spec);
-  const key = loadKey(f.key, spec);
-  const filter = f.filter?.length ? unionFilter(f.filter.map((p) => loadSpecFilter(p, spec))) : undefined;
+  const spec = loadAnySpec(f.spec);
+  const key = loadAnyKey(f.key, spec);
+  if (isEngineSpec(spec) && f.filter?.length) throw usage(`--filter: ledger filters are for tracemark's own specs; ${f.spec} is an engine spec (${spec.engine.scheme})`);
+  const filter = f.filter?.length && !isEngineSpec(spec) ? unionFilter(f.filter.map((p) => loadSpecFilter(p, spec))) : undefined;
   return {
     spec,
     key,
@@ -138,8 +140,8 @@ export function registerProbe(program: Command): void {
     .option('--timeout <ms>', 'per-request timeout', '120000')
     .option('--json', 'machine-readable output')
     .option('--until-evidence <alpha>', 'score answers as they arrive and stop once the anytime-valid p-value (e-process) reaches alpha')
-    .option('--spec <file>', '--until-evidence: the watermark spec')
-    .option('--key <file>', '--until-evidence: the watermark key file')
+    .option('--spec <file>', '--until-evidence: the watermark spec (tracemark\'s or an engine spec)')
+    .option('--key <file>', '--until-evidence: the watermark key file (an engine key file for an engine spec)')
     .option('--filter <file>', '--until-evidence: score only windows in this ledger filter (repeatable = union)', collect)
     .option('--max-queries <n>', '--until-evidence: stop after n answers in the transcript whatever the evidence')
     .option('--token-budget <n>', '--until-evidence: stop after n response tokens whatever the evidence')

@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import { alphaFlag, collect, intFlag, numFlag } from '../io/args.js';
-import { loadKey, loadSpec, usage } from '@tracemark/detector';
+import { loadAnyKey, loadAnySpec, usage } from '@tracemark/detector';
 import { fmtLog10, printJson, println, warn } from '../io/output.js';
 import { decoyKeys, newDecoySeed } from '@tracemark/evidence';
 import { investigateRadioactivity, listFlag, RADIOACTIVITY_VARIANTS, type RadioactivityReport, type RadioactivityVariant } from '@tracemark/investigate';
@@ -50,8 +50,8 @@ export async function runRadioactivity(f: RadioactivityFlags): Promise<Radioacti
   if (f.decoySeed !== undefined && !/^[0-9a-f]{64}$/.test(f.decoySeed)) throw usage('--decoy-seed must be 64 lowercase hex characters');
   if (f.families !== undefined && f.familyMap !== undefined) throw usage('give --families or --family-map, not both');
   const families = f.families !== undefined ? intFlag('families', f.families, 2, 1000) : undefined;
-  const spec = loadSpec(f.spec);
-  const key = loadKey(f.key, spec);
+  const spec = loadAnySpec(f.spec);
+  const key = loadAnyKey(f.key, spec);
   const variants = variantsOf(f);
   const teacher = variants.includes('unsupervised')
     ? {
@@ -71,7 +71,7 @@ export async function runRadioactivity(f: RadioactivityFlags): Promise<Radioacti
     variants,
     ...(f.filter?.length ? { filters: f.filter } : {}),
     ...(teacher ? { teacher } : {}),
-    decoyKeys: decoyKeys(decoySeed, nDecoys, key),
+    decoyKeys: decoyKeys(decoySeed, nDecoys, key, spec),
     decoySeed,
     ...(families !== undefined ? { families } : {}),
     ...(f.familyMap !== undefined ? { familyMap: f.familyMap } : {}),
@@ -104,8 +104,8 @@ export function registerRadioactivity(program: Command): void {
   program
     .command('radioactivity')
     .description('closed-model radioactivity test of a probe transcript: filters, prompt families, decoy keys, control model')
-    .requiredOption('--spec <file>', 'watermark spec (JSON)')
-    .requiredOption('--key <file>', 'watermark key file')
+    .requiredOption('--spec <file>', 'watermark spec (JSON; an engine spec too: unfiltered test only)')
+    .requiredOption('--key <file>', 'watermark key file (an engine key file for an engine spec)')
     .requiredOption('--transcript <file>', "the suspect's probe transcript (or {id, prompt, text} JSONL)")
     .option('--control <file>', 'a control model’s transcript (known innocent, same prompts): must not be significant')
     .option('--filter <file>', 'supervised filter: ledger windows sent to given accounts (tracemark ledger export-filter; repeatable = union)', collect)

@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { alphaFlag, collect, intFlag } from '../io/args.js';
-import { exists, loadKey, loadSpec } from '@tracemark/detector';
+import { exists, loadAnyKey, loadAnySpec } from '@tracemark/detector';
 import { createReport, loadSigningKey, NAME_RE, sci, type NamedFile } from '@tracemark/evidence';
 import { printJson, println } from '../io/output.js';
 import type { ReportOutput } from '../schemas.js';
@@ -38,11 +38,11 @@ export async function runReport(f: ReportFlags): Promise<ReportOutput> {
   const alpha = alphaFlag(f.alpha);
   const decoys = intFlag('decoys', f.decoys, 0, 1000);
   const heatmap = intFlag('heatmap', f.heatmap, 0, 100);
-  const spec = loadSpec(f.spec);
+  const spec = loadAnySpec(f.spec);
   const report = await createReport({
     out: f.out,
     spec,
-    key: loadKey(f.key, spec),
+    key: loadAnyKey(f.key, spec),
     signer: loadSigningKey(f.signingKey),
     transcripts: (f.transcript ?? []).map(namedPath),
     scans: (f.scan ?? []).map(namedPath),
@@ -59,8 +59,8 @@ export function registerReport(program: Command): void {
   program
     .command('report')
     .description('score probe transcripts and write a signed evidence bundle with an HTML/Markdown/JSON report')
-    .requiredOption('--spec <file>', 'watermark spec (JSON)')
-    .requiredOption('--key <file>', 'watermark key file (used for scoring; never written to the bundle)')
+    .requiredOption('--spec <file>', 'watermark spec (JSON; tracemark\'s or an engine spec)')
+    .requiredOption('--key <file>', 'watermark key file (an engine key file for an engine spec; used for scoring, never written to the bundle)')
     .requiredOption('--signing-key <file>', 'Ed25519 evidence-signing key (tracemark keygen --signing)')
     .requiredOption('--out <dir>', 'bundle directory to create (must not exist)')
     .option('--transcript <[name=]file>', 'a probe transcript, one per suspect (repeatable)', collect)

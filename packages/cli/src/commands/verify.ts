@@ -48,7 +48,7 @@ export function registerVerify(program: Command): void {
     .command('verify')
     .description('check an evidence bundle: file hashes, Merkle root, signature; with --key, reproduce every number')
     .argument('<bundle>', 'bundle directory')
-    .option('--key <file>', 'watermark key: re-run detection from the bundle and compare bit for bit')
+    .option('--key <file>', 'watermark key (an engine key file for an engine spec): re-run detection from the bundle and compare bit for bit')
     .option('--trusted-signer <pubkey|file>', 'require this Ed25519 signer (64 hex characters, or a file holding it)')
     .option('--json', 'machine-readable output')
     .action(async (dir: string, f: VerifyFlags) => {

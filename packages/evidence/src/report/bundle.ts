@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertKeyMatches, canonicalJson, parseSpecJson, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { assertKeyMatches, canonicalJson, isEngineSpec, parseAnySpecJson, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
 import { z } from 'zod';
 import { verifyBundle, writeBundle, type Manifest, type SigningKey } from '../bundle/index.js';
 import { failure, usage, jsonReplacer, sha256Hex, specId as specIdOf } from '@tracemark/detector';
@@ -22,6 +22,7 @@ import { evidenceRecords } from '@tracemark/investigate';
 import { scoreEvidence, type EvidenceOptions, type Scores, type SuspectInput } from './evidence.js';
 import { renderHtml, type ReportMeta } from './html.js';
 import { renderMarkdown, reportSummary, type ReportSummary } from './markdown.js';
+import { engineSchemeSummary } from './engine.js';
 
 export interface TranscriptSource {
   name: string;
@@ -37,8 +38,9 @@ export interface ScanAttachment {
 
 export interface BuildBundleOptions extends EvidenceOptions {
   out: string;
-  spec: WatermarkSpec;
-  key: WatermarkKey;
+  /** Tracemark's spec and key, or an engine spec (version 2) and the engine's key. */
+  spec: AnySpec;
+  key: WatermarkKey | EngineKey;
   signer: SigningKey;
   transcripts: TranscriptSource[];
   scans?: ScanAttachment[];
@@ -61,7 +63,8 @@ export function serializeScores(s: Scores): string {
   return `${JSON.stringify(s, jsonReplacer, 1)}\n`;
 }
 
-export function specSummaryLine(spec: WatermarkSpec): string {
+export function specSummaryLine(spec: AnySpec): string {
+  if (isEngineSpec(spec)) return `${engineSchemeSummary(spec.engine)}, tokenizer ${spec.tokenizer} (an engine's own watermark, spec version 2)`;
   const sc = spec.scheme;
   const params = sc.name === 'kgw' || sc.name === 'unigram' ? `γ = ${sc.gamma}, δ = ${sc.delta}` : sc.name === 'synthid' ? `${sc.layers} layers` : 'distortion-free';
   const ctx = sc.name === 'unigram' ? 'no context' : `context width ${spec.context.width} (${spec.context.mode})`;
@@ -179,10 +182,10 @@ function short(v: unknown): string {
  * Re-run detection from the bundle's transcripts and spec with the key, using the
  * options recorded in scores.json, and compare every recorded number exactly.
  */
-export function reproduceBundle(dir: string, key: WatermarkKey): Reproduction {
-  let spec: WatermarkSpec;
+export function reproduceBundle(dir: string, key: WatermarkKey | EngineKey): Reproduction {
+  let spec: AnySpec;
   try {
-    spec = parseSpecJson(new TextDecoder().decode(readBundleFile(dir, 'spec.json')));
+    spec = parseAnySpecJson(new TextDecoder().decode(readBundleFile(dir, 'spec.json')));
   } catch (e) {
     throw failure(`spec.json in the bundle is invalid: ${(e as Error).message}`);
   }

@@ -3,7 +3,7 @@
  * plus spec, key and signing key, a signed evidence bundle and the one-line-per-suspect
  * summary that `tracemark report` prints.
  */
-import type { WatermarkKey, WatermarkSpec } from '@tracemark/watermark';
+import type { AnySpec, EngineKey, WatermarkKey } from '@tracemark/watermark';
 import { exists, readTextFile, usage } from '@tracemark/detector';
 import { readTranscriptBytes } from '@tracemark/investigate';
 import type { SigningKey } from '../bundle/index.js';
@@ -20,9 +20,10 @@ export interface NamedFile {
 export interface CreateReportOptions {
   /** Bundle directory to create (must not exist). */
   out: string;
-  spec: WatermarkSpec;
-  /** Used for scoring; never written to the bundle. */
-  key: WatermarkKey;
+  /** Tracemark's spec, or an engine spec (version 2). */
+  spec: AnySpec;
+  /** Used for scoring; never written to the bundle (an engine key for an engine spec). */
+  key: WatermarkKey | EngineKey;
   signer: SigningKey;
   /** One probe transcript per suspect. */
   transcripts: NamedFile[];

@@ -25,9 +25,7 @@
  * Everything is deterministic in (spec, key, transcripts, options): no clocks, no
  * unseeded randomness, iteration in transcript order.
  */
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import {
   countPayload,
   EvidencePool,
@@ -36,20 +34,25 @@ import {
   holmAdjustLog,
   ksUniform,
   lnToLog10,
-  Scorer,
+  PooledPass,
+  schemeNameOf,
   Tokenizer,
   testFromCounts,
   type CountsTest,
+  type SchemeName,
+  type ScoredTokens,
 } from '@tracemark/detector';
-import { assertKeyMatches, WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { assertKeyMatches, isEngineSpec, type AnySpec, type EngineKey, type EngineStatistic, Watermark, type WatermarkKey, type WatermarkSpec, type EngineReader } from '@tracemark/watermark';
 import type { EvidenceRecord } from '@tracemark/investigate';
+import { decoyKey, decoyKeys } from './decoys.js';
+import { ENGINE_STATISTIC_METHOD, engineSchemeSummary, engineTestDescription, pooledEngineStatistic } from './engine.js';
 
 export const SCORES_VERSION = 1;
 
 export interface EvidenceOptions {
   alpha: number;
   decoys: number;
-  /** 32 bytes, hex: decoy key i = HKDF-SHA256(seed, salt "tracemark/decoy/v1", info "decoy/<i>", 32). */
+  /** 32 bytes, hex: decoy key i = HKDF-SHA256(seed, salt "tracemark/decoy/v1", info "decoy/<i>", 32); engine specs: the engine's key generator on that stream (decoys.ts). */
   decoySeed: string;
   /** Responses shown in the heatmap (the most marked ones). */
   heatmap: number;
@@ -135,6 +138,8 @@ export interface SuspectScores {
   /** Decoys detected at α (expected ≈ α·K). */
   decoysDetected: number;
   heatmap: HeatmapEntry[];
+  /** Engine specs only: the engine's own detector over the suspect's pooled responses (beside the exact p, not instead of it). */
+  engineStatistic?: EngineStatistic;
 }
 
 export interface Scores {
@@ -143,7 +148,9 @@ export interface Scores {
   alpha: number;
   specId: string;
   keyFingerprint: string;
-  scheme: WatermarkSpec['scheme']['name'];
+  scheme: SchemeName;
+  /** Engine specs only: the scheme as the engine names it, and how the engine's statistic was computed. */
+  engine?: { summary: string; statistic: string };
   method: {
     dedup: 'global-per-suspect';
     exclusion: 'windows of the texts given for each response';
@@ -155,17 +162,16 @@ export interface Scores {
   suspects: SuspectScores[];
 }
 
-const DECOY_SALT = new TextEncoder().encode('tracemark/decoy/v1');
-
-export function decoyKey(seedHex: string, i: number): WatermarkKey {
-  return new WatermarkKey(hkdf(sha256, hexToBytes(seedHex), DECOY_SALT, new TextEncoder().encode(`decoy/${i}`), 32));
-}
+export { decoyKey };
 
 export function newDecoySeed(): string {
   return bytesToHex(globalThis.crypto.getRandomValues(new Uint8Array(32)));
 }
 
-export function testDescription(spec: WatermarkSpec): string {
+export function testDescription(spec: WatermarkSpec): string;
+export function testDescription(spec: AnySpec, model: Watermark | EngineReader): string;
+export function testDescription(spec: AnySpec, model?: Watermark | EngineReader): string {
+  if (isEngineSpec(spec)) return engineTestDescription(spec.engine, model!.nullModel);
   const sc = spec.scheme;
   if (spec.payload) return `payload: exact P(M ≥ m) for the best-matching id, corrected over all 2^${spec.payload.bits} ids`;
   if (sc.name === 'gumbel') return 'Gumbel-max: S = Σ −ln(1 − r) ~ Gamma(n, 1); p = Q(n, S) (upper regularized gamma), exact';
@@ -173,15 +179,21 @@ export function testDescription(spec: WatermarkSpec): string {
   return `${sc.name === 'kgw' ? 'KGW green list' : 'Unigram green list'}: S = green tokens ~ Binomial(n, γ = ${sc.gamma}); p = P(S ≥ s) = I_γ(s, n − s + 1), exact`;
 }
 
-/** One key's pass over a suspect's evidence: scoring in front of the detector's EvidencePool. */
+/** One key's pass over a suspect's evidence: scoring (tracemark's Scorer, or an engine reader's) in front of the detector's EvidencePool. */
 class KeyPass {
-  readonly scorer: Scorer;
+  readonly scorer: PooledPass['scorer'];
   readonly pool: EvidencePool;
+  readonly model: Watermark | EngineReader;
+  readonly keyFingerprint: string;
+  readonly #payload: boolean;
 
-  constructor(spec: WatermarkSpec, key: WatermarkKey, specials: ReadonlySet<number>) {
-    this.scorer = new Scorer(spec, key, 'wasm');
-    this.scorer.setSpecialTokens(specials);
-    this.pool = new EvidencePool(this.scorer.wm);
+  constructor(spec: AnySpec, key: WatermarkKey | EngineKey, specials: ReadonlySet<number>) {
+    const pass = new PooledPass(spec, key, { engine: 'wasm', specialTokens: specials });
+    this.scorer = pass.scorer;
+    this.pool = pass.pool;
+    this.model = 'reader' in this.scorer ? this.scorer.reader : this.scorer.wm;
+    this.keyFingerprint = spec.keyFingerprint;
+    this.#payload = !isEngineSpec(spec) && spec.payload !== null;
   }
 
   /** The windows of the texts given for one response (they depend on the key: one set per key). */
@@ -190,9 +202,9 @@ class KeyPass {
   }
 
   /** Score one response; returns the per-text result and adds its novel tuples to the pool. */
-  add(tokens: Uint32Array, given: readonly Uint32Array[]): { text: ReturnType<Scorer['score']>; novel: number; exclusion: ExclusionSet } {
+  add(tokens: Uint32Array, given: readonly Uint32Array[]): { text: ScoredTokens; novel: number; exclusion: ExclusionSet } {
     const exclusion = this.exclusion(given);
-    const r = this.scorer.score(tokens, { dedup: true, exclude: exclusion, tuples: true, payload: this.scorer.spec.payload !== null });
+    const r = this.scorer.score(tokens, { dedup: true, exclude: exclusion, tuples: true, payload: this.#payload });
     const { novel } = this.pool.add({ ...r.tuples!, pos: r.payloadPos, colour: r.payloadColour });
     return { text: r, novel, exclusion };
   }
@@ -205,10 +217,10 @@ class KeyPass {
   }
 
   /** The per-text test of one response's own tuples (descriptive: the heatmap's order). */
-  textTest(r: ReturnType<Scorer['score']>): { z: number; lnP: number } {
-    const wm = this.scorer.wm;
+  textTest(r: ScoredTokens): { z: number; lnP: number } {
+    const wm = this.model;
     if (r.payloadPos && r.scored === 0) return { z: 0, lnP: 0 };
-    const t = testFromCounts(wm, r.scored, r.sum, r.payloadPos ? countPayload(wm, r.payloadPos, r.payloadColour!) : undefined);
+    const t = testFromCounts(wm, r.scored, r.sum, r.payloadPos && wm instanceof Watermark ? countPayload(wm, r.payloadPos, r.payloadColour!) : undefined);
     return { z: t.z, lnP: t.lnP };
   }
 }
@@ -221,17 +233,13 @@ export function curveIndices(n: number, maxPoints = 400): number[] {
   return [...new Set(out)];
 }
 
-export function scoreEvidence(spec: WatermarkSpec, key: WatermarkKey, specId: string, suspects: SuspectInput[], o: EvidenceOptions): Scores {
+export function scoreEvidence(spec: AnySpec, key: WatermarkKey | EngineKey, specId: string, suspects: SuspectInput[], o: EvidenceOptions): Scores {
   assertKeyMatches(key, spec.keyFingerprint);
   const tokenizer = new Tokenizer(spec.tokenizer);
   try {
     const specials = tokenizer.specialTokenIds;
-    const decoyKeys: WatermarkKey[] = [];
-    for (let i = 0; decoyKeys.length < o.decoys; i++) {
-      const k = decoyKey(o.decoySeed, i);
-      if (k.fingerprint !== key.fingerprint) decoyKeys.push(k);
-    }
-    const results = suspects.map((s) => scoreSuspect(spec, key, decoyKeys, tokenizer, specials, s, o));
+    const decoys = decoyKeys(o.decoySeed, o.decoys, key, spec);
+    const results = suspects.map((s) => scoreSuspect(spec, key, decoys, tokenizer, specials, s, o));
     const holm = holmAdjustLog(results.map((r) => r.pooled.lnP));
     const lnAlpha = Math.log(o.alpha);
     results.forEach((r, i) => {
@@ -239,19 +247,27 @@ export function scoreEvidence(spec: WatermarkSpec, key: WatermarkKey, specId: st
       r.holmLog10P = lnToLog10(r.holmLnP);
       r.verdict = r.holmLnP <= lnAlpha ? 'detected' : 'not-detected';
     });
+    const engine = isEngineSpec(spec);
     return {
       type: 'tracemark-scores',
       version: SCORES_VERSION,
       alpha: o.alpha,
       specId,
       keyFingerprint: spec.keyFingerprint,
-      scheme: spec.scheme.name,
+      scheme: schemeNameOf(spec),
+      ...(engine ? { engine: { summary: engineSchemeSummary(spec.engine), statistic: ENGINE_STATISTIC_METHOD } } : {}),
       method: {
         dedup: 'global-per-suspect',
         exclusion: 'windows of the texts given for each response',
-        test: testDescription(spec),
+        test: engine ? testDescription(spec, new KeyPass(spec, key, specials).model) : testDescription(spec),
         multipleSuspects: 'holm',
-        decoys: { count: decoyKeys.length, seed: o.decoySeed, derivation: 'HKDF-SHA256(ikm = seed, salt = "tracemark/decoy/v1", info = "decoy/<i>", 32 bytes)' },
+        decoys: {
+          count: decoys.length,
+          seed: o.decoySeed,
+          derivation: engine
+            ? `the engine's key generator (generateEngineKey for ${spec.engine.scheme}) reading its random bytes in order from HKDF-SHA256(ikm = seed, salt = "tracemark/decoy/v1", info = "decoy/<i>", 1024 bytes)`
+            : 'HKDF-SHA256(ikm = seed, salt = "tracemark/decoy/v1", info = "decoy/<i>", 32 bytes)',
+        },
         heatmap: { responses: o.heatmap, maxTokens: o.heatmapTokens },
       },
       suspects: results,
@@ -262,9 +278,9 @@ export function scoreEvidence(spec: WatermarkSpec, key: WatermarkKey, specId: st
 }
 
 function scoreSuspect(
-  spec: WatermarkSpec,
-  key: WatermarkKey,
-  decoyKeys: WatermarkKey[],
+  spec: AnySpec,
+  key: WatermarkKey | EngineKey,
+  decoyKeys: (WatermarkKey | EngineKey)[],
   tokenizer: Tokenizer,
   specials: ReadonlySet<number>,
   s: SuspectInput,
@@ -273,7 +289,7 @@ function scoreSuspect(
   const given = s.records.map((r) => r.given.map((g) => tokenizer.encode(g).tokens));
   const responses = s.records.map((r) => tokenizer.encode(r.response).tokens);
   const real = new KeyPass(spec, key, specials);
-  const decoys = decoyKeys.map((k) => new KeyPass({ ...spec, keyFingerprint: k.fingerprint }, k, specials));
+  const decoys = decoyKeys.map((k) => new KeyPass({ ...spec, keyFingerprint: k.fingerprint } as AnySpec, k, specials));
   const points = new Set(curveIndices(responses.length));
   const curve: [number, number][] = [];
   const decoyCurves: number[][] = decoys.map(() => []);
@@ -306,7 +322,7 @@ function scoreSuspect(
   const pooled = real.pooled();
   const decoyResults: DecoyResult[] = decoys.map((d, k) => {
     const p = d.pooled();
-    return { index: k, keyFingerprint: d.scorer.spec.keyFingerprint, scored: p.scored, score: p.score, lnP: p.lnP, log10P: p.log10P, curve: decoyCurves[k]! };
+    return { index: k, keyFingerprint: d.keyFingerprint, scored: p.scored, score: p.score, lnP: p.lnP, log10P: p.log10P, curve: decoyCurves[k]! };
   });
   // Decoys with no scored tuple have p = 1 by construction (not a draw from U(0, 1)): they are
   // left out of the KS check, as in the radioactivity test (@tracemark/detector decoySummary).
@@ -351,6 +367,7 @@ function scoreSuspect(
     decoysAtLeastAsSmall: decoyResults.filter((d) => d.lnP <= pooled.lnP).length,
     decoysDetected: decoyResults.filter((d) => d.lnP <= lnAlpha).length,
     heatmap,
+    ...(real.model instanceof Watermark ? {} : { engineStatistic: pooledEngineStatistic(real.model, responses) }),
   };
 }
 

@@ -4,7 +4,9 @@
  * string from a transcript is HTML-escaped: the suspect's responses are untrusted.
  */
 import { DECOY_KS_THRESHOLD } from '@tracemark/detector';
-import type { WatermarkSpec } from '@tracemark/watermark';
+import { isEngineSpec, type AnySpec, type NullModel } from '@tracemark/watermark';
+import { planNullModel } from '@tracemark/investigate';
+import { engineStatisticText } from './engine.js';
 import { FLAG_NAMES, type HeatmapEntry, type Scores, type SuspectScores } from './evidence.js';
 import { decoyQqSvg, esc, evidenceCurveSvg, scoreHistogramSvg } from './svg.js';
 import { alphaText, decoyKsNote, methodParagraphs, sci, verdictHeadline, verdictParagraphs } from './words.js';
@@ -12,7 +14,7 @@ import { alphaText, decoyKsNote, methodParagraphs, sci, verdictHeadline, verdict
 export interface ReportMeta {
   title: string;
   created: string;
-  spec: WatermarkSpec;
+  spec: AnySpec;
   specSummary: string;
   signerPublicKey: string;
   tool: string;
@@ -46,20 +48,26 @@ pre{background:#fff;border:1px solid #d6dbe1;padding:10px;overflow:auto;font-siz
 footer{margin-top:40px;font-size:12px;color:#5b6570}
 `;
 
-function markClass(spec: WatermarkSpec, flag: number, score: number | null): string {
+function markClass(spec: AnySpec, flag: number, score: number | null, nm?: NullModel): string {
   if (FLAG_NAMES[flag] !== 'scored' || score === null) return 'x';
+  if (isEngineSpec(spec)) {
+    // an engine's score: Exp(1) (median ln 2) or a count of Bernoulli(p) trials (mean m·p)
+    if (!nm || nm.kind === 'gamma') return score > Math.LN2 ? 'g' : 'r';
+    const mean = nm.trialsPerToken * nm.p;
+    return score > mean ? 'g' : score < mean ? 'r' : 'n';
+  }
   const sc = spec.scheme;
   if (sc.name === 'synthid') return score * 2 > sc.layers ? 'g' : score * 2 < sc.layers ? 'r' : 'n';
   if (sc.name === 'gumbel') return score > Math.LN2 ? 'g' : 'r';
   return score >= 1 ? 'g' : 'r';
 }
 
-function heatmapHtml(spec: WatermarkSpec, h: HeatmapEntry): string {
+function heatmapHtml(spec: AnySpec, h: HeatmapEntry, nm?: NullModel): string {
   const parts: string[] = [];
   let prev = 0;
   for (const [a, b, flag, score] of h.marks) {
     if (a > prev) parts.push(esc(h.text.slice(prev, a)));
-    const cls = markClass(spec, flag, score);
+    const cls = markClass(spec, flag, score, nm);
     const title = FLAG_NAMES[flag] === 'scored' ? `score ${score}` : FLAG_NAMES[flag] ?? 'unknown';
     parts.push(`<span class="${cls}" title="${esc(title)}">${esc(h.text.slice(a, b))}</span>`);
     prev = Math.max(prev, b);
@@ -73,7 +81,7 @@ function num(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-function suspectSection(s: SuspectScores, scores: Scores, spec: WatermarkSpec): string {
+function suspectSection(s: SuspectScores, scores: Scores, spec: AnySpec, nm?: NullModel): string {
   const a = s.accounting;
   const ks = s.decoyKs;
   const rows = [
@@ -89,7 +97,7 @@ function suspectSection(s: SuspectScores, scores: Scores, spec: WatermarkSpec): 
     .map((d) => `<tr><td>${d.index}</td><td><code>${esc(d.keyFingerprint)}</code></td><td class="num">${num(d.scored)}</td><td class="num">${esc(sci(d.log10P))}</td><td class="num">${d.log10P.toFixed(2)}</td></tr>`)
     .join('');
   const heat = s.heatmap
-    .map((h) => `<h3>response ${esc(h.promptId)} — p = ${esc(sci(h.log10P))} on its own</h3>${heatmapHtml(spec, h)}`)
+    .map((h) => `<h3>response ${esc(h.promptId)} — p = ${esc(sci(h.log10P))} on its own</h3>${heatmapHtml(spec, h, nm)}`)
     .join('');
   return `
 <section id="suspect-${esc(s.name)}">
@@ -101,6 +109,7 @@ function suspectSection(s: SuspectScores, scores: Scores, spec: WatermarkSpec): 
 <tr><th>tokens scored</th><td>${num(s.pooled.scored)} after deduplication and prompt exclusion</td></tr>
 <tr><th>score</th><td>${num(Math.round(s.pooled.score * 1000) / 1000)} observed, ${num(Math.round(s.pooled.expected * 10) / 10)} expected without our watermark (z = ${s.pooled.z.toFixed(2)}, a summary only: the p-value is exact)</td></tr>
 <tr><th>p-value</th><td>${esc(sci(s.pooled.log10P))} (log10 p = ${s.pooled.log10P.toFixed(3)}); Holm-adjusted over ${scores.suspects.length} suspect(s): ${esc(sci(s.holmLog10P))}</td></tr>
+${s.engineStatistic ? `<tr><th>engine's statistic</th><td>${esc(engineStatisticText(s.engineStatistic))}</td></tr>` : ''}
 ${s.pooled.payload ? `<tr><th>payload</th><td>decoded id ${esc(s.pooled.payload.message)} (${esc(s.pooled.payload.messageHex)}), ${esc(s.pooled.payload.method)} correction over all ids</td></tr>` : ''}
 </table>
 <h3>Where the tokens went</h3>
@@ -150,7 +159,7 @@ export function renderHtml(scores: Scores, meta: ReportMeta): string {
 ${summaryRows}
 </table>
 ${scores.suspects.map((s) => `<div class="verdict ${s.verdict}"><b>${esc(verdictHeadline(s))}</b><p>${esc(verdictParagraphs(s, scores)[0]!)}</p></div>`).join('')}
-${scores.suspects.map((s) => suspectSection(s, scores, meta.spec)).join('')}
+${scores.suspects.map((s) => suspectSection(s, scores, meta.spec, isEngineSpec(meta.spec) ? planNullModel(meta.spec) : undefined)).join('')}
 ${scans}
 <h2>Method</h2>
 ${methodParagraphs(scores).map((p) => `<p>${esc(p)}</p>`).join('')}

@@ -2,6 +2,7 @@
 import type { Scores } from './evidence.js';
 import type { ReportMeta } from './html.js';
 import { alphaText, decoyKsNote, methodParagraphs, sci, verdictHeadline, verdictParagraphs } from './words.js';
+import { engineStatisticText } from './engine.js';
 
 function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -27,6 +28,7 @@ export function renderMarkdown(scores: Scores, meta: ReportMeta): string {
     L.push(`- Test: ${scores.method.test}`);
     L.push(`- Score: ${s.pooled.score} observed, ${Math.round(s.pooled.expected * 10) / 10} expected under the null (z = ${s.pooled.z.toFixed(2)}; summary only)`);
     L.push(`- p = ${sci(s.pooled.log10P)} (log10 p = ${s.pooled.log10P.toFixed(3)}); Holm-adjusted: ${sci(s.holmLog10P)}`);
+    if (s.engineStatistic) L.push(`- Engine's statistic: ${engineStatisticText(s.engineStatistic)}`);
     if (s.pooled.payload) L.push(`- Payload: decoded id ${s.pooled.payload.message} (${s.pooled.payload.messageHex})`);
     L.push(
       `- Tokens: ${a.tokens} in ${s.responses} responses; ${a.noContext} without context, ${a.special} special, ${a.excluded} in prompt windows (excluded), ` +
@@ -80,6 +82,7 @@ export function reportSummary(scores: Scores, meta: ReportMeta) {
     keyFingerprint: scores.keyFingerprint,
     signerPublicKey: meta.signerPublicKey,
     test: scores.method.test,
+    ...(scores.engine ? { scheme: scores.scheme, engine: scores.engine.summary } : {}),
     suspects: scores.suspects.map((s) => ({
       name: s.name,
       transcript: s.transcript,
@@ -93,6 +96,7 @@ export function reportSummary(scores: Scores, meta: ReportMeta) {
       holmLog10P: s.holmLog10P,
       verdict: s.verdict,
       decoys: { count: s.decoys.length, atLeastAsSmall: s.decoysAtLeastAsSmall, detected: s.decoysDetected, ksPValue: s.decoyKs?.pValue ?? null },
+      ...(s.engineStatistic ? { engineStatistic: s.engineStatistic } : {}),
     })),
   };
 }

@@ -8,13 +8,13 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertKeyMatches, parseSpecJson } from '@tracemark/watermark';
-import { failure, loadKey, readTextFile, usage } from '@tracemark/detector';
+import { assertKeyMatches, isEngineSpec, parseAnySpecJson, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
+import { failure, loadAnyKey, loadKey, readTextFile, usage } from '@tracemark/detector';
 import { verifyBundle, type BundleProblem } from '../bundle/index.js';
 import { reproduceBundle, type Mismatch, type Reproduction } from './bundle.js';
 
 export interface VerifyReportOptions {
-  /** Watermark key file: re-run detection from the bundle and compare bit for bit. */
+  /** Watermark key file (an engine key file for an engine spec): re-run detection from the bundle and compare bit for bit. */
   keyFile?: string;
   /** Require this Ed25519 signer (64 lowercase hex characters). */
   trustedPublicKey?: string;
@@ -50,14 +50,18 @@ export async function verifyReport(dir: string, o: VerifyReportOptions = {}): Pr
     if (!v.ok) {
       reproduction = { checked: false, ok: false, reason: 'integrity check failed: not re-running detection on altered evidence', mismatches: [], suspects: [] };
     } else {
-      let specFp: string;
+      let spec: AnySpec;
       try {
-        specFp = parseSpecJson(readTextFile(join(dir, 'spec.json'), 'bundle spec')).keyFingerprint;
+        spec = parseAnySpecJson(readTextFile(join(dir, 'spec.json'), 'bundle spec'));
       } catch (e) {
         throw failure(`spec.json in the bundle is invalid: ${(e as Error).message}`);
       }
-      const key = loadKey(o.keyFile);
-      assertKeyMatches(key, specFp, { what: "the bundle spec's", error: (m) => usage(`${o.keyFile}: ${m}`) });
+      let key: WatermarkKey | EngineKey;
+      if (isEngineSpec(spec)) key = loadAnyKey(o.keyFile, spec);
+      else {
+        key = loadKey(o.keyFile);
+        assertKeyMatches(key, spec.keyFingerprint, { what: "the bundle spec's", error: (m) => usage(`${o.keyFile}: ${m}`) });
+      }
       const r = reproduceBundle(dir, key);
       reproduction = { checked: true, ok: r.ok, mismatches: r.mismatches, suspects: r.suspects };
     }

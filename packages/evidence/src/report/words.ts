@@ -75,7 +75,15 @@ export function decoyKsNote(s: SuspectScores): string {
 }
 
 export function methodParagraphs(scores: Scores): string[] {
+  const engine = scores.engine
+    ? [
+        `The watermark is a serving engine's own: ${scores.engine.summary}. tracemark reads it with the engine's PRF bit for bit and applies its own exact test. ` +
+          `Decoy keys are keys of the engine's kind and range, made by the engine's key generator from the public seed. ` +
+          `Beside each suspect's exact p the report shows the engine's own statistic: ${scores.engine.statistic}.`,
+      ]
+    : [];
   return [
+    ...engine,
     `Test: ${scores.method.test}. Each (context window, token) pair is scored once per suspect, the first time it appears in transcript order, ` +
       'because repeated pairs would repeat the same pseudo-random draw and break the null distribution. In each response, positions whose ' +
       'context window occurs in the prompt we sent for it (and, for chat, any other message) are not scored: the suspect was given those windows and could copy them.',
