@@ -176,6 +176,14 @@ describe('investigation with an engine spec (vLLM gumbel)', () => {
     const f = await runInProcess(['radioactivity', '--spec', specPath, '--key', keyPath, '--transcript', join(dir, 'control.jsonl'), '--unsupervised']);
     expect(f.code).toBe(2);
     expect(f.stderr).toMatch(/engine spec \(vllm\/gumbel\) runs the unfiltered test only/);
+    // probe --until-evidence takes the engine spec and key, and refuses a ledger filter with them before asking anything
+    const p = await runInProcess(['probe', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--transcript', join(dir, 'never.jsonl'), '--builtin', '2', '--until-evidence', '1e-6', '--spec', specPath, '--key', keyPath, '--filter', join(dir, 'f.json')]);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toMatch(/--filter: ledger filters are for tracemark's own specs; .* is an engine spec \(vllm\/gumbel\)/);
+    // commands that still read tracemark's specs only name the ones that take engine specs
+    const attr = await runInProcess(['attribute', 'clone', '--spec', specPath, '--key', keyPath, '--transcript', join(dir, 'control.jsonl'), '--ledger', join(dir, 'none.db')]);
+    expect(attr.code).toBe(2);
+    expect(attr.stderr).toMatch(/engine specs work with detect, scan, radioactivity, report, verify and probe --until-evidence/);
   });
 
   it('report → verify: engine scheme named, engine statistic beside the exact p, reproduced bit for bit; tampering caught', async () => {
