@@ -211,6 +211,31 @@ describe('vLLM dual_key_gumbel, red_green, synthid, sbw', () => {
   });
 });
 
+describe('vLLM detectors on unwatermarked text from the same model: p roughly uniform (false positives by simulation)', () => {
+  const detectors: Array<[string, (tokens: number[]) => number]> = [
+    ['dual_key_gumbel (alpha 0.1)', (t) => vllmDualKeyDetect(vllmDualKeyPositions(t, { key: KEY }), 0.1).pValue],
+    ['red_green', (t) => vllmRedGreenDetect(vllmUniformPositions(t, { key: KEY }), 0.25).pValue],
+    ['synthid', (t) => vllmSynthidDetect(vllmWordPositions(t, { key: KEY }), 32).pValue],
+    ['sbw selfhash', (t) => sbwDetect(sbwPositions(t, { key: 42n, seeding: 'selfhash' })).pValue],
+    ['sbw lefthash (generator rule)', (t) => sbwDetect(sbwPositions(t, { key: 42n, seeding: 'lefthash', lefthashRule: 'generator' })).pValue],
+  ];
+  it.each(detectors)('%s', (_, detect) => {
+    const N = 200;
+    let below = 0;
+    let sum = 0;
+    for (let seed = 0; seed < N; seed++) {
+      const p = detect(generate(model, null, { length: 60, seed: `null-${seed}`, k: 400 }).tokens);
+      below += p < 0.1 ? 1 : 0;
+      sum += p;
+    }
+    // discrete tests are conservative: at most the nominal rate, but not degenerate
+    expect(below).toBeLessThanOrEqual(Math.ceil(binomialBand(N, 0.1)[1]));
+    expect(below).toBeGreaterThanOrEqual(6);
+    expect(sum / N).toBeGreaterThan(0.4);
+    expect(sum / N).toBeLessThan(0.65);
+  });
+});
+
 /** vLLM's `_repeated_context_mask_cpu` for one request, transcribed. */
 function referenceRepeated(prompt: number[], generated: number[], w: number, mode: VllmDedupMode, maxHistory: number | null): boolean {
   if (mode === 'none') return false;
