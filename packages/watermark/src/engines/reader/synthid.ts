@@ -5,8 +5,7 @@
 // the context is all the g-values read of it, so it is the deduplication identity.
 import type { EngineKey } from '../../engine-keys.js';
 import type { EngineSpec } from '../../engine-spec.js';
-import { deepmindSynthid, hfSynthid, hfSynthidTable, synthidScore, type SynthidFlavour } from '../synthid.js';
-import { wordsOf } from '../u64.js';
+import { deepmindSynthid, hfSynthid, hfSynthidTable, synthidScoreFast, type SynthidFlavour } from '../synthid.js';
 import { digestContext } from './digest.js';
 import { newRead, type EngineReader, type EngineStatistic } from './types.js';
 
@@ -29,7 +28,6 @@ export function synthidReader(spec: EngineSpec, key: EngineKey): EngineReader {
   const c = e.ngramLen - 1;
   const skip = hf && e.skipFirstNgramCalls ? c : 0;
   const tmp = new Int32Array(2);
-  const ctx = new Array<number>(c);
   return {
     spec,
     scheme: e,
@@ -37,26 +35,30 @@ export function synthidReader(spec: EngineSpec, key: EngineKey): EngineReader {
     nullModel: { kind: 'binomial', trialsPerToken: e.depth, p: hf ? hfSynthidOnesRate(e.samplingTableSize, e.samplingTableSeed) : 0.5 },
     contextWidth: c,
     read(tokens) {
-      const r = newRead(tokens.length);
-      for (let i = skip; i < tokens.length; i++) {
-        for (let j = 0; j < c; j++) ctx[j] = i - c + j < 0 ? 0 : tokens[i - c + j]!;
-        const reading = flavour.read(ctx, tokens[i]!);
-        const id = wordsOf(reading.contextHash);
+      const n = tokens.length;
+      const r = newRead(n);
+      // every position's window, the first n − 1 reading the engine's zero pads
+      const padded = new Uint32Array(c + n);
+      for (let i = 0; i < n; i++) padded[c + i] = tokens[i]!;
+      const f = synthidScoreFast(flavour, padded, e.ngramLen, null, 1);
+      const d = f.depth;
+      for (let i = skip; i < n; i++) {
         r.keyed[i] = 1;
-        r.idHi[i] = id.hi | 0;
-        r.idLo[i] = id.lo | 0;
+        r.idHi[i] = f.contextHashHi[i]! | 0;
+        r.idLo[i] = f.contextHashLo[i]! | 0;
         digestContext(tokens, i - c, i, 0, tmp);
         r.ctxHi[i] = tmp[0]!;
         r.ctxLo[i] = tmp[1]!;
         let g = 0;
-        for (const v of reading.gValues) g += v;
+        for (let l = 0; l < d; l++) g += f.gValues[i * d + l]!;
         r.score[i] = g;
       }
       return r;
     },
     engineStatistic(tokens): EngineStatistic {
-      const s = synthidScore(flavour, tokens, e.ngramLen, e.eosTokenId, e.contextHistorySize);
-      const scored = s.combinedMask.reduce((a, b) => a + b, 0);
+      const s = synthidScoreFast(flavour, tokens, e.ngramLen, e.eosTokenId, e.contextHistorySize);
+      let scored = 0;
+      for (const m of s.combinedMask) scored += m;
       return {
         engine: hf ? 'hf' : 'synthid-text',
         name: 'mean g-value over unmasked windows (synthid-text detector_mean; the engines give no p-value, only a trained Bayesian detector)',

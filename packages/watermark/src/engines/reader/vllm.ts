@@ -7,7 +7,6 @@ import type { NullModel } from '../../watermark.js';
 import { sbwDetectFast, sbwGammaInt } from '../sbw.js';
 import {
   deriveVllmKey,
-  gumbelScore,
   redGreenIsGreen,
   vllmDualKeyDetectFast,
   vllmGumbelDetectFast,
@@ -97,7 +96,8 @@ export function vllmReader(spec: EngineSpec, key: EngineKey): EngineReader {
     } else if (e.scheme === 'vllm/synthid') {
       for (let i = 0; i < n; i++) r.score[i] = popcount(wa[i]! & mask);
     } else {
-      for (let i = 0; i < n; i++) r.score[i] = gumbelScore(vllmUniform(wa[i]!));
+      // tracemark's own score: −ln(1 − u) in V8's log1p (the engine statistic replays torch's SLEEF bits)
+      for (let i = 0; i < n; i++) r.score[i] = -Math.log1p(-vllmUniform(wa[i]!));
     }
   };
 
