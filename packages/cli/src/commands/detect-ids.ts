@@ -70,6 +70,7 @@ export function detectIdItems(
       const p = r.payload;
       out.payload = { message: p.message, messageHex: p.messageHex, matched: p.matched, scored: p.scored, lnP: p.lnP, log10P: p.log10P, pValue: p.pValue, method: p.method };
     }
+    if (r.engine) out.engine = r.engine;
     if (opts.spans !== false && !r.payload && r.scored > 0) {
       const loc = detector.localize(it.ids, { ...o, alpha: Math.min(opts.alpha, 0.5) });
       out.localization = { windowsScanned: loc.windowsScanned, correction: loc.correction, lnP: loc.lnP, log10P: loc.log10P, pValue: loc.pValue };

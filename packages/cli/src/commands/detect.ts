@@ -168,8 +168,17 @@ test is tracemark scan (every distinct tuple of the corpus scored once, one exac
           println(`  span tokens ${s.startToken}–${s.endToken}${s.charStart !== undefined ? ` (chars ${s.charStart}–${s.charEnd})` : ''}: corrected p = ${s.pValue}`);
         }
         if (t.payload) println(`  payload id ${t.payload.message} (${t.payload.messageHex}), p = ${t.payload.pValue} over all ids`);
+        if (t.engine) println(`  ${engineLine(t.engine)}`);
       }
       println(`${r.detected} of ${r.texts} text(s) watermarked at α = ${r.alpha} (p ≤ ${fmtLog10(Math.log10(r.alpha))})`);
       if (r.texts > 1) println('(each p-value is exact for its own text; texts sharing passages are flagged together, so this count is no corpus-level test: use tracemark scan)');
     });
+}
+
+/** The engine's own detector, in one line beside tracemark's exact p (which the verdict uses). */
+export function engineLine(e: NonNullable<DetectOutput['results'][number]['engine']>): string {
+  const p = e.pValue === null ? 'no p-value' : `p = ${e.pValue.toPrecision(3)}`;
+  const z = e.z === null ? '' : `, z = ${e.z.toFixed(2)}`;
+  const verdict = e.watermarked === null ? '' : e.watermarked ? ', says watermarked' : ', says not watermarked';
+  return `${e.engine}'s own detector: ${p}${z} over ${e.scored} positions${verdict} (${e.name})`;
 }
