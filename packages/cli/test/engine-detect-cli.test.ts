@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EngineKey, exportEngineKeyFile } from '@tracemark/watermark';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DetectOutputSchema, ScanOutputSchema } from '../src/schemas.js';
 import { REPO_ROOT, runInProcess } from './helpers/cli.js';
@@ -63,5 +64,28 @@ describe('engine specs on the command line', () => {
     expect(sc.documents).toBe(2);
     const refused = await runInProcess(['plan', '--spec', p('sg.spec.json'), '--key', p('sg.key.json')]);
     expect(refused.code).toBe(2);
+  });
+
+  it('bad keys for an engine spec: one line naming the field, exit 2, the key value never echoed', async () => {
+    const big = (1n << 63n).toString();
+    const key = new EngineKey('vllm', 'integer', [1n << 63n]);
+    const spec = { version: 2, tokenizer: 'o200k_base', engine: { scheme: 'vllm/sbw' }, keyFingerprint: key.fingerprint };
+    writeFileSync(p('sbw.spec.json'), JSON.stringify(spec));
+    writeFileSync(p('sbw.key.json'), JSON.stringify(exportEngineKeyFile(key)), { mode: 0o600 });
+    writeFileSync(p('one.jsonl'), JSON.stringify({ ids: [1, 2, 3, 4, 5] }) + '\n');
+    const range = await runInProcess(['detect', '--spec', p('sbw.spec.json'), '--key', p('sbw.key.json'), '--ids', p('one.jsonl')]);
+    expect(range.code).toBe(2);
+    expect(range.stderr.trim().split('\n')).toHaveLength(1);
+    expect(range.stderr).toMatch(/sbw\.key\.json: wrong key for vllm\/sbw: key: out of range \(SBW keys are 0\.\.2\^63-1/);
+    expect(range.stderr + range.stdout).not.toContain(big);
+    writeFileSync(p('extra.key.json'), JSON.stringify({ ...exportEngineKeyFile(key), salt: 'x' }), { mode: 0o600 });
+    const extra = await runInProcess(['detect', '--spec', p('sbw.spec.json'), '--key', p('extra.key.json'), '--ids', p('one.jsonl')]);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/invalid key file: .*salt/);
+    const native = await runInProcess(['keygen', '--out', p('native.key.json')]);
+    expect(native.code, native.stderr).toBe(0);
+    const mixed = await runInProcess(['detect', '--spec', p('sbw.spec.json'), '--key', p('native.key.json'), '--ids', p('one.jsonl')]);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/native\.key\.json: /);
   });
 });
