@@ -8,7 +8,7 @@
  * Every field here changes which tokens score high, so a mismatch is an error.
  */
 import { z } from 'zod';
-import { TokenizerIdSchema, type WatermarkSpec, WatermarkSpecSchema, SpecError } from './spec.js';
+import { specJsonValue, TokenizerIdSchema, type WatermarkSpec, WatermarkSpecSchema, SpecError } from './spec.js';
 
 export const ENGINE_SPEC_VERSION = 2;
 
@@ -198,13 +198,7 @@ export function parseAnySpec(input: unknown): AnySpec {
 }
 
 export function parseAnySpecJson(text: string): AnySpec {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new SpecError(`spec is not valid JSON: ${(e as Error).message}`);
-  }
-  return parseAnySpec(json);
+  return parseAnySpec(specJsonValue(text));
 }
 
 /** Context width as the engine uses it (what a reader needs before a position is keyed). */

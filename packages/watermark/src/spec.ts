@@ -96,13 +96,16 @@ export function parseSpec(input: unknown): WatermarkSpec {
 }
 
 export function parseSpecJson(text: string): WatermarkSpec {
-  let json: unknown;
+  return parseSpec(specJsonValue(text));
+}
+
+/** The JSON value of a spec file's text; SpecError when it is not JSON. */
+export function specJsonValue(text: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new SpecError(`spec is not valid JSON: ${(e as Error).message}`);
   }
-  return parseSpec(json);
 }
 
 /** A stable id for the spec's content: what the ledger and evidence bundles cite. */
