@@ -49,6 +49,26 @@ export const FULL: BenchPreset = {
   workers: Math.min(2, availableParallelism()),
 };
 
+/**
+ * Engine schemes against tracemark's own (`--preset engines`, docs/BENCH-ENGINES.md): the
+ * engines' watermarks embedded by their samplers on the same model, prompts and seeds,
+ * detection power and the human-text FPR at the same lengths; no attacks.
+ */
+export const ENGINES: BenchPreset = {
+  schemes: ['kgw-g0.25-d2-h1-left', 'gumbel-h1-left', 'synthid-m30-h1-left', 'vllm/gumbel', 'vllm/red_green', 'vllm/synthid', 'sglang/gumbel', 'hf/kgw', 'hf/synthid'],
+  lengths: [25, 50, 100, 200],
+  temperatures: [0.7, 1],
+  samples: 100,
+  nullSamples: 1000,
+  attacks: ['none'],
+  attackLength: 200,
+  copyPasteTokens: 800,
+  workers: Math.min(2, availableParallelism()),
+};
+
+export const PRESETS = { full: FULL, quick: QUICK, engines: ENGINES } as const;
+export type PresetName = keyof typeof PRESETS;
+
 export const DEFAULT_FPRS: readonly number[] = [1e-2, 1e-3, 1e-5];
 
 /** A rule for each element of a list setting; `describe` completes "is not …" in errors. */
@@ -76,6 +96,8 @@ type IntSetting = 'seed' | 'samples' | 'nullSamples' | 'attackLength' | 'copyPas
 export interface BenchOptions {
   /** Start from QUICK instead of FULL. */
   quick?: boolean;
+  /** Start from this preset (overrides `quick`): full, quick or engines. */
+  preset?: PresetName;
   /** Default 1. */
   seed?: number;
   schemes?: string[];
@@ -111,7 +133,7 @@ function checkedInt(name: IntSetting, v: number): number {
 
 /** Typed options (preset values where absent) → a validated benchmark configuration. */
 export function benchConfig(o: BenchOptions = {}): BenchConfig {
-  const d = o.quick ? QUICK : FULL;
+  const d = o.preset !== undefined ? PRESETS[o.preset] : o.quick ? QUICK : FULL;
   const lengths = checkedList(BENCH_LIMITS.lengths, o.lengths ?? d.lengths).sort((a, b) => a - b);
   const temperatures = checkedList(BENCH_LIMITS.temperatures, o.temperatures ?? d.temperatures);
   const fprs = checkedList(BENCH_LIMITS.fprs, o.fprs ?? DEFAULT_FPRS).sort((a, b) => b - a);
@@ -154,6 +176,6 @@ export function benchConfig(o: BenchOptions = {}): BenchConfig {
     copyPasteTokens: checkedInt('copyPasteTokens', o.copyPasteTokens ?? d.copyPasteTokens),
     ...(paraphrase ? { paraphrase: { url: paraphrase.url, model: paraphrase.model } } : {}),
     workers: checkedInt('workers', o.workers ?? d.workers),
-    quick: o.quick === true,
+    quick: o.preset !== undefined ? o.preset === 'quick' : o.quick === true,
   };
 }

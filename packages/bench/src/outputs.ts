@@ -37,6 +37,7 @@ export function writeBenchOutputs(r: BenchResults, out: string, markdown?: strin
 /** The flags of a run as given on the command line (strings, so the line reads as typed). */
 export interface BenchCommandFlags {
   quick?: boolean;
+  preset?: string;
   seed?: string;
   schemes?: string;
   lengths?: string;
@@ -61,6 +62,7 @@ export function benchCommandLine(f: BenchCommandFlags): string {
     if (v !== undefined) parts.push(`--${flag} ${/[\s,;]/.test(v) && v.includes(' ') ? JSON.stringify(v) : v}`);
   };
   if (f.quick) parts.push('--quick');
+  add('preset', f.preset);
   add('seed', f.seed ?? '1');
   add('schemes', f.schemes);
   add('lengths', f.lengths);

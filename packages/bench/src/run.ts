@@ -31,7 +31,7 @@ import { readFileSync } from 'node:fs';
 import { corpusFingerprint } from '@tracemark/corpora';
 import { attackId } from './attacks/index.js';
 import { createPool, type Task } from './pool.js';
-import { benchKey, benchSpec } from './schemes.js';
+import { benchKeyOf, benchSpecOf } from './schemes.js';
 import { nullSummary } from './metrics.js';
 import { benchContext, copyPasteHosts, humanNull, prompts, tMax, type GenerateOutput, type ScoreOutput } from './tasks.js';
 import type { BenchConfig, BenchResults, ConfigJson, FprRecheckRow, QualityRow } from './types.js';
@@ -179,8 +179,8 @@ export async function runBench(c: BenchConfig, opts: RunOptions = {}): Promise<B
         normalization: 'bench/normalize.ts: NFKC; strip format characters (Cf) and U+034F; Cyrillic/Greek lookalikes → Latin in Latin contexts',
       },
       schemes: c.schemes.map((s) => {
-        const key = benchKey(c.seed, s.id);
-        return { id: s.id, label: s.label, keyFingerprint: key.fingerprint, spec: benchSpec(s, key) };
+        const key = benchKeyOf(c.seed, s);
+        return { id: s.id, label: s.label, keyFingerprint: key.fingerprint, spec: benchSpecOf(s, key) };
       }),
       data: {
         prompts: { split: 'heldout', count: nPrompts },

@@ -11,10 +11,15 @@
  * Benchmark keys are not secrets and must never watermark anything real.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { parseSpec, WatermarkKey, type WatermarkSpec, type WatermarkSpecInput } from '@tracemark/watermark';
+import { parseSpec, WatermarkKey, type AnySpec, type EngineKey, type WatermarkSpec, type WatermarkSpecInput } from '@tracemark/watermark';
 import { usage } from '@tracemark/detector';
+import { benchEngineKey, benchEngineSpec, parseEngineScheme, type EngineSchemeSetting } from './engine-schemes.js';
 
-export interface SchemeSetting {
+/** A scheme of the grid: tracemark's own, or an engine's (engine-schemes.ts: descriptors with a "/"). */
+export type SchemeSetting = NativeSchemeSetting | EngineSchemeSetting;
+
+export interface NativeSchemeSetting {
+  engine?: undefined;
   /** Canonical descriptor. */
   id: string;
   /** For tables and charts: "KGW γ=0.25 δ=2 h=1 left". */
@@ -32,7 +37,7 @@ function num(s: string, what: string, id: string, ok: (n: number) => boolean): n
   return n;
 }
 
-export function parseScheme(desc: string): SchemeSetting {
+export function parseScheme(desc: string): NativeSchemeSetting {
   const raw = desc.trim();
   const [name, ...opts] = raw.split('-');
   let gamma = 0.25, delta = 2, layers = 30, width = 1;
@@ -74,7 +79,7 @@ export function parseSchemeList(s: string | undefined): SchemeSetting[] {
   for (const it of items) {
     const list = it === 'default' ? [...DEFAULT_SCHEMES] : [it];
     for (const d of list) {
-      const sc = parseScheme(d);
+      const sc: SchemeSetting = parseEngineScheme(d) ?? parseScheme(d);
       if (!out.some((o) => o.id === sc.id)) out.push(sc);
     }
   }
@@ -87,6 +92,16 @@ export function benchKey(seed: number, schemeId: string): WatermarkKey {
   return new WatermarkKey(sha256(new TextEncoder().encode(`tracemark/bench/key/v1\u0000${seed}\u0000${schemeId}`)));
 }
 
-export function benchSpec(s: SchemeSetting, key: WatermarkKey): WatermarkSpec {
+export function benchSpec(s: NativeSchemeSetting, key: WatermarkKey): WatermarkSpec {
   return parseSpec({ version: 1, id: `bench/${s.id}`, scheme: s.scheme, context: s.context, keyFingerprint: key.fingerprint });
+}
+
+/** The key of any scheme (`name`: the id, or "<id>#recheck-<j>" for fresh keys). */
+export function benchKeyOf(seed: number, s: SchemeSetting, name: string = s.id): WatermarkKey | EngineKey {
+  return s.engine ? benchEngineKey(seed, s, name) : benchKey(seed, name);
+}
+
+/** The spec of any scheme under its key. */
+export function benchSpecOf(s: SchemeSetting, key: WatermarkKey | EngineKey): AnySpec {
+  return s.engine ? benchEngineSpec(s, key.fingerprint) : benchSpec(s, key as WatermarkKey);
 }

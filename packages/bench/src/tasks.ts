@@ -11,12 +11,13 @@
 import { promptSet } from '@tracemark/corpora';
 import { Detector, DetectorError, normalizeText, type ExclusionSet } from '@tracemark/detector';
 import { encode, loadReferenceModel, type LanguageModel } from '@tracemark/lm';
-import { Embedder, seededRng, Watermark } from '@tracemark/watermark';
+import { Embedder, seededRng, Watermark, type EngineKey, type EngineSpec, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { generateEngineSample } from './engine-schemes.js';
 import { attackId, attackParamLabel, describeAttack, llmAttack, runAttack } from './attacks/index.js';
 import { cutTokens, humanChunks } from './corpus.js';
 import { ENCODING, generateSample, withoutEos, type Sample } from './generate.js';
 import { curveFromMarks, distinctN, fprVerdict, median, negLogLik, prefixLnP, quantile, ratesAt, sizes, type ProbModel, type RateAt } from './metrics.js';
-import { benchKey, benchSpec } from './schemes.js';
+import { benchKeyOf, benchSpecOf } from './schemes.js';
 import type { AttackRow, BenchConfig, CopyPasteNullRow, DetectionRow, FprRecheckRow, FprRow, SizeRow } from './types.js';
 
 export type BenchModel = LanguageModel & ProbModel;
@@ -98,14 +99,16 @@ export interface GenerateOutput extends GenerateArgs {
 export function generateTask(c: BenchConfig, a: GenerateArgs): GenerateOutput {
   const { model, sampler } = benchContext();
   const T = tMax(c);
-  let embedder: Embedder | undefined;
-  if (a.scheme >= 0) {
-    const s = c.schemes[a.scheme]!;
-    const key = benchKey(c.seed, s.id);
-    embedder = new Embedder(new Watermark(benchSpec(s, key), key));
-  }
+  // tracemark's schemes through the Embedder, engine schemes through their samplers
+  const s = a.scheme >= 0 ? c.schemes[a.scheme]! : undefined;
+  const key = s ? benchKeyOf(c.seed, s) : undefined;
+  const embedder = s && !s.engine ? new Embedder(new Watermark(benchSpecOf(s, key!) as WatermarkSpec, key as WatermarkKey)) : undefined;
+  const engine = s?.engine ? { spec: benchSpecOf(s, key!) as EngineSpec, key: key as EngineKey } : undefined;
   const t0 = performance.now();
-  const samples = prompts(c).map((p, i) => generateSample(sampler, embedder, p, T, `${c.seed}:${a.temperature}:${i}`, a.temperature));
+  const samples = prompts(c).map((p, i) => {
+    const seed = `${c.seed}:${a.temperature}:${i}`;
+    return engine ? generateEngineSample(sampler, engine.spec, engine.key, p, T, seed, a.temperature) : generateSample(sampler, embedder, p, T, seed, a.temperature);
+  });
   const seconds = (performance.now() - t0) / 1000;
   let nll = 0, tokens = 0, d2 = 0, d3 = 0;
   for (const s of samples) {
@@ -150,9 +153,11 @@ const log10 = (lnP: number): number => lnP / Math.LN10;
 export async function scoreTask(c: BenchConfig, a: ScoreArgs): Promise<ScoreOutput> {
   const t0 = performance.now();
   const s = c.schemes[a.scheme]!;
-  const key = benchKey(c.seed, s.id);
-  const detector = new Detector(benchSpec(s, key), key);
-  const nm = detector.watermark.nullModel;
+  const key = benchKeyOf(c.seed, s);
+  const detector = new Detector(benchSpecOf(s, key), key);
+  const nm = detector.nullModel;
+  // Engine schemes keyed on the prompt (SGLang, HF KGW) read their first contexts from it.
+  const promptOf = (i: number): { prompt?: number[] } => (s.engine ? { prompt: prompts(c)[i]! } : {});
   const T = tMax(c);
   const lnFprs = c.fprs.map(Math.log);
   const withVerdict = (rs: RateAt[]) => rs.map((r) => ({ ...r, verdict: fprVerdict(r, r.fpr) }));
@@ -161,7 +166,7 @@ export async function scoreTask(c: BenchConfig, a: ScoreArgs): Promise<ScoreOutp
     const excl = prompts(c).map((p) => detector.exclusion([p]));
     const score = (ss: Sample[]) =>
       ss.map((smp, i) => {
-        const m = detector.marks(smp.text, { exclude: excl[i]! });
+        const m = detector.marks(smp.text, { exclude: excl[i]!, ...promptOf(i) });
         return { curve: curveFromMarks(m.flags, m.scores), offsets: m.charOffsets!, tokens: m.tokens.length };
       });
     const lengthRows = (temperature: number, scored: ReturnType<typeof score>): DetectionRow[] =>
@@ -217,7 +222,7 @@ export async function scoreTask(c: BenchConfig, a: ScoreArgs): Promise<ScoreOutp
     {
       const t = performance.now();
       let tokens = 0;
-      for (const ss of a.marked) ss.forEach((x, i) => (tokens += detector.detect(x.text, { exclude: excl[i]! }).tokens));
+      for (const ss of a.marked) ss.forEach((x, i) => (tokens += detector.detect(x.text, { exclude: excl[i]!, ...promptOf(i) }).tokens));
       const secs = (performance.now() - t) / 1000;
       out.timing.detectTokens = tokens;
       out.timing.detectSeconds = round(secs, 3);
@@ -352,8 +357,8 @@ export function recheckTask(c: BenchConfig, a: RecheckArgs): FprRecheckRow {
   const lengths = kind === 'hosts' ? [c.copyPasteTokens] : c.lengths;
   const lnPs = lengths.map(() => [] as number[]);
   for (let j = 0; j < a.keys; j++) {
-    const key = benchKey(c.seed, `${s.id}#recheck-${j}`);
-    const det = new Detector(benchSpec(s, key), key);
+    const key = benchKeyOf(c.seed, s, `${s.id}#recheck-${j}`);
+    const det = new Detector(benchSpecOf(s, key), key);
     try {
       const excl = kind === 'model' ? prompts(c).map((p) => det.exclusion([p])) : [];
       texts.forEach((t, i) => {
@@ -361,9 +366,9 @@ export function recheckTask(c: BenchConfig, a: RecheckArgs): FprRecheckRow {
           lnPs[0]!.push(a.nullSet === 'hosts/whole' ? det.detect(t).lnP : det.localize(t).lnP);
           return;
         }
-        const m = det.marks(t, kind === 'model' ? { exclude: excl[i]! } : {});
+        const m = det.marks(t, kind === 'model' ? { exclude: excl[i]!, ...(s.engine ? { prompt: prompts(c)[i]! } : {}) } : {});
         const curve = curveFromMarks(m.flags, m.scores);
-        lengths.forEach((L, k) => lnPs[k]!.push(prefixLnP(det.watermark.nullModel, curve, L)));
+        lengths.forEach((L, k) => lnPs[k]!.push(prefixLnP(det.nullModel, curve, L)));
       });
     } finally {
       det.dispose();

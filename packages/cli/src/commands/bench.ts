@@ -6,7 +6,7 @@
  * protocol and docs/BENCHMARKS.md for the committed default run).
  */
 import type { Command } from 'commander';
-import { BENCH_LIMITS, benchCommandLine, benchConfig, FULL, QUICK, runBench, writeBenchOutputs, type BenchOptions, type ListRule } from '@tracemark/bench';
+import { BENCH_LIMITS, benchCommandLine, benchConfig, FULL, PRESETS, QUICK, runBench, writeBenchOutputs, type BenchOptions, type ListRule, type PresetName } from '@tracemark/bench';
 import type { BenchConfig, BenchResults } from '@tracemark/bench';
 import { intFlag, numFlag } from '../io/args.js';
 import { failure, usage } from '@tracemark/detector';
@@ -14,6 +14,7 @@ import { eprintln, printJson, println } from '../io/output.js';
 
 export interface BenchFlags {
   quick?: boolean;
+  preset?: string;
   schemes?: string;
   lengths?: string;
   temperatures?: string;
@@ -48,6 +49,15 @@ function intOption(v: string | undefined, limit: { flag: string; min: number; ma
   return v === undefined ? undefined : intFlag(limit.flag, v, limit.min, limit.max);
 }
 
+/** --preset (checked; --quick is --preset quick, and the two must agree). */
+function presetOf(f: BenchFlags): PresetName | undefined {
+  if (f.preset === undefined) return undefined;
+  const names = Object.keys(PRESETS);
+  if (!names.includes(f.preset)) throw usage(`--preset must be one of ${names.join(', ')} (got ${JSON.stringify(f.preset)})`);
+  if (f.quick && f.preset !== 'quick') throw usage(`--quick and --preset ${f.preset} disagree: give one`);
+  return f.preset as PresetName;
+}
+
 /** The string flags → the library's typed options (syntax and ranges checked here, with the flag's name). */
 export function benchOptions(f: BenchFlags): BenchOptions {
   const L = BENCH_LIMITS;
@@ -55,13 +65,15 @@ export function benchOptions(f: BenchFlags): BenchOptions {
   const lengths = numList(f.lengths, L.lengths);
   const temperatures = numList(f.temperatures, L.temperatures);
   const fprs = numList(f.fpr, L.fprs);
-  const temps = temperatures ?? (f.quick ? QUICK : FULL).temperatures;
+  const preset = presetOf(f);
+  const temps = temperatures ?? (preset !== undefined ? PRESETS[preset] : f.quick ? QUICK : FULL).temperatures;
   const attackTemperature = f.attackTemperature === undefined ? undefined : numFlag('attack-temperature', f.attackTemperature, (n) => temps.includes(n), `one of --temperatures (${[...new Set(temps)].join(', ')})`);
   if ((f.paraphraseUrl !== undefined || f.paraphraseModel !== undefined) && (!f.paraphraseUrl || !f.paraphraseModel)) {
     throw usage('--paraphrase-url and --paraphrase-model go together');
   }
   const o: BenchOptions = {
     ...(f.quick ? { quick: true } : {}),
+    ...(preset !== undefined ? { preset } : {}),
     ...(lengths ? { lengths } : {}),
     ...(temperatures ? { temperatures } : {}),
     ...(fprs ? { fprs } : {}),
@@ -83,7 +95,8 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('detection benchmark: TPR at FPR from exact p-values, null-set FPR, size, quality, speed, attacks')
     .option('--quick', 'a small grid (2 schemes, T ≤ 100, 12 samples, 7 attacks): seconds, for smoke tests')
-    .option('--schemes <list>', `comma-separated scheme descriptors, e.g. kgw-g0.25-d2-h1-left,gumbel-h1,synthid-m30-h1,unigram-g0.25-d2 (default: ${FULL.schemes.length} schemes)`)
+    .option('--preset <name>', `start from a preset: full (default), quick, or engines (engine watermarks — vLLM, SGLang, HF — next to tracemark's: docs/BENCH-ENGINES.md)`)
+    .option('--schemes <list>', `comma-separated scheme descriptors, e.g. kgw-g0.25-d2-h1-left,gumbel-h1,synthid-m30-h1,unigram-g0.25-d2, or engine schemes vllm/gumbel,sglang/gumbel,hf/kgw,… (default: ${FULL.schemes.length} schemes)`)
     .option('--lengths <list>', `generation lengths T (default ${FULL.lengths.join(',')})`)
     .option('--temperatures <list>', `sampling temperatures (default ${FULL.temperatures.join(',')})`)
     .option('--samples <n>', `watermarked samples per scheme and temperature (default ${FULL.samples})`)

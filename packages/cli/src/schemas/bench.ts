@@ -1,5 +1,5 @@
 /** `bench --json`. */
-import { WatermarkSpecSchema } from '@tracemark/watermark';
+import { EngineSpecSchema, WatermarkSpecSchema } from '@tracemark/watermark';
 import { z } from 'zod';
 import { count, hex, logP, num, prob } from './common.js';
 
@@ -34,7 +34,7 @@ export const BenchOutputSchema = z.strictObject({
     corpusFingerprint: z.string(),
     normalization: z.string(),
   }),
-  schemes: z.array(z.strictObject({ id: z.string(), label: z.string(), keyFingerprint: hex(32), spec: WatermarkSpecSchema })),
+  schemes: z.array(z.strictObject({ id: z.string(), label: z.string(), keyFingerprint: hex(32), spec: z.union([WatermarkSpecSchema, EngineSpecSchema]) })),
   data: z.strictObject({
     prompts: z.strictObject({ split: z.literal('heldout'), count }),
     humanNull: z.strictObject({ split: z.literal('calibration'), texts: count, tokens: count }),
