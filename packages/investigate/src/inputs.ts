@@ -7,9 +7,11 @@
  */
 import { Embedder, seededRng, Watermark, type AnySpec, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import {
+  createTokenizer,
   familyIndex,
+  isHfTokenizerId,
   isTiktokenEncoding,
-  Tokenizer,
+  type TextTokenizer,
   WindowHashSet,
   type AccountWindows,
   type EvidenceItem,
@@ -31,12 +33,16 @@ import {
 } from '@tracemark/serve';
 import { evidenceRecords, readTranscriptBytes, type EvidenceRecord } from './probe/transcript.js';
 
-/** The spec's tokenizer (tiktoken encodings only: transcripts hold text). */
-export function specTokenizer(spec: AnySpec): Tokenizer {
-  if (!isTiktokenEncoding(spec.tokenizer)) {
-    throw usage(`the spec's tokenizer ${spec.tokenizer} is not a tiktoken encoding: transcripts of text cannot be tokenized here`);
+/** The spec's tokenizer (transcripts hold text): a tiktoken encoding, or hf:<directory> (engine specs on open models). */
+export function specTokenizer(spec: AnySpec): TextTokenizer {
+  if (!isTiktokenEncoding(spec.tokenizer) && !isHfTokenizerId(spec.tokenizer)) {
+    throw usage(`the spec's tokenizer ${spec.tokenizer} is neither a tiktoken encoding nor hf:<directory>: transcripts of text cannot be tokenized here`);
   }
-  return new Tokenizer(spec.tokenizer);
+  try {
+    return createTokenizer(spec.tokenizer);
+  } catch (e) {
+    throw usage(`the spec's tokenizer: ${firstLine(e)}`);
+  }
 }
 
 export interface Evidence {
@@ -46,14 +52,14 @@ export interface Evidence {
 }
 
 /** A transcript (probe JSONL, or {id, prompt, text} records) as token evidence, in file order. */
-export function loadEvidence(path: string, tokenizer: Tokenizer, families?: ReadonlyMap<string, number>): Evidence {
+export function loadEvidence(path: string, tokenizer: TextTokenizer, families?: ReadonlyMap<string, number>): Evidence {
   const records = evidenceRecords(readTranscriptBytes(path), path);
   if (records.length === 0) throw usage(`${path}: the transcript has no responses`);
   const items = records.map((r) => recordItem(r, tokenizer, families));
   return { path, records, items };
 }
 
-export function recordItem(r: Pick<EvidenceRecord, 'promptId' | 'given' | 'response'>, tokenizer: Tokenizer, families?: ReadonlyMap<string, number>): EvidenceItem {
+export function recordItem(r: Pick<EvidenceRecord, 'promptId' | 'given' | 'response'>, tokenizer: TextTokenizer, families?: ReadonlyMap<string, number>): EvidenceItem {
   const item: EvidenceItem = {
     id: r.promptId,
     tokens: tokenizer.encode(r.response).tokens,

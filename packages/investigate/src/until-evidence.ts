@@ -5,7 +5,7 @@
  * query / token budget is spent. Optional stopping is safe here (Ville's inequality),
  * unlike stopping on a fixed-N p-value; see @tracemark/detector's investigate/eprocess.ts.
  */
-import { SequentialMonitor, type SequentialState, type Tokenizer, type WindowSet } from '@tracemark/detector';
+import { SequentialMonitor, type SequentialState, type TextTokenizer, type WindowSet } from '@tracemark/detector';
 import { isEngineSpec, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
 import { z } from 'zod';
 import { givenTexts, type TranscriptLine } from './probe/transcript.js';
@@ -44,7 +44,7 @@ export const SequentialProbeSchema = z.strictObject({
 export type SequentialProbe = z.infer<typeof SequentialProbeSchema>;
 
 export class EvidenceWatch {
-  readonly #tokenizer: Tokenizer;
+  readonly #tokenizer: TextTokenizer;
   readonly #monitor: SequentialMonitor;
   readonly #filtered: boolean;
   readonly #test: string;

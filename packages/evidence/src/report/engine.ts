@@ -74,7 +74,7 @@ export function pooledEngineStatistic(reader: EngineReader, responses: readonly 
 
 /** The engine statistic in one sentence (what it is, its dedup rule, and that the exact p is the one relied on). */
 export function engineStatisticText(s: EngineStatistic): string {
-  const p = s.pValue === null ? 'the engine has no p-value for it' : `the engine's p = ${s.pValue.toPrecision(3)}`;
+  const p = s.pValue === null ? 'the engine has no p-value for it' : s.pValue === 0 ? "the engine's p underflows to 0 in double precision" : `the engine's p = ${s.pValue.toPrecision(3)}`;
   const z = s.z === null ? '' : `, z = ${s.z.toFixed(2)}`;
   const verdict = s.watermarked === null ? '' : `; the engine's verdict at its default threshold: ${s.watermarked ? 'watermarked' : 'not watermarked'}`;
   return (

@@ -36,14 +36,14 @@ import {
   lnToLog10,
   PooledPass,
   schemeNameOf,
-  Tokenizer,
+  type TextTokenizer,
   testFromCounts,
   type CountsTest,
   type SchemeName,
   type ScoredTokens,
 } from '@tracemark/detector';
 import { assertKeyMatches, isEngineSpec, type AnySpec, type EngineKey, type EngineStatistic, Watermark, type WatermarkKey, type WatermarkSpec, type EngineReader } from '@tracemark/watermark';
-import type { EvidenceRecord } from '@tracemark/investigate';
+import { specTokenizer, type EvidenceRecord } from '@tracemark/investigate';
 import { decoyKey, decoyKeys } from './decoys.js';
 import { ENGINE_STATISTIC_METHOD, engineSchemeSummary, engineTestDescription, pooledEngineStatistic } from './engine.js';
 
@@ -235,7 +235,7 @@ export function curveIndices(n: number, maxPoints = 400): number[] {
 
 export function scoreEvidence(spec: AnySpec, key: WatermarkKey | EngineKey, specId: string, suspects: SuspectInput[], o: EvidenceOptions): Scores {
   assertKeyMatches(key, spec.keyFingerprint);
-  const tokenizer = new Tokenizer(spec.tokenizer);
+  const tokenizer = specTokenizer(spec);
   try {
     const specials = tokenizer.specialTokenIds;
     const decoys = decoyKeys(o.decoySeed, o.decoys, key, spec);
@@ -281,7 +281,7 @@ function scoreSuspect(
   spec: AnySpec,
   key: WatermarkKey | EngineKey,
   decoyKeys: (WatermarkKey | EngineKey)[],
-  tokenizer: Tokenizer,
+  tokenizer: TextTokenizer,
   specials: ReadonlySet<number>,
   s: SuspectInput,
   o: EvidenceOptions,
