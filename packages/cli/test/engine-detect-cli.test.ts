@@ -62,8 +62,12 @@ describe('engine specs on the command line', () => {
     const sc = ScanOutputSchema.parse(JSON.parse(scan.stdout));
     expect(sc.scheme).toBe('sglang/gumbel');
     expect(sc.documents).toBe(2);
-    const refused = await runInProcess(['plan', '--spec', p('sg.spec.json'), '--key', p('sg.key.json')]);
+    const plan = await runInProcess(['plan', '--spec', p('sg.spec.json'), '--mean', '1.2', '--tokens-per-response', '50', '--json']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(JSON.parse(plan.stdout).nullModel).toEqual({ kind: 'gamma' });
+    const refused = await runInProcess(['generate', '--spec', p('sg.spec.json'), '--key', p('sg.key.json'), '--out', p('gen.jsonl')]);
     expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/an engine spec \(sglang\/gumbel\); this command reads tracemark's own specs/);
   });
 
   it('bad keys for an engine spec: one line naming the field, exit 2, the key value never echoed', async () => {

@@ -6,9 +6,9 @@
  * (plannedTokensExact) next to the normal approximation.
  */
 import type { Command } from 'commander';
-import { parseSpec, type WatermarkSpec } from '@tracemark/watermark';
+import { isEngineSpec, parseSpec, type AnySpec } from '@tracemark/watermark';
 import { alphaFlag, collect, intFlag, numFlag } from '../io/args.js';
-import { loadKey, loadSpec, usage } from '@tracemark/detector';
+import { hasPayload, loadAnyKey, loadAnySpec, schemeNameOf, usage } from '@tracemark/detector';
 import { printJson, println } from '../io/output.js';
 import { planAssumed, planFromPilot, planNullModel, type InvestigationPlan } from '@tracemark/investigate';
 
@@ -31,10 +31,10 @@ export interface PlanFlags {
 
 export type PlanOutput = { command: 'plan' } & InvestigationPlan;
 
-function schemeSpec(f: PlanFlags): WatermarkSpec {
+function schemeSpec(f: PlanFlags): AnySpec {
   if (f.spec !== undefined) {
     if (f.scheme !== undefined || f.gamma !== undefined || f.layers !== undefined) throw usage('give --spec or --scheme/--gamma/--layers, not both');
-    return loadSpec(f.spec);
+    return loadAnySpec(f.spec);
   }
   const name = f.scheme ?? 'kgw';
   const scheme: Record<string, unknown> = { name };
@@ -66,13 +66,14 @@ export function runPlan(f: PlanFlags): PlanOutput {
       const sd = f.sd !== undefined ? numFlag('sd', f.sd, (n) => n > 0, 'a positive number') : undefined;
       return { command: 'plan', ...planAssumed({ ...base, effect: { mean, ...(sd !== undefined ? { sd } : {}) } }) };
     }
-    if (f.mean !== undefined || f.sd !== undefined) throw usage(`--mean/--sd are for the Gumbel test; ${spec.scheme.name} takes --q`);
+    if (f.mean !== undefined || f.sd !== undefined) throw usage(`--mean/--sd are for the Gumbel test; ${schemeNameOf(spec)} takes --q`);
     const q = numFlag('q', f.q, (n) => n > 0 && n < 1, 'a rate in (0, 1)');
     return { command: 'plan', ...planAssumed({ ...base, effect: { q } }) };
   }
   if (f.spec === undefined || f.key === undefined) throw usage('--pilot needs --spec and --key');
-  if (spec.payload) throw usage('planning is for zero-bit specs (the payload test has no single green rate)');
-  const key = loadKey(f.key, spec);
+  if (hasPayload(spec)) throw usage('planning is for zero-bit specs (the payload test has no single green rate)');
+  if (isEngineSpec(spec) && f.filter?.length) throw usage('--filter: window filters are defined for tracemark specs only (their ledger records window seeds)');
+  const key = loadAnyKey(f.key, spec);
   return { command: 'plan', ...planFromPilot({ ...base, key, pilot: f.pilot, ...(f.filter?.length ? { filters: f.filter } : {}) }) };
 }
 
@@ -80,7 +81,7 @@ const n = (x: number | null): string => (x === null ? '—' : x.toLocaleString('
 
 export function printPlan(r: InvestigationPlan): void {
   const nm = r.nullModel;
-  const nullText = nm.kind === 'gamma' ? 'Gumbel: score ~ Exp(1) under H0' : nm.trialsPerToken > 1 ? `SynthID: ${nm.trialsPerToken} g-values per token, ½ under H0` : `${r.scheme === 'kgw' ? 'KGW' : 'Unigram'}: green with probability γ = ${nm.p.toFixed(4)} under H0`;
+  const nullText = nm.kind === 'gamma' ? 'Gumbel: score ~ Exp(1) under H0' : nm.trialsPerToken > 1 ? `SynthID: ${nm.trialsPerToken} g-values per token, ${nm.p === 0.5 ? '½' : `each 1 with probability ${nm.p.toFixed(4)}`} under H0` : `${r.scheme === 'kgw' ? 'KGW' : r.scheme === 'unigram' ? 'Unigram' : r.scheme}: green with probability γ = ${nm.p.toFixed(4)} under H0`;
   println(nullText);
   if (r.pilot) {
     const p = r.pilot;
