@@ -23,7 +23,7 @@ import { readTextFile, warnIfShared } from './files.js';
 export function loadSpec(path: string): WatermarkSpec {
   const spec = loadAnySpec(path);
   if (isEngineSpec(spec)) {
-    throw usage(`${path}: an engine spec (${spec.engine.scheme}); this command reads tracemark's own specs (version 1) only — engine specs work with detect, scan, radioactivity, report, verify and probe --until-evidence`);
+    throw usage(`${path}: an engine spec (${spec.engine.scheme}); this command reads tracemark's own specs (version 1) only — engine specs work with detect, scan, plan, radioactivity, report, verify and probe --until-evidence`);
   }
   return spec;
 }
