@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,20 @@ describe('corpus scan of token-id documents (hf: Qwen3 spec)', () => {
     expect((err as DetectorError).code).toBe('BAD_TOKENS');
     expect((err as Error).message).toBe(`${join(dir, 'bad.jsonl')}:2: field "ids": element 1 (151669) is not below the vocabulary size 151669`);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('corpus scan with an hf: directory that has no tokenizer.json', () => {
+  it('refuses text naming the missing file, and still scans token ids', async () => {
+    const empty = join(dir, 'no-tokenizer');
+    mkdirSync(empty);
+    const k = testKey('scan-ids-empty');
+    const sp = testSpec(k, { tokenizer: `hf:${empty}`, scheme: { name: 'kgw', gamma: 0.25, delta: 2 } });
+    writeFileSync(join(dir, 't.jsonl'), '{"text": "some words"}\n');
+    writeFileSync(join(dir, 'i.jsonl'), '{"ids": [5, 6, 7, 8]}\n');
+    await expect(scanCorpus({ spec: sp, key: k }, [join(dir, 't.jsonl')])).rejects.toThrow(`${join(empty, 'tokenizer.json')} not found`);
+    const s = await scanCorpus({ spec: sp, key: k }, [join(dir, 'i.jsonl')], { ids: {} });
+    expect([s.documents, s.tokens]).toEqual([1, 4]);
   });
 });
 

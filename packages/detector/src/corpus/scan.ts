@@ -27,7 +27,7 @@ import { DetectorError } from '../errors.js';
 import { specId } from '../io/keys.js';
 import { EvidencePool, type FisherResult, type NovelResult, type PooledResult } from '../pool/index.js';
 import { intOption, isTiktokenEncoding } from '../tokenizer.js';
-import { hfTokenizerAvailable, vocabSizeOf } from '../tokenizers/index.js';
+import { HfTokenizer, isHfTokenizerId, vocabSizeOf } from '../tokenizers/index.js';
 import { checkpointExists, inputIdentity, loadCheckpoint, saveCheckpoint, type ScanIdentity, type ScanPosition } from './checkpoint.js';
 import { atomicOutput, resumableOutput, type DocOutput } from './doc-output.js';
 import { BATCH_CHARS, BATCH_DOCS } from './protocol.js';
@@ -127,11 +127,10 @@ export async function scanCorpus(
   const globalDedup = opts.globalDedup ?? true;
   if (files.length === 0) throw new DetectorError('BAD_OPTION', 'no input files');
   if (opts.resume && opts.checkpoint === undefined) throw new DetectorError('BAD_OPTION', 'resume needs a checkpoint');
-  if (!opts.ids && !isTiktokenEncoding(spec.tokenizer) && !hfTokenizerAvailable(spec.tokenizer)) {
-    throw new DetectorError(
-      'SPEC_MISMATCH',
-      `corpus scans tokenize text: the spec's tokenizer "${spec.tokenizer}" is neither a tiktoken encoding nor hf:<directory with tokenizer.json> (give token ids: ids)`,
-    );
+  if (!opts.ids && !isTiktokenEncoding(spec.tokenizer)) {
+    // text needs the tokenizer: an hf:<directory> without tokenizer.json is an error naming the path
+    if (isHfTokenizerId(spec.tokenizer)) new HfTokenizer(spec.tokenizer, opts.detector?.tokenizer);
+    else throw new DetectorError('SPEC_MISMATCH', `corpus scans tokenize text: the spec's tokenizer "${spec.tokenizer}" is neither a tiktoken encoding nor hf:<directory> (or scan token ids)`);
   }
   // token-id documents: ids must lie in the tokenizer's vocabulary when it is known here
   if (opts.ids && opts.ids.vocabSize === undefined) {
