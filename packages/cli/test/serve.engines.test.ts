@@ -78,7 +78,7 @@ describe.each(SCHEMES)('serve emulates $name', ({ name, engine }) => {
 
       const served: { prompt: string; text: string }[] = [];
       for (let i = 0; i < PROMPTS.length; i++) {
-        const r = await client.completions.create({ model, prompt: PROMPTS[i]!, max_tokens: 80, n: 2, seed: 7 + i, temperature: 1 });
+        const r = await client.completions.create({ model, prompt: PROMPTS[i]!, max_tokens: 150, n: 2, seed: 7 + i, temperature: 1 });
         for (const c of r.choices) served.push({ prompt: PROMPTS[i]!, text: c.text });
       }
       expect(served).toHaveLength(6);
@@ -99,9 +99,12 @@ describe.each(SCHEMES)('serve emulates $name', ({ name, engine }) => {
         expect(engineSaysMarked(n.engine!)).toBe(false);
       }
       log10.sort((a, b) => a - b);
-      // 80-token responses: the median exact p is far below any threshold, and the
-      // engine's own detector flags (nearly) every one.
-      expect(log10[3]!).toBeLessThan(-5);
+      // Up to 150 tokens (some end early), temperature 1 — where about a third of the
+      // positions come from the model's unlisted tail and carry no watermark (engine.ts):
+      // every response has p ≤ 1e-2, half of them p ≤ 1e-8, and the engine's own detector
+      // flags (nearly) every one.
+      expect(log10[5]!).toBeLessThan(-2);
+      expect(log10[2]!).toBeLessThan(-8);
       expect(engineYes).toBeGreaterThanOrEqual(5);
 
       const stopped = await srv.stop();

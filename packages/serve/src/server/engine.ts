@@ -6,12 +6,17 @@
  * distribution from the served model.
  *
  * What the engine sees at a step:
- *   builtin  the reference model's listed candidates (model.distribution with the
- *            request's temperature and top_p). With top_p < 1 that is the whole
- *            truncated distribution; with top_p = 1 the model's unlisted tail (at most
- *            a few per cent of the mass, spread over the rest of the vocabulary) is
- *            left out and the list renormalised, as if the engine served the model
- *            with that tail truncated.
+ *   builtin  the reference model's sparse distribution (model.distribution with the
+ *            request's temperature and top_p): its listed candidates, and the exact mass
+ *            of its unlisted tail (0 with top_p < 1; a few per cent at temperature 0.7,
+ *            about a third at temperature 1 on the reference model). With probability
+ *            that mass the token is drawn plainly from the tail and the engine sampler is
+ *            stepped with that one token (its context, dedup memory and history advance
+ *            as the engine's would: the engine watermarks a context whatever token wins);
+ *            otherwise the engine samples from the listed candidates. Tokens keep the
+ *            model's distribution for the distortion-free engines (Gumbel-max, SynthID
+ *            tournaments); tail positions carry no watermark, so detection is, if
+ *            anything, weaker than with the engine itself.
  *   onnx     the model's dense logits ÷ temperature, cut to the top_p set.
  *
  * Ledger: engine responses are recorded (text hash, account, time, token counts: what
@@ -23,6 +28,7 @@ import {
   type EngineKey,
   type EngineSpec,
   type engines,
+  type Rng,
   type SparseDistribution,
 } from '@tracemark/watermark';
 
@@ -46,9 +52,17 @@ export function engineSamplerFor(m: EngineMarking, prompt: Uint32Array): EngineS
   return createSpecSampler(m.spec, m.key, Array.from(prompt));
 }
 
-/** The listed candidates of a sparse distribution (its rest left out), for an engine sampler. */
-export function listedCandidates(d: SparseDistribution): EngineDistribution {
-  return { ids: d.ids, probs: d.probs };
+/**
+ * One engine step on a sparse distribution (see the file header): with probability
+ * restMass a plain draw from the unlisted tail, fed to the sampler as the only
+ * candidate; otherwise the sampler's own choice among the listed candidates.
+ */
+export function engineStepSparse(sampler: EngineSampler, d: SparseDistribution, rng: Rng): EngineStep & { fromRest: boolean } {
+  if (d.restMass > 0 && d.sampleRest !== undefined && rng() < d.restMass) {
+    const t = d.sampleRest(rng);
+    return { ...sampler.step({ ids: [t], probs: [1] }, rng), fromRest: true };
+  }
+  return { ...sampler.step({ ids: d.ids, probs: d.probs }, rng), fromRest: false };
 }
 
 /**

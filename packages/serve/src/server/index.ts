@@ -6,7 +6,7 @@ export { ApiKeys } from './apikeys.js';
 export type { Account } from './apikeys.js';
 export { ApiError } from './errors.js';
 export { loadServedModel } from './model.js';
-export { checkEngineMarking, engineSamplerFor, listedCandidates, truncatedLogits } from './engine.js';
+export { checkEngineMarking, engineSamplerFor, engineStepSparse, truncatedLogits } from './engine.js';
 export type { EngineMarking } from './engine.js';
 export type { ServedModel, Sampling } from './model.js';
 export { renderChat, CHAT_STOPS } from './chat-template.js';

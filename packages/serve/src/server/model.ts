@@ -12,7 +12,7 @@ import { existsSync, statSync } from 'node:fs';
 import { encode, loadReferenceModel, loadOnnxLanguageModel, StreamDecoder, type LanguageModel } from '@tracemark/lm';
 import { TIKTOKEN_ENCODINGS, type AnySpec, type Embedder, type Rng, type StepResult } from '@tracemark/watermark';
 import { CliError, EXIT_FAILURE } from '@tracemark/detector';
-import { listedCandidates, truncatedLogits, type EngineSampler, type EngineStep } from './engine.js';
+import { engineStepSparse, truncatedLogits, type EngineSampler, type EngineStep } from './engine.js';
 
 export interface Sampling {
   temperature: number;
@@ -69,7 +69,7 @@ function builtin(spec: AnySpec): ServedModel {
     encode: (text) => encode(enc, text),
     decoder: () => new StreamDecoder(enc),
     step: (embedder, ctx, len, s, rng) => embedder.step(ctx, len, model.distribution(ctx, len, { temperature: s.temperature, topP: s.topP }), rng),
-    engineStep: (sampler, ctx, len, s, rng) => sampler.step(listedCandidates(model.distribution(ctx, len, { temperature: s.temperature, topP: s.topP })), rng),
+    engineStep: (sampler, ctx, len, s, rng) => engineStepSparse(sampler, model.distribution(ctx, len, { temperature: s.temperature, topP: s.topP }), rng),
     dispose: async () => {},
   };
 }
