@@ -9,10 +9,15 @@
  * Keys: generateEngineKey with bytes from SHA-256("tracemark/bench/engine-key/v1" ‖ seed
  * ‖ id ‖ counter), so the same seed gives the same keys. Not secrets.
  *
- * What the engine sampler sees at a step: the model's listed candidates at the step's
- * temperature (the KN model's short list without end-of-text; its unlisted tail, at most
- * a few per cent of the mass, is left out and the list renormalised) — as in
- * `tracemark serve` with an engine spec.
+ * What the engine sampler sees at a step (as in `tracemark serve` with an engine spec,
+ * packages/serve/src/server/engine.ts): the model's sparse distribution at the step's
+ * temperature. With probability the mass of its unlisted tail (on the reference model
+ * ~4 % at temperature 0.7, ~30 % at temperature 1) the token is drawn plainly from the
+ * tail and the sampler is stepped with that one token (its context and dedup state advance
+ * as the engine's would); otherwise the engine samples among the listed candidates. Tokens
+ * keep the model's distribution for the distortion-free engines; tail positions carry no
+ * watermark, so the engine rows are, if anything, conservative (tracemark's own samplers
+ * watermark the tail exactly).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { usage, vocabSizeOf } from '@tracemark/detector';
@@ -105,7 +110,8 @@ export function generateEngineSample(model: LanguageModel, spec: EngineSpec, key
   const tokens: number[] = [];
   while (tokens.length < T) {
     const d = model.distribution(ctx, len, { temperature });
-    const r = sampler.step({ ids: d.ids, probs: d.probs }, rng);
+    const fromTail = d.restMass > 0 && d.sampleRest !== undefined && rng() < d.restMass;
+    const r = fromTail ? sampler.step({ ids: [d.sampleRest!(rng)], probs: [1] }, rng) : sampler.step({ ids: d.ids, probs: d.probs }, rng);
     ctx[len++] = r.token;
     tokens.push(r.token);
   }

@@ -8,7 +8,8 @@ export type { BenchOptions, BenchPreset, ListRule, PresetName } from './config.j
 export { benchCommandLine, writeBenchOutputs } from './outputs.js';
 export type { BenchCommandFlags } from './outputs.js';
 export type { BenchConfig, BenchResults } from './types.js';
-export { parseSchemeList } from './schemes.js';
+export { benchKeyOf, benchSpecOf, parseSchemeList } from './schemes.js';
+export type { SchemeSetting, NativeSchemeSetting } from './schemes.js';
 export { ENGINE_SCHEME_IDS, parseEngineScheme } from './engine-schemes.js';
 export type { EngineSchemeSetting } from './engine-schemes.js';
 export { AttackError, parseAttackList } from './attacks/index.js';

@@ -5,14 +5,18 @@
  * sampler on the reference model: the exact test detects it, the engine's own detector
  * reads it, plain text of the same model is null.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Detector } from '@tracemark/detector';
+import { Detector, jsonReplacer } from '@tracemark/detector';
 import { isEngineKey, type EngineKey, type EngineSpec } from '@tracemark/watermark';
 import { benchConfig, ENGINES, FULL } from '../src/config.js';
 import { generateEngineSample } from '../src/engine-schemes.js';
-import { runBench } from '../src/run.js';
+import { curveFromMarks, fprVerdict, prefixLnP, ratesAt } from '../src/metrics.js';
+import { configJson, runBench } from '../src/run.js';
 import { benchKeyOf, benchSpecOf, parseSchemeList } from '../src/schemes.js';
-import { benchContext, prompts } from '../src/tasks.js';
+import { benchContext, humanNull, prompts } from '../src/tasks.js';
+import type { BenchResults, FprRow } from '../src/types.js';
 
 describe('engine schemes in the benchmark configuration', () => {
   it('the engines preset lists tracemark and engine schemes; the default preset is unchanged', () => {
@@ -79,5 +83,40 @@ describe('engine samples from the reference model', () => {
     }
     for (const d of r.sanity) expect(d.tpr.find((x) => x.fpr === 1e-3)!.rate, d.scheme).toBeLessThanOrEqual(1 / 6);
     expect(r.fpr.filter((f) => f.nullSet === 'human')).toHaveLength(6);
+  });
+});
+
+describe('committed engines run (docs/bench-engines/results.json), recomputed in part from the code', () => {
+  const results = JSON.parse(readFileSync(fileURLToPath(new URL('../../../docs/bench-engines/results.json', import.meta.url)), 'utf8')) as BenchResults;
+  const asJson = <T>(x: T): T => JSON.parse(JSON.stringify(x, jsonReplacer)) as T;
+  const c = benchConfig({ preset: 'engines', seed: results.config.seed });
+
+  it('is the engines preset of its seed, with the keys and specs that seed derives', () => {
+    expect(results.config).toEqual(asJson(configJson(c)));
+    for (const s of c.schemes) {
+      const key = benchKeyOf(c.seed, s);
+      const row = results.schemes.find((x) => x.id === s.id)!;
+      expect(row.keyFingerprint).toBe(key.fingerprint);
+      expect(row.spec).toEqual(asJson(benchSpecOf(s, key)));
+    }
+  });
+
+  it("vllm/gumbel's human-null FPR rows, at every length, are what the code computes", { timeout: 120_000 }, () => {
+    const s = c.schemes.find((x) => x.id === 'vllm/gumbel')!;
+    const key = benchKeyOf(c.seed, s);
+    const d = new Detector(benchSpecOf(s, key), key);
+    try {
+      const curves = humanNull(c).map((h) => {
+        const m = d.marks(h);
+        return curveFromMarks(m.flags, m.scores);
+      });
+      const rows: FprRow[] = c.lengths.map((L) => {
+        const lnPs = curves.map((cv) => prefixLnP(d.nullModel, cv, L));
+        return { scheme: s.id, nullSet: 'human', length: L, texts: lnPs.length, rows: ratesAt(lnPs, c.fprs).map((r) => ({ ...r, verdict: fprVerdict(r, r.fpr) })) };
+      });
+      expect(results.fpr.filter((f) => f.scheme === s.id && f.nullSet === 'human')).toEqual(asJson(rows));
+    } finally {
+      d.dispose();
+    }
   });
 });
