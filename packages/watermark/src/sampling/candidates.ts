@@ -55,8 +55,12 @@ export class CandidateSet {
   n = 0;
   ids: Int32Array = new Int32Array(256);
   w: Float64Array = new Float64Array(256);
-  /** Σ w[0..n), summed in array order. */
+  /** Σ w[0..n), summed in array order; valid once `weighed` (weigh()). */
   total = 0;
+  /** False after an untruncated sparse build: w and total wait for weigh() (lazy-race.ts needs neither). */
+  weighed = true;
+  /** ≤ Σ w[0..n): the bucket bounds' after an untruncated sparse build (kept by weigh()), else total. */
+  totalLb = 0;
   /** Upper bound on Σ of the unlisted (finite-logit) tokens' weights; 0 = nothing unlisted. */
   restBound = 0;
   /** The unlisted tokens are exactly the finite ones whose order key is below restKey (0: none). */
@@ -69,9 +73,17 @@ export class CandidateSet {
   #keys: Float64Array = new Float64Array(256);
   #mass: Float64Array = new Float64Array(256);
 
-  /** The rest's total mass as a probability upper bound: restBound / (total + restBound). */
+  /** The rest's total mass as a probability upper bound: restBound / (totalLb + restBound). */
   restMass(): number {
-    return this.restBound > 0 ? this.restBound / (this.total + this.restBound) : 0;
+    return this.restBound > 0 ? this.restBound / (this.totalLb + this.restBound) : 0;
+  }
+
+  /** Computes w[0..n) and total if the build left them out (exactly what the build would have). */
+  weigh(): void {
+    if (this.weighed) return;
+    this.#weights();
+    this.total = this.#sum();
+    this.weighed = true;
   }
 
   stats(): SparseStats {
@@ -111,6 +123,7 @@ export class CandidateSet {
       this.#weights();
     }
     this.total = this.#sum();
+    this.totalLb = this.total;
   }
 
   // --------------------------------------------------------------- sparse
@@ -136,6 +149,7 @@ export class CandidateSet {
       this.#weights();
       if (o.topP < 1) this.n = nucleusCut(this.w, this.n, o.topP * this.#sum());
       this.total = this.#sum();
+      this.totalLb = this.total;
       return;
     }
     if (o.topP < 1) {
@@ -145,13 +159,17 @@ export class CandidateSet {
     const j = b.epsilonCut(target);
     if (j < 0) {
       this.#allFinite();
-    } else {
-      this.#take(j);
-      this.restBound = b.sufUb[j + 1]! * SLACK;
-      this.restKey = (b.bk[j]! << 16) >>> 0;
+      this.#weights();
+      this.total = this.#sum();
+      this.totalLb = this.total;
+      return;
     }
-    this.#weights();
-    this.total = this.#sum();
+    this.#take(j);
+    this.restBound = b.sufUb[j + 1]! * SLACK;
+    this.restKey = (b.bk[j]! << 16) >>> 0;
+    let zlb = 0; // weights on demand (weigh()); the lazy race needs only this bound on their sum
+    for (let i = 0; i <= j; i++) zlb += b.bc[i]! * b.blb[i]!;
+    [this.totalLb, this.total, this.weighed] = [zlb, NaN, false];
   }
 
   #begin(logits: Float32Array, o: ResolvedOptions): void {
@@ -166,6 +184,7 @@ export class CandidateSet {
     this.n = 0;
     this.restBound = 0;
     this.restKey = 0;
+    this.weighed = true;
     this.fellBack = false;
     this.passes = 0;
     if (this.#truncates(o) && this.V > MAX_SORTED_VOCAB) {
@@ -316,6 +335,7 @@ export class CandidateSet {
         this.restKey = 0;
         this.#weights();
         this.total = this.#sum();
+        this.totalLb = this.total;
         return true;
       }
       if (S * (1 + d) >= tLo) return false;

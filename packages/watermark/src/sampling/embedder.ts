@@ -19,11 +19,12 @@
  *  - SynthID: the m-layer tournament with g_l(v) = bit l of wm.prf(s, v), ties broken
  *    uniformly, computed exactly as a distribution (tournament.ts), then drawn from.
  *    Distortion-free in expectation over keys.
- *  - Draws are exponential races: token = argmin_v E_v / weight_v with E_v = −ln U_v,
- *    U_v a hash of (step nonce, v) (random.ts). Every step consumes exactly four rng()
- *    values (a 53-bit uniform u, then the 64-bit nonce), plus extra ones only when a plain
- *    `sampleRest` is called. The race is what couples sparse and dense steps: the winner
- *    among the candidates does not depend on which other tokens were looked at.
+ *  - Draws are exponential races: token = argmin_v E_v / weight_v, E_v = −ln U_v, U_v a
+ *    hash of (step nonce, v) (random.ts); four rng() values per step (u, then the 64-bit
+ *    nonce), more only when a plain `sampleRest` is called. The race couples sparse and
+ *    dense steps: the winner among the candidates does not depend on the other tokens.
+ *    KGW/unigram/plain races skip the tokens that cannot win (lazy-race.ts): no PRF call
+ *    for them, the same winner.
  *
  * Sparse steps (candidates + an unlisted rest of mass ≤ R) resolve the rest exactly, by
  * thinning: KGW/unigram draw from the rest with probability R_w/(C_w + R_w) (its biased
@@ -44,6 +45,7 @@ import type { U64 } from '../siphash.js';
 import type { Seed } from '../window.js';
 import { boundFactor, maxBoundFactor } from './bounds.js';
 import { CandidateSet, forEachBelow, type SparseStats } from './candidates.js';
+import { LazyRace } from './lazy-race.js';
 import { newResolved, resolveEpsilon, resolveOptions } from './options.js';
 import { weightedDraw, type Draw, type Source } from './race.js';
 import { rngU32, tokenExp, uniform53 } from './random.js';
@@ -83,6 +85,7 @@ export class Embedder {
   readonly #dense = new CandidateSet();
   readonly #opts = newResolved();
   readonly #draw: Draw = { token: 0, fromRest: false };
+  readonly #lazy = new LazyRace();
   readonly #generic: Source = { n: 0, ids: new Int32Array(0), w: new Float64Array(0), total: 0, restBound: 0 };
   readonly #green = (v: number): boolean => this.#isGreen(v);
   #p = new Float64Array(256);
@@ -122,6 +125,7 @@ export class Embedder {
   sparseFromLogits(logits: Float32Array, opts: SparseOptions = {}): SparseDistribution {
     const cs = this.#sparse;
     this.#buildSparse(logits, opts);
+    cs.weigh();
     const n = cs.n;
     const ids = cs.ids.slice(0, n);
     const w = cs.w.slice(0, n);
@@ -147,7 +151,7 @@ export class Embedder {
         return found >= 0 ? found : last;
       };
     }
-    dist[EXACT] = { n, ids, w, total, restBound, forEachRest };
+    dist[EXACT] = { n, ids, w, total, restBound, forEachRest, boundTotal: cs.totalLb };
     return dist;
   }
 
@@ -206,10 +210,9 @@ export class Embedder {
   }
 
   /**
-   * KGW/unigram as a logits processor for an external sampler (HF style): adds δ in place
-   * to every green token's logit. The external sampler then applies temperature and
-   * truncation after the bias, so this equals the embedder's semantics only at
-   * temperature 1 without top-k/top-p. Gumbel and SynthID need the sampler: they throw.
+   * KGW/unigram as an HF-style logits processor: adds δ in place to every green token's
+   * logit (the embedder's semantics only at temperature 1 without top-k/top-p, since the
+   * external sampler truncates after the bias). Gumbel and SynthID need the sampler: throw.
    */
   processLogits(context: ArrayLike<number>, contextLength: number, logits: Float32Array): void {
     const sc = this.wm.spec.scheme;
@@ -230,10 +233,7 @@ export class Embedder {
     }
   }
 
-  /**
-   * The exact law of stepDense's token for this key and context, over the whole
-   * vocabulary (a reference for tests and analysis; allocates). Gumbel's is one-hot.
-   */
+  /** The exact law of stepDense's token for this key and context, over the vocabulary (allocates; Gumbel: one-hot). */
   distribution(context: ArrayLike<number>, contextLength: number, logits: Float32Array, opts: SamplingOptions = {}): Float64Array {
     const ds = this.#dense;
     ds.buildDense(logits, resolveOptions(opts, this.#opts));
@@ -278,10 +278,13 @@ export class Embedder {
     const u = uniform53(rng);
     const nonceHi = rngU32(rng);
     const nonceLo = rngU32(rng);
-    const rest = src.restBound > 0 ? src.restBound / (src.total + src.restBound) : 0;
+    const cs = src instanceof CandidateSet ? src : null;
+    if (cs !== null && ok && this.#kind !== KGW) cs.weigh(); // Gumbel/SynthID read every weight
+    const rest = cs !== null ? cs.restMass() : src.restBound > 0 ? src.restBound / ((src.boundTotal ?? src.total) + src.restBound) : 0;
     const bound = Math.min(1, boundFactor(this.wm.spec.scheme, ok) * rest);
     if (!ok || this.#kind === KGW) {
-      const d = weightedDraw(src, ok ? this.#green : null, this.#eDelta, u, nonceHi, nonceLo, rng, this.#draw);
+      const [green, eD] = [ok ? this.#green : null, this.#eDelta];
+      const d = cs ? this.#lazy.draw(cs, green, eD, u, nonceHi, nonceLo, this.#draw) : weightedDraw(src, green, eD, u, nonceHi, nonceLo, rng, this.#draw);
       return { token: d.token, watermarked: ok, fromRest: d.fromRest, bound };
     }
     if (src.restBound > 0) {
@@ -292,10 +295,7 @@ export class Embedder {
     return { token, watermarked: true, fromRest: false, bound };
   }
 
-  /**
-   * Gumbel/SynthID: the rest is drawn with probability R (exactly, by thinning when the
-   * rest can be enumerated). Returns the rest token, or −1 for "draw from the candidates".
-   */
+  /** Gumbel/SynthID: the rest is drawn with probability R (thinning); its token, or −1 for the candidates. */
   #restDraw(src: Source, u: number, nonceHi: number, nonceLo: number, rng: Rng): number {
     const { total, restBound } = src;
     if (!(u * (total + restBound) < restBound)) return -1;

@@ -6,7 +6,8 @@
  */
 import { CandidateSet, type SparseStats } from './candidates.js';
 import { newResolved, resolveEpsilon, resolveOptions } from './options.js';
-import { weightedDraw, type Draw } from './race.js';
+import { LazyRace } from './lazy-race.js';
+import type { Draw } from './race.js';
 import { rngU32, uniform53 } from './random.js';
 import type { SparseOptions } from './embedder.js';
 import type { Rng, SamplingOptions, StepResult } from './types.js';
@@ -16,6 +17,7 @@ export class PlainSampler {
   readonly #dense = new CandidateSet();
   readonly #opts = newResolved();
   readonly #draw: Draw = { token: 0, fromRest: false };
+  readonly #lazy = new LazyRace();
 
   /** Sparse draw; bound = P(token ≠ sampleDense's token with the same rng) ≤ 2R ≤ ε. */
   sample(logits: Float32Array, opts: SparseOptions, rng: Rng): StepResult {
@@ -36,11 +38,12 @@ export class PlainSampler {
     return this.#sparse.stats();
   }
 
+  /** The race is weightedDraw's (race.ts), evaluated lazily (lazy-race.ts): the same token. */
   #step(cs: CandidateSet, rng: Rng): StepResult {
     const u = uniform53(rng);
     const nonceHi = rngU32(rng);
     const nonceLo = rngU32(rng);
-    const d = weightedDraw(cs, null, 1, u, nonceHi, nonceLo, rng, this.#draw);
+    const d = this.#lazy.draw(cs, null, 1, u, nonceHi, nonceLo, this.#draw);
     return { token: d.token, watermarked: false, fromRest: d.fromRest, bound: Math.min(1, 2 * cs.restMass()) };
   }
 }

@@ -25,6 +25,8 @@ export interface Source {
   total: number;
   /** Upper bound on the rest's total weight on the same scale (exact for plain sampleRest sources). */
   restBound: number;
+  /** A lower bound on total that the reported bound divides by (default total). */
+  boundTotal?: number;
   /** Exact enumeration of the rest (one dense pass; only on rare events). */
   forEachRest?(fn: (id: number, weight: number) => void): void;
   /** Otherwise: a draw from the rest ∝ weight. */
