@@ -189,7 +189,7 @@ describe('investigation with an engine spec (vLLM gumbel)', () => {
     // commands that still read tracemark's specs only name the ones that take engine specs
     const attr = await runInProcess(['attribute', 'clone', '--spec', specPath, '--key', keyPath, '--transcript', join(dir, 'control.jsonl'), '--ledger', join(dir, 'none.db')]);
     expect(attr.code).toBe(2);
-    expect(attr.stderr).toMatch(/engine specs work with detect, scan, radioactivity, report, verify and probe --until-evidence/);
+    expect(attr.stderr).toMatch(/engine specs work with detect, scan, plan, radioactivity, report, verify and probe --until-evidence/);
   });
 
   it('report → verify: engine scheme named, engine statistic beside the exact p, reproduced bit for bit; tampering caught', async () => {
