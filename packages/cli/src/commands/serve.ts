@@ -10,8 +10,8 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run a watermarking OpenAI-compatible HTTP server with a provenance ledger')
-    .requiredOption('--spec <file>', 'watermark spec (JSON)')
-    .requiredOption('--key <file>', 'watermark key file (must match the spec fingerprint)')
+    .requiredOption('--spec <file>', "watermark spec (JSON): tracemark's own, or an engine spec (vLLM, SGLang, HF: that engine's watermark is emulated)")
+    .requiredOption('--key <file>', 'watermark key file, or the engine key file of an engine spec (must match the spec fingerprint)')
     .option('--model <builtin|dir>', 'built-in reference model, or a local ONNX model directory', 'builtin')
     .option('--keys <file>', 'API keys → accounts (JSON); without it every request is "anonymous"')
     .option('--ledger <file>', 'provenance ledger (SQLite); created if missing')
