@@ -291,13 +291,19 @@ export function renderMarkdown(r: BenchResults, opts: ReportOptions = {}): strin
   p('## Running it');
   p();
   p('```sh');
-  p('tracemark bench                                   # this report: the default grid (≈ 4–7 min on 2 cores)');
+  if (engines.length > 0) {
+    p('tracemark bench --preset engines                  # engine watermarks next to tracemark\'s (≈ 8–9 min on 2 cores)');
+    p('tracemark bench                                   # the default grid, with attacks (docs/BENCHMARKS.md)');
+  } else {
+    p('tracemark bench                                   # this report: the default grid (≈ 4–7 min on 2 cores)');
+  }
   p('tracemark bench --quick --json                    # seconds: 2 schemes, T ≤ 100, a few attacks');
   p('tracemark bench --schemes kgw-g0.25-d2-h2-min,synthid-m30-h4 --lengths 50,100 --samples 1000 --seed 2 --out runs/x');
   p('tracemark bench --attacks typo:0.05,synonym:0.5,copy-paste:1x0.1 --paraphrase-url http://127.0.0.1:8000/v1 --paraphrase-model m');
   p('```');
   p();
-  p('Scheme descriptors: `kgw-g<γ>-d<δ>-h<h>-<left|min|self>`, `gumbel-h<h>-<mode>`, `synthid-m<layers>-h<h>-<mode>`, `unigram-g<γ>-d<δ>`. Attacks (`--attacks`, comma-separated `name:param`; `default`; `none`), each a pure function in `packages/bench/src/attacks/`:');
+  const engineDescriptors = engines.length > 0 ? '; engine schemes with their engines\' defaults: `vllm/gumbel`, `vllm/dual_key_gumbel`, `vllm/red_green`, `vllm/synthid`, `vllm/sbw`, `sglang/gumbel`, `hf/kgw`, `hf/synthid`, `synthid-text/synthid`' : '';
+  p(`Scheme descriptors: \`kgw-g<γ>-d<δ>-h<h>-<left|min|self>\`, \`gumbel-h<h>-<mode>\`, \`synthid-m<layers>-h<h>-<mode>\`, \`unigram-g<γ>-d<δ>\`${engineDescriptors}. Attacks (\`--attacks\`, comma-separated \`name:param\`; \`default\`; \`none\`), each a pure function in \`packages/bench/src/attacks/\`:`);
   p();
   p(
     table(
