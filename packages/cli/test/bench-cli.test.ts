@@ -127,6 +127,9 @@ describe('bad flags', () => {
     [['--temperatures', '0.7', '--attack-temperature', '1'], /--attack-temperature must be one of --temperatures/],
     [['--attacks', 'paraphrase'], /need --paraphrase-url and --paraphrase-model/],
     [['--paraphrase-url', 'http://127.0.0.1:1/v1'], /go together/],
+    [['--preset', 'nope'], /--preset must be one of full, quick, engines \(got "nope"\)/],
+    [['--preset', 'engines'], /--quick and --preset engines disagree/],
+    [['--schemes', 'vllm/nope'], /--schemes: unknown engine scheme "vllm\/nope"/],
   ])('%j → exit 2 with a one-line error', async (args, msg) => {
     const r = await runInProcess(['bench', '--quick', ...args], { timeoutMs: 30_000 });
     expect(r.code).toBe(2);
