@@ -201,7 +201,12 @@ export function parseAnySpecJson(text: string): AnySpec {
   return parseAnySpec(specJsonValue(text));
 }
 
-/** Context width as the engine uses it (what a reader needs before a position is keyed). */
+/**
+ * The context width as the engine's own configuration states it (for describing a scheme).
+ * Not always the tokens a reader needs before a position: HF lefthash seeds on the last token
+ * whatever context_width says, and self-salted windows include the candidate — the reader's
+ * `contextWidth` is that number.
+ */
 export function engineContextWidth(e: EngineScheme): number {
   switch (e.scheme) {
     case 'vllm/sbw':
