@@ -3,7 +3,7 @@
  * surviving token gets its PRF) versus sparse (ε-exact candidates), against a plain
  * unwatermarked sampler doing the same extraction from the logits.
  *
- *   node --conditions=source --import tsx packages/watermark/bench/embed.ts [--quick] [--engines]
+ *   node --conditions=source --import tsx packages/watermark/bench/embed.ts [--quick] [--engines | --interleaved]
  *
  * Logit profiles (each a sorted profile with Gaussian noise, randomly permuted):
  *   zipf-1.6  p_r ∝ r^-1.6      entropy ≈ 1.2 nats (peaked)
@@ -330,6 +330,52 @@ export function runEngineEmbedBench(opts: { vocabSizes?: number[]; budgetMs?: nu
   return rows;
 }
 
+/**
+ * Watermarked ÷ plain with the load noise of a shared machine averaged out: the plain
+ * sampler and every scheme's sparse step run round-robin on the same logits (the order
+ * rotating each round), median µs per sampler. `--interleaved [--quick]` runs it alone;
+ * not part of `pnpm bench`.
+ */
+export function runInterleavedEmbedBench(opts: { vocabSizes?: number[]; rounds?: number; quick?: boolean; log?: (line: string) => void } = {}): void {
+  const vocabSizes = opts.vocabSizes ?? (opts.quick ? [200_000] : [50_000, 200_000]);
+  const rounds = opts.rounds ?? (opts.quick ? 11 : 25);
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const embedders = SCHEMES.map((s) => {
+    const spec = parseSpec({ version: 1, scheme: s.scheme, payload: s.payload ?? null, keyFingerprint: KEY.fingerprint });
+    return { name: s.name, emb: new Embedder(new Watermark(spec, KEY), s.message === undefined ? {} : { message: s.message }) };
+  });
+  const plain = new PlainSampler();
+  const truncations: Array<[string, SamplingOptions]> = [['none', {}], ['top-p 0.95', { topP: 0.95 }], ['top-k 50', { topK: 50 }]];
+  log(`interleaved: median µs per step over ${rounds} round-robin rounds (ratio to plain), sparse ε = 1e-9`);
+  log(`| V | profile | truncation | plain | ${embedders.map((e) => e.name).join(' | ')} |`);
+  log(`|---|---|---|---|${embedders.map(() => '---|').join('')}`);
+  for (const V of vocabSizes) {
+    for (const profile of ['llm', 'zipf-1.6', 'zipf-1.2', 'flat']) {
+      const lr = seededRng(`${profile}-${V}`);
+      const pool = Array.from({ length: 4 }, () => makeLogits(profile, V, lr));
+      for (const [trunc, o] of truncations) {
+        const rng = seededRng(`interleaved-${profile}-${V}-${trunc}`);
+        const fns: Array<(i: number) => void> = [
+          (i) => plain.sample(pool[i & 3]!, o, rng),
+          ...embedders.map(({ emb }) => (i: number) => emb.stepSparseFromLogits([0, (i * 7919) % 100_000], 2, pool[i & 3]!, o, rng)),
+        ];
+        const ts: number[][] = fns.map(() => []);
+        for (let i = -2; i < rounds; i++) {
+          for (let j = 0; j < fns.length; j++) {
+            const k = (i + 2 + j) % fns.length;
+            const t = now();
+            fns[k]!(i + 2);
+            if (i >= 0) ts[k]!.push((now() - t) * 1000);
+          }
+        }
+        const med = ts.map((a) => a.sort((x, y) => x - y)[a.length >> 1]!);
+        const cells = med.slice(1).map((m) => `${fmt(m)} (${(m / med[0]!).toFixed(2)}×)`);
+        log(`| ${V} | ${profile} | ${trunc} | ${fmt(med[0]!)} | ${cells.join(' | ')} |`);
+      }
+    }
+  }
+}
+
 const W = [12, 6, 12, 9, 9, 8, 11, 9, 7, 8, 6, 8];
 
 function fmt(x: number): string {
@@ -344,5 +390,6 @@ function pad(cells: string[], widths: number[]): string {
 const argv = (globalThis as unknown as { process?: { argv: string[] } }).process?.argv ?? [];
 if (argv[1] && import.meta.url.endsWith(argv[1].replace(/\\/g, '/').split('/').slice(-2).join('/'))) {
   if (argv.includes('--engines')) runEngineEmbedBench({ quick: argv.includes('--quick') });
+  else if (argv.includes('--interleaved')) runInterleavedEmbedBench({ quick: argv.includes('--quick') });
   else runEmbedBench({ quick: argv.includes('--quick') });
 }
