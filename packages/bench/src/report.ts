@@ -9,6 +9,7 @@ import { chartNames } from './charts.js';
 import { findings } from './findings.js';
 import { at, cellRates, fmtFpr, fprCell, nullCells, r2, r3, sci, table } from './report-format.js';
 import type { BenchResults } from './types.js';
+import { renderEngineOwn } from './report-engines.js';
 
 export { findings };
 
@@ -54,7 +55,7 @@ export function renderMarkdown(r: BenchResults, opts: ReportOptions = {}): strin
   p(`- **Generation**: ${c.samples} samples per scheme and temperature (${c.temperatures.join(', ')}), each generated once to ${Tmax} tokens with end-of-text suppressed; the T-token sample is its prefix, T ∈ {${c.lengths.join(', ')}}.`);
   const engines = r.schemes.filter((s) => (s.spec as { version?: number }).version === 2);
   if (engines.length > 0) {
-    p(`- **Engine schemes** (${engines.map((s) => `\`${s.id}\``).join(', ')}): the serving engines' own watermarks with their default parameters, embedded by each engine's sampling rule (\`createSpecSampler\`: a fresh sampler per sample, given the prompt ids; the same prompts and sampling seeds) from the model's listed candidates at each step; with probability the mass of the model's unlisted tail the token is instead drawn plainly from that tail and the engine's state advanced with it, so tokens keep the model's distribution for the distortion-free engines and those positions carry no watermark (the engine rows are, if anything, conservative: tracemark's samplers watermark the tail exactly) — and detected by the same exact test with the engine spec (each engine's PRF and context, tracemark's dedup and null; prompt ids passed for the engines whose first contexts reach into the prompt). The engines' own statistics are not used in these tables.`);
+    p(`- **Engine schemes** (${engines.map((s) => `\`${s.id}\``).join(', ')}): the serving engines' own watermarks with their default parameters, embedded by each engine's sampling rule (\`createSpecSampler\`: a fresh sampler per sample, given the prompt ids; the same prompts and sampling seeds) from the model's listed candidates at each step; with probability the mass of the model's unlisted tail the token is instead drawn plainly from that tail and the engine's state advanced with it, so tokens keep the model's distribution for the distortion-free engines and those positions carry no watermark (the engine rows are, if anything, conservative: tracemark's samplers watermark the tail exactly) — and detected by the same exact test with the engine spec (each engine's PRF and context, tracemark's dedup and null; prompt ids passed for the engines whose first contexts reach into the prompt). The engines' own detectors on the same texts have their own section below.`);
   }
   p(`- **Detection**: on the decoded text, re-tokenized by the detector, prompt windows excluded, every (window, token) tuple scored once. **Reject iff the exact p-value ≤ FPR** for FPR ∈ {${fprList}}: no threshold is fitted to any data.`);
   p(`- **Null sets**: human text — ${r.data.humanNull.texts} texts of ${r.data.humanNull.tokens} tokens cut from the \`calibration\` split (their prefixes for shorter T); and plain (unwatermarked) text of the same model, prompts and temperatures (${c.samples} per temperature). The empirical FPR is reported with its 95% Clopper–Pearson interval; an interval above the nominal level would be a finding, not something to tune away.`);
@@ -153,6 +154,8 @@ export function renderMarkdown(r: BenchResults, opts: ReportOptions = {}): strin
     );
     p();
   }
+
+  if (r.engineOwn && r.engineOwn.length > 0) renderEngineOwn(r, p);
 
   // ---- size ----
   p(`## Size: tokens until the p-value stays ≤ α`);

@@ -195,6 +195,7 @@ export async function runBench(c: BenchConfig, opts: RunOptions = {}): Promise<B
       attacks: scores.flatMap((s) => s.attacks),
       copyPasteNull: cpNull,
       fprRecheck,
+      ...(scores.some((s) => s.engineOwn.length > 0) ? { engineOwn: scores.flatMap((s) => s.engineOwn) } : {}),
       nullSummary: {
         sanity: nullSummary(sanityCells, sanityCells.map((x) => x.fpr)),
         fpr: nullSummary(fprCells, fprCells.map((x) => x.fpr)),

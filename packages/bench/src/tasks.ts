@@ -18,7 +18,8 @@ import { cutTokens, humanChunks } from './corpus.js';
 import { ENCODING, generateSample, withoutEos, type Sample } from './generate.js';
 import { curveFromMarks, distinctN, fprVerdict, median, negLogLik, prefixLnP, quantile, ratesAt, sizes, type ProbModel, type RateAt } from './metrics.js';
 import { benchKeyOf, benchSpecOf } from './schemes.js';
-import type { AttackRow, BenchConfig, CopyPasteNullRow, DetectionRow, FprRecheckRow, FprRow, SizeRow } from './types.js';
+import { engineOwnRows } from './engine-own.js';
+import type { AttackRow, BenchConfig, CopyPasteNullRow, DetectionRow, EngineOwnRow, FprRecheckRow, FprRow, SizeRow } from './types.js';
 
 export type BenchModel = LanguageModel & ProbModel;
 
@@ -145,11 +146,11 @@ export interface ScoreOutput {
   size: SizeRow[];
   attacks: AttackRow[];
   copyPasteNull: CopyPasteNullRow[];
+  engineOwn: EngineOwnRow[];
   timing: { detectTokens: number; detectSeconds: number; tokensPerSecond: number; seconds: number };
 }
 
 const log10 = (lnP: number): number => lnP / Math.LN10;
-
 export async function scoreTask(c: BenchConfig, a: ScoreArgs): Promise<ScoreOutput> {
   const t0 = performance.now();
   const s = c.schemes[a.scheme]!;
@@ -161,7 +162,7 @@ export async function scoreTask(c: BenchConfig, a: ScoreArgs): Promise<ScoreOutp
   const T = tMax(c);
   const lnFprs = c.fprs.map(Math.log);
   const withVerdict = (rs: RateAt[]) => rs.map((r) => ({ ...r, verdict: fprVerdict(r, r.fpr) }));
-  const out: ScoreOutput = { scheme: a.scheme, detection: [], sanity: [], fpr: [], size: [], attacks: [], copyPasteNull: [], timing: { detectTokens: 0, detectSeconds: 0, tokensPerSecond: 0, seconds: 0 } };
+  const out: ScoreOutput = { scheme: a.scheme, detection: [], sanity: [], fpr: [], size: [], attacks: [], copyPasteNull: [], engineOwn: [], timing: { detectTokens: 0, detectSeconds: 0, tokensPerSecond: 0, seconds: 0 } };
   try {
     const excl = prompts(c).map((p) => detector.exclusion([p]));
     const score = (ss: Sample[]) =>
@@ -229,6 +230,7 @@ export async function scoreTask(c: BenchConfig, a: ScoreArgs): Promise<ScoreOutp
       out.timing.tokensPerSecond = round(tokens / Math.max(secs, 1e-9), 0);
     }
 
+    out.engineOwn = engineOwnRows(c, s.id, detector, a.marked, prompts(c), humanNull(c)); // engine schemes: the engine's own detector
     // human null
     {
       const curves = humanNull(c).map((h) => curveFromMarks(...flagsScores(detector.marks(h))));

@@ -130,6 +130,22 @@ export interface AttackRow {
   medianLog10PWindowed?: number;
 }
 
+/** Engine schemes: how often the engine's own detector calls the texts watermarked (engine-own.ts). */
+export interface EngineOwnRow {
+  scheme: string;
+  /** 'marked@<temperature>' (the watermarked samples) or 'human' (the human null texts). */
+  set: string;
+  length: number;
+  texts: number;
+  /** The engine statistic's name, in the engine's words. */
+  statistic: string;
+  /** 'verdict' (the engine's own, at its default threshold), 'p ≤ 0.01' (its p-value), or 'none'. */
+  rule: string;
+  called: number;
+  /** called / texts; null when the engine gives neither a verdict nor a p-value. */
+  rate: number | null;
+}
+
 export interface CopyPasteNullRow {
   scheme: string;
   texts: number;
@@ -165,6 +181,8 @@ export interface BenchResults {
   copyPasteNull: CopyPasteNullRow[];
   /** Anti-conservative null sets re-tested with fresh keys. */
   fprRecheck: FprRecheckRow[];
+  /** Engine schemes only (absent without them): the engines' own detectors on the same texts. */
+  engineOwn?: EngineOwnRow[];
   /** Multiplicity over the sanity cells and the null-set cells. */
   nullSummary: { sanity: NullSummary; fpr: NullSummary; copyPaste: NullSummary };
   /** Wall-clock measurements: the only fields that differ between runs of the same seed. */

@@ -83,6 +83,14 @@ describe('engine samples from the reference model', () => {
     }
     for (const d of r.sanity) expect(d.tpr.find((x) => x.fpr === 1e-3)!.rate, d.scheme).toBeLessThanOrEqual(1 / 6);
     expect(r.fpr.filter((f) => f.nullSet === 'human')).toHaveLength(6);
+    // the engines' own detectors on the same texts: every watermarked 100-token sample called
+    expect(r.engineOwn!.filter((x) => x.set === 'marked@1').map((x) => x.rule)).toEqual(['verdict', 'verdict', 'p ≤ 0.01', 'p ≤ 0.01', 'verdict', 'verdict']);
+    for (const x of r.engineOwn!.filter((y) => y.set === 'marked@1' && y.length === 100)) expect(x.rate, x.scheme).toBe(1);
+    expect(r.engineOwn!.filter((x) => x.set === 'human').map((x) => [x.scheme, x.texts, x.length])).toEqual([
+      ['vllm/gumbel', 60, 100],
+      ['sglang/gumbel', 60, 100],
+      ['hf/kgw', 60, 100],
+    ]);
   });
 });
 

@@ -7,7 +7,8 @@
  *    and one scheme's human-null rows are recomputed from the seed in
  *    packages/bench/test/engines.test.ts);
  *  - every scheme detects at the longest length; the human-text FPR of every scheme holds
- *    its level (or was re-checked with fresh keys);
+ *    its level (or was re-checked with fresh keys); the engines' own detectors read the
+ *    watermarked samples and stay near their own level on human text;
  *  - the committed Markdown, report.md and charts are exactly what the committed JSON renders to.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -46,6 +47,19 @@ describe('committed engines benchmark', () => {
       if (f.rows.some((x) => x.verdict === 'anti-conservative')) expect(rechecked.has(`${f.scheme} human`), `${f.scheme} T=${f.length}`).toBe(true);
     }
     for (const rc of results.fprRecheck) for (const l of rc.lengths) for (const x of l.rows) expect(x.verdict, `${rc.scheme} ${rc.nullSet} T=${l.length}`).not.toBe('anti-conservative');
+  });
+
+  it("the engines' own detectors call every watermarked 200-token sample watermarked, and about their own level of human texts", () => {
+    const own = results.engineOwn!;
+    const T = Math.max(...results.config.lengths);
+    const engines = ['vllm/gumbel', 'vllm/red_green', 'vllm/synthid', 'sglang/gumbel', 'hf/kgw'];
+    for (const scheme of engines) {
+      for (const t of results.config.temperatures) expect(own.find((x) => x.scheme === scheme && x.set === `marked@${t}` && x.length === T)!.rate, `${scheme} @ ${t}`).toBe(1);
+      // vLLM: p ≤ 0.01 by default; SGLang: its p ≤ 0.01 here; HF: z > 3 — a few per thousand to about 1 %
+      expect(own.find((x) => x.scheme === scheme && x.set === 'human')!.rate!, scheme).toBeLessThanOrEqual(0.02);
+    }
+    // HF SynthID reports a mean score for a trained classifier: no verdict, no p-value
+    expect(own.filter((x) => x.scheme === 'hf/synthid').every((x) => x.rule === 'none' && x.rate === null)).toBe(true);
   });
 
   it('docs/BENCH-ENGINES.md, report.md and the charts are rendered from the committed JSON', () => {

@@ -96,6 +96,9 @@ export const BenchOutputSchema = z.strictObject({
       lengths: z.array(z.strictObject({ length: count, rows: z.array(NullRateAtSchema) })),
     }),
   ),
+  engineOwn: z
+    .array(z.strictObject({ scheme: z.string(), set: z.string(), length: count, texts: count, statistic: z.string(), rule: z.enum(['verdict', 'p ≤ 0.01', 'none']), called: count, rate: prob.nullable() }))
+    .optional(),
   nullSummary: z.strictObject({ sanity: NullSummarySchema, fpr: NullSummarySchema, copyPaste: NullSummarySchema }),
   timing: z.strictObject({
     totalSeconds: z.number().nonnegative(),
