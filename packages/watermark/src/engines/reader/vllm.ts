@@ -132,8 +132,11 @@ export function vllmReader(spec: EngineSpec, key: EngineKey): EngineReader {
         case 'vllm/synthid':
           return statistic(`Binomial(n·${e.depth}, 1/2) tail of the g-value mean`, vllmSynthidDetectFast(tokens, o, e.depth).detection);
         case 'vllm/sbw': {
-          const d = sbwDetectFast(tokens, { key: K, seeding: e.seeding, contextWidth: w, gamma: e.gamma, lefthashRule: e.lefthashRule }, e.pValueThreshold).detection;
-          return { engine: 'vllm', name: `normal tail of z for the green count (γ = ${e.gamma})`, scored: d.numScored, statistic: d.greenCount, z: d.z, pValue: d.pValue, watermarked: d.isWatermarked };
+          // the engine's detector as it is: for lefthash it seeds from hashed ids while the engine's
+          // generator seeds from raw ids, so it cannot read the engine's own output (tracemark can)
+          const d = sbwDetectFast(tokens, { key: K, seeding: e.seeding, contextWidth: w, gamma: e.gamma, lefthashRule: 'detector' }, e.pValueThreshold).detection;
+          const note = e.seeding === 'lefthash' ? '; its lefthash detector cannot read the lefthash generator’s output' : '';
+          return { engine: 'vllm', name: `normal tail of z for the green count (γ = ${e.gamma})${note}`, scored: d.numScored, statistic: d.greenCount, z: d.z, pValue: d.pValue, watermarked: d.isWatermarked };
         }
       }
     },
