@@ -67,6 +67,42 @@ describe('lazy race (lazy-race.ts) = weightedDraw (race.ts), token for token', (
     });
   }
 
+  it('Gumbel: the lazy race picks argmax ln(r_v)/w_v over the candidates, bit for bit', () => {
+    const wm = makeWm({ name: 'gumbel' });
+    const lr = seededRng('lazy-gumbel');
+    const lazy = new LazyRace();
+    const x = { hi: 0, lo: 0 };
+    let evaluated = 0;
+    let n = 0;
+    for (let s = 0; s < 60; s++) {
+      const V = 500 + Math.floor(lr() * 20_000);
+      const logits = s % 3 === 0 ? peakedLogits(V, lr) : gaussianLogits(V, lr, [1, 3, 6][s % 3]!);
+      if (s % 5 === 0) for (let i = 0; i < V; i += 3) logits[i] = -Infinity;
+      const o = resolveOptions({ temperature: [1, 0.5, 2][s % 3]! }, newResolved());
+      const cs = new CandidateSet();
+      if (s % 2 === 0) cs.buildSparse(logits, o, [1e-9, 0.01][s % 4 === 0 ? 0 : 1]!);
+      else cs.buildDense(logits, o);
+      const seed = { hi: Math.floor(lr() * 2 ** 32), lo: Math.floor(lr() * 2 ** 32) };
+      const got = lazy.gumbel(cs, (v) => wm.prf(seed, v, x));
+      evaluated += lazy.evaluated;
+      n += cs.n;
+      cs.weigh();
+      let best = -Infinity;
+      let id = -1;
+      for (let i = 0; i < cs.n; i++) {
+        const wt = cs.w[i]!;
+        if (!(wt > 0)) continue;
+        const key = Math.log(wm.uniform(seed, cs.ids[i]!)) / wt;
+        if (key > best) {
+          best = key;
+          id = cs.ids[i]!;
+        }
+      }
+      expect(got).toBe(id);
+    }
+    expect(evaluated).toBeLessThan(n / 20); // exp and log skipped for most candidates
+  });
+
   it('KGW via the embedder: O(e^δ·log V) PRF calls per untruncated step, not V', () => {
     const V = 100_000;
     const lr = seededRng('lazy-prf');

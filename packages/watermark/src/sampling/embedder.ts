@@ -19,12 +19,11 @@
  *  - SynthID: the m-layer tournament with g_l(v) = bit l of wm.prf(s, v), ties broken
  *    uniformly, computed exactly as a distribution (tournament.ts), then drawn from.
  *    Distortion-free in expectation over keys.
- *  - Draws are exponential races: token = argmin_v E_v / weight_v, E_v = −ln U_v, U_v a
- *    hash of (step nonce, v) (random.ts); four rng() values per step (u, then the 64-bit
- *    nonce), more only when a plain `sampleRest` is called. The race couples sparse and
- *    dense steps: the winner among the candidates does not depend on the other tokens.
- *    KGW/unigram/plain races skip the tokens that cannot win (lazy-race.ts): no PRF call
- *    for them, the same winner.
+ *  - Draws are exponential races, argmin_v E_v/weight_v, E_v = −ln U_v, U_v a hash of (step
+ *    nonce, v) (random.ts): four rng() values per step (u, the 64-bit nonce), more only for a
+ *    plain `sampleRest`. The winner among the candidates does not depend on the other tokens
+ *    (sparse = dense coupling). Races skip tokens that cannot win (lazy-race.ts; KGW/unigram:
+ *    no PRF call for them; Gumbel: no exp/log), with the same winner.
  *
  * Sparse steps (candidates + an unlisted rest of mass ≤ R) resolve the rest exactly, by
  * thinning: KGW/unigram draw from the rest with probability R_w/(C_w + R_w) (its biased
@@ -88,6 +87,7 @@ export class Embedder {
   readonly #lazy = new LazyRace();
   readonly #generic: Source = { n: 0, ids: new Int32Array(0), w: new Float64Array(0), total: 0, restBound: 0 };
   readonly #green = (v: number): boolean => this.#isGreen(v);
+  readonly #prfOf = (v: number): U64 => this.wm.prf(this.#seed, v, this.#x);
   #p = new Float64Array(256);
   #gLo = new Int32Array(256);
   #gHi = new Int32Array(256);
@@ -118,9 +118,8 @@ export class Embedder {
   }
 
   /**
-   * The tempered, truncated distribution in sparse form: candidates and an unlisted rest
-   * small enough that a step's bound is ≤ ε. Reads `logits` again (only) if the rest is
-   * drawn: do not modify it before the step that uses this distribution.
+   * The tempered, truncated distribution in sparse form (a step's bound ≤ ε). Reads `logits`
+   * again if the rest is drawn: do not modify it before the step that uses this distribution.
    */
   sparseFromLogits(logits: Float32Array, opts: SparseOptions = {}): SparseDistribution {
     const cs = this.#sparse;
@@ -210,9 +209,8 @@ export class Embedder {
   }
 
   /**
-   * KGW/unigram as an HF-style logits processor: adds δ in place to every green token's
-   * logit (the embedder's semantics only at temperature 1 without top-k/top-p, since the
-   * external sampler truncates after the bias). Gumbel and SynthID need the sampler: throw.
+   * KGW/unigram as an HF-style logits processor: adds δ in place to green logits (= the
+   * embedder's law at T = 1 without top-k/top-p only). Gumbel and SynthID throw.
    */
   processLogits(context: ArrayLike<number>, contextLength: number, logits: Float32Array): void {
     const sc = this.wm.spec.scheme;
@@ -266,8 +264,7 @@ export class Embedder {
   #buildSparse(logits: Float32Array, opts: SparseOptions): void {
     const o = resolveOptions(opts, this.#opts);
     const eps = resolveEpsilon(opts.epsilon);
-    // Under top-p (no top-k) the rest is truncated away once the nucleus is decided, and
-    // an undecidable nucleus falls back to dense: ε only sets how rare that fallback is.
+    // Top-p (no top-k): the rest is truncated away; ε only sets how rare the dense fallback is.
     const target = o.topP < 1 && !(o.topK > 0) ? eps : eps / this.boundFactor;
     this.#sparse.buildSparse(logits, o, target);
   }
@@ -279,7 +276,7 @@ export class Embedder {
     const nonceHi = rngU32(rng);
     const nonceLo = rngU32(rng);
     const cs = src instanceof CandidateSet ? src : null;
-    if (cs !== null && ok && this.#kind !== KGW) cs.weigh(); // Gumbel/SynthID read every weight
+    if (cs !== null && ok && this.#kind === SYNTHID) cs.weigh(); // SynthID reads every weight
     const rest = cs !== null ? cs.restMass() : src.restBound > 0 ? src.restBound / ((src.boundTotal ?? src.total) + src.restBound) : 0;
     const bound = Math.min(1, boundFactor(this.wm.spec.scheme, ok) * rest);
     if (!ok || this.#kind === KGW) {
@@ -297,7 +294,12 @@ export class Embedder {
 
   /** Gumbel/SynthID: the rest is drawn with probability R (thinning); its token, or −1 for the candidates. */
   #restDraw(src: Source, u: number, nonceHi: number, nonceLo: number, rng: Rng): number {
-    const { total, restBound } = src;
+    const { restBound } = src;
+    if (src instanceof CandidateSet) {
+      if (!(u * (src.totalLb + restBound) < restBound)) return -1; // total ≥ totalLb: the same "no"
+      src.weigh();
+    }
+    const total = src.total;
     if (!(u * (total + restBound) < restBound)) return -1;
     if (!src.forEachRest) return src.sampleRest!(rng);
     let rsum = 0;
@@ -326,8 +328,9 @@ export class Embedder {
     return id;
   }
 
-  /** argmax ln(r_v)/w_v over the candidates (weights need not be normalised). */
+  /** argmax ln(r_v)/w_v over the candidates (weights need not be normalised); lazily for a CandidateSet. */
   #gumbelRace(src: Source): number {
+    if (src instanceof CandidateSet) return this.#lazy.gumbel(src, this.#prfOf);
     const { n, ids, w } = src;
     let best = -Infinity;
     let id = -1;

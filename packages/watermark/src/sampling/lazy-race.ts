@@ -25,6 +25,8 @@
  */
 import { fmix32 } from '../fmix32.js';
 import type { CandidateSet } from './candidates.js';
+import { unit53Of } from '../prf.js';
+import type { U64 } from '../siphash.js';
 import type { Draw } from './race.js';
 import { tokenExp } from './random.js';
 
@@ -65,7 +67,7 @@ export class LazyRace {
       const v = ids[i]!;
       const l = x[v]!;
       const d = (M - l) * scale;
-      const k = d < LEVELS - 1 ? d | 0 : LEVELS - 1;
+      const k = d >= LEVELS - 1 ? LEVELS - 1 : d | 0; // NaN (absurd temperatures): level 0
       const b = fmix32(fmix32((v ^ nonceLo) >>> 0) ^ nonceHi);
       if (b < thr[k]!) continue;
       evaluated++;
@@ -116,6 +118,42 @@ export class LazyRace {
     if (bestId < 0) throw new RangeError('the distribution has no token with positive probability');
     out.token = bestId;
     return out;
+  }
+
+  /**
+   * Gumbel (embedder.ts): argmax_v ln(r_v)/w_v, r_v = unit53(prf(v)), i.e. the race
+   * argmin_v E_v/w_v with E_v = −ln r_v. Every candidate needs its PRF (r_v is keyed), but
+   * r_v's top 32 bits are the PRF's hi word, so the same thresholds skip Math.exp and
+   * Math.log for the tokens that cannot win: the same token, bit for bit.
+   */
+  gumbel(cs: CandidateSet, prf: (v: number) => U64): number {
+    const { n, ids, logits: x, M, invT } = cs;
+    const thr = this.#thr;
+    thr.fill(0);
+    const scale = invT * 2;
+    let best = -Infinity;
+    let id = -1;
+    let evaluated = 0;
+    for (let i = 0; i < n; i++) {
+      const v = ids[i]!;
+      const r = prf(v);
+      const l = x[v]!;
+      const d = (M - l) * scale;
+      const k = d >= LEVELS - 1 ? LEVELS - 1 : d | 0;
+      if (r.hi >>> 0 < thr[k]!) continue;
+      evaluated++;
+      const wt = Math.exp((l - M) * invT);
+      if (!(wt > 0)) continue;
+      const key = Math.log(unit53Of(r.hi, r.lo)) / wt;
+      if (key > best) {
+        best = key;
+        id = v;
+        this.#thresholds(-best * (1 + 1e-9));
+      }
+    }
+    this.evaluated = evaluated;
+    if (id < 0) throw new RangeError('the distribution has no token with positive probability');
+    return id;
   }
 
   /** thr[k] = ⌊e^{−a·c_k}·(1 − 2^-50)·2^32⌋: b below it means U < e^{−a·c_k}, E > a·c_k. */
