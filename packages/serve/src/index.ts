@@ -7,3 +7,4 @@
 export * from './server/index.js';
 export * from './ledger/index.js';
 export * from './start/index.js';
+export * from './proxy/index.js';

@@ -17,8 +17,9 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import type { AccountWindowsRow, LedgerCounts, LedgerStore, WindowsResult } from './store.js';
 import { LedgerError, type LedgerBinding, type LedgerEntry, type ResponseRecord, type WindowQuery } from './store.js';
 import { packU64, sortUnique, toSigned, unpackU64 } from './u64.js';
+import { LEDGER_SCHEMA_VERSION, migrate, OLDEST_SCHEMA_VERSION, packIds, storedSchemaVersion, unpackIds, V2_COLUMNS } from './migrate.js';
 
-export const LEDGER_SCHEMA_VERSION = 1;
+export { LEDGER_SCHEMA_VERSION };
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -43,6 +44,7 @@ CREATE TABLE IF NOT EXISTS responses (
   completion_tokens INTEGER NOT NULL,
   window_count      INTEGER NOT NULL,
   windows           BLOB    NOT NULL,
+  ${V2_COLUMNS},
   UNIQUE (response_id, choice)
 );
 CREATE INDEX IF NOT EXISTS responses_by_text ON responses (text_sha256);
@@ -71,6 +73,9 @@ interface Row {
   prompt_tokens: number;
   completion_tokens: number;
   window_count: number;
+  params?: string | null;
+  upstream_id?: string | null;
+  token_ids?: Buffer | null;
 }
 
 const ENTRY_COLUMNS =
@@ -94,34 +99,41 @@ function toEntry(r: Row): LedgerEntry {
     promptTokens: r.prompt_tokens,
     completionTokens: r.completion_tokens,
     windowCount: r.window_count,
+    ...(r.params !== undefined ? { params: r.params, upstreamId: r.upstream_id ?? null, tokenIds: unpackIds(r.token_ids) } : {}),
   };
 }
 
 export class Ledger implements LedgerStore {
   readonly path: string;
   readonly binding: LedgerBinding;
-  readonly schemaVersion = LEDGER_SCHEMA_VERSION;
+  readonly schemaVersion: number;
   readonly #db: Database.Database;
-  readonly #insertResponse: Database.Statement;
-  readonly #insertWindow: Database.Statement;
+  readonly #columns: string;
+  readonly #insertResponse: Database.Statement | null;
+  readonly #insertWindow: Database.Statement | null;
   readonly #recordTx: (r: ResponseRecord) => number;
   readonly #recordManyTx: (rs: readonly ResponseRecord[]) => number[];
   #closed = false;
 
-  private constructor(path: string, db: Database.Database, binding: LedgerBinding, readonly readOnly: boolean) {
+  private constructor(path: string, db: Database.Database, binding: LedgerBinding, readonly readOnly: boolean, version: number) {
     this.path = path;
     this.#db = db;
     this.binding = binding;
-    this.#insertResponse = db.prepare(
-      `INSERT INTO responses (response_id, choice, account, account_id, created_at, created_ms, spec_id, model_id, endpoint,
-         finish_reason, text_sha256, prompt_sha256, prompt_tokens, completion_tokens, window_count, windows)
-       VALUES (@responseId, @choice, @account, @accountId, @createdAt, @createdMs, @specId, @modelId, @endpoint,
-         @finishReason, @textSha256, @promptSha256, @promptTokens, @completionTokens, @windowCount, @windows)`,
-    );
-    this.#insertWindow = db.prepare('INSERT OR IGNORE INTO windows (hash, first_seq) VALUES (?, ?)');
+    this.schemaVersion = version;
+    // A version-1 ledger opened for reading has no params / upstream_id / token_ids columns.
+    this.#columns = version >= 2 ? `${ENTRY_COLUMNS}, params, upstream_id, token_ids` : ENTRY_COLUMNS;
+    this.#insertResponse = readOnly
+      ? null
+      : db.prepare(
+          `INSERT INTO responses (response_id, choice, account, account_id, created_at, created_ms, spec_id, model_id, endpoint,
+             finish_reason, text_sha256, prompt_sha256, prompt_tokens, completion_tokens, window_count, windows, params, upstream_id, token_ids)
+           VALUES (@responseId, @choice, @account, @accountId, @createdAt, @createdMs, @specId, @modelId, @endpoint,
+             @finishReason, @textSha256, @promptSha256, @promptTokens, @completionTokens, @windowCount, @windows, @params, @upstreamId, @tokenIds)`,
+        );
+    this.#insertWindow = readOnly ? null : db.prepare('INSERT OR IGNORE INTO windows (hash, first_seq) VALUES (?, ?)');
     this.#recordTx = db.transaction((r: ResponseRecord): number => {
       const windows = sortUnique(r.windows);
-      const info = this.#insertResponse.run({
+      const info = this.#insertResponse!.run({
         responseId: r.responseId,
         choice: r.choice,
         account: r.account,
@@ -138,9 +150,12 @@ export class Ledger implements LedgerStore {
         completionTokens: r.completionTokens,
         windowCount: windows.length,
         windows: Buffer.from(packU64(windows).buffer),
+        params: r.params ?? null,
+        upstreamId: r.upstreamId ?? null,
+        tokenIds: packIds(r.tokenIds),
       });
       const seq = Number(info.lastInsertRowid);
-      for (const w of windows) this.#insertWindow.run(toSigned(w), seq);
+      for (const w of windows) this.#insertWindow!.run(toSigned(w), seq);
       return seq;
     });
     // Nested db.transaction calls become savepoints: one commit (one fsync) for the batch.
@@ -168,6 +183,8 @@ export class Ledger implements LedgerStore {
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
       db.exec(SCHEMA);
+      const stored = storedSchemaVersion(db);
+      if (stored !== null && stored >= OLDEST_SCHEMA_VERSION && stored < LEDGER_SCHEMA_VERSION) migrate(db, stored);
       const existing = readBinding(db);
       if (existing === null) {
         const put = db.prepare('INSERT INTO meta (k, v) VALUES (?, ?)');
@@ -182,7 +199,7 @@ export class Ledger implements LedgerStore {
           `ledger ${path} belongs to spec ${existing.specId} (key ${existing.keyFingerprint}), not ${binding.specId}: use a new ledger file for a new spec or key`,
         );
       }
-      return new Ledger(path, db, binding, false);
+      return new Ledger(path, db, binding, false, LEDGER_SCHEMA_VERSION);
     } catch (e) {
       db.close();
       throw e instanceof LedgerError ? e : new LedgerError(`cannot use ledger ${path}: ${(e as Error).message}`);
@@ -202,7 +219,7 @@ export class Ledger implements LedgerStore {
       db.pragma('busy_timeout = 5000');
       const binding = readBinding(db);
       if (binding === null) throw new LedgerError(`${path} is not a tracemark ledger (no spec binding)`);
-      return new Ledger(path, db, binding, true);
+      return new Ledger(path, db, binding, true, storedSchemaVersion(db)!);
     } catch (e) {
       db.close();
       throw e instanceof LedgerError ? e : new LedgerError(`${path} is not a readable tracemark ledger: ${(e as Error).message}`);
@@ -230,7 +247,7 @@ export class Ledger implements LedgerStore {
   lookupTextSha256(sha256Hex: string): LedgerEntry[] {
     this.#check();
     const rows = this.#db
-      .prepare(`SELECT ${ENTRY_COLUMNS} FROM responses WHERE text_sha256 = ? ORDER BY seq`)
+      .prepare(`SELECT ${this.#columns} FROM responses WHERE text_sha256 = ? ORDER BY seq`)
       .all(sha256Hex.toLowerCase()) as Row[];
     return rows.map(toEntry);
   }
@@ -238,7 +255,7 @@ export class Ledger implements LedgerStore {
   /** One response by its seq (1, 2, … in commit order), or null. */
   entry(seq: number): LedgerEntry | null {
     this.#check();
-    const row = this.#db.prepare(`SELECT ${ENTRY_COLUMNS} FROM responses WHERE seq = ?`).get(seq) as Row | undefined;
+    const row = this.#db.prepare(`SELECT ${this.#columns} FROM responses WHERE seq = ?`).get(seq) as Row | undefined;
     return row ? toEntry(row) : null;
   }
 
@@ -246,7 +263,7 @@ export class Ledger implements LedgerStore {
   firstResponseForWindow(hash: bigint): LedgerEntry | null {
     this.#check();
     const row = this.#db
-      .prepare(`SELECT ${ENTRY_COLUMNS} FROM responses WHERE seq = (SELECT first_seq FROM windows WHERE hash = ?)`)
+      .prepare(`SELECT ${this.#columns} FROM responses WHERE seq = (SELECT first_seq FROM windows WHERE hash = ?)`)
       .get(toSigned(hash)) as Row | undefined;
     return row ? toEntry(row) : null;
   }
@@ -356,8 +373,10 @@ function readBinding(db: Database.Database): LedgerBinding | null {
   const specJson = m.get('spec_json');
   if (specId === undefined || keyFingerprint === undefined || specJson === undefined) return null;
   const schema = Number(m.get('schema'));
-  if (schema !== LEDGER_SCHEMA_VERSION) {
-    throw new LedgerError(`ledger schema version ${m.get('schema')} is not supported (this build reads ${LEDGER_SCHEMA_VERSION})`);
+  if (!Number.isInteger(schema) || schema < OLDEST_SCHEMA_VERSION || schema > LEDGER_SCHEMA_VERSION) {
+    throw new LedgerError(
+      `ledger schema version ${m.get('schema')} is not supported (this build reads ${OLDEST_SCHEMA_VERSION}–${LEDGER_SCHEMA_VERSION})`,
+    );
   }
   return { specId, keyFingerprint, specJson };
 }

@@ -32,6 +32,12 @@ export interface ResponseRecord {
   completionTokens: number;
   /** Window hashes (u64) of every position that had context; deduplicated here. */
   windows: Iterable<bigint>;
+  /** Schema 2 (the upstream proxy): the request parameters as JSON (prompt / messages left out). */
+  params?: string | null;
+  /** Schema 2: the id the upstream engine gave the response. */
+  upstreamId?: string | null;
+  /** Schema 2: the upstream's completion token ids, when it returned them. */
+  tokenIds?: Uint32Array | null;
 }
 
 export interface LedgerEntry {
@@ -51,6 +57,10 @@ export interface LedgerEntry {
   promptTokens: number;
   completionTokens: number;
   windowCount: number;
+  /** Schema ≥ 2 only (absent when reading a version-1 ledger); null on rows the proxy did not write. */
+  params?: string | null;
+  upstreamId?: string | null;
+  tokenIds?: Uint32Array | null;
 }
 
 export interface WindowQuery {

@@ -1,0 +1,16 @@
+export { createProxyHandler } from './proxy.js';
+export type { ProxyHandler, ProxyOptions, ProxyStats } from './proxy.js';
+export { ProxyServer } from './server.js';
+export type { ProxyServerOptions } from './server.js';
+export { startProxy } from './start.js';
+export type { StartProxyOptions, RunningProxy } from './start.js';
+export { Upstream, UpstreamFault } from './upstream.js';
+export type { UpstreamOptions, FaultKind } from './upstream.js';
+export { RateLimiter } from './ratelimit.js';
+export { SseSplitter } from './sse.js';
+export type { SseEvent } from './sse.js';
+export { ResponseAccumulator } from './accumulate.js';
+export { parseProxyRequest } from './request.js';
+export type { OptOutPolicy, ProxyRequest } from './request.js';
+export { INCOMPLETE } from './record.js';
+export type { TokenCounter } from './record.js';
