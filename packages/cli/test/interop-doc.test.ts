@@ -25,10 +25,12 @@ const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') 
 
 /** The doc's input files: each engine's own output (the vector files' positive controls) and random ids. */
 function inputs(dir: string): void {
-  const two = (f: string, marked: string, random: string, id: string, withPrompt = false, mod?: number) => {
+  /** The engine's output as generated, then the random control (its ids taken mod `vocab` when given). */
+  const two = (f: string, marked: string, random: string, id: string, withPrompt = false, vocab?: number) => {
     const a = seq(f, marked), b = seq(f, random);
-    const row = (s: Json, name: string) => ({ id: name, ids: mod ? s.tokens.map((t: number) => t % mod) : s.tokens, ...(withPrompt ? { prompt_ids: s.prompt_token_ids } : {}) });
-    return jsonl([{ ...row(a, id), ids: a.tokens }, row(b, 'random')]);
+    const prompt = (s: Json) => (withPrompt ? { prompt_ids: s.prompt_token_ids } : {});
+    const ids = vocab ? b.tokens.map((t: number) => t % vocab) : b.tokens;
+    return jsonl([{ id, ids: a.tokens, ...prompt(a) }, { id: 'random', ids, ...prompt(b) }]);
   };
   writeFileSync(join(dir, 'vllm-ids.jsonl'), two('vllm-gumbel-philox.json', 'watermarked-by-engine', 'random-vocab32000', 'vllm-output'));
   writeFileSync(join(dir, 'sglang-ids.jsonl'), two('sglang-aaronson_gumbel.json', 'watermarked-argmax-vocab2048', 'random-vocab151936-with-prompt', 'sglang-output', true));
