@@ -123,7 +123,6 @@ export function createProxyHandler(o: ProxyOptions): ProxyHandler {
       const pr = parseProxyRequest(endpoint, json, o.optOut ?? 'refuse');
       const wait = limiter?.take(acct.account) ?? 0;
       if (wait > 0) throw new ApiError(429, `rate limit for account ${acct.account} reached; retry in ${wait.toFixed(2)} s`, 'rate_limit_exceeded', null, 'rate_limit_exceeded');
-      timer.touch();
       const up = await o.upstream.send('POST', path.slice(3), JSON.stringify(pr.body), ac, timer);
       const relay = { req: pr, account: acct, upstream: up, res, ac, timer };
       if (!up.ok) throw await upstreamStatusError(relay, 1 << 20);

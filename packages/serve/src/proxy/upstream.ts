@@ -49,15 +49,16 @@ export class UpstreamFault extends Error {
   }
 }
 
-/** An idle timer: `touch()` re-arms it; on expiry it aborts the controller with a timeout fault. */
+/**
+ * An idle timer: `touch()` (re-)arms it — `Upstream.send` arms it when the request
+ * leaves — and on expiry it aborts the controller with a timeout fault.
+ */
 export class IdleTimer {
   #t: NodeJS.Timeout | undefined;
   constructor(
     readonly ms: number,
     readonly ac: AbortController,
-  ) {
-    this.touch();
-  }
+  ) {}
   touch(): void {
     if (this.#t !== undefined) clearTimeout(this.#t);
     if (this.ms > 0) {
@@ -99,6 +100,7 @@ export class Upstream {
     const headers: Record<string, string> = { accept: body === null ? 'application/json' : 'application/json, text/event-stream' };
     if (body !== null) headers['content-type'] = 'application/json';
     if (this.#authorization !== null) headers.authorization = this.#authorization;
+    timer.touch();
     try {
       const r = await fetch(`${this.baseUrl}${path}`, { method, headers, body, signal: ac.signal, redirect: 'error' });
       timer.touch();
