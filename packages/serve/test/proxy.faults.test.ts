@@ -27,6 +27,8 @@ const logs: Record<string, unknown>[] = [];
 const servers: Listening[] = [];
 const handlers: ProxyHandler[] = [];
 let fake: Listening;
+let openGate: () => void = () => {};
+const gate = new Promise<void>((r) => (openGate = r));
 let proxyUrl = '';
 
 const chunk = (id: string, text: string, ids: number[], finish: string | null = null): string =>
@@ -54,6 +56,15 @@ async function upstream(req: IncomingMessage, res: ServerResponse): Promise<void
         const r = { id: 'up-2', object: 'chat.completion', created: 1, model: 'fake', choices: [{ index: 0, message: { role: 'assistant', content: 'Hello world' }, finish_reason: 'stop', token_ids: [9906, 1917] }] };
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(r));
       }
+      return;
+    case 'gated':
+      // One event, then the rest only once the test has seen that event arrive through the proxy.
+      sse();
+      res.write(chunk('up-10', 'First', [7]));
+      void gate.then(() => {
+        res.write(chunk('up-10', ' then more', [8], 'stop'));
+        res.end('data: [DONE]\n\n');
+      });
       return;
     case 'hang':
       return; // never answers
@@ -198,6 +209,24 @@ describe('proxy: delivered responses', () => {
     expect(JSON.stringify(logs)).not.toContain(UPSTREAM_KEY);
     const m = await fetch(`${proxyUrl}/v1/models`, { headers: { authorization: `Bearer ${KEYS.bob}` } });
     expect(((await m.json()) as { data: { id: string }[] }).data[0]!.id).toBe('fake');
+  });
+
+  it('a stream is passed through as it comes: the first event reaches the caller before the upstream sends the second; [DONE] after the row', async () => {
+    const r = await post(proxyUrl, { model: 'gated', stream: true }, KEYS.bob);
+    const reader = r.body!.getReader();
+    const dec = new TextDecoder();
+    const first = dec.decode((await reader.read()).value);
+    expect(first).toContain('"First"');
+    expect(rowsFor('First then more')).toHaveLength(0);
+    openGate();
+    let rest = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      rest += dec.decode(value);
+    }
+    expect(rest).toContain('data: [DONE]');
+    expect(rowsFor('First then more').map((x) => [x.account, x.finishReason, Array.from(x.tokenIds!)])).toEqual([['bob', 'stop', [7, 8]]]);
   });
 
   it('our keys are required (401 before the upstream is asked)', async () => {

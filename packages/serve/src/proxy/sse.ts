@@ -15,10 +15,14 @@ export interface SseEvent {
 export class SseSplitter {
   readonly #decoder = new TextDecoder('utf-8');
   #buf = '';
+  #cr = '';
 
   /** Feed bytes; returns the events they completed. */
   push(bytes: Uint8Array): SseEvent[] {
-    this.#buf += this.#decoder.decode(bytes, { stream: true });
+    this.#buf += this.#cr + this.#decoder.decode(bytes, { stream: true });
+    // A CR at the very end may be the first half of a CRLF cut by the chunking: keep it back.
+    this.#cr = this.#buf.endsWith('\r') ? '\r' : '';
+    if (this.#cr) this.#buf = this.#buf.slice(0, -1);
     if (this.#buf.includes('\r')) this.#buf = this.#buf.replace(/\r\n?/g, '\n');
     const out: SseEvent[] = [];
     let i: number;
@@ -33,7 +37,7 @@ export class SseSplitter {
 
   /** Bytes of an event the stream ended in the middle of ('' if none). */
   get pending(): string {
-    return this.#buf;
+    return this.#buf + this.#cr;
   }
 }
 
