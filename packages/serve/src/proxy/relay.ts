@@ -150,13 +150,14 @@ export async function relayStream(ctx: RelayContext, r: Relay): Promise<void> {
  * the response) so its connection can be reused; a stalled upstream is cut by the timer.
  */
 async function finishReading(reader: ReadableStreamDefaultReader<Uint8Array>, r: Relay): Promise<void> {
-  r.timer.touch();
+  // Its own deadline: the request's idle timer is cleared when the handler returns.
+  const t = setTimeout(() => void reader.cancel().catch(() => {}), r.timer.ms > 0 ? r.timer.ms : 60_000);
   try {
-    while (!(await reader.read()).done) r.timer.touch();
+    while (!(await reader.read()).done);
   } catch {
     // the upstream went away after [DONE]: nothing was lost
   } finally {
-    r.timer.clear();
+    clearTimeout(t);
   }
 }
 
