@@ -321,6 +321,41 @@ describe('proxy: faults in mid-stream → an error event, no [DONE], an incomple
   });
 });
 
+describe('proxy: shutdown', () => {
+  it('close() mid-stream: new requests get 503, the stream is aborted at the deadline, its forwarded text recorded incomplete, the ledger closed', async () => {
+    const path = join(dir, 'shutdown.sqlite');
+    const h = createProxyHandler({
+      upstream: new Upstream({ baseUrl: `${fake.url}/v1`, timeoutMs: 30_000 }),
+      countTokens,
+      ledger: Ledger.openForWriting(path, mark.binding),
+      shutdownTimeoutMs: 200,
+    });
+    const l = await listen(h);
+    servers.push(l);
+    const r = await post(l.url, { model: 'stall', stream: true });
+    const reader = r.body!.getReader();
+    await reader.read();
+    const closing = h.close();
+    const refused = await post(l.url, { model: 'ok' });
+    expect(refused.status).toBe(503);
+    await closing;
+    let rest = '';
+    for (;;) {
+      const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+      if (done) break;
+      rest += new TextDecoder().decode(value);
+    }
+    expect(rest).not.toContain('[DONE]');
+    const led = Ledger.openForReading(path);
+    try {
+      expect(led.lookupTextSha256(sha256Hex('Stalled')).map((x) => [x.account, x.finishReason])).toEqual([['anonymous', 'incomplete']]);
+      expect(led.stats().responses).toBe(1);
+    } finally {
+      led.close();
+    }
+  });
+});
+
 describe('proxy: opt-out and rate limit', () => {
   it('watermarking: false is refused by default (the upstream never sees it) and stripped with optOut strip', async () => {
     const n = received.length;
