@@ -62,6 +62,10 @@ describe('engine specs on the command line', () => {
     const sc = ScanOutputSchema.parse(JSON.parse(scan.stdout));
     expect(sc.scheme).toBe('sglang/gumbel');
     expect(sc.documents).toBe(2);
+    // scan reads the prompt's tail as context like detect: the first document scores its first h positions (they are
+    // excluded only if their context lies inside the prompt — here the first one, whose context is the prompt's tail)
+    expect(sc.tokens).toBe(120);
+    expect(sc.pooled.scored).toBe(withPrompt!.scored);
     const plan = await runInProcess(['plan', '--spec', p('sg.spec.json'), '--mean', '1.2', '--tokens-per-response', '50', '--json']);
     expect(plan.code, plan.stderr).toBe(0);
     expect(JSON.parse(plan.stdout).nullModel).toEqual({ kind: 'gamma' });

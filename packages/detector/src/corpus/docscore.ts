@@ -55,7 +55,9 @@ export function scoreDocument(detector: Detector, index: number, doc: ScanDoc, o
     throw new DetectorError('EMPTY_TEXT', 'empty document');
   }
   const payload = hasPayload(detector.spec);
-  const r = detector.scorer.score(enc.tokens, { dedup: opts.dedup, exclude, tuples: opts.tuples, payload });
+  // engine specs keyed on the prompt (SGLang, HF KGW) read their first contexts from it, as in detect
+  const prompt = typeof doc !== 'string' && doc.promptIds && detector.engineReader ? { prompt: doc.promptIds } : {};
+  const r = detector.scorer.score(enc.tokens, { dedup: opts.dedup, exclude, tuples: opts.tuples, payload, ...prompt });
   const result = detector.resultFromScored(r, opts.dedup, enc);
   const t = r.tuples;
   const out: DocScored = {
