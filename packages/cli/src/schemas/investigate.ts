@@ -186,6 +186,10 @@ export const LedgerLookupOutputSchema = z.strictObject({
       promptTokens: count,
       completionTokens: count,
       windowCount: count,
+      // ledger schema 2 (serve --upstream): the request parameters as JSON, the upstream's response id and token ids; null for responses tracemark generated
+      params: z.string().nullable().optional(),
+      upstreamId: z.string().nullable().optional(),
+      tokenIds: z.array(count).nullable().optional(),
     }),
   ),
 });
