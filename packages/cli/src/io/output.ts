@@ -84,32 +84,110 @@ export interface Progress {
   done(note?: string): void;
 }
 
-/** A one-line progress display on stderr, only when stderr is a TTY (never in logs or pipes). */
-export function progress(label: string, opts: { force?: boolean } = {}): Progress {
+/**
+ * A duration for people: `850 ms`, `12.3 s`, `1m 05s`, `2h 03m` (rounded, never "60.0 s"
+ * or "1m 60s"). Not finite or negative → `?`.
+ */
+export function fmtDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  const m = Math.round(ms / 60_000);
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** Items per second: `123/s`, `12.3/s`, `0.52/s`; `0/s` when nothing moved; `?` when not finite. */
+export function fmtRate(perSecond: number): string {
+  if (!Number.isFinite(perSecond) || perSecond < 0) return '?';
+  if (perSecond === 0) return '0/s';
+  if (perSecond >= 99.95) return `${Math.round(perSecond)}/s`;
+  if (perSecond >= 1) return `${perSecond.toFixed(1)}/s`;
+  return `${Number(perSecond.toPrecision(2))}/s`;
+}
+
+/** Time left, coarse: `<1 s left`, `~13 s left`, `~1m 20s left`; null when unknowable. */
+export function fmtEta(ms: number): string | null {
+  if (!Number.isFinite(ms) || ms < 0) return null;
+  if (ms < 1000) return '<1 s left';
+  if (ms < 59_500) return `~${Math.ceil(ms / 1000)} s left`;
+  return `~${fmtDuration(ms)} left`;
+}
+
+export interface ProgressState {
+  label: string;
+  done: number;
+  total?: number | undefined;
+  /** Items per second (undefined: not measurable yet). */
+  rate?: number | undefined;
+  note?: string | undefined;
+  /** Bar width in characters (default 28). */
+  width?: number;
+}
+
+/**
+ * The text of one progress line (no control characters): `label [###...] done/total 12.3/s ~1m 20s left note`.
+ * The ETA is shown only with a known total, a positive rate and work left.
+ */
+export function formatProgress(p: ProgressState): string {
+  const width = p.width ?? 28;
+  const parts = [p.label];
+  const known = p.total !== undefined && p.total > 0;
+  if (known) {
+    const f = Math.min(1, Math.max(0, p.done / p.total!));
+    const filled = Math.round(f * width);
+    parts.push(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}`);
+  } else parts.push(`${p.done}`);
+  if (p.rate !== undefined && Number.isFinite(p.rate)) {
+    parts.push(fmtRate(p.rate));
+    if (known && p.rate > 0 && p.done < p.total!) {
+      const eta = fmtEta(((p.total! - p.done) / p.rate) * 1000);
+      if (eta) parts.push(eta);
+    }
+  }
+  if (p.note) parts.push(p.note);
+  return parts.join(' ');
+}
+
+/** Rate window: items/s over the last RATE_WINDOW_MS (since the first update while shorter). */
+const RATE_WINDOW_MS = 10_000;
+/** Redraw at most every REDRAW_MS (the last item always draws). */
+const REDRAW_MS = 100;
+
+/**
+ * A one-line progress display on stderr, only when stderr is a TTY (never in logs or pipes,
+ * never on stdout), with the rate and, when the total is known, the time left; redrawn at
+ * most ~10 times a second. `force` draws on a non-TTY stderr (tests); `now` is the clock.
+ */
+export function progress(label: string, opts: { force?: boolean; now?: () => number } = {}): Progress {
   const stderr = currentIo().stderr;
   const tty = stderr.isTTY === true || opts.force === true;
-  let last = 0;
+  const now = opts.now ?? Date.now;
+  let last = -Infinity;
   let shown = false;
-  const draw = (done: number, total: number | undefined, note: string | undefined): void => {
-    const width = 28;
-    let bar = '';
-    if (total !== undefined && total > 0) {
-      const f = Math.min(1, done / total);
-      const filled = Math.round(f * width);
-      bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
-    } else {
-      bar = `${done}`;
-    }
-    stderr.write(`\r\x1b[2K${label} ${bar}${note ? ` ${note}` : ''}`);
-    shown = true;
+  // Samples (time, done) at the redraws of the last RATE_WINDOW_MS, oldest first; the first
+  // update is the baseline (a resumed run's items already done are not counted as speed).
+  const samples: { t: number; done: number }[] = [];
+  const rateAt = (t: number, done: number): number | undefined => {
+    while (samples.length > 1 && t - samples[1]!.t >= RATE_WINDOW_MS) samples.shift();
+    const first = samples[0];
+    if (!first || t - first.t < 250) return undefined;
+    return Math.max(0, done - first.done) / ((t - first.t) / 1000);
   };
   return {
     update(done, total, note) {
       if (!tty) return;
-      const now = Date.now();
-      if (now - last < 100 && total !== undefined && done < total) return;
-      last = now;
-      draw(done, total, note);
+      const t = now();
+      if (samples.length === 0) samples.push({ t, done });
+      const final = total !== undefined && done >= total;
+      if (t - last < REDRAW_MS && !final) return;
+      last = t;
+      const rate = rateAt(t, done);
+      samples.push({ t, done });
+      stderr.write(`\r\x1b[2K${formatProgress({ label, done, total, rate, note })}`);
+      shown = true;
     },
     done(note) {
       if (!tty) return;
