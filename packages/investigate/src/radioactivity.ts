@@ -6,7 +6,7 @@
  * several variants the verdict is Bonferroni-corrected over them: the variants are
  * chosen before looking at the scores, so the smallest p times their number is valid.
  */
-import { lnToLog10, radioactivityTest, usage, type RadioactivityResult, type WindowSet } from '@tracemark/detector';
+import { controlWarnings, lnToLog10, RadioactivityRun, usage, type EvidenceItem, type RadioactivityOptions as TestOptions, type RadioactivityResult, type RadioactivitySummary, type WindowSet } from '@tracemark/detector';
 import { isEngineSpec, type AnySpec, type EngineKey, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { loadEvidence, loadFamilyMap, loadSpecFilter, specTokenizer, unionFilter, unsupervisedFilter } from './inputs.js';
 import type { EvidenceRecord } from './probe/transcript.js';
@@ -38,6 +38,11 @@ export interface RadioactivityOptions {
   alpha: number;
   /** Called with each warning about the inputs (e.g. a control on other prompts); not part of the report. */
   warn?: (msg: string) => void;
+  /**
+   * Called as responses are scored: `done` of `total` (every variant scores the suspect's
+   * responses and the control's), first with 0, last with total.
+   */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface VariantResult extends RadioactivityResult {
@@ -94,10 +99,14 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
       filters.push({ variant: 'unsupervised', filter: u.filter, description: `windows of ${u.responses} fresh watermarked responses (${u.tokens} tokens) of model ${t.model} to the ${prompts.length} probe prompts` });
     }
     if (filters.length === 0) throw usage('--variants selected nothing to run');
+    const total = filters.length * (suspect.items.length + (control?.items.length ?? 0));
+    let done = 0;
+    o.onProgress?.(0, total);
+    const tick = o.onProgress ? (): void => o.onProgress!(++done, total) : undefined;
     const variants: VariantResult[] = filters.map((v) => ({
       variant: v.variant,
       filterDescription: v.description,
-      ...radioactivityTest({
+      ...testWithProgress({
         spec,
         key,
         suspect: suspect.items,
@@ -107,7 +116,7 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
         families: fam ? fam.labels.length : k,
         alpha: o.alpha,
         specialTokens: tokenizer.specialTokenIds,
-      }),
+      }, tick),
     }));
     const minLnP = Math.min(...variants.map((v) => v.suspect.pooled.lnP));
     const combinedLnP = Math.min(0, minLnP + Math.log(variants.length));
@@ -129,6 +138,22 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
   } finally {
     tokenizer.dispose();
   }
+}
+
+/** detector's `radioactivityTest`, step for step, calling `tick` after each response scored. */
+function testWithProgress(o: TestOptions & { suspect: readonly EvidenceItem[]; control?: readonly EvidenceItem[] }, tick: (() => void) | undefined): RadioactivityResult {
+  const summarise = (items: readonly EvidenceItem[]): RadioactivitySummary => {
+    const run = new RadioactivityRun(o);
+    for (const it of items) {
+      run.add(it);
+      tick?.();
+    }
+    return run.summary();
+  };
+  const suspect = summarise(o.suspect);
+  const control = o.control ? summarise(o.control) : null;
+  const warnings = controlWarnings(suspect, control);
+  return { suspect, control, controlsOk: warnings.length === 0, warnings, verdict: suspect.verdict };
 }
 
 export interface PromptOverlap {

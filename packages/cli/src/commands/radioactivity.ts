@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { alphaFlag, collect, intFlag, numFlag } from '../io/args.js';
 import { loadAnyKey, loadAnySpec, usage } from '@tracemark/detector';
-import { fmtLog10, printJson, println, warn } from '../io/output.js';
+import { fmtLog10, printJson, println, progress, warn } from '../io/output.js';
 import { decoyKeys, newDecoySeed } from '@tracemark/evidence';
 import { investigateRadioactivity, listFlag, RADIOACTIVITY_VARIANTS, type RadioactivityReport, type RadioactivityVariant } from '@tracemark/investigate';
 
@@ -63,6 +63,7 @@ export async function runRadioactivity(f: RadioactivityFlags): Promise<Radioacti
       }
     : undefined;
   const decoySeed = f.decoySeed ?? newDecoySeed();
+  const bar = progress('radioactivity');
   const r = await investigateRadioactivity({
     spec,
     key,
@@ -77,7 +78,8 @@ export async function runRadioactivity(f: RadioactivityFlags): Promise<Radioacti
     ...(f.familyMap !== undefined ? { familyMap: f.familyMap } : {}),
     alpha,
     warn,
-  });
+    onProgress: (done, total) => bar.update(done, total),
+  }).finally(() => bar.done());
   return { command: 'radioactivity', ...r };
 }
 

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { alphaFlag, collect, intFlag } from '../io/args.js';
 import { exists, loadAnyKey, loadAnySpec } from '@tracemark/detector';
 import { createReport, loadSigningKey, NAME_RE, sci, type NamedFile } from '@tracemark/evidence';
-import { printJson, println } from '../io/output.js';
+import { printJson, println, progress } from '../io/output.js';
 import type { ReportOutput } from '../schemas.js';
 
 export interface ReportFlags {
@@ -39,6 +39,7 @@ export async function runReport(f: ReportFlags): Promise<ReportOutput> {
   const decoys = intFlag('decoys', f.decoys, 0, 1000);
   const heatmap = intFlag('heatmap', f.heatmap, 0, 100);
   const spec = loadAnySpec(f.spec);
+  const bar = progress('report');
   const report = await createReport({
     out: f.out,
     spec,
@@ -51,7 +52,8 @@ export async function runReport(f: ReportFlags): Promise<ReportOutput> {
     ...(f.decoySeed !== undefined ? { decoySeed: f.decoySeed } : {}),
     heatmap,
     ...(f.title !== undefined ? { title: f.title } : {}),
-  });
+    onProgress: (done, total) => bar.update(done, total),
+  }).finally(() => bar.done());
   return { command: 'report', ...report };
 }
 

@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { verifyReport } from '@tracemark/evidence';
 import { exists, failure, readTextFile, usage } from '@tracemark/detector';
-import { printJson, println } from '../io/output.js';
+import { printJson, println, progress } from '../io/output.js';
 import type { VerifyOutput } from '../schemas.js';
 
 export interface VerifyFlags {
@@ -36,10 +36,12 @@ export function trustedKeyOf(arg: string): string {
 }
 
 export async function runVerify(dir: string, f: VerifyFlags): Promise<VerifyOutput> {
+  const trusted = f.trustedSigner !== undefined ? trustedKeyOf(f.trustedSigner) : undefined;
+  const bar = progress('verify');
   const r = await verifyReport(dir, {
-    ...(f.key !== undefined ? { keyFile: f.key } : {}),
-    ...(f.trustedSigner !== undefined ? { trustedPublicKey: trustedKeyOf(f.trustedSigner) } : {}),
-  });
+    ...(f.key !== undefined ? { keyFile: f.key, onProgress: (done: number, total: number) => bar.update(done, total) } : {}),
+    ...(trusted !== undefined ? { trustedPublicKey: trusted } : {}),
+  }).finally(() => bar.done());
   return { command: 'verify', ...r };
 }
 

@@ -182,7 +182,7 @@ function short(v: unknown): string {
  * Re-run detection from the bundle's transcripts and spec with the key, using the
  * options recorded in scores.json, and compare every recorded number exactly.
  */
-export function reproduceBundle(dir: string, key: WatermarkKey | EngineKey): Reproduction {
+export function reproduceBundle(dir: string, key: WatermarkKey | EngineKey, opts: { onProgress?: (done: number, total: number) => void } = {}): Reproduction {
   let spec: AnySpec;
   try {
     spec = parseAnySpecJson(new TextDecoder().decode(readBundleFile(dir, 'spec.json')));
@@ -216,6 +216,7 @@ export function reproduceBundle(dir: string, key: WatermarkKey | EngineKey): Rep
     decoySeed: r.method.decoys.seed,
     heatmap: r.method.heatmap.responses,
     heatmapTokens: r.method.heatmap.maxTokens,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   const again = JSON.parse(serializeScores(recomputed)) as unknown;
   jsonDiff(recordedJson, again, '', mismatches);

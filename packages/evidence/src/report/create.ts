@@ -37,6 +37,8 @@ export interface CreateReportOptions {
   /** Most-marked responses shown token by token. */
   heatmap: number;
   title?: string;
+  /** Called as the suspects' responses are scored: (0, total) … (total, total). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ReportSuspectLine {
@@ -102,6 +104,7 @@ export async function createReport(o: CreateReportOptions): Promise<CreatedRepor
     heatmap: o.heatmap,
     heatmapTokens: 400,
     ...(o.title !== undefined ? { title: o.title } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
   return {
     bundle: built.dir,

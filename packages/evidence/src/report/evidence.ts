@@ -58,6 +58,8 @@ export interface EvidenceOptions {
   heatmap: number;
   /** Longest text shown per heatmap response, in tokens. */
   heatmapTokens: number;
+  /** Called as responses are scored (all suspects): first (0, total), then once per response up to (total, total). Not recorded. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface SuspectInput {
@@ -239,7 +241,11 @@ export function scoreEvidence(spec: AnySpec, key: WatermarkKey | EngineKey, spec
   try {
     const specials = tokenizer.specialTokenIds;
     const decoys = decoyKeys(o.decoySeed, o.decoys, key, spec);
-    const results = suspects.map((s) => scoreSuspect(spec, key, decoys, tokenizer, specials, s, o));
+    const total = suspects.reduce((n, s) => n + s.records.length, 0);
+    let done = 0;
+    o.onProgress?.(0, total);
+    const tick = o.onProgress ? (): void => o.onProgress!(++done, total) : undefined;
+    const results = suspects.map((s) => scoreSuspect(spec, key, decoys, tokenizer, specials, s, o, tick));
     const holm = holmAdjustLog(results.map((r) => r.pooled.lnP));
     const lnAlpha = Math.log(o.alpha);
     results.forEach((r, i) => {
@@ -285,6 +291,7 @@ function scoreSuspect(
   specials: ReadonlySet<number>,
   s: SuspectInput,
   o: EvidenceOptions,
+  tick?: () => void,
 ): SuspectScores {
   const given = s.records.map((r) => r.given.map((g) => tokenizer.encode(g).tokens));
   const responses = s.records.map((r) => tokenizer.encode(r.response).tokens);
@@ -317,6 +324,7 @@ function scoreSuspect(
       curve.push([p.scored, p.log10P]);
       decoys.forEach((d, k) => decoyCurves[k]!.push(d.pooled().log10P));
     }
+    tick?.();
   });
   acc.scored = real.pool.scored;
   const pooled = real.pooled();

@@ -18,6 +18,8 @@ export interface VerifyReportOptions {
   keyFile?: string;
   /** Require this Ed25519 signer (64 lowercase hex characters). */
   trustedPublicKey?: string;
+  /** With keyFile: called as the bundle's responses are re-scored, (0, total) … (total, total). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ReportVerification {
@@ -62,7 +64,7 @@ export async function verifyReport(dir: string, o: VerifyReportOptions = {}): Pr
         key = loadKey(o.keyFile);
         assertKeyMatches(key, spec.keyFingerprint, { what: "the bundle spec's", error: (m) => usage(`${o.keyFile}: ${m}`) });
       }
-      const r = reproduceBundle(dir, key);
+      const r = reproduceBundle(dir, key, o.onProgress ? { onProgress: o.onProgress } : {});
       reproduction = { checked: true, ok: r.ok, mismatches: r.mismatches, suspects: r.suspects };
     }
   }
