@@ -30,7 +30,7 @@ import {
   sci,
 } from '@tracemark/evidence';
 import { usage, exists, specId as specIdOf } from '@tracemark/detector';
-import { println, progress } from '../io/output.js';
+import { fmtDuration, println, progress } from '../io/output.js';
 import { Ledger, LedgerWriter, ApiKeys, loadServedModel, type ServedModel, TracemarkServer } from '@tracemark/serve';
 import {
   postWithRetry,
@@ -51,6 +51,8 @@ export interface DemoOptions {
   log?: (line: string) => void;
   /** Override sizes (experiments, tests). */
   sizes?: Partial<DemoSizes>;
+  /** The clock of the stage times (tests; default Date.now). */
+  now?: () => number;
 }
 
 export interface DemoSizes {
@@ -137,7 +139,8 @@ function defaultOut(): string {
 }
 
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
-  const t0 = Date.now();
+  const now = opts.now ?? Date.now;
+  const t0 = now();
   const log = opts.log ?? ((l: string) => println(l));
   const quick = opts.quick === true;
   const sz: DemoSizes = { ...DEMO_SIZES[quick ? 'quick' : 'full'], ...opts.sizes };
@@ -146,7 +149,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   mkdirSync(join(out, 'provider'), { recursive: true });
   mkdirSync(join(out, 'cloner'), { recursive: true });
   mkdirSync(join(out, 'investigator', 'transcripts'), { recursive: true });
-  const secs = (): string => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  const clock = stageClock(t0, now);
   const servers: TracemarkServer[] = [];
   log(`tracemark demo${quick ? ' (quick)' : ''}: provider → cloner → investigator, everything on ${LOOPBACK}; output in ${out}`);
 
@@ -176,6 +179,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     servers.push(provider);
     const providerUrl = await provider.listen();
     log(`[1/7] provider: watermark key ${key.fingerprint} (kept secret), spec kgw γ=0.25 δ=2 h=1; serving ${teacher.id} at ${providerUrl}/v1 with ${sz.accounts} API accounts and a provenance ledger`);
+    clock.lap();
 
     // 2. Cloner: harvest through the API ----------------------------------------------
     const harvestPrompts = promptSet(sz.harvestPrompts, 11, { split: 'train' });
@@ -208,7 +212,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     bar.done();
     const harvestTokens = harvested.reduce((a, h) => a + h.tokens, 0);
     writeFileSync(join(out, 'cloner', 'harvest.jsonl'), harvested.map((h) => JSON.stringify(h)).join('\n') + '\n');
-    log(`[2/7] cloner: harvested ${harvested.length} responses (${harvestTokens.toLocaleString('en-US')} tokens) through the API from ${sz.accounts} accounts — ${secs()}`);
+    log(`[2/7] cloner: harvested ${harvested.length} responses (${harvestTokens.toLocaleString('en-US')} tokens) through the API from ${sz.accounts} accounts — ${clock.lap()}`);
 
     // 3. Cloner: distil a student; and an innocent control ------------------------------
     const human = humanText({ split: 'train' }).map((d) => d.text);
@@ -218,7 +222,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     const control = distil({ harvested: docs, humanText: human, rho: 0, trainingTokens: total, seed: 6 });
     log(
       `[3/7] cloner: distilled "clone" from ${clone.harvestedTokens.toLocaleString('en-US')} harvested + ${clone.humanTokens.toLocaleString('en-US')} human tokens (ρ = ${sz.rho}); ` +
-        `innocent "control" from ${control.humanTokens.toLocaleString('en-US')} human tokens only (ρ = 0) — ${secs()}`,
+        `innocent "control" from ${control.humanTokens.toLocaleString('en-US')} human tokens only (ρ = 0) — ${clock.lap()}`,
     );
 
     // 4. Suspects served through the same server code, unwatermarked --------------------
@@ -232,6 +236,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     const cloneUrl = await serveSuspect('clone', clone.model);
     const controlUrl = await serveSuspect('control', control.model);
     log(`[4/7] suspects: "clone-lm" at ${cloneUrl} and "control-lm" at ${controlUrl} (same OpenAI-compatible server code, no watermark)`);
+    clock.lap();
 
     // 5. Investigator: probe both ----------------------------------------------------------
     const probePrompts = builtinPrompts(sz.probePrompts, 23);
@@ -259,7 +264,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
       if (r.failed.length > 0 || r.remaining > 0) throw new Error(`probing ${name}: ${r.failed.length} prompts failed`);
       transcripts.push({ name, path });
     }
-    log(`[5/7] investigator: probed both suspects with ${probePrompts.length} held-out prompts each (chat API, transcripts fsync'd per line) — ${secs()}`);
+    log(`[5/7] investigator: probed both suspects with ${probePrompts.length} held-out prompts each (chat API, transcripts fsync'd per line) — ${clock.lap()}`);
 
     // 6. Detection → signed evidence bundle ------------------------------------------------
     const signFile = generateSigningKeyFile();
@@ -279,7 +284,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
       title: 'tracemark demo: was "clone-lm" distilled from our model?',
       tool: 'tracemark demo',
     });
-    log(`[6/7] detection: exact pooled tests (prompt windows excluded, global dedup, ${sz.decoys} decoy keys) → signed bundle ${bundleDir} — ${secs()}`);
+    log(`[6/7] detection: exact pooled tests (prompt windows excluded, global dedup, ${sz.decoys} decoy keys) → signed bundle ${bundleDir} — ${clock.lap()}`);
 
     // 7. Verify ------------------------------------------------------------------------------
     const v = await verifyBundle(bundleDir, { trustedPublicKey: signFile.publicKey });
@@ -309,7 +314,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     log('');
     log(`report:  ${report}`);
     log(`verify:  tracemark verify ${bundleDir} --key ${keyPath}`);
-    log(`done in ${secs()}`);
+    log(`done in ${clock.total()}`);
     return {
       out,
       bundle: bundleDir,
@@ -322,11 +327,29 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
       harvest: { responses: harvested.length, tokens: harvestTokens, accounts: sz.accounts },
       suspects,
       verified,
-      seconds: (Date.now() - t0) / 1000,
+      seconds: (now() - t0) / 1000,
     };
   } finally {
     await Promise.all(servers.map((s) => s.shutdown().catch(() => {})));
   }
+}
+
+/**
+ * The demo's times, as durations (`850 ms`, `12.3 s`, `1m 05s`): `lap()` is the time since
+ * the previous lap (or the start), i.e. what the stage just finished took; `total()` the
+ * time since the start.
+ */
+export function stageClock(t0: number, now: () => number = Date.now): { lap(): string; total(): string } {
+  let last = t0;
+  return {
+    lap() {
+      const t = now();
+      const d = fmtDuration(t - last);
+      last = t;
+      return d;
+    },
+    total: () => fmtDuration(now() - t0),
+  };
 }
 
 function countLedgerRows(path: string): number {
