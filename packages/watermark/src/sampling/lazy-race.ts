@@ -27,7 +27,7 @@ import { fmix32 } from '../fmix32.js';
 import type { CandidateSet } from './candidates.js';
 import { unit53Of } from '../prf.js';
 import type { U64 } from '../siphash.js';
-import type { Draw } from './race.js';
+import { restWins, type Draw } from './race.js';
 import { tokenExp } from './random.js';
 
 /** Levels of depth, half a nat each (the last one holds everything deeper). */
@@ -93,26 +93,7 @@ export class LazyRace {
           if (green !== null && green(v)) ww *= eDelta;
           cw += ww;
         }
-        if (u * (cw + rHat) < rHat) {
-          let rw = 0;
-          let rBest = Infinity;
-          let rId = -1;
-          cs.forEachRest((v, wt) => {
-            let ww = wt;
-            if (green !== null && green(v)) ww *= eD;
-            rw += ww;
-            const key = tokenExp(nonceHi, nonceLo, v) / ww;
-            if (key < rBest) {
-              rBest = key;
-              rId = v;
-            }
-          });
-          if (rId >= 0 && u * (cw + rw) < rw) {
-            out.token = rId;
-            out.fromRest = true;
-            return out;
-          }
-        }
+        if (u * (cw + rHat) < rHat && restWins((fn) => cs.forEachRest(fn), green, eD, u, cw, nonceHi, nonceLo, out)) return out;
       }
     }
     if (bestId < 0) throw new RangeError('the distribution has no token with positive probability');

@@ -75,26 +75,7 @@ export function weightedDraw(
   if (src.restBound > 0) {
     if (src.forEachRest) {
       const rHat = eD * src.restBound;
-      if (u * (cw + rHat) < rHat) {
-        let rw = 0;
-        let rBest = Infinity;
-        let rId = -1;
-        src.forEachRest((v, wt) => {
-          let ww = wt;
-          if (green !== null && green(v)) ww *= eD;
-          rw += ww;
-          const key = tokenExp(nonceHi, nonceLo, v) / ww;
-          if (key < rBest) {
-            rBest = key;
-            rId = v;
-          }
-        });
-        if (rId >= 0 && u * (cw + rw) < rw) {
-          out.token = rId;
-          out.fromRest = true;
-          return out;
-        }
-      }
+      if (u * (cw + rHat) < rHat && restWins(src.forEachRest.bind(src), green, eD, u, cw, nonceHi, nonceLo, out)) return out;
     } else {
       // Only a sampler for the rest: rejection from the envelope e^δ·R (≥ the rest's
       // biased weight). A rejected proposal restarts the rest-or-candidate decision with a
@@ -117,4 +98,40 @@ export function weightedDraw(
   if (bestId < 0) throw new RangeError('the distribution has no token with positive probability');
   out.token = bestId;
   return out;
+}
+
+/**
+ * The rest's turn once u fell below the thinning bound: one dense pass gives the rest's
+ * exact biased weight R_w and its race winner; the rest wins iff u·(C_w + R_w) < R_w.
+ * Writes the winner into `out` and returns true when it does (shared by the lazy race).
+ */
+export function restWins(
+  forEachRest: (fn: (id: number, weight: number) => void) => void,
+  green: ((v: number) => boolean) | null,
+  eD: number,
+  u: number,
+  cw: number,
+  nonceHi: number,
+  nonceLo: number,
+  out: Draw,
+): boolean {
+  let rw = 0;
+  let rBest = Infinity;
+  let rId = -1;
+  forEachRest((v, wt) => {
+    let ww = wt;
+    if (green !== null && green(v)) ww *= eD;
+    rw += ww;
+    const key = tokenExp(nonceHi, nonceLo, v) / ww;
+    if (key < rBest) {
+      rBest = key;
+      rId = v;
+    }
+  });
+  if (rId >= 0 && u * (cw + rw) < rw) {
+    out.token = rId;
+    out.fromRest = true;
+    return true;
+  }
+  return false;
 }
