@@ -173,7 +173,7 @@ describe('investigation with an engine spec (vLLM gumbel)', () => {
     expect(a.families!.fisherLog10P).toBeLessThan(-6);
   });
 
-  it('radioactivity: the control alone is not detected; filters are refused for engine specs', async () => {
+  it('radioactivity: the control alone is not detected; the unsupervised filter is refused for engine specs, a ledger filter is taken', async () => {
     const r = await runInProcess(['radioactivity', '--spec', specPath, '--key', keyPath, '--transcript', join(dir, 'control.jsonl'), '--decoys', '5', '--json'], { timeoutMs: 60_000 });
     expect(r.code).toBe(0);
     const out = RadioactivityOutputSchema.parse(JSON.parse(r.stdout));
@@ -181,11 +181,12 @@ describe('investigation with an engine spec (vLLM gumbel)', () => {
     expect(out.combinedLog10P).toBeGreaterThan(-3);
     const f = await runInProcess(['radioactivity', '--spec', specPath, '--key', keyPath, '--transcript', join(dir, 'control.jsonl'), '--unsupervised']);
     expect(f.code).toBe(2);
-    expect(f.stderr).toMatch(/engine spec \(vllm\/gumbel\) runs the unfiltered test only/);
-    // probe --until-evidence takes the engine spec and key, and refuses a ledger filter with them before asking anything
+    expect(f.stderr).toMatch(/the unsupervised variant generates with tracemark's own watermark: an engine spec \(vllm\/gumbel\) runs the unfiltered and supervised tests only/);
+    // probe --until-evidence takes the engine spec, key and a ledger filter: the filter file is read (and checked) before asking anything
     const p = await runInProcess(['probe', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--transcript', join(dir, 'never.jsonl'), '--builtin', '2', '--until-evidence', '1e-6', '--spec', specPath, '--key', keyPath, '--filter', join(dir, 'f.json')]);
     expect(p.code).toBe(2);
-    expect(p.stderr).toMatch(/--filter: ledger filters are for tracemark's own specs; .* is an engine spec \(vllm\/gumbel\)/);
+    expect(p.stderr).toMatch(/f\.json/);
+    expect(p.stderr).not.toMatch(/engine spec/);
     // commands that still read tracemark's specs only name the ones that take engine specs
     const attr = await runInProcess(['attribute', 'clone', '--spec', specPath, '--key', keyPath, '--transcript', join(dir, 'control.jsonl'), '--ledger', join(dir, 'none.db')]);
     expect(attr.code).toBe(2);

@@ -5,7 +5,8 @@
  * the engine spec and key: strong exact p, and the engine's own statistic
  * (result.engine: its verdict, or its own p where it gives no verdict) calls them watermarked — our emulation is readable by the engine's
  * own detector; the same responses under another key are null. The ledger records
- * each response (lookup finds its text) and refuses to export a window filter.
+ * each response (lookup finds its text) with its windows: the engine reader's context
+ * digests, which `ledger export-filter` exports (serve.engine-filters.test.ts checks them).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encode } from '@tracemark/lm';
 import { Detector, sha256Hex, vocabSizeOf } from '@tracemark/detector';
-import { Ledger, lookupText } from '@tracemark/serve';
+import { Ledger, loadFilter, lookupText } from '@tracemark/serve';
 import { exportEngineKeyFile, generateEngineKey, parseEngineSpec, seededRng, type EngineKey, type EngineSpec, type EngineStatistic } from '@tracemark/watermark';
 import { runInProcess } from './helpers/cli.js';
 import { startServe, type ServeHandle } from './helpers/serve.js';
@@ -63,7 +64,7 @@ const SCHEMES: { name: string; engine: (vocab: number) => Record<string, unknown
 
 describe.each(SCHEMES)('serve emulates $name', ({ name, engine }) => {
   it(
-    'responses carry the engine watermark: exact p, the engine detector agrees, another key is null; ledger lookup works, filters are refused',
+    'responses carry the engine watermark: exact p, the engine detector agrees, another key is null; ledger lookup works, a filter exports',
     async () => {
       const dir = mkdtempSync(join(tmpdir(), `tracemark-serve-engine-${name}-`));
       const vocab = vocabSizeOf(TOKENIZER)!;
@@ -120,8 +121,13 @@ describe.each(SCHEMES)('serve emulates $name', ({ name, engine }) => {
         ledger.close();
       }
       const exp = await runInProcess(['ledger', 'export-filter', '--ledger', ledgerPath, '--accounts', 'anonymous', '--out', join(dir, 'f.json')]);
-      expect(exp.code).toBe(2);
-      expect(exp.stderr).toMatch(/engine spec.*window filters are tracemark-only/);
+      expect(exp.stderr).toBe('');
+      expect(exp.code).toBe(0);
+      const filter = loadFilter(join(dir, 'f.json'));
+      expect(filter.keyFingerprint).toBe(mine.key.fingerprint);
+      expect(filter.header.responses).toBe(6);
+      // every engine keys (nearly) every generated position: about one window per token
+      expect(filter.windows.length).toBeGreaterThan(300);
     },
     180_000,
   );

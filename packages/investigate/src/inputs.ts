@@ -92,7 +92,7 @@ export function loadFamilyMap(path: string, field = 'family'): { map: Map<string
 }
 
 /** A ledger filter file, checked against the spec (same spec id and key fingerprint). */
-export function loadSpecFilter(path: string, spec: WatermarkSpec): WindowFilter {
+export function loadSpecFilter(path: string, spec: AnySpec): WindowFilter {
   let f: WindowFilter;
   try {
     f = loadFilter(path);

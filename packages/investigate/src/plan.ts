@@ -6,7 +6,7 @@
  * statistics (planTest, estimateFromPilot) live in the detector.
  */
 import { estimateFromPilot, planTest, PooledPass, schemeNameOf, usage, windowMask, type Plan, type PilotEstimate, type SchemeName } from '@tracemark/detector';
-import { createEngineReader, generateEngineKey, isEngineSpec, nullModelOf, Watermark, type AnySpec, type EngineKey, type EngineSpec, type NullModel, type WatermarkKey } from '@tracemark/watermark';
+import { createEngineReader, generateEngineKey, isEngineSpec, nullModelOf, type AnySpec, type EngineKey, type EngineSpec, type NullModel, type WatermarkKey } from '@tracemark/watermark';
 import { loadEvidence, loadSpecFilter, specTokenizer, unionFilter } from './inputs.js';
 
 /** The assumed per-token effect: a green rate (binomial tests) or a mean score (Gumbel). */
@@ -71,18 +71,16 @@ export function planFromPilot(o: PilotOptions): InvestigationPlan {
   const { spec, key } = o;
   const nm = planNullModel(spec);
   if (!isEngineSpec(spec) && spec.payload) throw usage('planning is for zero-bit specs (the payload test has no single green rate)');
-  if (isEngineSpec(spec) && o.filters?.length) throw usage(`ledger filters are for tracemark's own specs: an engine spec (${spec.engine.scheme}) has no ledger windows`);
-  const filter = o.filters?.length && !isEngineSpec(spec) ? unionFilter(o.filters.map((p) => loadSpecFilter(p, spec))) : undefined;
+  const filter = o.filters?.length ? unionFilter(o.filters.map((p) => loadSpecFilter(p, spec))) : undefined;
   const tokenizer = specTokenizer(spec);
   let est: PilotEstimate;
   try {
     const ev = loadEvidence(o.pilot, tokenizer);
     const pass = new PooledPass(spec, key, { specialTokens: tokenizer.specialTokenIds });
-    const wm = filter && !isEngineSpec(spec) ? new Watermark(spec, key as WatermarkKey) : undefined;
     let sumSq = 0;
     const novel: number[] = [];
     for (const it of ev.items) {
-      const mask = filter && wm ? windowMask(wm, it.tokens, filter) : undefined;
+      const mask = filter ? windowMask(pass.windowSource, it.tokens, filter) : undefined;
       const st = pass.add(it.tokens, it.given, { mask, sink: (s) => (sumSq += s * s) });
       novel.push(st.novel);
     }

@@ -71,8 +71,9 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
   const wanted = new Set(o.variants);
   if (wanted.has('supervised') && !o.filters?.length) throw usage('the supervised variant needs --filter <file> (tracemark ledger export-filter)');
   if (o.families !== undefined && o.familyMap !== undefined) throw usage('give --families or --family-map, not both');
-  if (isEngineSpec(spec) && (wanted.has('supervised') || wanted.has('unsupervised'))) {
-    throw usage(`the ${wanted.has('supervised') ? 'supervised' : 'unsupervised'} variant filters by tracemark window seeds: an engine spec (${spec.engine.scheme}) runs the unfiltered test only`);
+  if (isEngineSpec(spec) && wanted.has('unsupervised')) {
+    // the teacher would have to generate with the engine's sampler: not built (the supervised filter works)
+    throw usage(`the unsupervised variant generates with tracemark's own watermark: an engine spec (${spec.engine.scheme}) runs the unfiltered and supervised tests only`);
   }
   const k = o.families ?? 0;
   const fam = o.familyMap !== undefined ? loadFamilyMap(o.familyMap) : undefined;
@@ -87,7 +88,7 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
     const filters: { variant: RadioactivityVariant; filter?: WindowSet; description: string | null }[] = [];
     if (wanted.has('unfiltered')) filters.push({ variant: 'unfiltered', description: null });
     if (wanted.has('supervised')) {
-      const fs = o.filters!.map((p) => loadSpecFilter(p, spec as WatermarkSpec));
+      const fs = o.filters!.map((p) => loadSpecFilter(p, spec));
       const accounts = [...new Set(fs.flatMap((x) => x.header.accounts))];
       filters.push({ variant: 'supervised', filter: unionFilter(fs), description: `ledger windows sent to ${accounts.length} account(s): ${accounts.slice(0, 5).join(', ')}${accounts.length > 5 ? ', …' : ''}` });
     }

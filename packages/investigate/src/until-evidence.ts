@@ -13,7 +13,7 @@ import { specTokenizer } from './inputs.js';
 import { engineNullModel } from './plan.js';
 
 export interface UntilEvidenceOptions {
-  /** Tracemark's spec and key, or an engine spec and the engine's key (no filter then). */
+  /** Tracemark's spec and key, or an engine spec and the engine's key. */
   spec: AnySpec;
   key: WatermarkKey | EngineKey;
   alpha: number;

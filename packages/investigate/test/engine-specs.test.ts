@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Tokenizer } from '@tracemark/detector';
+import { specId, Tokenizer, windowHashesOf } from '@tracemark/detector';
+import { encodeFilterJson, FILTER_VERSION, sortUnique } from '@tracemark/serve';
 import { createEngineReader, EngineKey, engines, generateEngineKey, parseEngineSpec, seededRng, type EngineSpecInput } from '@tracemark/watermark';
 import { investigateRadioactivity, planFromPilot, planNullModel, probeWithEvidence } from '../src/index.js';
 
@@ -115,7 +116,36 @@ describe('engine specs in the investigation library', () => {
     expect(v.suspect.decoys.uniform).toBe(true);
     expect(v.control!.verdict).toBe('not-detected');
     expect(r.controlsOk).toBe(true);
-    await expect(investigateRadioactivity({ spec, key, transcript: join(dir, 'marked.jsonl'), variants: ['supervised'], filters: ['x'], decoyKeys: [], decoySeed: 'test', alpha: 1e-6 })).rejects.toThrow(/engine spec \(vllm\/red_green\) runs the unfiltered test only/);
+    await expect(investigateRadioactivity({ spec, key, transcript: join(dir, 'marked.jsonl'), variants: ['unsupervised'], decoyKeys: [], decoySeed: 'test', alpha: 1e-6 })).rejects.toThrow(/an engine spec \(vllm\/red_green\) runs the unfiltered and supervised tests only/);
+  });
+
+  it('supervised: a ledger filter of the reader digests of half the marked answers selects those positions; radioactive, decoys null-like; a pilot plans with it', async () => {
+    // the filter a ledger would export for the first half of the prompts' answers (the words are single tokens: the ids are exact)
+    const reader = createEngineReader(spec, key);
+    const tok = new Tokenizer('o200k_base');
+    const half = prompts.slice(0, N / 2).map((p) => ({ promptTokens: [] as number[], tokens: tok.encode(answers.get(p.prompt)!.marked).tokens }));
+    tok.dispose();
+    const windows = sortUnique(windowHashesOf(reader, half));
+    expect(windows.length).toBeGreaterThan(50);
+    const header = { type: 'tracemark-filter' as const, version: FILTER_VERSION, specId: specId(spec), keyFingerprint: key.fingerprint, accounts: ['acct-1'], since: null, until: null, created: new Date(0).toISOString(), responses: N / 2, count: windows.length };
+    const fpath = join(dir, 'half.filter.json');
+    writeFileSync(fpath, encodeFilterJson(header, windows));
+    const r = await investigateRadioactivity({ spec, key, transcript: join(dir, 'marked.jsonl'), control: join(dir, 'plain.jsonl'), variants: ['unfiltered', 'supervised'], filters: [fpath], decoyKeys: decoys, decoySeed: 'test', alpha: 1e-6 });
+    const unf = r.variants.find((v) => v.variant === 'unfiltered')!;
+    const sup = r.variants.find((v) => v.variant === 'supervised')!;
+    expect(sup.filterDescription).toMatch(/acct-1/);
+    expect(sup.suspect.verdict).toBe('radioactive');
+    expect(sup.suspect.pooled.scored).toBeLessThan(unf.suspect.pooled.scored);
+    expect(sup.suspect.pooled.scored).toBeGreaterThan(unf.suspect.pooled.scored / 4);
+    expect(sup.suspect.decoys.significant).toBe(0);
+    expect(sup.suspect.decoys.uniform).toBe(true);
+    expect(sup.control!.verdict).toBe('not-detected');
+    const p = planFromPilot({ spec, key, pilot: join(dir, 'marked.jsonl'), alpha: 1e-6, power: 0.9, filters: [fpath] });
+    expect(p.pilot!.filtered).toBe(true);
+    expect(p.pilot!.scored).toBe(sup.suspect.pooled.scored);
+    // a filter for another spec is refused
+    const other = parseEngineSpec({ version: 2, tokenizer: 'o200k_base', engine: { scheme: 'vllm/red_green', gamma: 0.5 }, keyFingerprint: key.fingerprint });
+    await expect(investigateRadioactivity({ spec: other, key, transcript: join(dir, 'marked.jsonl'), variants: ['supervised'], filters: [fpath], decoyKeys: [], decoySeed: 'test', alpha: 1e-6 })).rejects.toThrow(/filter made for spec/);
   });
 
   it('plan from a pilot: the green rate estimated above γ, and a plan for it', () => {

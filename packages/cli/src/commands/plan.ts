@@ -6,7 +6,7 @@
  * (plannedTokensExact) next to the normal approximation.
  */
 import type { Command } from 'commander';
-import { isEngineSpec, parseSpec, type AnySpec } from '@tracemark/watermark';
+import { parseSpec, type AnySpec } from '@tracemark/watermark';
 import { alphaFlag, collect, intFlag, numFlag } from '../io/args.js';
 import { hasPayload, loadAnyKey, loadAnySpec, schemeNameOf, usage } from '@tracemark/detector';
 import { printJson, println } from '../io/output.js';
@@ -72,7 +72,6 @@ export function runPlan(f: PlanFlags): PlanOutput {
   }
   if (f.spec === undefined || f.key === undefined) throw usage('--pilot needs --spec and --key');
   if (hasPayload(spec)) throw usage('planning is for zero-bit specs (the payload test has no single green rate)');
-  if (isEngineSpec(spec) && f.filter?.length) throw usage('--filter: window filters are defined for tracemark specs only (their ledger records window seeds)');
   const key = loadAnyKey(f.key, spec);
   return { command: 'plan', ...planFromPilot({ ...base, key, pilot: f.pilot, ...(f.filter?.length ? { filters: f.filter } : {}) }) };
 }

@@ -9,7 +9,6 @@
  */
 import type { Command } from 'commander';
 import { CliError, loadAnyKey, loadAnySpec, usage } from '@tracemark/detector';
-import { isEngineSpec } from '@tracemark/watermark';
 import { builtinPrompts, endpointUrl, loadSpecFilter, probeWithEvidence, promptsFromFile, unionFilter } from '@tracemark/investigate';
 import type { ProbePrompt, ProbeReport, UntilEvidenceOptions } from '@tracemark/investigate';
 import { collect, intFlag, numFlag } from '../io/args.js';
@@ -68,8 +67,7 @@ export function untilEvidenceOf(f: ProbeFlags): UntilEvidenceOptions | undefined
   if (f.spec === undefined || f.key === undefined) throw usage('--until-evidence needs --spec and --key (to score the answers as they arrive)');
   const spec = loadAnySpec(f.spec);
   const key = loadAnyKey(f.key, spec);
-  if (isEngineSpec(spec) && f.filter?.length) throw usage(`--filter: ledger filters are for tracemark's own specs; ${f.spec} is an engine spec (${spec.engine.scheme})`);
-  const filter = f.filter?.length && !isEngineSpec(spec) ? unionFilter(f.filter.map((p) => loadSpecFilter(p, spec))) : undefined;
+  const filter = f.filter?.length ? unionFilter(f.filter.map((p) => loadSpecFilter(p, spec))) : undefined;
   return {
     spec,
     key,

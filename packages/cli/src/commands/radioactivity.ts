@@ -106,7 +106,7 @@ export function registerRadioactivity(program: Command): void {
   program
     .command('radioactivity')
     .description('closed-model radioactivity test of a probe transcript: filters, prompt families, decoy keys, control model')
-    .requiredOption('--spec <file>', 'watermark spec (JSON; an engine spec too: unfiltered test only)')
+    .requiredOption('--spec <file>', 'watermark spec (JSON; an engine spec too: unfiltered and supervised tests)')
     .requiredOption('--key <file>', 'watermark key file (an engine key file for an engine spec)')
     .requiredOption('--transcript <file>', "the suspect's probe transcript (or {id, prompt, text} JSONL)")
     .option('--control <file>', 'a control model’s transcript (known innocent, same prompts): must not be significant')

@@ -3,7 +3,7 @@
  * filters, families and negative controls; anytime-valid sequential testing; the query
  * planner; attribution of leaked texts and clones to accounts. See docs/RADIOACTIVITY.md.
  */
-export { WindowHashSet, WindowOwners, forEachGeneratedWindow, windowSetOf, windowHashesOf, windowMask, SHARED_WINDOW, NO_OWNER } from './windows.js';
+export { WindowHashSet, WindowOwners, forEachGeneratedWindow, windowSetOf, windowHashesOf, windowMask, SHARED_WINDOW, NO_OWNER, type WindowSource } from './windows.js';
 export type { WindowSet, GeneratedSequence } from './windows.js';
 export { BernoulliMixture, GammaMixture, schemeEProcess, bernoulliMixtureLnE, gammaMixtureLnE, sequentialDecision } from './eprocess.js';
 export type { EProcess, SequentialDecision } from './eprocess.js';

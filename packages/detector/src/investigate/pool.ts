@@ -11,7 +11,7 @@
  *    it appears in response order: only novel tuples enter the pooled test, the
  *    per-family tests and any sequential e-process (the sink).
  */
-import { isEngineSpec, type AnySpec, type EngineKey, type NullModel, type Watermark, type WatermarkKey } from '@tracemark/watermark';
+import { isEngineSpec, type AnySpec, type EngineKey, type EngineReader, type NullModel, type Watermark, type WatermarkKey } from '@tracemark/watermark';
 import { EngineScorer } from '../engine-scorer.js';
 import { poolTestOf, type PoolTest } from '../counts-test.js';
 import { EvidencePool } from '../pool/index.js';
@@ -61,10 +61,14 @@ export class PooledPass {
   get spec(): AnySpec {
     return this.scorer.spec;
   }
-  /** The Watermark of a tracemark spec (payloads, window filters); engine specs have none. */
+  /** The Watermark of a tracemark spec (payloads); engine specs have none. */
   get watermark(): Watermark {
     if (this.scorer instanceof EngineScorer) throw new RangeError(`an engine spec (${this.scorer.spec.engine.scheme}) has no tracemark Watermark`);
     return this.scorer.wm;
+  }
+  /** What names a position's window for filters: the Watermark (window seeds) or the engine's reader (context digests). */
+  get windowSource(): Watermark | EngineReader {
+    return this.scorer instanceof EngineScorer ? this.scorer.reader : this.scorer.wm;
   }
   get nullModel(): NullModel {
     return this.scorer instanceof EngineScorer ? this.scorer.nullModel : this.scorer.wm.nullModel;

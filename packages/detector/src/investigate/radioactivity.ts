@@ -18,9 +18,11 @@
  * Validity of the filtered test: which positions are kept depends only on windows,
  * never on the green list at that window, so under H0 (the suspect's text does not
  * depend on our key) the kept tuples are still i.i.d. with the null score distribution.
- * Filters select by window, never by (window, token) pair (see windows.ts).
+ * Filters select by window, never by (window, token) pair (see windows.ts). For an engine
+ * spec a window is the engine reader's context digest (key-independent: decoys see the
+ * same mask).
  */
-import { isEngineSpec, seededRng, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
+import { seededRng, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
 import { schemeNameOf, type SchemeName } from '../detection-types.js';
 import { binomialPmfLog, binomialUpperTailLog, DECOY_KS_THRESHOLD, fisherCombineLog, ksUniform, lnToLog10 } from '../stats/index.js';
 import { familyOf } from './families.js';
@@ -42,7 +44,7 @@ export interface RadioactivityOptions {
   spec: AnySpec;
   /** Tracemark's key for a version-1 spec, the engine's key for an engine spec (decoys: the same kind). */
   key: WatermarkKey | EngineKey;
-  /** Window filter (seeds under the real key). */
+  /** Window filter (seeds under the real key; for an engine spec, the reader's context digests). */
   filter?: WindowSet | undefined;
   /** How the filter was made, for the record (e.g. "supervised: ledger accounts a,b"). */
   filterName?: string;
@@ -114,7 +116,6 @@ export class RadioactivityRun {
       if (k.fingerprint === o.key.fingerprint) throw new RangeError('a decoy key must differ from the real key');
       return new PooledPass({ ...o.spec, keyFingerprint: k.fingerprint }, k, popts);
     });
-    if (o.filter && isEngineSpec(o.spec)) throw new RangeError('window filters are defined for tracemark specs only (their ledger records window seeds)');
     this.#filter = o.filter;
     this.#filterName = o.filterName ?? (o.filter ? 'filter' : '');
   }
@@ -123,7 +124,7 @@ export class RadioactivityRun {
     const a = this.#acc;
     a.responses++;
     if (item.tokens.length === 0) return;
-    const mask = this.#filter ? windowMask(this.#real.watermark, item.tokens, this.#filter) : undefined;
+    const mask = this.#filter ? windowMask(this.#real.windowSource, item.tokens, this.#filter) : undefined;
     const family = this.#k > 0 ? (item.family ?? familyOf(item.id, this.#k)) : undefined;
     if (family !== undefined && !(Number.isInteger(family) && family >= 0 && family < this.#k)) {
       throw new RangeError(`family ${family} of ${item.id} is outside [0, ${this.#k})`);

@@ -7,7 +7,7 @@
  * however often the evidence is looked at. A budget on responses and tokens bounds the
  * cost when the evidence never comes.
  */
-import { isEngineSpec, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
+import type { AnySpec, EngineKey, WatermarkKey } from '@tracemark/watermark';
 import { hasPayload } from '../detection-types.js';
 import { lnToLog10 } from '../stats/index.js';
 import { schemeEProcess, type EProcess } from './eprocess.js';
@@ -69,7 +69,6 @@ export class SequentialMonitor {
     if (hasPayload(o.spec)) throw new RangeError('sequential testing needs a zero-bit spec (a payload spec has no single green list to bet on)');
     this.alpha = o.alpha;
     this.#pass = new PooledPass(o.spec, o.key, o.specialTokens ? { specialTokens: o.specialTokens } : {});
-    if (o.filter && isEngineSpec(o.spec)) throw new RangeError('window filters are defined for tracemark specs only (their ledger records window seeds)');
     this.#e = schemeEProcess(this.#pass.nullModel);
     this.#filter = o.filter;
     this.#lnThreshold = -Math.log(o.alpha);
@@ -82,7 +81,7 @@ export class SequentialMonitor {
     this.#responses++;
     this.#tokens += item.tokens.length;
     if (item.tokens.length > 0) {
-      const mask = this.#filter ? windowMask(this.#pass.watermark, item.tokens, this.#filter) : undefined;
+      const mask = this.#filter ? windowMask(this.#pass.windowSource, item.tokens, this.#filter) : undefined;
       const e = this.#e;
       this.#pass.add(item.tokens, item.given, {
         mask,

@@ -12,8 +12,13 @@
  * selects green tokens and flags innocent text. Whether a window is in a filter does
  * not depend on the green list at that window, so a text independent of the key is
  * still green with probability γ at the selected positions.
+ *
+ * Engine specs (version 2): the window of a position is the engine reader's context
+ * digest (`EngineRead.ctxHi/ctxLo`: the tokens the engine keyed on, key-independent), at
+ * the positions the engine keys — what `tracemark serve` records for an engine's
+ * responses, packed the same way (hi·2^32 + lo).
  */
-import { fmix32, type Watermark } from '@tracemark/watermark';
+import { fmix32, type EngineReader, type Watermark } from '@tracemark/watermark';
 import { ADDED, TupleSet } from '../tupleset.js';
 
 /** Membership of a window seed; the cli's ledger `WindowFilter` satisfies it. */
@@ -50,6 +55,24 @@ export class WindowHashSet implements WindowSet {
   }
 }
 
+/** What names a position's window: tracemark's Watermark (window seeds), or an engine's reader (context digests). */
+export type WindowSource = Watermark | EngineReader;
+
+function isReader(src: WindowSource): src is EngineReader {
+  return typeof (src as EngineReader).read === 'function';
+}
+
+/** Calls `f(i, hi, lo)` for every position i of `tokens` that has a window; `prompt` (engines that read into it). */
+function forEachWindow(src: WindowSource, tokens: ArrayLike<number>, f: (i: number, hi: number, lo: number) => void, prompt?: ArrayLike<number>): void {
+  if (isReader(src)) {
+    const r = src.read(tokens, prompt && prompt.length > 0 ? { prompt } : {});
+    for (let i = 0; i < r.n; i++) if (r.keyed[i]) f(i, r.ctxHi[i]! >>> 0, r.ctxLo[i]! >>> 0);
+    return;
+  }
+  const w = { hi: 0, lo: 0 };
+  for (let i = 0; i < tokens.length; i++) if (src.windowSeed(tokens, i, w)) f(i, w.hi >>> 0, w.lo >>> 0);
+}
+
 /** One generated sequence: the tokens the generator was given, then the tokens it generated. */
 export interface GeneratedSequence {
   promptTokens: ArrayLike<number>;
@@ -59,9 +82,14 @@ export interface GeneratedSequence {
 /**
  * Calls `f(hi, lo)` for the window seed of every generated position that has a window
  * (≥ h tokens before it, the prompt included) — exactly the windows a provider's ledger
- * records for a response (docs/SERVE.md §4).
+ * records for a response (docs/SERVE.md §4). With an engine reader: the context digest
+ * of every generated position the engine keys (the prompt given to the reader).
  */
-export function forEachGeneratedWindow(wm: Watermark, seq: GeneratedSequence, f: (hi: number, lo: number) => void): void {
+export function forEachGeneratedWindow(wm: WindowSource, seq: GeneratedSequence, f: (hi: number, lo: number) => void): void {
+  if (isReader(wm)) {
+    forEachWindow(wm, seq.tokens, (_i, hi, lo) => f(hi, lo), seq.promptTokens);
+    return;
+  }
   const p = seq.promptTokens.length, n = seq.tokens.length;
   const all = new Uint32Array(p + n);
   for (let i = 0; i < p; i++) all[i] = seq.promptTokens[i]!;
@@ -77,13 +105,13 @@ export function forEachGeneratedWindow(wm: Watermark, seq: GeneratedSequence, f:
  * responses themselves, or the built-in unsupervised filter (windows of fresh watermarked
  * generations of the provider's own model on the investigator's prompts).
  */
-export function windowSetOf(wm: Watermark, seqs: Iterable<GeneratedSequence>, into = new WindowHashSet()): WindowHashSet {
+export function windowSetOf(wm: WindowSource, seqs: Iterable<GeneratedSequence>, into = new WindowHashSet()): WindowHashSet {
   for (const s of seqs) forEachGeneratedWindow(wm, s, (hi, lo) => into.add(hi, lo));
   return into;
 }
 
 /** u64 window hashes (hi·2^32 + lo) of generated sequences, in order of first appearance. */
-export function windowHashesOf(wm: Watermark, seqs: Iterable<GeneratedSequence>): BigUint64Array {
+export function windowHashesOf(wm: WindowSource, seqs: Iterable<GeneratedSequence>): BigUint64Array {
   const seen = new WindowHashSet();
   const out: bigint[] = [];
   for (const s of seqs) {
@@ -98,15 +126,15 @@ export function windowHashesOf(wm: Watermark, seqs: Iterable<GeneratedSequence>)
  * Per-position selection by a window filter: mask[i] = 1 iff position i has a window
  * and its window seed (under `wm`, i.e. the real key) is in the filter. Decided once,
  * with the real key, and applied to every key scored on the same evidence (decoys too),
- * so that all keys see exactly the same positions.
+ * so that all keys see exactly the same positions. With an engine reader: position i is
+ * keyed by the engine and its context digest is in the filter (key-independent, so any
+ * key's reader gives the same mask); `prompt` for engines whose contexts reach into it.
  */
-export function windowMask(wm: Watermark, tokens: ArrayLike<number>, filter: WindowSet): Uint8Array {
-  const n = tokens.length;
-  const mask = new Uint8Array(n);
-  const w = { hi: 0, lo: 0 };
-  for (let i = 0; i < n; i++) {
-    if (wm.windowSeed(tokens, i, w) && filter.has(w.hi >>> 0, w.lo >>> 0)) mask[i] = 1;
-  }
+export function windowMask(wm: WindowSource, tokens: ArrayLike<number>, filter: WindowSet, prompt?: ArrayLike<number>): Uint8Array {
+  const mask = new Uint8Array(tokens.length);
+  forEachWindow(wm, tokens, (i, hi, lo) => {
+    if (filter.has(hi, lo)) mask[i] = 1;
+  }, prompt);
   return mask;
 }
 

@@ -26,17 +26,19 @@ export interface ExportedFilter {
 
 /** The union of the windows sent to the accounts, with the header of its filter file. */
 export async function exportFilter(store: LedgerStore, q: FilterQuery): Promise<ExportedFilter> {
-  const engine = engineSchemeOf(store.binding.specJson);
-  if (engine !== null) {
-    // A usage error (exit 2 in the CLI): the ledger is fine, the question does not apply.
-    throw new CliError(`this ledger is bound to an engine spec (${engine}): window filters are tracemark-only (ledger lookup and info work)`);
-  }
   const { sinceMs, untilMs } = q;
   const r = await store.windowsForAccounts({
     accounts: q.accounts,
     ...(sinceMs !== undefined ? { sinceMs } : {}),
     ...(untilMs !== undefined ? { untilMs } : {}),
   });
+  // Engine rows carry the reader's context digests (tracemark serve); rows of proxied
+  // responses (serve --upstream) carry none: a filter of them would select nothing.
+  const engine = engineSchemeOf(store.binding.specJson);
+  if (engine !== null && r.responses > 0 && r.windows.length === 0) {
+    // A usage error (exit 2 in the CLI): the ledger is fine, the question does not apply.
+    throw new CliError(`the ${r.responses} response(s) selected in this ledger (engine spec ${engine}) were recorded without window hashes (proxied with --upstream?): no filter to export (ledger lookup and info work)`);
+  }
   const header: FilterHeader = {
     type: 'tracemark-filter',
     version: FILTER_VERSION,

@@ -12,7 +12,7 @@ import type { Account } from './apikeys.js';
 import { CHAT_STOPS, renderChat } from './chat-template.js';
 import { ApiError } from './errors.js';
 import { sha256Hex } from '@tracemark/detector';
-import { engineSamplerFor, type EngineMarking } from './engine.js';
+import { engineSamplerFor, engineWindows, type EngineMarking } from './engine.js';
 import { generateChoice, type ChoiceMarking, type ChoiceResult } from './generate.js';
 import { sendJson, SseWriter } from './http.js';
 import type { Sampling, ServedModel } from './model.js';
@@ -170,7 +170,8 @@ export async function runJob(ctx: GenerationContext, job: Job, res: ServerRespon
       const index = pi * job.n + j;
       const rng = seededRng(rngSeed(job.seed, pi, j));
       // An engine's sampler is per response: fresh state, the prompt as the engine sees it.
-      const marking: ChoiceMarking = ctx.wm && embedder ? { wm: ctx.wm, embedder } : { engine: engineSamplerFor(ctx.engine!, prompt.tokens) };
+      const marking: ChoiceMarking =
+        ctx.wm && embedder ? { wm: ctx.wm, embedder } : { engine: engineSamplerFor(ctx.engine!, prompt.tokens), engineWindows: (g) => engineWindows(ctx.engine!, prompt.tokens, g) };
       const gen = generateChoice({
         ...marking,
         model: ctx.model,

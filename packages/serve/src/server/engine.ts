@@ -19,18 +19,24 @@
  *            anything, weaker than with the engine itself.
  *   onnx     the model's dense logits ÷ temperature, cut to the top_p set.
  *
- * Ledger: engine responses are recorded (text hash, account, time, token counts: what
- * `ledger lookup` and `ledger info` need) with no window hashes — window filters are
- * tracemark-only (exportFilter refuses a ledger bound to an engine spec).
+ * Ledger: engine responses are recorded (text hash, account, time, token counts) with
+ * their windows: when a choice finishes its generated tokens are read with the engine's
+ * reader (prompt ids given) and the context digest of every position the engine keyed
+ * (EngineRead.ctxHi/ctxLo: key-independent) is the row's window hash, hi·2^32 + lo as
+ * for tracemark's window seeds — so `ledger export-filter` works on engine-bound ledgers.
  */
+import { forEachGeneratedWindow } from '@tracemark/detector';
 import {
+  createEngineReader,
   createSpecSampler,
+  type EngineReader,
   type EngineKey,
   type EngineSpec,
   type engines,
   type Rng,
   type SparseDistribution,
 } from '@tracemark/watermark';
+import { pairToBigInt } from '../ledger/u64.js';
 
 export type EngineSampler = engines.EngineSampler;
 export type EngineDistribution = engines.EngineDistribution;
@@ -50,6 +56,17 @@ export function checkEngineMarking(m: EngineMarking): void {
 /** The sampler of one choice: fresh state, keyed on (or deduplicated against) the prompt where the engine does. */
 export function engineSamplerFor(m: EngineMarking, prompt: Uint32Array): EngineSampler {
   return createSpecSampler(m.spec, m.key, Array.from(prompt));
+}
+
+const readers = new WeakMap<EngineMarking, EngineReader>();
+
+/** The window hashes of one engine choice: the reader's context digests at the keyed positions of `tokens` (generated after `prompt`). */
+export function engineWindows(m: EngineMarking, prompt: Uint32Array, tokens: Uint32Array): bigint[] {
+  let reader = readers.get(m);
+  if (!reader) readers.set(m, (reader = createEngineReader(m.spec, m.key)));
+  const out: bigint[] = [];
+  forEachGeneratedWindow(reader, { promptTokens: prompt, tokens }, (hi, lo) => out.push(pairToBigInt(hi, lo)));
+  return out;
 }
 
 /**

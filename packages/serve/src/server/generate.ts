@@ -15,8 +15,13 @@ import { pairToBigInt } from '../ledger/u64.js';
 import type { EngineSampler } from './engine.js';
 import type { Sampling, ServedModel } from './model.js';
 
-/** How a choice is watermarked: tracemark's own (window seeds go to the ledger), or an engine's sampler. */
-export type ChoiceMarking = { wm: Watermark; embedder: Embedder; engine?: undefined } | { engine: EngineSampler; wm?: undefined; embedder?: undefined };
+/**
+ * How a choice is watermarked: tracemark's own (window seeds go to the ledger), or an
+ * engine's sampler (`engineWindows` reads the generated tokens: the windows for the ledger).
+ */
+export type ChoiceMarking =
+  | { wm: Watermark; embedder: Embedder; engine?: undefined; engineWindows?: undefined }
+  | { engine: EngineSampler; engineWindows?: (generated: Uint32Array) => bigint[]; wm?: undefined; embedder?: undefined };
 
 export type ChoiceRequest = ChoiceMarking & {
   model: ServedModel;
@@ -36,7 +41,7 @@ export interface ChoiceResult {
   text: string;
   completionTokens: number;
   finishReason: 'stop' | 'length' | 'aborted';
-  /** Window hashes (u64) of every generation step that had ≥ h tokens of context (none for an engine's watermark). */
+  /** Window hashes (u64) of every generation step that had ≥ h tokens of context (an engine's: the context digests of its keyed positions). */
   windows: bigint[];
 }
 
@@ -106,5 +111,6 @@ export async function* generateChoice(req: ChoiceRequest): AsyncGenerator<string
     if (stop.stopped) finish = 'stop';
     if (tail.length + rest.length > 0) yield tail + rest;
   }
+  if (req.engineWindows !== undefined) windows.push(...req.engineWindows(ctx.subarray(prompt.length, len)));
   return { text, completionTokens: produced, finishReason: finish, windows };
 }
