@@ -2,8 +2,9 @@
  * Ledger rows of a proxied response, one per choice: account, time, the upstream's
  * model and response id, the request parameters, the SHA-256 of the text the caller
  * received, its length in tokens of the spec's tokenizer, and the upstream's token ids
- * when it returned them. No window hashes: the proxy adds no watermark, and window
- * filters are tracemark-only (the ledger is bound to an engine spec).
+ * when it returned them. No window hashes yet: the upstream's ids are stored as they came,
+ * and `ledger export-filter` refuses a selection of proxied rows (it would select nothing)
+ * rather than write an empty filter.
  *
  * finish_reason: the upstream's, or 'incomplete' for a stream that was cut after some
  * of its text had been forwarded (the caller got a prefix and an error, never [DONE]).
