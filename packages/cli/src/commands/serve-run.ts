@@ -26,6 +26,7 @@ export interface ServeFlags {
   defaultMaxTokens: string;
   maxTokensLimit: string;
   shutdownTimeout: string;
+  minTemperature: string;
   verbose?: boolean;
 }
 
@@ -46,6 +47,10 @@ export async function runServe(f: ServeFlags): Promise<void> {
   const maxTokensLimit = int('max-tokens-limit', f.maxTokensLimit, 1, 1 << 20);
   const defaultMaxTokens = int('default-max-tokens', f.defaultMaxTokens, 1, maxTokensLimit);
   const shutdownTimeoutMs = int('shutdown-timeout', f.shutdownTimeout, 0, 3_600_000);
+  const minTemperature = Number(f.minTemperature);
+  if (!/^\d+(\.\d+)?$/.test(f.minTemperature.trim()) || !(minTemperature <= 2)) {
+    throw new CliError(`--min-temperature must be a number in [0, 2] (got ${JSON.stringify(f.minTemperature)}; 0: off)`);
+  }
   const maxConcurrency = f.maxConcurrency === undefined ? undefined : int('max-concurrency', f.maxConcurrency, 1, 1024);
 
   const running = await startServer({
@@ -63,6 +68,7 @@ export async function runServe(f: ServeFlags): Promise<void> {
     defaultMaxTokens,
     maxTokensLimit,
     shutdownTimeoutMs,
+    minTemperature,
     log: out,
     verbose: f.verbose === true,
   });

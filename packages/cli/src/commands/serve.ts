@@ -35,6 +35,7 @@ export function registerServe(program: Command): void {
     .option('--default-max-tokens <n>', 'max_tokens when a request gives none', '128')
     .option('--max-tokens-limit <n>', 'largest max_tokens a request may ask for', '2048')
     .option('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, wait this long for in-flight requests', '10000')
+    .option('--min-temperature <t>', 'watermark floor: requests with a lower temperature (e.g. 0) are sampled at t, which the x-tracemark-temperature header and the ledger row record; 0 = off (docs/SERVE.md "Low temperature")', '0')
     .option('--verbose', 'log one JSON line per request')
     .option('--upstream <url>', "proxy mode: forward to this engine's OpenAI base URL (e.g. http://10.0.0.5:8000/v1) and record what it returns; no model is loaded, the spec names the engine watermark the upstream writes")
     .option('--upstream-key-env <VAR>', 'proxy mode: the environment variable holding the API key sent to the upstream (its value is never printed)')
@@ -67,7 +68,7 @@ function num(name: string, v: string, min: number, max: number, integer = true):
 
 /** `serve --upstream`: the proxy (startProxy of @tracemark/serve); SIGTERM/SIGINT stop it gracefully. */
 async function runProxy(f: ProxyFlags, cmd: Command): Promise<void> {
-  for (const o of ['model', 'maxConcurrency', 'maxQueue', 'defaultMaxTokens', 'maxTokensLimit'] as const) {
+  for (const o of ['model', 'maxConcurrency', 'maxQueue', 'defaultMaxTokens', 'maxTokensLimit', 'minTemperature'] as const) {
     if (cmd.getOptionValueSource(o) === 'cli') throw new CliError(`--${kebab(o)} does not apply with --upstream (the upstream generates)`);
   }
   if (f.optOut !== 'refuse' && f.optOut !== 'strip') throw new CliError(`--opt-out must be refuse or strip (got ${JSON.stringify(f.optOut)})`);

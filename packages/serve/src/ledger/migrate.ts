@@ -8,7 +8,8 @@
  *        out), responses.upstream_id (the id the upstream engine gave the response),
  *        responses.token_ids (the upstream's completion token ids, u32 little-endian),
  *        all nullable: written by the upstream proxy (`serve --upstream`), NULL for
- *        rows of the watermarking server and rows migrated from version 1.
+ *        rows of the watermarking server (but params where `--min-temperature`
+ *        raised the request's temperature) and rows migrated from version 1.
  */
 import type Database from 'better-sqlite3';
 

@@ -40,6 +40,12 @@ export interface GenerationContext {
   ledger: LedgerWriter | null;
   defaultMaxTokens: number;
   maxTokensLimit: number;
+  /**
+   * The watermark floor on temperature (0: off): a request below it is sampled at it.
+   * The response header `x-tracemark-temperature` gives the temperature used, and a
+   * ledger row whose request the floor raised records both in `params`.
+   */
+  minTemperature: number;
 }
 
 export interface Job {
@@ -49,6 +55,8 @@ export interface Job {
   n: number;
   maxTokens: number;
   sampling: Sampling;
+  /** The request's temperature (default 1), before MIN_TEMPERATURE and the floor. */
+  requestedTemperature: number;
   stop: string[];
   seed: number | null;
   stream: boolean;
@@ -70,8 +78,9 @@ function maxTokensOf(ctx: GenerationContext, requested: number | null | undefine
   return m;
 }
 
-function samplingOf(r: { temperature?: number | null; top_p?: number | null }): Sampling {
-  return { temperature: Math.max(MIN_TEMPERATURE, r.temperature ?? 1), topP: r.top_p ?? 1 };
+function samplingOf(ctx: GenerationContext, r: { temperature?: number | null; top_p?: number | null }): Pick<Job, 'sampling' | 'requestedTemperature'> {
+  const requested = r.temperature ?? 1;
+  return { sampling: { temperature: Math.max(MIN_TEMPERATURE, ctx.minTemperature, requested), topP: r.top_p ?? 1 }, requestedTemperature: requested };
 }
 
 function stopsOf(stop: string | string[] | null | undefined): string[] {
@@ -103,7 +112,7 @@ export function completionJob(ctx: GenerationContext, account: Account, r: Compl
     prompts: texts.map((t) => encodePrompt(ctx, t, maxTokens)),
     n: r.n ?? 1,
     maxTokens,
-    sampling: samplingOf(r),
+    ...samplingOf(ctx, r),
     stop: stopsOf(r.stop),
     seed: r.seed ?? null,
     stream: r.stream === true,
@@ -125,7 +134,7 @@ export function chatJob(ctx: GenerationContext, account: Account, r: ChatRequest
     prompts: [encodePrompt(ctx, renderChat(r.messages), maxTokens)],
     n: r.n ?? 1,
     maxTokens,
-    sampling: samplingOf(r),
+    ...samplingOf(ctx, r),
     stop: [...stopsOf(r.stop), ...CHAT_STOPS],
     seed: r.seed ?? null,
     stream: r.stream === true,
@@ -159,7 +168,8 @@ export async function runJob(ctx: GenerationContext, job: Job, res: ServerRespon
   const embedder = ctx.wm ? embedderFor(ctx.wm, job.account) : null;
   const promptTokens = job.prompts.reduce((s, p) => s + p.tokens.length, 0);
   const sse = job.stream ? new SseWriter(res) : null;
-  sse?.start({ 'x-request-id': head.id });
+  const temperatureHeader = { 'x-tracemark-temperature': String(job.sampling.temperature) };
+  sse?.start({ 'x-request-id': head.id, ...temperatureHeader });
   const done: DoneChoice[] = [];
   const pending: Promise<void>[] = [];
   let completionTokens = 0;
@@ -219,6 +229,7 @@ export async function runJob(ctx: GenerationContext, job: Job, res: ServerRespon
   await Promise.all(pending);
   sendJson(res, 200, job.endpoint === 'completions' ? completionResponse(head, done, u) : chatResponse(head, done, u), {
     'x-request-id': head.id,
+    ...temperatureHeader,
   });
 }
 
@@ -244,5 +255,9 @@ function ledgerRecord(
     promptTokens: prompt.tokens.length,
     completionTokens: r.completionTokens,
     windows: r.windows,
+    // Only where the floor (--min-temperature) raised the request's temperature: what was asked, what was used.
+    ...(ctx.minTemperature > 0 && job.sampling.temperature > job.requestedTemperature
+      ? { params: JSON.stringify({ temperature: job.requestedTemperature, sampled_temperature: job.sampling.temperature }) }
+      : {}),
   };
 }

@@ -56,6 +56,8 @@ export interface HandlerOptions {
   defaultMaxTokens?: number;
   /** Largest max_tokens a request may ask for (default 2048). */
   maxTokensLimit?: number;
+  /** Watermark floor on temperature: requests below it are sampled at it (default 0: off). */
+  minTemperature?: number;
   /** How long draining waits for in-flight requests before aborting them (default 10 s). */
   shutdownTimeoutMs?: number;
   /** Structured log lines (never given secrets); default: none. */
@@ -157,6 +159,7 @@ class Handler {
       ledger: this.ledger,
       defaultMaxTokens: o.defaultMaxTokens ?? 128,
       maxTokensLimit: o.maxTokensLimit ?? 2048,
+      minTemperature: o.minTemperature ?? 0,
     };
   }
 

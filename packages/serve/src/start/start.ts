@@ -23,6 +23,8 @@ export interface StartServerOptions extends ServeInputFiles {
   defaultMaxTokens: number;
   maxTokensLimit: number;
   shutdownTimeoutMs: number;
+  /** Watermark floor on temperature: requests below it are sampled at it (default 0: off; docs/SERVE.md "Low temperature"). */
+  minTemperature?: number;
   /** Structured log lines (request logs with `verbose`, shutdown events). */
   log: (event: Record<string, unknown>) => void;
   verbose?: boolean;
@@ -61,6 +63,7 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
     defaultMaxTokens: o.defaultMaxTokens,
     maxTokensLimit: o.maxTokensLimit,
     shutdownTimeoutMs: o.shutdownTimeoutMs,
+    ...(o.minTemperature !== undefined ? { minTemperature: o.minTemperature } : {}),
     log: o.log,
     verbose: o.verbose === true,
   });
@@ -84,6 +87,7 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
     ledger: o.ledger ?? null,
     maxConcurrency,
     maxQueue: o.maxQueue,
+    ...((o.minTemperature ?? 0) > 0 ? { minTemperature: o.minTemperature } : {}),
   };
   return { server, url, inputs, model, writer: server.ledger, listening };
 }
