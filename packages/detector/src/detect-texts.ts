@@ -13,6 +13,7 @@ import type { EngineStatistic } from '@tracemark/watermark';
 import { hasPayload, schemeNameOf, type SchemeName } from './detect.js';
 import { Detector, type DetectionResult } from './detect.js';
 import { DetectorError } from './errors.js';
+import type { LocalizationResult } from './localize.js';
 import { specId } from './io/keys.js';
 import { usage } from './io/errors.js';
 import type { PayloadMethod } from './payload.js';
@@ -136,6 +137,49 @@ export function textTest(r: DetectionResult): TextTest {
   };
 }
 
+/**
+ * One text's verdict from its detection result (undefined: an empty text, `base` then says
+ * p = 1): the exact test, the payload summary, the engine's own statistic, and — when
+ * `localize` is given and something was scored — the spans, searched at α capped at 0.5
+ * like every level here. Shared by text and token-id input.
+ */
+export function textVerdict(
+  item: { source: string; id?: string },
+  r: DetectionResult | undefined,
+  base: TextTest,
+  lnAlpha: number,
+  localize: ((alpha: number) => LocalizationResult) | undefined,
+  alpha: number,
+): TextVerdict {
+  const out: TextVerdict = {
+    source: item.source,
+    ...(item.id !== undefined ? { id: item.id } : {}),
+    verdict: base.lnP <= lnAlpha ? 'watermarked' : 'not-detected',
+    ...base,
+  };
+  if (r?.payload) {
+    const p = r.payload;
+    out.payload = { message: p.message, messageHex: p.messageHex, matched: p.matched, scored: p.scored, lnP: p.lnP, log10P: p.log10P, pValue: p.pValue, method: p.method };
+  }
+  if (r?.engine) out.engine = r.engine;
+  if (localize && r && r.scored > 0) {
+    const loc = localize(Math.min(alpha, 0.5));
+    out.localization = { windowsScanned: loc.windowsScanned, correction: loc.correction, lnP: loc.lnP, log10P: loc.log10P, pValue: loc.pValue };
+    out.spans = loc.spans.map((s) => ({
+      startToken: s.startToken,
+      endToken: s.endToken,
+      ...(s.charStart !== undefined ? { charStart: s.charStart } : {}),
+      ...(s.charEnd !== undefined ? { charEnd: s.charEnd } : {}),
+      scored: s.scored,
+      score: s.score,
+      lnP: s.lnP,
+      log10P: s.log10P,
+      pValue: s.pValue,
+    }));
+  }
+  return out;
+}
+
 /** Test every text with `detector` (which the caller owns and disposes). */
 export function detectTexts(detector: Detector, items: readonly TextItem[], options: DetectTextsOptions): DetectTextsResult {
   const { spec } = detector;
@@ -157,34 +201,7 @@ export function detectTexts(detector: Detector, items: readonly TextItem[], opti
       else if (e instanceof DetectorError) throw usage(`${it.source}: ${e.message}`);
       else throw e;
     }
-    const out: TextVerdict = {
-      source: it.source,
-      ...(it.id !== undefined ? { id: it.id } : {}),
-      verdict: base.lnP <= lnAlpha ? 'watermarked' : 'not-detected',
-      ...base,
-    };
-    if (r?.payload) {
-      const p = r.payload;
-      out.payload = { message: p.message, messageHex: p.messageHex, matched: p.matched, scored: p.scored, lnP: p.lnP, log10P: p.log10P, pValue: p.pValue, method: p.method };
-    }
-    if (r?.engine) out.engine = r.engine;
-    if (options.spans !== false && !hasPayload(spec) && r && r.scored > 0) {
-      // The span search runs at α too, capped at 0.5 like every level here.
-      const loc = detector.localize(it.text, { ...opts, alpha: Math.min(alpha, 0.5) });
-      out.localization = { windowsScanned: loc.windowsScanned, correction: loc.correction, lnP: loc.lnP, log10P: loc.log10P, pValue: loc.pValue };
-      out.spans = loc.spans.map((s) => ({
-        startToken: s.startToken,
-        endToken: s.endToken,
-        ...(s.charStart !== undefined ? { charStart: s.charStart } : {}),
-        ...(s.charEnd !== undefined ? { charEnd: s.charEnd } : {}),
-        scored: s.scored,
-        score: s.score,
-        lnP: s.lnP,
-        log10P: s.log10P,
-        pValue: s.pValue,
-      }));
-    }
-    return out;
+    return textVerdict(it, r, base, lnAlpha, options.spans !== false && !hasPayload(spec) ? (a) => detector.localize(it.text, { ...opts, alpha: a }) : undefined, alpha);
   });
   return {
     alpha,

@@ -75,5 +75,5 @@ export * from './investigate/index.js';
 export { testFromCounts, poolTestOf } from './counts-test.js';
 export type { CountsTest } from './counts-test.js';
 export * from './io/index.js';
-export { detectTexts, textTest, emptyTextTest } from './detect-texts.js';
+export { detectTexts, textTest, textVerdict, emptyTextTest } from './detect-texts.js';
 export type { DetectTextsOptions, DetectTextsResult, TextItem, TextTest, TextVerdict, TextSpan, TextPayload } from './detect-texts.js';

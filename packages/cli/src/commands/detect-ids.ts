@@ -12,6 +12,7 @@ import {
   DetectorError,
   readDocuments,
   textTest,
+  textVerdict,
   usage,
   vocabSizeOf,
   type Detector,
@@ -64,18 +65,6 @@ export function detectIdItems(
       if (e instanceof DetectorError) throw usage(`${it.source}: ${e.message}`);
       throw e;
     }
-    const base = textTest(r);
-    const out: TextVerdict = { source: it.source, ...(it.id !== undefined ? { id: it.id } : {}), verdict: base.lnP <= lnAlpha ? 'watermarked' : 'not-detected', ...base };
-    if (r.payload) {
-      const p = r.payload;
-      out.payload = { message: p.message, messageHex: p.messageHex, matched: p.matched, scored: p.scored, lnP: p.lnP, log10P: p.log10P, pValue: p.pValue, method: p.method };
-    }
-    if (r.engine) out.engine = r.engine;
-    if (opts.spans !== false && !r.payload && r.scored > 0) {
-      const loc = detector.localize(it.ids, { ...o, alpha: Math.min(opts.alpha, 0.5) });
-      out.localization = { windowsScanned: loc.windowsScanned, correction: loc.correction, lnP: loc.lnP, log10P: loc.log10P, pValue: loc.pValue };
-      out.spans = loc.spans.map((s) => ({ startToken: s.startToken, endToken: s.endToken, scored: s.scored, score: s.score, lnP: s.lnP, log10P: s.log10P, pValue: s.pValue }));
-    }
-    return out;
+    return textVerdict(it, r, textTest(r), lnAlpha, opts.spans !== false && !r.payload ? (alpha) => detector.localize(it.ids, { ...o, alpha }) : undefined, opts.alpha);
   });
 }
