@@ -167,23 +167,26 @@ export class Detector {
     return this.#detect(enc.tokens, opts, enc);
   }
 
-  /** Prompt ids for engine specs that read into the prompt. */
+  /** Prompt ids for engine specs that read into the prompt (tracemark's specs do not: undefined). */
   #prompt(opts: DetectOptions): ArrayLike<number> | undefined {
     const p = opts.prompt;
-    if (p === undefined) return undefined;
+    if (p === undefined || !(this.#scorer instanceof EngineScorer)) return undefined;
     if (typeof p === 'string' || p instanceof Uint8Array) return this.tokenize(this.#text(p, opts)).tokens;
     this.#hf?.checkIds(p);
     return p;
   }
 
-  #scoreWith(tokens: ArrayLike<number>, opts: DetectOptions, extra: { perToken?: boolean; payload?: boolean; tuples?: boolean }): ScoredTokens {
+  /** `prompt`: the prompt's ids when the caller already has them (resolved from opts otherwise). */
+  #scoreWith(
+    tokens: ArrayLike<number>,
+    opts: DetectOptions,
+    extra: { perToken?: boolean; payload?: boolean; tuples?: boolean },
+    prompt: ArrayLike<number> | undefined = this.#prompt(opts),
+  ): ScoredTokens {
     const dedup = opts.dedup ?? true;
     const exclude = this.#excl(opts.exclude, opts);
     const o = { dedup, ...(exclude ? { exclude } : {}), ...extra };
-    if (this.#scorer instanceof EngineScorer) {
-      const prompt = this.#prompt(opts);
-      return this.#scorer.score(tokens, prompt ? { ...o, prompt } : o);
-    }
+    if (this.#scorer instanceof EngineScorer) return this.#scorer.score(tokens, prompt ? { ...o, prompt } : o);
     return this.#scorer.score(tokens, o);
   }
 
@@ -195,10 +198,10 @@ export class Detector {
   #detect(tokens: ArrayLike<number>, opts: DetectOptions, enc: Encoded | undefined): DetectionResult {
     if (tokens.length === 0) throw new DetectorError('EMPTY_TEXT', 'the text is empty: nothing to score');
     const dedup = opts.dedup ?? true;
-    const r = this.#scoreWith(tokens, opts, { payload: hasPayload(this.spec) });
+    const prompt = this.#prompt(opts); // tokenized once for the scoring and the engine's statistic
+    const r = this.#scoreWith(tokens, opts, { payload: hasPayload(this.spec) }, prompt);
     const res = this.#result(r, dedup, enc);
     if (this.#scorer instanceof EngineScorer) {
-      const prompt = this.#prompt(opts);
       res.engine = this.#scorer.reader.engineStatistic(Array.from(tokens), prompt ? { prompt } : {});
     }
     return res;
