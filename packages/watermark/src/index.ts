@@ -46,3 +46,4 @@ export type { EngineReader, EngineRead, EngineStatistic, EngineReaderOptions } f
 export { buildSpec, describeSpec, specNotes, schemeOptionsProblem, contextModeOf, SPEC_LIMITS, SPEC_SCHEME_NAMES } from './spec-build.js';
 export type { SpecOptions } from './spec-build.js';
 export { engineEmbedConfig, createSpecSampler } from './engine-embed.js';
+export * from './kernel/index.js';

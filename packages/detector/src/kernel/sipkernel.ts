@@ -13,7 +13,7 @@
  *   winMin(src, n, h, out)               out[j] = min_u64(src[j .. j+h-1]), j ≤ n-h
  *   min2(a, b, n, out)                   out[i] = min_u64(a[i], b[i])
  */
-import { assembleModule, FnBuilder, I32, I64 } from './wasm.js';
+import { assembleModule, FnBuilder, I32, I64 } from '@tracemark/watermark';
 
 const C0 = 0x736f6d6570736575n; // "somepseudorandomlygeneratedbytes"
 const C1 = 0x646f72616e646f6dn;

@@ -19,3 +19,10 @@ export function murmur3Words(words: ArrayLike<number>, seed = 0): number {
   }
   return fmix32((h ^ (4 * words.length)) >>> 0);
 }
+
+/** One Murmur3 x86_32 body step h' = mix(h, word), as i32 (the kernels precompute key prefixes with it). */
+export function murmur3Mix(h: number, word: number): number {
+  let k = Math.imul(word >>> 0, C1);
+  k = Math.imul(rotl(k >>> 0, 15), C2);
+  return (Math.imul(rotl((h ^ k) >>> 0, 13), 5) + 0xe6546b64) | 0;
+}

@@ -1,6 +1,7 @@
 /**
- * A minimal WebAssembly binary writer: just enough to express the SipHash
- * kernels in sipkernel.ts (one memory, i32/i64 locals, loops, loads/stores).
+ * A minimal WebAssembly binary writer: just enough to express the detector's SipHash
+ * kernels (detector/src/kernel/sipkernel.ts) and the engine PRF kernels next to this
+ * file (one memory, i32/i64 locals, loops, loads/stores).
  *
  * Why emit WASM by hand: SipHash on 64-bit words costs ~110 ns per call in plain
  * JavaScript on 32-bit limbs, while tokenization costs ~600 ns per token, so
@@ -68,6 +69,8 @@ export class FnBuilder {
   loadI64(offset = 0): this { this.code.push(0x29, 3); uleb(offset, this.code); return this; }
   loadI64U32(offset = 0): this { this.code.push(0x35, 2); uleb(offset, this.code); return this; }
   storeI64(offset = 0): this { this.code.push(0x37, 3); uleb(offset, this.code); return this; }
+  loadI32(offset = 0): this { this.code.push(0x28, 2); uleb(offset, this.code); return this; }
+  storeI32(offset = 0): this { this.code.push(0x36, 2); uleb(offset, this.code); return this; }
 
   // i32
   i32Add(): this { return this.op(0x6a); }
@@ -76,8 +79,16 @@ export class FnBuilder {
   i32LtU(): this { return this.op(0x49); }
   i32GeU(): this { return this.op(0x4f); }
   i32Eqz(): this { return this.op(0x45); }
+  i32Mul(): this { return this.op(0x6c); }
+  i32And(): this { return this.op(0x71); }
+  i32Xor(): this { return this.op(0x73); }
+  i32ShrU(): this { return this.op(0x76); }
+  i32Rotl(): this { return this.op(0x77); }
+  i32WrapI64(): this { return this.op(0xa7); }
   // i64
   i64Add(): this { return this.op(0x7c); }
+  i64Mul(): this { return this.op(0x7e); }
+  i64ShrU(): this { return this.op(0x88); }
   i64Or(): this { return this.op(0x84); }
   i64Xor(): this { return this.op(0x85); }
   i64Shl(): this { return this.op(0x86); }

@@ -1,0 +1,128 @@
+/**
+ * JavaScript entry points of the engine kernels (engine-module.ts): one instance per
+ * thread, texts streamed through its memory in blocks so a long text never grows it
+ * past ~2 MB. Calls are synchronous, so one text at a time uses the memory.
+ */
+import { instantiateEngineKernel, type EngineKernelExports } from './engine-module.js';
+
+/** Positions per kernel call. */
+const BLOCK = 1 << 15;
+
+interface KernelState {
+  k: EngineKernelExports;
+  i32: Int32Array;
+  u32: Uint32Array;
+}
+let state: KernelState | undefined;
+
+/** The instance with at least `bytes` of memory, and views of it. */
+function kernel(bytes: number): KernelState {
+  if (!state) {
+    const k = instantiateEngineKernel();
+    state = { k, i32: new Int32Array(k.memory.buffer), u32: new Uint32Array(k.memory.buffer) };
+  }
+  const have = state.k.memory.buffer.byteLength;
+  if (bytes > have) {
+    state.k.memory.grow(Math.ceil((bytes - have) / 65536));
+    state.i32 = new Int32Array(state.k.memory.buffer);
+    state.u32 = new Uint32Array(state.k.memory.buffer);
+  }
+  return state;
+}
+
+/**
+ * Copies src[from .. to) into the kernel's i32 memory at word offset `at`, reading `pad`
+ * at indices < 0 (values reduced mod 2^32, as the readers' `>>> 0` and `| 0` do).
+ */
+function stage(s: KernelState, at: number, src: ArrayLike<number>, from: number, to: number, pad: number): void {
+  let j = at;
+  let i = from;
+  for (; i < to && i < 0; i++) s.i32[j++] = pad;
+  if (ArrayBuffer.isView(src)) {
+    // typed-array set converts each element as an Int32Array store does: ToInt32, i.e. mod 2^32
+    s.i32.set((src as unknown as Int32Array).subarray(i, to), j);
+    return;
+  }
+  for (; i < to; i++) s.i32[j++] = src[i]! | 0;
+}
+
+/** Philox4x32-10 of counter (c0..c3) under key (k0, k1). */
+export function philoxWasm(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out = new Uint32Array(4)): Uint32Array {
+  const s = kernel(16);
+  s.k.philox(c0 | 0, c1 | 0, c2 | 0, c3 | 0, k0 | 0, k1 | 0, 0);
+  out.set(s.u32.subarray(0, 4));
+  return out;
+}
+
+/**
+ * vLLM's PRF word of every position of a text (philox or philox_legacy layout): the
+ * context of position i is tokens[i-w .. i), -1 before the first token.
+ */
+export function vllmWordsWasm(key: { lo: number; hi: number }, tokens: ArrayLike<number>, w: number, legacy: boolean, out = new Uint32Array(tokens.length)): Uint32Array {
+  const n = tokens.length;
+  const padWords = BLOCK + w + 4;
+  const s = kernel((padWords + BLOCK) * 4);
+  for (let i0 = 0; i0 < n; i0 += BLOCK) {
+    const m = Math.min(BLOCK, n - i0);
+    stage(s, 0, tokens, i0 - w, i0 + m, -1);
+    s.k.vllmWords(key.lo | 0, key.hi | 0, 0, m, w, legacy ? 1 : 0, padWords * 4);
+    out.set(s.u32.subarray(padWords, padWords + m), i0);
+  }
+  return out;
+}
+
+/**
+ * The readers' context digest (reader/digest.ts digestContext) of the window
+ * src[offset+i-w .. offset+i) for i in [0, n), indices < 0 reading `pad`.
+ */
+export function contextDigestsWasm(src: ArrayLike<number>, offset: number, n: number, w: number, pad: number, hi: Int32Array, lo: Int32Array): void {
+  const inWords = BLOCK + w + 4;
+  const s = kernel((inWords + 2 * BLOCK) * 4);
+  const hiAt = inWords, loAt = inWords + BLOCK;
+  for (let i0 = 0; i0 < n; i0 += BLOCK) {
+    const m = Math.min(BLOCK, n - i0);
+    stage(s, 0, src, offset + i0 - w, offset + i0 + m, pad);
+    s.k.digests(0, m, w, hiAt * 4, loAt * 4);
+    hi.set(s.i32.subarray(hiAt, hiAt + m), i0);
+    lo.set(s.i32.subarray(loAt, loAt + m), i0);
+  }
+}
+
+export interface SglangKernelKeys {
+  /** Murmur3 state after key A's two words, after key B's, and after A's and B's four words (routing coin). */
+  readonly preA: number;
+  readonly preB: number;
+  readonly preCoin: number;
+  readonly dual: boolean;
+}
+
+export interface SglangHashes {
+  readonly contextHash: Uint32Array;
+  readonly hashA: Uint32Array;
+  readonly hashB: Uint32Array;
+  readonly coin: Uint32Array;
+}
+
+/**
+ * SGLang's hashes for positions offset+i, i in [0, n), of `full` (prompt + completion):
+ * the context is the h tokens before the position (offset − h ≥ 0: full windows only).
+ * Writes into out at index outAt + i.
+ */
+export function sglangHashesWasm(full: ArrayLike<number>, offset: number, n: number, h: number, keys: SglangKernelKeys, out: SglangHashes, outAt: number): void {
+  if (offset - h < 0) throw new RangeError('sglangHashesWasm: every window must be inside the text');
+  const inWords = BLOCK + h + 4;
+  const s = kernel((inWords + 4 * BLOCK) * 4);
+  const at = [inWords, inWords + BLOCK, inWords + 2 * BLOCK, inWords + 3 * BLOCK] as const;
+  for (let i0 = 0; i0 < n; i0 += BLOCK) {
+    const m = Math.min(BLOCK, n - i0);
+    stage(s, 0, full, offset + i0 - h, offset + i0 + m, 0);
+    s.k.sglang(0, m, h, keys.preA | 0, keys.preB | 0, keys.preCoin | 0, keys.dual ? 1 : 0, at[0] * 4, at[1] * 4, at[2] * 4, at[3] * 4);
+    const o = outAt + i0;
+    out.contextHash.set(s.u32.subarray(at[0], at[0] + m), o);
+    out.hashA.set(s.u32.subarray(at[1], at[1] + m), o);
+    if (keys.dual) {
+      out.hashB.set(s.u32.subarray(at[2], at[2] + m), o);
+      out.coin.set(s.u32.subarray(at[3], at[3] + m), o);
+    }
+  }
+}

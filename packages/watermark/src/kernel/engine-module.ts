@@ -1,0 +1,178 @@
+/**
+ * The engine PRF kernels in WebAssembly, bit-identical to the JavaScript readers'
+ * arithmetic (test/kernel/engine-kernel.test.ts checks each one against its reference on
+ * random inputs and against the engine vectors). JavaScript has no 32×32→64 multiply, so
+ * Philox costs four 16-bit products per step there; WASM's i64.mul is one instruction.
+ *
+ * All pointers are byte offsets into the module's memory; words are u32 little-endian.
+ *   philox(c0, c1, c2, c3, k0, k1, out)          out[0..4) = Philox4x32-10(c, k)
+ *   vllmWords(kLo, kHi, pad, n, w, legacy, out)  out[i] = vLLM's word at position i, whose context
+ *                                               is pad[i .. i+w) and token pad[i+w] (vllm-prf.ts)
+ *   digests(src, n, w, hi, lo)                   (hi[i], lo[i]) = digestContext of src[i .. i+w)
+ *   sglang(src, n, h, preA, preB, preCoin, dual, ctx, ha, hb, coin)
+ *                                               SGLang's context hash of src[i .. i+h), token src[i+h],
+ *                                               hash under key A (and B, and the routing coin, if dual);
+ *                                               pre* = the Murmur3 state after the key words
+ */
+import { addr4, fmix, murmurMix, philoxLocals, philoxRounds } from './emit.js';
+import { assembleModule, FnBuilder, I32 } from './wasm.js';
+
+const STATE_TAG = 0x574d4358; // "WMCX"
+const TOKEN_TAG = 0x574d544b; // "WMTK"
+const DIGEST_SEED_LO = 0x2545f491;
+const DIGEST_SEED_HI = 0x9e3779b9;
+
+function philoxFn(): FnBuilder {
+  const f = new FnBuilder('philox', [I32, I32, I32, I32, I32, I32, I32], []);
+  const l = philoxLocals(f);
+  f.get(0).set(l.x0).get(1).set(l.x1).get(2).set(l.x2).get(3).set(l.x3).get(4).set(l.a).get(5).set(l.b);
+  philoxRounds(f, l);
+  f.get(6).get(l.x0).storeI32(0);
+  f.get(6).get(l.x1).storeI32(4);
+  f.get(6).get(l.x2).storeI32(8);
+  f.get(6).get(l.x3).storeI32(12);
+  return f;
+}
+
+function vllmWordsFn(): FnBuilder {
+  const [kLo, kHi, pad, n, w, legacy, out] = [0, 1, 2, 3, 4, 5, 6];
+  const f = new FnBuilder('vllmWords', [I32, I32, I32, I32, I32, I32, I32], []);
+  const l = philoxLocals(f);
+  const i = f.local(I32), o = f.local(I32), at = f.local(I32), t = f.local(I32), sel = f.local(I32);
+  const s0 = f.local(I32), s1 = f.local(I32), s2 = f.local(I32), s3 = f.local(I32);
+  f.i32(0).set(i);
+  f.block().loop();
+  f.get(i).get(n).i32GeU().brIf(1);
+  // absorb the context, 4 tokens per Philox call; slots past w read the tags 2^32-1-j
+  f.i32(STATE_TAG).set(s0).get(w).set(s1).i32(0).set(s2).i32(0).set(s3);
+  f.i32(0).set(o);
+  f.block().loop();
+  f.get(o).get(w).i32GeU().brIf(1);
+  f.get(i).get(o).i32Add().set(at);
+  addr4(f, pad, at);
+  f.tee(at).loadI32(0).get(s0).i32Xor().set(l.x0);
+  const slot = (j: number, x: number, s: number): void => {
+    f.get(at).loadI32(4 * j).i32(-1 - j).get(o).i32(j).i32Add().get(w).i32LtU().select();
+    f.get(s).i32Xor().set(x);
+  };
+  slot(1, l.x1, s1);
+  slot(2, l.x2, s2);
+  slot(3, l.x3, s3);
+  f.get(kLo).get(o).i32Xor().set(l.a).get(kHi).set(l.b);
+  philoxRounds(f, l);
+  f.get(l.x0).set(s0).get(l.x1).set(s1).get(l.x2).set(s2).get(l.x3).set(s3);
+  f.get(o).i32(4).i32Add().set(o);
+  f.br(0).end().end();
+  // the token's word: current layout word t & 3 of Philox((t >> 2, s0, s1, s2), ...), legacy word 0 of Philox((t, ...))
+  f.get(i).get(w).i32Add().set(at);
+  addr4(f, pad, at);
+  f.loadI32(0).set(t);
+  f.get(t).get(t).i32(2).i32ShrU().get(legacy).select().set(l.x0);
+  f.get(s0).set(l.x1).get(s1).set(l.x2).get(s2).set(l.x3);
+  f.get(kLo).get(s3).i32Xor().set(l.a);
+  f.get(kHi).i32(TOKEN_TAG).i32Xor().set(l.b);
+  philoxRounds(f, l);
+  f.i32(0).get(t).i32(3).i32And().get(legacy).select().set(sel);
+  addr4(f, out, i);
+  f.get(l.x3).get(l.x2).get(sel).i32(1).i32And().select();
+  f.get(l.x1).get(l.x0).get(sel).i32(1).i32And().select();
+  f.get(sel).i32(2).i32And().select();
+  f.storeI32(0);
+  f.get(i).i32(1).i32Add().set(i);
+  f.br(0).end().end();
+  return f;
+}
+
+function digestsFn(): FnBuilder {
+  const [src, n, w, hiOut, loOut] = [0, 1, 2, 3, 4];
+  const f = new FnBuilder('digests', [I32, I32, I32, I32, I32], []);
+  const i = f.local(I32), j = f.local(I32), a = f.local(I32), b = f.local(I32), tok = f.local(I32), tmp = f.local(I32), at = f.local(I32);
+  f.i32(0).set(i);
+  f.block().loop();
+  f.get(i).get(n).i32GeU().brIf(1);
+  f.i32(DIGEST_SEED_LO).set(a).i32(DIGEST_SEED_HI).set(b);
+  f.i32(0).set(j);
+  f.block().loop();
+  f.get(j).get(w).i32GeU().brIf(1);
+  f.get(i).get(j).i32Add().set(at);
+  addr4(f, src, at);
+  f.loadI32(0).set(tok);
+  murmurMix(f, a, () => f.get(tok));
+  murmurMix(f, b, () => f.get(tok).i32(0x5bd1e995).i32Xor());
+  f.get(j).i32(1).i32Add().set(j);
+  f.br(0).end().end();
+  addr4(f, hiOut, i);
+  f.get(b).get(w).i32(2).i32Shl().i32Xor();
+  fmix(f, tmp);
+  f.storeI32(0);
+  addr4(f, loOut, i);
+  f.get(a).get(w).i32(2).i32Shl().i32Xor();
+  fmix(f, tmp);
+  f.storeI32(0);
+  f.get(i).i32(1).i32Add().set(i);
+  f.br(0).end().end();
+  return f;
+}
+
+function sglangFn(): FnBuilder {
+  const [src, n, h, preA, preB, preCoin, dual, ctxOut, haOut, hbOut, coinOut] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const f = new FnBuilder('sglang', [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], []);
+  const i = f.local(I32), j = f.local(I32), c = f.local(I32), at = f.local(I32), tok = f.local(I32), x = f.local(I32), tmp = f.local(I32);
+  const keyed = (pre: number, out: number): void => {
+    f.get(pre).set(x);
+    murmurMix(f, x, () => f.get(c));
+    murmurMix(f, x, () => f.get(tok));
+    addr4(f, out, i);
+    f.get(x).i32(16).i32Xor();
+    fmix(f, tmp);
+    f.storeI32(0);
+  };
+  f.i32(0).set(i);
+  f.block().loop();
+  f.get(i).get(n).i32GeU().brIf(1);
+  f.i32(0).set(c).i32(0).set(j);
+  f.block().loop();
+  f.get(j).get(h).i32GeU().brIf(1);
+  f.get(i).get(j).i32Add().set(at);
+  addr4(f, src, at);
+  f.loadI32(0).set(tok);
+  murmurMix(f, c, () => f.get(tok));
+  f.get(j).i32(1).i32Add().set(j);
+  f.br(0).end().end();
+  f.get(c).get(h).i32(2).i32Shl().i32Xor();
+  fmix(f, tmp);
+  f.set(c);
+  addr4(f, ctxOut, i);
+  f.get(c).storeI32(0);
+  f.get(i).get(h).i32Add().set(at);
+  addr4(f, src, at);
+  f.loadI32(0).set(tok);
+  keyed(preA, haOut);
+  f.get(dual).if();
+  keyed(preB, hbOut);
+  f.get(preCoin).set(x);
+  murmurMix(f, x, () => f.get(c));
+  addr4(f, coinOut, i);
+  f.get(x).i32(20).i32Xor();
+  fmix(f, tmp);
+  f.storeI32(0);
+  f.end();
+  f.get(i).i32(1).i32Add().set(i);
+  f.br(0).end().end();
+  return f;
+}
+
+export interface EngineKernelExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  philox(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: number): void;
+  vllmWords(kLo: number, kHi: number, pad: number, n: number, w: number, legacy: number, out: number): void;
+  digests(src: number, n: number, w: number, hi: number, lo: number): void;
+  sglang(src: number, n: number, h: number, preA: number, preB: number, preCoin: number, dual: number, ctx: number, ha: number, hb: number, coin: number): void;
+}
+
+/** A fresh instance (synchronous compile: the module is a few kB). */
+export function instantiateEngineKernel(): EngineKernelExports {
+  const WA = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => unknown; Instance: new (m: unknown, i: object) => { exports: unknown } } }).WebAssembly;
+  const bytes = assembleModule([philoxFn(), vllmWordsFn(), digestsFn(), sglangFn()], 4);
+  return new WA.Instance(new WA.Module(bytes), {}).exports as EngineKernelExports;
+}

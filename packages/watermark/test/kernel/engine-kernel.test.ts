@@ -1,0 +1,114 @@
+// The engine WebAssembly kernels against their JavaScript references (philox4x32,
+// vLLM's absorb + token word, digestContext, SGLang's Murmur3 hashes) on random inputs,
+// and against the engine vectors.
+import { describe, expect, it } from 'vitest';
+import { digestContext } from '../../src/engines/reader/digest.js';
+import { philox4x32 } from '../../src/engines/philox.js';
+import { sglangCoin, sglangContextHash, sglangHash } from '../../src/engines/sglang.js';
+import { absorbContext, philoxLegacyWord, philoxWord } from '../../src/engines/vllm-prf.js';
+import { vllmWordFn } from '../../src/engines/vllm.js';
+import { contextDigestsWasm, philoxWasm, sglangHashesWasm, vllmWordsWasm } from '../../src/kernel/engine-kernel.js';
+import { sglangKernelKeys } from '../../src/engines/sglang-kernel.js';
+import { seededRng } from '../../src/index.js';
+import { loadVectors, type Json } from '../engines/vectors.js';
+
+const rng = seededRng('engine-kernel');
+const u32 = (): number => Math.floor(rng() * 2 ** 32) >>> 0;
+const text = (n: number, V: number): number[] => Array.from({ length: n }, () => Math.floor(rng() * V));
+
+describe('philox kernel', () => {
+  it('equals philox4x32 on 2,000 random counters and keys', () => {
+    for (let c = 0; c < 2000; c++) {
+      const a = [u32(), u32(), u32(), u32(), u32(), u32()] as const;
+      expect(Array.from(philoxWasm(...a))).toEqual(Array.from(philox4x32(...a)));
+    }
+  });
+  it('gives the Random123 known-answer words', () => {
+    // Philox4x32-10 KAT (Random123 kat_vectors): counter = key = all ones
+    expect(Array.from(philoxWasm(-1, -1, -1, -1, -1, -1))).toEqual([0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]);
+  });
+});
+
+describe('vLLM words kernel', () => {
+  it.each([1, 2, 3, 4, 5, 7, 8, 9])('equals absorbContext + philoxWord / philoxLegacyWord, width %i', (w) => {
+    for (let trial = 0; trial < 4; trial++) {
+      const key = { lo: u32(), hi: u32() };
+      const toks = text(50 + Math.floor(rng() * 200), trial % 2 ? 151936 : 64);
+      for (const legacy of [false, true]) {
+        const got = vllmWordsWasm(key, toks, w, legacy);
+        toks.forEach((t, i) => {
+          const ctx = Array.from({ length: w }, (_, j) => (i - w + j < 0 ? -1 : toks[i - w + j]!));
+          const st = absorbContext(key, ctx);
+          expect(got[i], `@${i}`).toBe(legacy ? philoxLegacyWord(key, st, t) : philoxWord(key, st, t));
+        });
+      }
+    }
+  });
+  it('streams texts longer than one block', () => {
+    const key = { lo: u32(), hi: u32() };
+    const toks = text(70_000, 32000);
+    const got = vllmWordsWasm(key, toks, 4, false);
+    for (const i of [0, 3, 32767, 32768, 32771, 65535, 65536, 69_999]) {
+      const ctx = Array.from({ length: 4 }, (_, j) => (i - 4 + j < 0 ? -1 : toks[i - 4 + j]!));
+      expect(got[i]).toBe(philoxWord(key, absorbContext(key, ctx), toks[i]!));
+    }
+  });
+  it.each(['philox', 'philox_legacy'] as const)('matches the engine vectors (%s prf_cases)', (prf) => {
+    const v = loadVectors(`vllm-gumbel-${prf}.json`);
+    let checked = 0;
+    for (const c of v.prf_cases as Json[]) {
+      if (c.stream !== undefined && BigInt(c.stream) !== 0n) continue;
+      const ctx = c.context as number[];
+      const lead = ctx.findIndex((x) => x !== -1);
+      const rest = lead < 0 ? [] : ctx.slice(lead);
+      if (rest.includes(-1)) continue; // a -1 inside the context is not a text's padding
+      const k = BigInt(c.key) & ((1n << 64n) - 1n);
+      const key = { lo: Number(k & 0xffffffffn), hi: Number(k >> 32n) };
+      const words = vllmWordsWasm(key, [...rest, c.token], ctx.length, prf === 'philox_legacy');
+      expect(words[rest.length]).toBe(vllmWordFn(prf, c.key)(ctx, c.token));
+      if (c.word !== undefined) expect(words[rest.length]).toBe(c.word);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(3);
+  });
+});
+
+describe('context digest kernel', () => {
+  it.each([0, 1, 2, 4, 6])('equals digestContext over windows of %i tokens (pads -1 and 0, offsets)', (w) => {
+    const toks = text(300, 200_000);
+    for (const [pad, offset] of [[-1, 0], [0, 0], [0, 17]] as const) {
+      const n = toks.length - offset;
+      const hi = new Int32Array(n), lo = new Int32Array(n), ref = new Int32Array(2);
+      contextDigestsWasm(toks, offset, n, w, pad, hi, lo);
+      for (let i = 0; i < n; i++) {
+        digestContext(toks, offset + i - w, offset + i, pad, ref);
+        expect([hi[i], lo[i]], `@${i}`).toEqual([ref[0], ref[1]]);
+      }
+    }
+  });
+  it('reads Uint32Array and Float64Array sources the same way', () => {
+    const toks = text(100, 32000);
+    const a = [new Int32Array(100), new Int32Array(100)], b = [new Int32Array(100), new Int32Array(100)];
+    contextDigestsWasm(Uint32Array.from(toks), 0, 100, 4, -1, a[0]!, a[1]!);
+    contextDigestsWasm(Float64Array.from(toks), 0, 100, 4, -1, b[0]!, b[1]!);
+    expect(a).toEqual(b);
+  });
+});
+
+describe('SGLang kernel', () => {
+  it.each([1, 3, 4, 8])('equals sglangContextHash / sglangHash / sglangCoin, h = %i', (h) => {
+    const A = { lo: u32(), hi: u32() }, B = { lo: u32(), hi: u32() };
+    const full = text(400, 151936);
+    const n = full.length - h;
+    const out = { contextHash: new Uint32Array(n), hashA: new Uint32Array(n), hashB: new Uint32Array(n), coin: new Uint32Array(n) };
+    sglangHashesWasm(full, h, n, h, sglangKernelKeys(A, B), out, 0);
+    for (let i = 0; i < n; i++) {
+      const end = h + i;
+      const ch = sglangContextHash(full.slice(end - h, end));
+      expect(out.contextHash[i]).toBe(ch);
+      expect(out.hashA[i]).toBe(sglangHash(A, ch, full[end]!));
+      expect(out.hashB[i]).toBe(sglangHash(B, ch, full[end]!));
+      expect(out.coin[i]).toBe(sglangCoin(A, B, ch));
+    }
+  });
+});
