@@ -92,9 +92,7 @@ export function vllmUniform(word: number): number {
   return Math.fround(((word >>> 8) + 1) / 16777217);
 }
 
-// ---- Fast path: a whole text at once (same words and flags as vllmContexts + the PRFs) ----
-
-const NO_STREAM: U64Words = { lo: 0, hi: 0 };
+// ---- Fast path: a whole text at once (same flags as vllmContexts; the words: vllm-words.ts) ----
 
 /**
  * Which positions are scored: with `deduplicate`, the first occurrence of each exact
@@ -137,33 +135,4 @@ export function vllmPadded(tokens: ArrayLike<number>, width: number): Float64Arr
   const padded = new Float64Array(width + tokens.length).fill(-1, 0, width);
   for (let i = 0; i < tokens.length; i++) padded[width + i] = tokens[i]!;
   return padded;
-}
-
-/** Philox word of every position of a text (philox or philox_legacy layout), into `out`. */
-export function philoxWordsOfText(
-  key: U64Words,
-  padded: Float64Array,
-  count: number,
-  width: number,
-  legacy: boolean,
-  out = new Uint32Array(count),
-): Uint32Array {
-  const state = new Uint32Array(4);
-  for (let i = 0; i < count; i++) {
-    state[0] = STATE_TAG;
-    state[1] = width;
-    state[2] = 0;
-    state[3] = 0;
-    for (let o = 0; o < width; o += 4) {
-      const at = i + o;
-      const b0 = padded[at]! >>> 0;
-      const b1 = o + 1 < width ? padded[at + 1]! >>> 0 : 0xfffffffe;
-      const b2 = o + 2 < width ? padded[at + 2]! >>> 0 : 0xfffffffd;
-      const b3 = o + 3 < width ? padded[at + 3]! >>> 0 : 0xfffffffc;
-      philox4x32(state[0]! ^ b0, state[1]! ^ b1, state[2]! ^ b2, state[3]! ^ b3, (key.lo ^ o) >>> 0, key.hi, state);
-    }
-    const token = padded[width + i]!;
-    out[i] = legacy ? philoxLegacyWord(key, state, token) : philoxWord(key, state, token, NO_STREAM);
-  }
-  return out;
 }

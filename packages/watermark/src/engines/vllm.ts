@@ -5,13 +5,13 @@ import { glibcLog1p, sleefLog1p } from './libm.js';
 import { gammaincc, vllmBinomialSurvival, vllmGammaSurvival } from './stats.js';
 import { checkRange, toBigInt, wordsOf, type U64Words } from './u64.js';
 import { vllmContexts, type VllmPositionContext } from './vllm-context.js';
+import { philoxTextWords } from './vllm-words.js';
 import {
   absorbContext,
   hmacKeyBytes,
   hmacWord,
   philoxLegacyWord,
   philoxWord,
-  philoxWordsOfText,
   vllmPadded,
   vllmScoredFlags,
   vllmUniform,
@@ -219,17 +219,20 @@ export function vllmTextWords(tokens: ArrayLike<number>, o: VllmReaderOptions): 
   if (!Number.isInteger(width) || width < 1) throw new RangeError(`context_width must be a positive integer (got ${width})`);
   const prf = o.prf ?? 'philox';
   const n = tokens.length;
-  const padded = vllmPadded(tokens, width);
-  const scored = vllmScoredFlags(padded, n, width, o.deduplicateContexts ?? true);
+  const dedup = o.deduplicateContexts ?? true;
   const k = toBigInt(o.key);
   if (prf === 'hmac_sha256') {
+    const padded = vllmPadded(tokens, width);
+    const scored = vllmScoredFlags(padded, n, width, dedup);
     const bytes = hmacKeyBytes(k);
     const words = new Uint32Array(n);
     for (let i = 0; i < n; i++) words[i] = hmacWord(bytes, padded.subarray(i, i + width), tokens[i]!);
     return { scored, words };
   }
   const key = wordsOf(checkRange(k, 0n, MAX_U64, 'vLLM key'));
-  return { scored, words: philoxWordsOfText(key, padded, n, width, prf === 'philox_legacy') };
+  const scored = dedup ? vllmScoredFlags(vllmPadded(tokens, width), n, width, true) : new Uint8Array(n).fill(1);
+  // the WebAssembly kernel (kernel/engine-module.ts; absorbContext + philoxWord are its reference)
+  return { scored, words: philoxTextWords(key, tokens, width, prf === 'philox_legacy') };
 }
 
 export interface VllmGumbelFast {

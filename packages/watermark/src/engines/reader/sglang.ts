@@ -4,10 +4,12 @@
 // Without the prompt, the first h completion tokens have unknown contexts and are not read.
 import type { EngineKey } from '../../engine-keys.js';
 import type { EngineSpec } from '../../engine-spec.js';
-import { sglangCoin, sglangContextHash, sglangDetect, sglangHash, sglangMixingThreshold, sglangScore } from '../sglang.js';
+import { sglangCoin, sglangContextHash, sglangDetectFast, sglangHash, sglangMixingThreshold, sglangScore } from '../sglang.js';
+import { contextDigestsWasm, sglangHashesWasm } from '../../kernel/engine-kernel.js';
+import { sglangKernelKeys } from '../sglang-kernel.js';
 import { wordsOf } from '../u64.js';
 import { digestContext } from './digest.js';
-import { newRead, type EngineReader, type EngineStatistic } from './types.js';
+import { newRead, type EngineRead, type EngineReader, type EngineStatistic } from './types.js';
 
 type SglangScheme = Extract<EngineSpec['engine'], { scheme: 'sglang/gumbel' }>;
 
@@ -20,6 +22,15 @@ export function sglangReader(spec: EngineSpec, key: EngineKey): EngineReader {
   const h = e.contextWidth;
   const tmp = new Int32Array(2);
   const hex = (v: bigint) => v.toString(16);
+  const kernelKeys = sglangKernelKeys(keyA, keyB);
+  const put = (r: EngineRead, i: number, ch: number, ctxHi: number, ctxLo: number, hashA: number, hashB: number, coin: number): void => {
+    r.keyed[i] = 1;
+    r.idHi[i] = 0;
+    r.idLo[i] = ch | 0;
+    r.ctxHi[i] = ctxHi;
+    r.ctxLo[i] = ctxLo;
+    r.score[i] = sglangScore(keyB !== null && coin >= threshold ? hashB : hashA);
+  };
   return {
     spec,
     scheme: e,
@@ -32,25 +43,28 @@ export function sglangReader(spec: EngineSpec, key: EngineKey): EngineReader {
       const full = new Uint32Array(p + tokens.length);
       for (let i = 0; i < p; i++) full[i] = prompt[i]!;
       for (let i = 0; i < tokens.length; i++) full[p + i] = tokens[i]!;
-      const r = newRead(tokens.length);
-      for (let i = 0; i < tokens.length; i++) {
-        if (p === 0 && i < h) continue; // the engine's detector skips them too
+      const n = tokens.length;
+      const r = newRead(n);
+      // positions whose h-token context is all in the text go through the kernel; the few
+      // before them (a prompt shorter than h) read a shorter context, in JavaScript
+      const first = Math.min(n, Math.max(0, h - p));
+      for (let i = p === 0 ? h : 0; i < first; i++) {
         const end = p + i;
         const ch = sglangContextHash(full.subarray(Math.max(0, end - h), end));
-        const t = tokens[i]!;
-        r.keyed[i] = 1;
-        r.idHi[i] = 0;
-        r.idLo[i] = ch | 0;
         digestContext(full, Math.max(0, end - h), end, 0, tmp);
-        r.ctxHi[i] = tmp[0]!;
-        r.ctxLo[i] = tmp[1]!;
-        const useB = keyB !== null && sglangCoin(keyA, keyB, ch) >= threshold;
-        r.score[i] = sglangScore(sglangHash(useB ? keyB : keyA, ch, t));
+        put(r, i, ch, tmp[0]!, tmp[1]!, sglangHash(keyA, ch, tokens[i]!), keyB ? sglangHash(keyB, ch, tokens[i]!) : 0, keyB ? sglangCoin(keyA, keyB, ch) : 0);
+      }
+      const m = n - first;
+      if (m > 0) {
+        const hs = { contextHash: new Uint32Array(n), hashA: new Uint32Array(n), hashB: new Uint32Array(n), coin: new Uint32Array(n) };
+        sglangHashesWasm(full, p + first, m, h, kernelKeys, hs, first);
+        contextDigestsWasm(full, p + first, m, h, 0, r.ctxHi.subarray(first), r.ctxLo.subarray(first));
+        for (let i = first; i < n; i++) put(r, i, hs.contextHash[i]!, r.ctxHi[i]!, r.ctxLo[i]!, hs.hashA[i]!, hs.hashB[i]!, hs.coin[i]!);
       }
       return r;
     },
     engineStatistic(tokens, opts = {}): EngineStatistic {
-      const d = sglangDetect(tokens, {
+      const d = sglangDetectFast(tokens, {
         keyHex: hex(a!),
         keyBHex: keyB ? hex(b!) : null,
         mixingProbability: e.mixingProbability,

@@ -16,7 +16,7 @@ import {
   type VllmDetection,
 } from '../vllm.js';
 import { vllmUniform } from '../vllm-prf.js';
-import { digestContext } from './digest.js';
+import { contextDigestsWasm } from '../../kernel/engine-kernel.js';
 import { newRead, type EngineRead, type EngineReader, type EngineStatistic } from './types.js';
 
 type VllmScheme = Extract<EngineSpec['engine'], { scheme: `vllm/${string}` }>;
@@ -110,13 +110,8 @@ export function vllmReader(spec: EngineSpec, key: EngineKey): EngineReader {
     read(tokens): EngineRead {
       const n = tokens.length;
       const r = newRead(n);
-      const tmp = new Int32Array(2);
       r.keyed.fill(1); // vLLM keys every generated position (-1 pads before the first)
-      for (let i = 0; i < n; i++) {
-        digestContext(tokens, i - w, i, -1, tmp);
-        r.ctxHi[i] = tmp[0]!;
-        r.ctxLo[i] = tmp[1]!;
-      }
+      contextDigestsWasm(tokens, 0, n, w, -1, r.ctxHi, r.ctxLo);
       scores(tokens, r);
       return r;
     },

@@ -1,0 +1,44 @@
+// vLLM's Philox words of a whole text through the WebAssembly kernel, remembered for the
+// last few (key, layout, width, text) readings: the Detector reads a text (tracemark's
+// exact p) and then asks for the engine's own statistic of the same text, and both need
+// the same words. A hit costs a comparison of the tokens and a copy, not a Philox pass.
+import { vllmWordsWasm } from '../kernel/engine-kernel.js';
+import type { U64Words } from './u64.js';
+
+interface Entry {
+  lo: number;
+  hi: number;
+  width: number;
+  legacy: boolean;
+  tokens: Int32Array;
+  words: Uint32Array;
+}
+
+/** Dual key reads two keys per text: room for both, and for one more text. */
+const ENTRIES = 4;
+/** Texts longer than this are not remembered (the copy would outweigh a rare re-read). */
+const MAX_REMEMBERED = 1 << 20;
+const recent: Entry[] = [];
+
+function sameTokens(a: Int32Array, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== (b[i]! | 0)) return false;
+  return true;
+}
+
+/** The PRF word of every position (philox or philox_legacy layout); the caller owns the array. */
+export function philoxTextWords(key: U64Words, tokens: ArrayLike<number>, width: number, legacy: boolean): Uint32Array {
+  for (let e = 0; e < recent.length; e++) {
+    const r = recent[e]!;
+    if (r.lo === key.lo && r.hi === key.hi && r.width === width && r.legacy === legacy && sameTokens(r.tokens, tokens)) {
+      if (e > 0) recent.unshift(...recent.splice(e, 1));
+      return r.words.slice();
+    }
+  }
+  const words = vllmWordsWasm(key, tokens, width, legacy);
+  if (tokens.length <= MAX_REMEMBERED) {
+    recent.unshift({ lo: key.lo, hi: key.hi, width, legacy, tokens: Int32Array.from(tokens), words: words.slice() });
+    if (recent.length > ENTRIES) recent.pop();
+  }
+  return words;
+}
