@@ -262,7 +262,7 @@ describe('probe --until-evidence', () => {
 });
 
 describe('attribute', () => {
-  it('leaks: names the accounts whose ids the texts carry, and no account for human text', () => {
+  it('leaks: names the accounts whose ids the texts carry, and no account for human text', async () => {
     const key = fixedKey('leaks');
     const spec = parseSpec({ version: 1, scheme: { name: 'kgw', gamma: 0.25, delta: 3 }, payload: { bits: 16, digitBits: 2 }, keyFingerprint: key.fingerprint });
     const files = writeSpecKey('leaks', spec, key);
@@ -278,15 +278,15 @@ describe('attribute', () => {
     const p = join(dir, 'leaks.jsonl');
     writeFileSync(p, texts.map((t) => JSON.stringify(t)).join('\n') + '\n');
     const candidates = Array.from({ length: 100 }, (_, i) => `acct-${i}=${i}`).join(',');
-    const r = runLeaks({ ...files, jsonl: [p], field: 'text', idField: 'id', candidates, alpha: '1e-3' });
+    const r = await runLeaks({ ...files, jsonl: [p], field: 'text', idField: 'id', candidates, alpha: '1e-3' });
     expect(r.method).toBe('holm');
     expect(r.hypotheses).toBe(300);
     expect(r.named.map((x) => x.account).sort()).toEqual(['acct-17', 'acct-42']);
     expect(r.texts[2]!.named).toBe(false);
-    expect(() => runLeaks({ ...writeSpecKey('zb', parseSpec({ version: 1, scheme: { name: 'kgw' }, keyFingerprint: key.fingerprint }), key), jsonl: [p], field: 'text', idField: 'id' })).toThrow(/payload/);
+    await expect(runLeaks({ ...writeSpecKey('zb', parseSpec({ version: 1, scheme: { name: 'kgw' }, keyFingerprint: key.fingerprint }), key), jsonl: [p], field: 'text', idField: 'id' })).rejects.toThrow(/payload/);
   });
 
-  it('clone: with the ledger, names the account whose answers the clone reproduces', () => {
+  it('clone: with the ledger, names the account whose answers the clone reproduces', async () => {
     const key = fixedKey('clone-attr');
     const spec = parseSpec({ version: 1, scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 2 }, keyFingerprint: key.fingerprint });
     const files = writeSpecKey('clone', spec, key);
@@ -321,10 +321,10 @@ describe('attribute', () => {
     // a memorising clone: reproduces account 3's answers (to new prompts), plus unwatermarked text
     const clone = [...served.get('acct-3')!.map((x) => ({ prompt: 'Tell me something', text: x.text, promptTokens: [], tokens: [] })), ...answers(promptSet(8, 14), undefined, 80, 'cp')];
     const cpath = writeTranscript('clone-out', clone);
-    const r = runClone({ ...files, transcript: cpath, ledger: ledgerPath, alpha: '1e-3' });
+    const r = await runClone({ ...files, transcript: cpath, ledger: ledgerPath, alpha: '1e-3' });
     expect(r.accountsInUniverse).toBe(6);
     expect(r.named).toEqual(['acct-3']);
-    const innocent = runClone({ ...files, transcript: writeTranscript('clone-plain', answers(promptSet(16, 15), undefined, 80, 'pp')), ledger: ledgerPath, alpha: '1e-3' });
+    const innocent = await runClone({ ...files, transcript: writeTranscript('clone-plain', answers(promptSet(16, 15), undefined, 80, 'pp')), ledger: ledgerPath, alpha: '1e-3' });
     expect(innocent.named).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@
  */
 import { attributeClone, attributeLeaks, countPayload, Scorer, usage, type CloneAttribution, type LeakAttribution, type LeakText } from '@tracemark/detector';
 import type { WatermarkKey, WatermarkSpec } from '@tracemark/watermark';
+import { redactLocation } from '@tracemark/serve';
 import { ledgerAccounts, loadEvidence, specTokenizer } from './inputs.js';
 
 export interface LeakCandidate {
@@ -30,7 +31,7 @@ export interface CloneOptions {
   key: WatermarkKey;
   /** The clone's probe transcript (or {id, prompt, text} JSONL). */
   transcript: string;
-  /** The provenance ledger: every account with traffic and its windows. */
+  /** The provenance ledger (SQLite file or postgres:// URL): every account with traffic and its windows. */
   ledger: string;
   /** Accounts to test (default: every account in the ledger). */
   candidates?: readonly string[];
@@ -44,9 +45,9 @@ function asUsage(e: unknown): never {
 }
 
 /** Every account in a ledger that has a payload id, as a leak candidate. */
-export function ledgerCandidates(ledger: string, spec: WatermarkSpec): LeakCandidate[] {
-  const candidates = ledgerAccounts(ledger, spec).flatMap((a) => (a.id !== undefined ? [{ account: a.account, id: String(a.id) }] : []));
-  if (candidates.length === 0) throw usage(`${ledger}: no account in the ledger has a payload id`);
+export async function ledgerCandidates(ledger: string, spec: WatermarkSpec): Promise<LeakCandidate[]> {
+  const candidates = (await ledgerAccounts(ledger, spec)).flatMap((a) => (a.id !== undefined ? [{ account: a.account, id: String(a.id) }] : []));
+  if (candidates.length === 0) throw usage(`${redactLocation(ledger)}: no account in the ledger has a payload id`);
   return candidates;
 }
 
@@ -69,9 +70,9 @@ export function attributeLeakedTexts(o: LeakOptions): LeakAttribution {
   }
 }
 
-export function attributeCloneAccounts(o: CloneOptions): CloneAttribution {
-  const accounts = ledgerAccounts(o.ledger, o.spec);
-  if (accounts.length < 2) throw usage(`${o.ledger}: attribution needs at least two accounts with traffic (found ${accounts.length})`);
+export async function attributeCloneAccounts(o: CloneOptions): Promise<CloneAttribution> {
+  const accounts = await ledgerAccounts(o.ledger, o.spec);
+  if (accounts.length < 2) throw usage(`${redactLocation(o.ledger)}: attribution needs at least two accounts with traffic (found ${accounts.length})`);
   const tokenizer = specTokenizer(o.spec);
   try {
     const ev = loadEvidence(o.transcript, tokenizer);

@@ -25,7 +25,8 @@ import {
 import {
   loadFilter,
   type WindowFilter,
-  Ledger,
+  openLedgerStore,
+  redactLocation,
   type AccountWindowsRow,
   type LedgerBinding,
   type LedgerStore,
@@ -116,28 +117,21 @@ export function unionFilter(filters: readonly WindowFilter[]): WindowSet {
 }
 
 /**
- * Per-account windows from a provenance ledger file (SQLite, bound to this spec): every
- * account that received a response, its payload id (if any), and the union of its
- * responses' windows.
+ * Per-account windows from a provenance ledger (a SQLite file or a postgres:// URL, bound
+ * to this spec): every account that received a response, its payload id (if any), and
+ * the union of its responses' windows.
  */
-export function ledgerAccounts(path: string, spec: WatermarkSpec): AccountWindows[] {
-  let ledger: Ledger;
+export async function ledgerAccounts(location: string, spec: WatermarkSpec): Promise<AccountWindows[]> {
+  let ledger: LedgerStore;
   try {
-    ledger = Ledger.openForReading(path);
+    ledger = await openLedgerStore(location);
   } catch (e) {
     throw usage(firstLine(e));
   }
   try {
-    checkBinding(ledger.binding, spec, path);
-    let rows: AccountWindowsRow[];
-    try {
-      rows = ledger.accountWindows();
-    } catch (e) {
-      throw usage(`${path}: cannot read the ledger's responses: ${firstLine(e)}`);
-    }
-    return rows.map(toAccountWindows);
+    return await storeAccounts(ledger, spec, redactLocation(location));
   } finally {
-    ledger.close();
+    await ledger.close();
   }
 }
 

@@ -157,26 +157,26 @@ describe('ledger files are private', () => {
     }
   });
 
-  it('an existing ledger readable by group/others is warned about, like the key files; a private one is not', () => {
+  it('an existing ledger readable by group/others is warned about, like the key files; a private one is not', async () => {
     const specPath = join(dir, 'spec.json');
     const keyPath = join(dir, 'key.json');
     writeFileSync(specPath, JSON.stringify(spec));
     writeFileSync(keyPath, JSON.stringify(exportKeyFile(key, new Date(0))), { mode: 0o600 });
     chmodSync(keyPath, 0o600);
     const path = join(dir, 'shared.sqlite');
-    const open = (): string[] => {
+    const open = async (): Promise<string[]> => {
       const warnings: string[] = [];
-      const inputs = openServeInputs({ spec: specPath, key: keyPath, ledger: path, warn: (m) => warnings.push(m) });
-      inputs.ledger?.close();
+      const inputs = await openServeInputs({ spec: specPath, key: keyPath, ledger: path, warn: (m) => warnings.push(m) });
+      await inputs.ledger?.close();
       return warnings.filter((w) => w.includes(path));
     };
-    expect(open()).toEqual([]); // created 0600
+    expect(await open()).toEqual([]); // created 0600
     chmodSync(path, 0o644);
-    expect(open()).toEqual([`ledger file ${path} is readable by group/others (mode 644); chmod 600 it`]);
+    expect(await open()).toEqual([`ledger file ${path} is readable by group/others (mode 644); chmod 600 it`]);
     chmodSync(path, 0o600);
     writeFileSync(`${path}-wal`, '', { mode: 0o640 });
     chmodSync(`${path}-wal`, 0o640);
-    expect(open()).toEqual([`ledger file ${path}-wal is readable by group/others (mode 640); chmod 600 it`]);
+    expect(await open()).toEqual([`ledger file ${path}-wal is readable by group/others (mode 640); chmod 600 it`]);
   });
 });
 

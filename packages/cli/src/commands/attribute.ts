@@ -15,6 +15,7 @@ import { alphaFlag, collect } from '../io/args.js';
 import { loadKey, loadSpec, readJsonlTexts, readTextFile, usage } from '@tracemark/detector';
 import { fmtLog10, printJson, println } from '../io/output.js';
 import { attributeCloneAccounts, attributeLeakedTexts, ledgerCandidates, listFlag, type LeakCandidate } from '@tracemark/investigate';
+import { redactLocation } from '@tracemark/serve';
 
 export interface LeaksFlags {
   spec: string;
@@ -53,7 +54,7 @@ function parseCandidates(v: string): LeakCandidate[] {
   });
 }
 
-export function runLeaks(f: LeaksFlags): LeaksOutput {
+export async function runLeaks(f: LeaksFlags): Promise<LeaksOutput> {
   const alpha = alphaFlag(f.alpha);
   const spec = loadSpec(f.spec);
   if (!spec.payload) throw usage('attribute leaks needs a spec with a payload (account ids embedded in every response)');
@@ -63,15 +64,15 @@ export function runLeaks(f: LeaksFlags): LeaksOutput {
   for (const p of f.file ?? []) texts.push({ id: p, text: readTextFile(p, 'leaked text') });
   for (const p of f.jsonl ?? []) for (const r of readJsonlTexts(p, f.field, 'leaked texts')) texts.push({ id: String(r.record[f.idField] ?? `${p}:${r.line}`), text: r.text });
   if (texts.length === 0) throw usage('no leaked texts: pass --file <text file> and/or --jsonl <file>');
-  const candidates = f.candidates !== undefined ? parseCandidates(f.candidates) : f.ledger !== undefined ? ledgerCandidates(f.ledger, spec) : undefined;
+  const candidates = f.candidates !== undefined ? parseCandidates(f.candidates) : f.ledger !== undefined ? await ledgerCandidates(f.ledger, spec) : undefined;
   return { command: 'attribute leaks', ...attributeLeakedTexts({ spec, key, texts, ...(candidates ? { candidates } : {}), alpha }) };
 }
 
-export function runClone(f: CloneFlags): CloneOutput {
+export async function runClone(f: CloneFlags): Promise<CloneOutput> {
   const alpha = alphaFlag(f.alpha);
   const spec = loadSpec(f.spec);
   const key = loadKey(f.key, spec);
-  const r = attributeCloneAccounts({
+  const r = await attributeCloneAccounts({
     spec,
     key,
     transcript: f.transcript,
@@ -79,7 +80,7 @@ export function runClone(f: CloneFlags): CloneOutput {
     ...(f.candidates !== undefined ? { candidates: listFlag('candidates', f.candidates) } : {}),
     alpha,
   });
-  return { command: 'attribute clone', transcript: f.transcript, ledger: f.ledger, ...r };
+  return { command: 'attribute clone', transcript: f.transcript, ledger: redactLocation(f.ledger), ...r };
 }
 
 function printLeaks(r: LeaksOutput): void {
@@ -111,12 +112,12 @@ export function registerAttribute(program: Command): void {
     .option('--jsonl <path>', 'leaked texts, one JSON object per line (repeatable)', collect)
     .option('--field <name>', 'JSONL field holding the text', 'text')
     .option('--id-field <name>', 'JSONL field naming the text', 'id')
-    .option('--ledger <file>', 'candidates: every account in this provenance ledger with a payload id')
+    .option('--ledger <file>', 'candidates: every account in this provenance ledger (SQLite file or postgres:// URL) with a payload id')
     .option('--candidates <list>', 'candidates: account=id,… (default without --ledger: all 2^bits ids, Bonferroni)')
     .option('--alpha <a>', 'family-wise error rate', '1e-6')
     .option('--json', 'machine-readable output')
-    .action((f: LeaksFlags) => {
-      const r = runLeaks(f);
+    .action(async (f: LeaksFlags) => {
+      const r = await runLeaks(f);
       if (f.json) printJson(r);
       else printLeaks(r);
     });
@@ -126,12 +127,12 @@ export function registerAttribute(program: Command): void {
     .requiredOption('--spec <file>', 'watermark spec')
     .requiredOption('--key <file>', 'watermark key file')
     .requiredOption('--transcript <file>', "the clone's probe transcript (or {id, prompt, text} JSONL)")
-    .requiredOption('--ledger <file>', 'the provenance ledger (every account with traffic; windows per account)')
+    .requiredOption('--ledger <file>', 'the provenance ledger, a SQLite file or postgres:// URL (every account with traffic; windows per account)')
     .option('--candidates <list>', 'accounts to test (default: every account in the ledger)')
     .option('--alpha <a>', 'family-wise error rate', '1e-6')
     .option('--json', 'machine-readable output')
-    .action((f: CloneFlags) => {
-      const r = runClone(f);
+    .action(async (f: CloneFlags) => {
+      const r = await runClone(f);
       if (f.json) printJson(r);
       else printClone(r);
     });

@@ -14,14 +14,17 @@ import {
   ledgerInfo,
   lookupText,
   type FilterHeader,
-  Ledger,
+  type LedgerStore,
+  openLedgerStore,
+  redactLocation,
 } from '@tracemark/serve';
 import { CliError, EXIT_FAILURE, sha256Hex } from '@tracemark/detector';
 import { println, setExitCode, warn } from '../io/output.js';
 
-function openLedger(path: string): Ledger {
+/** A SQLite file or a postgres:// URL, read-only; errors name it without a URL's password. */
+async function openLedger(location: string): Promise<LedgerStore> {
   try {
-    return Ledger.openForReading(path);
+    return await openLedgerStore(location);
   } catch (e) {
     throw new CliError((e as Error).message);
   }
@@ -53,7 +56,7 @@ export async function runExportFilter(f: ExportFlags): Promise<{ header: FilterH
   if (format === undefined) {
     throw new CliError(`cannot tell the filter format from ${JSON.stringify(f.out)}: name it *.json or *.bin, or pass --format json|bin`);
   }
-  const ledger = openLedger(f.ledger);
+  const ledger = await openLedger(f.ledger);
   try {
     const { header, windows, missing } = await exportFilter(ledger, { accounts, ...(sinceMs !== undefined ? { sinceMs } : {}), ...(untilMs !== undefined ? { untilMs } : {}) });
     if (missing.length > 0) warn(`no responses in the ledger for ${missing.join(', ')}`);
@@ -64,7 +67,7 @@ export async function runExportFilter(f: ExportFlags): Promise<{ header: FilterH
     }
     return { header, path: f.out };
   } finally {
-    ledger.close();
+    await ledger.close();
   }
 }
 
@@ -91,18 +94,18 @@ export async function runLookup(arg: string | undefined, f: LookupFlags): Promis
     if (arg === undefined) throw new CliError('lookup needs a text, a SHA-256 (64 hex digits) or --file <path>');
     sha = !f.text && /^[0-9a-fA-F]{64}$/.test(arg) ? arg.toLowerCase() : sha256Hex(arg);
   }
-  const ledger = openLedger(f.ledger);
+  const ledger = await openLedger(f.ledger);
   let found;
   try {
     found = await lookupText(ledger, sha);
   } finally {
-    ledger.close();
+    await ledger.close();
   }
   const hits = found.responses;
   if (f.json) {
     println(JSON.stringify(found));
   } else if (hits.length === 0) {
-    println(`not issued: no response with text SHA-256 ${sha} in ${f.ledger}`);
+    println(`not issued: no response with text SHA-256 ${sha} in ${redactLocation(f.ledger)}`);
   } else {
     println(`issued ${hits.length} time${hits.length > 1 ? 's' : ''} (text SHA-256 ${sha}):`);
     for (const h of hits) {
@@ -114,18 +117,18 @@ export async function runLookup(arg: string | undefined, f: LookupFlags): Promis
 }
 
 export async function runInfo(f: { ledger: string; json?: boolean }): Promise<void> {
-  const ledger = openLedger(f.ledger);
+  const ledger = await openLedger(f.ledger);
   try {
     const s = await ledgerInfo(ledger);
-    const info = { ledger: f.ledger, ...s };
+    const info = { ledger: redactLocation(f.ledger), ...s };
     if (f.json) println(JSON.stringify(info));
     else {
       println(
-        `ledger ${f.ledger}\n  spec ${info.specId}\n  key fingerprint ${info.keyFingerprint}\n  ${s.responses} responses (${s.completionTokens} tokens), ${s.accounts} accounts, ${s.windows} distinct windows`,
+        `ledger ${info.ledger}\n  spec ${info.specId}\n  key fingerprint ${info.keyFingerprint}\n  ${s.responses} responses (${s.completionTokens} tokens), ${s.accounts} accounts, ${s.windows} distinct windows`,
       );
     }
   } finally {
-    ledger.close();
+    await ledger.close();
   }
 }
 
@@ -134,7 +137,7 @@ export function registerLedger(program: Command): void {
   ledger
     .command('export-filter')
     .description('write the union of window hashes sent to the given accounts (a filter for the detector)')
-    .requiredOption('--ledger <file>', 'ledger (SQLite) written by serve')
+    .requiredOption('--ledger <file>', 'ledger written by serve: a SQLite file or a postgres:// URL')
     .requiredOption('--accounts <a,b,...>', 'comma-separated account names')
     .option('--since <time>', 'only responses at or after this time (ISO 8601 or epoch ms)')
     .option('--until <time>', 'only responses before this time (ISO 8601 or epoch ms)')
@@ -148,7 +151,7 @@ export function registerLedger(program: Command): void {
     .command('lookup')
     .description('did we issue this text? (exact SHA-256 match of the response text) — exit 0 found, 1 not found')
     .argument('[text-or-sha256]', 'the text, or its SHA-256 as 64 hex digits')
-    .requiredOption('--ledger <file>', 'ledger (SQLite) written by serve')
+    .requiredOption('--ledger <file>', 'ledger written by serve: a SQLite file or a postgres:// URL')
     .option('--file <path>', 'read the text from a file (exact bytes, UTF-8)')
     .option('--text', 'treat the argument as text even if it looks like a SHA-256')
     .option('--json', 'machine-readable output')
@@ -158,7 +161,7 @@ export function registerLedger(program: Command): void {
   ledger
     .command('info')
     .description('the spec the ledger is bound to, and its row counts')
-    .requiredOption('--ledger <file>', 'ledger (SQLite) written by serve')
+    .requiredOption('--ledger <file>', 'ledger written by serve: a SQLite file or a postgres:// URL')
     .option('--json', 'machine-readable output')
     .action((flags: { ledger: string; json?: boolean }) => runInfo(flags));
 }

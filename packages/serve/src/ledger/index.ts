@@ -25,3 +25,7 @@ export { pairToBigInt, packU64, unpackU64, sortUnique, u64ToHex, hexToU64 } from
 export { LedgerWriter } from './writer.js';
 export { exportFilter, filterFormatOf, lookupText, ledgerInfo } from './queries.js';
 export type { FilterQuery, ExportedFilter, LookupResult, LedgerInfo } from './queries.js';
+export { openLedgerStore, isPostgresUrl, redactLocation } from './open.js';
+export type { OpenLedgerOptions } from './open.js';
+export { PgLedger } from './pg/pg-ledger.js';
+export type { PgLedgerOptions, PgDurability } from './pg/pg-ledger.js';

@@ -6,7 +6,7 @@
  * with serve's exit codes (2: bad input).
  */
 import { CliError, createTokenizer, EXIT_FAILURE } from '@tracemark/detector';
-import { openServeInputs, type ServeInputFiles, type ServeInputs } from '../start/inputs.js';
+import { ledgerLabel, openServeInputs, type ServeInputFiles, type ServeInputs } from '../start/inputs.js';
 import type { OptOutPolicy } from './request.js';
 import { ProxyServer } from './server.js';
 import { Upstream } from './upstream.js';
@@ -48,8 +48,8 @@ export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
   } catch (e) {
     throw new CliError(`--upstream: ${(e as Error).message}`);
   }
-  const inputs = openServeInputs(o);
-  const close = (): void => inputs.ledger?.close();
+  const inputs = await openServeInputs(o);
+  const close = (): void => void inputs.ledger?.close();
   if (inputs.engine === null) {
     close();
     throw new CliError(`${o.spec}: --upstream needs an engine spec (version 2: the engine watermark the upstream writes); tracemark's own specs are served without --upstream`);
@@ -93,7 +93,7 @@ export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
     keyFingerprint: inputs.key.fingerprint,
     scheme: inputs.engine.spec.engine.scheme,
     accounts: inputs.apiKeys?.accounts.length ?? 0,
-    ledger: o.ledger ?? null,
+    ledger: ledgerLabel(o),
     optOut: o.optOut,
     rateLimit: o.rateLimit,
   };

@@ -7,8 +7,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { canonicalJson, isEngineSpec, Watermark, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
 import { CliError, EXIT_FAILURE, loadAnyKey, loadAnySpec, readTextFile, specId, warn as stderrWarn, warnIfShared } from '@tracemark/detector';
-import { Ledger } from '../ledger/ledger.js';
-import { LedgerError } from '../ledger/store.js';
+import { isPostgresUrl, openLedgerStore, redactLocation } from '../ledger/open.js';
+import { PgLedger } from '../ledger/pg/pg-ledger.js';
+import { LedgerError, type LedgerStore } from '../ledger/store.js';
 import { ApiKeys } from '../server/apikeys.js';
 import { checkEngineMarking, type EngineMarking } from '../server/engine.js';
 
@@ -19,7 +20,7 @@ export interface ServeInputFiles {
   key: string;
   /** API keys → accounts (JSON); without it every request is "anonymous". */
   keys?: string;
-  /** Provenance ledger (SQLite), created if missing; without it nothing is recorded. */
+  /** Provenance ledger: a SQLite file (created if missing) or a postgres:// URL; without it nothing is recorded. */
   ledger?: string;
   /** Warnings (default: `tracemark: warning: …` on stderr). */
   warn?: (message: string) => void;
@@ -35,10 +36,10 @@ export interface ServeInputs {
   /** SHA-256 of the canonical spec JSON. */
   specId: string;
   apiKeys: ApiKeys | null;
-  ledger: Ledger | null;
+  ledger: LedgerStore | null;
 }
 
-export function openServeInputs(f: ServeInputFiles): ServeInputs {
+export async function openServeInputs(f: ServeInputFiles): Promise<ServeInputs> {
   const warn = f.warn ?? stderrWarn;
   const spec = loadAnySpec(f.spec);
   const key = loadAnyKey(f.key, spec);
@@ -64,18 +65,42 @@ export function openServeInputs(f: ServeInputFiles): ServeInputs {
     warn('no --keys file: every request is accepted as account "anonymous"');
   }
 
-  let ledger: Ledger | null = null;
+  let ledger: LedgerStore | null = null;
   if (f.ledger !== undefined) {
-    warnIfLedgerShared(f.ledger, warn);
+    if (!isPostgresUrl(f.ledger)) warnIfLedgerShared(f.ledger, warn);
     try {
-      ledger = Ledger.openForWriting(f.ledger, { specId: id, keyFingerprint: key.fingerprint, specJson: canonicalJson(spec) });
+      ledger = await openLedgerStore(f.ledger, { binding: { specId: id, keyFingerprint: key.fingerprint, specJson: canonicalJson(spec) }, warn });
     } catch (e) {
+      // The message names the ledger by redactLocation (never a URL's password).
       throw new CliError((e as Error).message, e instanceof LedgerError ? 2 : EXIT_FAILURE);
     }
+    if (ledger instanceof PgLedger) await warnIfNotDurable(ledger, warn);
   } else {
     warn('no --ledger: responses are watermarked but not recorded (no provenance, no filters)');
   }
   return { spec, key, wm, engine, specId: id, apiKeys, ledger };
+}
+
+/** The ledger as it may be printed (a PostgreSQL URL without its password), or null. */
+export function ledgerLabel(f: ServeInputFiles): string | null {
+  return f.ledger === undefined ? null : redactLocation(f.ledger);
+}
+
+/**
+ * PostgreSQL commits before the WAL is flushed with synchronous_commit off / local…: a
+ * row then survives a replica's kill -9 but not PostgreSQL crashing (docs/SERVE.md §10).
+ * Say so once at start: the operator chose it, tracemark does not hide it.
+ */
+async function warnIfNotDurable(ledger: PgLedger, warn: (message: string) => void): Promise<void> {
+  try {
+    const d = await ledger.durability();
+    if (d.fsync !== 'on') warn(`ledger ${ledger.location}: PostgreSQL runs with fsync=${d.fsync}: committed rows can be lost if PostgreSQL or its machine crashes`);
+    else if (d.synchronousCommit !== 'on' && d.synchronousCommit !== 'remote_apply' && d.synchronousCommit !== 'remote_write') {
+      warn(`ledger ${ledger.location}: synchronous_commit=${d.synchronousCommit}: rows survive a replica's kill -9, but the last commits can be lost if PostgreSQL crashes (docs/SERVE.md §10)`);
+    }
+  } catch {
+    /* the first write reports a broken connection */
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import type { LedgerWriter } from '../ledger/writer.js';
 import { loadServedModel, type ServedModel } from '../server/model.js';
 import { TracemarkServer } from '../server/server.js';
 import type { HandlerStats } from '../server/handler.js';
-import { openServeInputs, type ServeInputFiles, type ServeInputs } from './inputs.js';
+import { ledgerLabel, openServeInputs, type ServeInputFiles, type ServeInputs } from './inputs.js';
 
 export interface StartServerOptions extends ServeInputFiles {
   /** 'builtin' (the reference model) or a local ONNX model directory. */
@@ -41,12 +41,12 @@ export interface RunningServer {
 }
 
 export async function startServer(o: StartServerOptions): Promise<RunningServer> {
-  const inputs = openServeInputs(o);
+  const inputs = await openServeInputs(o);
   let model: ServedModel;
   try {
     model = await loadServedModel(o.model, inputs.spec);
   } catch (e) {
-    inputs.ledger?.close();
+    await inputs.ledger?.close();
     throw e;
   }
   const maxConcurrency = o.maxConcurrency ?? model.preferredConcurrency;
@@ -84,7 +84,7 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
     scheme: isEngineSpec(inputs.spec) ? inputs.spec.engine.scheme : inputs.spec.scheme.name,
     payload: !isEngineSpec(inputs.spec) && inputs.spec.payload !== null,
     accounts: inputs.apiKeys?.accounts.length ?? 0,
-    ledger: o.ledger ?? null,
+    ledger: ledgerLabel(o),
     maxConcurrency,
     maxQueue: o.maxQueue,
     ...((o.minTemperature ?? 0) > 0 ? { minTemperature: o.minTemperature } : {}),

@@ -1,0 +1,109 @@
+/**
+ * PostgreSQL rows ↔ ledger values. node-postgres returns bigint (int8) columns as
+ * decimal strings (they may exceed 2^53); seq, account ids and times fit a double and
+ * become numbers, window hashes become BigInts (their u64 bits, as in SQLite).
+ */
+import type { LedgerEntry, ResponseRecord } from '../store.js';
+import { packIds, unpackIds } from '../migrate.js';
+import { packU64, sortUnique, toSigned } from '../u64.js';
+
+export const ENTRY_COLUMNS =
+  'seq, response_id, choice, account, account_id, created_at, created_ms, spec_id, model_id, endpoint, finish_reason, text_sha256, prompt_sha256, prompt_tokens, completion_tokens, window_count';
+export const V2_ENTRY_COLUMNS = `${ENTRY_COLUMNS}, params, upstream_id, token_ids`;
+
+export interface PgRow {
+  seq: string;
+  response_id: string;
+  choice: number;
+  account: string;
+  account_id: string | null;
+  created_at: string;
+  created_ms: string;
+  spec_id: string;
+  model_id: string;
+  endpoint: string;
+  finish_reason: string;
+  text_sha256: string;
+  prompt_sha256: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  window_count: number;
+  params?: string | null;
+  upstream_id?: string | null;
+  token_ids?: Buffer | null;
+}
+
+export function toEntry(r: PgRow): LedgerEntry {
+  return {
+    seq: Number(r.seq),
+    responseId: r.response_id,
+    choice: r.choice,
+    account: r.account,
+    accountId: r.account_id === null ? null : Number(r.account_id),
+    createdAt: r.created_at,
+    createdMs: Number(r.created_ms),
+    specId: r.spec_id,
+    modelId: r.model_id,
+    endpoint: r.endpoint,
+    finishReason: r.finish_reason,
+    textSha256: r.text_sha256,
+    promptSha256: r.prompt_sha256,
+    promptTokens: r.prompt_tokens,
+    completionTokens: r.completion_tokens,
+    windowCount: r.window_count,
+    ...(r.params !== undefined ? { params: r.params, upstreamId: r.upstream_id ?? null, tokenIds: unpackIds(r.token_ids) } : {}),
+  };
+}
+
+/**
+ * One response and its windows in one statement: take the write lock (a no-op when the
+ * transaction already holds it), insert the row (seq drawn from the identity sequence
+ * only once the lock is held), insert its windows not seen before. Explicit casts:
+ * INSERT … SELECT does not infer parameter types from the target columns.
+ */
+export const INSERT_RESPONSE = `
+WITH lk AS (SELECT pg_advisory_xact_lock($1::bigint)),
+r AS (
+  INSERT INTO responses (response_id, choice, account, account_id, created_at, created_ms, spec_id, model_id, endpoint,
+    finish_reason, text_sha256, prompt_sha256, prompt_tokens, completion_tokens, window_count, windows, params, upstream_id, token_ids)
+  SELECT $2::text, $3::integer, $4::text, $5::bigint, $6::text, $7::bigint, $8::text, $9::text, $10::text,
+    $11::text, $12::text, $13::text, $14::integer, $15::integer, $16::integer, $17::bytea, $18::text, $19::text, $20::bytea
+  FROM lk
+  RETURNING seq
+),
+w AS (
+  INSERT INTO windows (hash, first_seq)
+  SELECT h, r.seq FROM r, unnest($21::bigint[]) AS h
+  ON CONFLICT (hash) DO NOTHING
+)
+SELECT seq FROM r`;
+
+/** The parameters of INSERT_RESPONSE for one record. */
+export function insertParams(lockKey: string, specId: string, r: ResponseRecord): unknown[] {
+  const windows = sortUnique(r.windows);
+  const signed: string[] = new Array<string>(windows.length);
+  for (let i = 0; i < windows.length; i++) signed[i] = toSigned(windows[i]!).toString();
+  return [
+    lockKey,
+    r.responseId,
+    r.choice,
+    r.account,
+    r.accountId,
+    r.created.toISOString(),
+    r.created.getTime(),
+    specId,
+    r.modelId,
+    r.endpoint,
+    r.finishReason,
+    r.textSha256,
+    r.promptSha256,
+    r.promptTokens,
+    r.completionTokens,
+    windows.length,
+    Buffer.from(packU64(windows).buffer),
+    r.params ?? null,
+    r.upstreamId ?? null,
+    packIds(r.tokenIds),
+    signed,
+  ];
+}
