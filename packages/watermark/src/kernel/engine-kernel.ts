@@ -14,9 +14,12 @@ interface KernelState {
   u32: Uint32Array;
 }
 let state: KernelState | undefined;
+/** The SynthID sampling table whose bytes are in memory at TABLE_AT, if no other kernel call has run since. */
+let stagedTable: Uint32Array | null = null;
 
 /** The instance with at least `bytes` of memory, and views of it. */
 function kernel(bytes: number): KernelState {
+  stagedTable = null; // every caller may overwrite any of the memory
   if (!state) {
     const k = instantiateEngineKernel();
     state = { k, i32: new Int32Array(k.memory.buffer), u32: new Uint32Array(k.memory.buffer) };
@@ -123,6 +126,56 @@ export function sglangHashesWasm(full: ArrayLike<number>, offset: number, n: num
     if (keys.dual) {
       out.hashB.set(s.u32.subarray(at[2], at[2] + m), o);
       out.coin.set(s.u32.subarray(at[3], at[3] + m), o);
+    }
+  }
+}
+
+export interface SynthidKernelParams {
+  /** LCG start (1 for HF, the IV for synthid-text) and the keys, as u32 words. */
+  readonly start: { readonly hi: number; readonly lo: number };
+  readonly keysHi: Uint32Array;
+  readonly keysLo: Uint32Array;
+  /** HF's sampling table (0/1 per entry, power-of-two size); null for synthid-text. */
+  readonly table: Uint32Array | null;
+}
+
+/** Word offset of the SynthID table (after up to 64 i64 keys). */
+const TABLE_AT = 128;
+
+/**
+ * SynthID's readings of every position of a text: the LCG state after the c tokens
+ * before position i (zeros before the first token) into (ctxHi[i], ctxLo[i]), and the
+ * number of g-values equal to 1 over the keys into g[i].
+ */
+export function synthidWasm(p: SynthidKernelParams, tokens: ArrayLike<number>, c: number, ctxHi: Int32Array, ctxLo: Int32Array, g: Float64Array): void {
+  const n = tokens.length;
+  const depth = p.keysHi.length;
+  const tableBytes = p.table ? p.table.length : 0;
+  const keysAt = 0; // words
+  const tableAt = TABLE_AT; // words; the table is bytes from here
+  const srcAt = tableAt + Math.ceil(tableBytes / 8) * 2;
+  const staged = stagedTable;
+  const ctxAt = srcAt + ((BLOCK + c + 5) & ~1);
+  const gAt = ctxAt + 2 * BLOCK;
+  const s = kernel((gAt + BLOCK) * 4);
+  for (let l = 0; l < depth; l++) {
+    s.u32[keysAt + 2 * l] = p.keysLo[l]!;
+    s.u32[keysAt + 2 * l + 1] = p.keysHi[l]!;
+  }
+  if (p.table && staged !== p.table) {
+    // one table serves every text of a spec: copied once, until another kernel call reuses the memory
+    new Uint8Array(s.k.memory.buffer, tableAt * 4, tableBytes).set(p.table);
+  }
+  stagedTable = p.table;
+  for (let i0 = 0; i0 < n; i0 += BLOCK) {
+    const m = Math.min(BLOCK, n - i0);
+    stage(s, srcAt, tokens, i0 - c, i0 + m, 0);
+    const mask = p.table ? p.table.length - 1 : 0;
+    s.k.synthid(srcAt * 4, m, c, p.start.lo | 0, p.start.hi | 0, keysAt * 4, depth, tableAt * 4, mask, p.table ? 0 : 1, ctxAt * 4, gAt * 4);
+    for (let i = 0; i < m; i++) {
+      ctxLo[i0 + i] = s.i32[ctxAt + 2 * i]!;
+      ctxHi[i0 + i] = s.i32[ctxAt + 2 * i + 1]!;
+      g[i0 + i] = s.i32[gAt + i]!;
     }
   }
 }

@@ -13,9 +13,14 @@
  *                                               SGLang's context hash of src[i .. i+h), token src[i+h],
  *                                               hash under key A (and B, and the routing coin, if dual);
  *                                               pre* = the Murmur3 state after the key words
+ *   synthid(src, n, c, startLo, startHi, keys, depth, table, mask, deepmind, ctx, g)
+ *                                               SynthID's LCG over the context src[i .. i+c) from `start`
+ *                                               (ctx[i], i64), then the token src[i+c] and each of the
+ *                                               depth i64 keys; g[i] = Σ g-values: HF's table[low & mask]
+ *                                               (u8) or synthid-text's 12 shifted LCG rounds, bit 30 (synthid.ts)
  */
 import { addr4, fmix, murmurMix, philoxLocals, philoxRounds } from './emit.js';
-import { assembleModule, FnBuilder, I32 } from './wasm.js';
+import { assembleModule, FnBuilder, I32, I64 } from './wasm.js';
 
 const STATE_TAG = 0x574d4358; // "WMCX"
 const TOKEN_TAG = 0x574d544b; // "WMTK"
@@ -162,17 +167,77 @@ function sglangFn(): FnBuilder {
   return f;
 }
 
+const LCG_A = 6364136223846793005n;
+
+/** h = (h + x) * A + 1 mod 2^64, x pushed by `x`. */
+function lcg(f: FnBuilder, h: number, x: () => void): void {
+  f.get(h);
+  x();
+  f.i64Add().i64(LCG_A).i64Mul().i64(1n).i64Add().set(h);
+}
+
+function synthidFn(): FnBuilder {
+  const [src, n, c, startLo, startHi, keys, depth, table, mask, deepmind, ctxOut, gOut] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const f = new FnBuilder('synthid', [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], []);
+  const i = f.local(I32), j = f.local(I32), l = f.local(I32), at = f.local(I32), g = f.local(I32);
+  const start = f.local(I64), h = f.local(I64), w = f.local(I64), k = f.local(I64);
+  f.get(startLo).i64ExtendI32U().get(startHi).i64ExtendI32U().i64(32n).i64Shl().i64Or().set(start);
+  f.i32(0).set(i);
+  f.block().loop();
+  f.get(i).get(n).i32GeU().brIf(1);
+  f.get(start).set(h);
+  f.i32(0).set(j);
+  f.block().loop();
+  f.get(j).get(c).i32GeU().brIf(1);
+  f.get(i).get(j).i32Add().set(at);
+  lcg(f, h, () => {
+    addr4(f, src, at);
+    f.loadI32(0).i64ExtendI32S();
+  });
+  f.get(j).i32(1).i32Add().set(j);
+  f.br(0).end().end();
+  f.get(ctxOut).get(i).i32(3).i32Shl().i32Add().get(h).storeI64(0);
+  f.get(h).set(w);
+  f.get(i).get(c).i32Add().set(at);
+  lcg(f, w, () => {
+    addr4(f, src, at);
+    f.loadI32(0).i64ExtendI32S();
+  });
+  f.i32(0).set(g).i32(0).set(l);
+  f.block().loop();
+  f.get(l).get(depth).i32GeU().brIf(1);
+  f.get(w).set(k);
+  lcg(f, k, () => f.get(keys).get(l).i32(3).i32Shl().i32Add().loadI64(0));
+  f.get(deepmind).if();
+  for (let r = 0; r < 12; r++) {
+    lcg(f, k, () => f.i64(1n));
+    f.get(k).i64(5n).i64ShrS().set(k);
+  }
+  f.get(g).get(k).i32WrapI64().i32(30).i32ShrU().i32(1).i32And().i32Add().set(g);
+  f.else();
+  f.get(g).get(table).get(k).i32WrapI64().get(mask).i32And().i32Add().loadU8(0).i32Add().set(g);
+  f.end();
+  f.get(l).i32(1).i32Add().set(l);
+  f.br(0).end().end();
+  addr4(f, gOut, i);
+  f.get(g).storeI32(0);
+  f.get(i).i32(1).i32Add().set(i);
+  f.br(0).end().end();
+  return f;
+}
+
 export interface EngineKernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   philox(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: number): void;
   vllmWords(kLo: number, kHi: number, pad: number, n: number, w: number, legacy: number, out: number): void;
   digests(src: number, n: number, w: number, hi: number, lo: number): void;
   sglang(src: number, n: number, h: number, preA: number, preB: number, preCoin: number, dual: number, ctx: number, ha: number, hb: number, coin: number): void;
+  synthid(src: number, n: number, c: number, startLo: number, startHi: number, keys: number, depth: number, table: number, mask: number, deepmind: number, ctx: number, g: number): void;
 }
 
 /** A fresh instance (synchronous compile: the module is a few kB). */
 export function instantiateEngineKernel(): EngineKernelExports {
   const WA = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => unknown; Instance: new (m: unknown, i: object) => { exports: unknown } } }).WebAssembly;
-  const bytes = assembleModule([philoxFn(), vllmWordsFn(), digestsFn(), sglangFn()], 4);
+  const bytes = assembleModule([philoxFn(), vllmWordsFn(), digestsFn(), sglangFn(), synthidFn()], 4);
   return new WA.Instance(new WA.Module(bytes), {}).exports as EngineKernelExports;
 }

@@ -69,6 +69,7 @@ export class FnBuilder {
   loadI64(offset = 0): this { this.code.push(0x29, 3); uleb(offset, this.code); return this; }
   loadI64U32(offset = 0): this { this.code.push(0x35, 2); uleb(offset, this.code); return this; }
   storeI64(offset = 0): this { this.code.push(0x37, 3); uleb(offset, this.code); return this; }
+  loadU8(offset = 0): this { this.code.push(0x2d, 0); uleb(offset, this.code); return this; }
   loadI32(offset = 0): this { this.code.push(0x28, 2); uleb(offset, this.code); return this; }
   storeI32(offset = 0): this { this.code.push(0x36, 2); uleb(offset, this.code); return this; }
 
@@ -89,6 +90,8 @@ export class FnBuilder {
   i64Add(): this { return this.op(0x7c); }
   i64Mul(): this { return this.op(0x7e); }
   i64ShrU(): this { return this.op(0x88); }
+  i64ShrS(): this { return this.op(0x87); }
+  i64ExtendI32S(): this { return this.op(0xac); }
   i64Or(): this { return this.op(0x84); }
   i64Xor(): this { return this.op(0x85); }
   i64Shl(): this { return this.op(0x86); }

@@ -7,7 +7,8 @@ import { philox4x32 } from '../../src/engines/philox.js';
 import { sglangCoin, sglangContextHash, sglangHash } from '../../src/engines/sglang.js';
 import { absorbContext, philoxLegacyWord, philoxWord } from '../../src/engines/vllm-prf.js';
 import { vllmWordFn } from '../../src/engines/vllm.js';
-import { contextDigestsWasm, philoxWasm, sglangHashesWasm, vllmWordsWasm } from '../../src/kernel/engine-kernel.js';
+import { contextDigestsWasm, philoxWasm, sglangHashesWasm, synthidWasm, vllmWordsWasm } from '../../src/kernel/engine-kernel.js';
+import { deepmindSynthid, hfSynthid, synthidScoreFast } from '../../src/engines/synthid.js';
 import { sglangKernelKeys } from '../../src/engines/sglang-kernel.js';
 import { seededRng } from '../../src/index.js';
 import { loadVectors, type Json } from '../engines/vectors.js';
@@ -110,5 +111,44 @@ describe('SGLang kernel', () => {
       expect(out.hashB[i]).toBe(sglangHash(B, ch, full[end]!));
       expect(out.coin[i]).toBe(sglangCoin(A, B, ch));
     }
+  });
+});
+
+describe('SynthID kernel', () => {
+  it.each([
+    ['HF', 2, 30],
+    ['HF', 5, 1],
+    ['synthid-text', 5, 30],
+    ['synthid-text', 3, 4],
+  ] as const)('%s, n-gram %i, depth %i: context hashes and g-value counts equal synthidScoreFast', (flavourName, ngram, depth) => {
+    // keys beyond 2^53 and negative ones, as key files may hold
+    const keys = Array.from({ length: depth }, () => BigInt.asIntN(64, (BigInt(u32()) << 32n) | BigInt(u32()))) as unknown as number[];
+    const fl = flavourName === 'HF' ? hfSynthid(keys, 1024, 7) : deepmindSynthid(keys);
+    const c = ngram - 1;
+    const toks = text(300, 151936);
+    const padded = new Uint32Array(c + toks.length);
+    padded.set(toks, c);
+    const ref = synthidScoreFast(fl, padded, ngram, null, 1);
+    const hi = new Int32Array(toks.length), lo = new Int32Array(toks.length), g = new Float64Array(toks.length);
+    synthidWasm(fl.fast!, toks, c, hi, lo, g);
+    for (let i = 0; i < toks.length; i++) {
+      expect([hi[i], lo[i]], `@${i}`).toEqual([ref.contextHashHi[i]! | 0, ref.contextHashLo[i]! | 0]);
+      let ones = 0;
+      for (let l = 0; l < depth; l++) ones += ref.gValues[i * depth + l]!;
+      expect(g[i], `g @${i}`).toBe(ones);
+    }
+  });
+  it('restages the HF table after other kernels reused the memory', () => {
+    const keys = [1, 2, 3, 4] as unknown as number[];
+    const fl = hfSynthid(keys, 65536, 0);
+    const toks = text(100, 32000);
+    const run = () => {
+      const g = new Float64Array(100);
+      synthidWasm(fl.fast!, toks, 4, new Int32Array(100), new Int32Array(100), g);
+      return g;
+    };
+    const first = run();
+    vllmWordsWasm({ lo: 1, hi: 2 }, text(40_000, 32000), 4, false);
+    expect(run()).toEqual(first);
   });
 });

@@ -6,7 +6,7 @@
 import type { EngineKey } from '../../engine-keys.js';
 import type { EngineSpec } from '../../engine-spec.js';
 import { deepmindSynthid, hfSynthid, hfSynthidTable, synthidScoreFast, type SynthidFlavour } from '../synthid.js';
-import { digestContext } from './digest.js';
+import { contextDigestsWasm, synthidWasm } from '../../kernel/engine-kernel.js';
 import { newRead, type EngineReader, type EngineStatistic } from './types.js';
 
 type SynthidScheme = Extract<EngineSpec['engine'], { scheme: 'hf/synthid' | 'synthid-text/synthid' }>;
@@ -27,7 +27,7 @@ export function synthidReader(spec: EngineSpec, key: EngineKey): EngineReader {
   const flavour: SynthidFlavour = hf ? hfSynthid(keys, e.samplingTableSize, e.samplingTableSeed) : deepmindSynthid(keys);
   const c = e.ngramLen - 1;
   const skip = hf && e.skipFirstNgramCalls ? c : 0;
-  const tmp = new Int32Array(2);
+  const fast = flavour.fast!;
   return {
     spec,
     scheme: e,
@@ -37,22 +37,14 @@ export function synthidReader(spec: EngineSpec, key: EngineKey): EngineReader {
     read(tokens) {
       const n = tokens.length;
       const r = newRead(n);
-      // every position's window, the first n − 1 reading the engine's zero pads
-      const padded = new Uint32Array(c + n);
-      for (let i = 0; i < n; i++) padded[c + i] = tokens[i]!;
-      const f = synthidScoreFast(flavour, padded, e.ngramLen, null, 1);
-      const d = f.depth;
-      for (let i = skip; i < n; i++) {
-        r.keyed[i] = 1;
-        r.idHi[i] = f.contextHashHi[i]! | 0;
-        r.idLo[i] = f.contextHashLo[i]! | 0;
-        digestContext(tokens, i - c, i, 0, tmp);
-        r.ctxHi[i] = tmp[0]!;
-        r.ctxLo[i] = tmp[1]!;
-        let g = 0;
-        for (let l = 0; l < d; l++) g += f.gValues[i * d + l]!;
-        r.score[i] = g;
-      }
+      // every position's window, the first c reading the engine's zero pads; the score is the g-value count
+      synthidWasm(fast, tokens, c, r.idHi, r.idLo, r.score);
+      contextDigestsWasm(tokens, 0, n, c, 0, r.ctxHi, r.ctxLo);
+      r.keyed.fill(1, skip);
+      // skip_first_ngram_calls: the first c positions are not keyed and carry no reading
+      const k = Math.min(skip, n);
+      for (const a of [r.idHi, r.idLo, r.ctxHi, r.ctxLo]) a.fill(0, 0, k);
+      r.score.fill(NaN, 0, k);
       return r;
     },
     engineStatistic(tokens): EngineStatistic {
