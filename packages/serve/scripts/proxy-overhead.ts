@@ -6,7 +6,11 @@
  *     [--requests 600] [--engine-requests 100] [--max-tokens 32] [--json out.json]
  *
  * Processes: this client; the upstream; the proxy (the real CLI, `serve --upstream`,
- * with API keys and a SQLite ledger, synchronous=FULL). Two upstreams:
+ * with API keys and a SQLite ledger, synchronous=FULL). With Debian's postgresql
+ * binaries present (else skipped, said so), also proxies on a PostgreSQL ledger (a
+ * throwaway server on loopback, fsync on) with synchronous_commit=on (the default: the
+ * commit waits for the WAL flush) and =off (set in the URL: the commit returns before
+ * the flush; survives a proxy kill -9, not a PostgreSQL crash). Two upstreams:
  *   fixed   a tiny node:http server answering a fixed chat completion (JSON, or 16 SSE
  *           events): the proxy's own cost, without generation noise;
  *           (also through a second proxy without --ledger: forwarding alone, no fsync);
@@ -26,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { exportEngineKeyFile, generateEngineKey, parseEngineSpec } from '@tracemark/watermark';
 import { randomBytes } from 'node:crypto';
+import { postgresUnavailable, startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
 
 const BIN = fileURLToPath(new URL('../../cli/src/bin.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -35,6 +40,7 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '600' },
     'engine-requests': { type: 'string', default: '100' },
     'max-tokens': { type: 'string', default: '32' },
+    postgres: { type: 'boolean', default: true },
     warmup: { type: 'string', default: '30' },
     json: { type: 'string' },
   },
@@ -172,6 +178,7 @@ async function measure(label: string, direct: string, proxy: string, key: string
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tracemark-proxy-overhead-'));
+  let pgServer: TestPostgres | null = null;
   try {
     const draft = parseEngineSpec({ version: 2, tokenizer: 'o200k_base', engine: { scheme: 'vllm/gumbel' }, keyFingerprint: '0'.repeat(32) });
     const ekey = generateEngineKey(draft.engine, (n) => new Uint8Array(randomBytes(n)));
@@ -192,6 +199,19 @@ async function main(): Promise<void> {
     // The same proxy without --ledger: forwarding alone, without the fsync'd commit.
     const pBare = await cli(['--spec', specPath, '--key', keyPath, '--keys', keysPath, '--upstream', `${fixed.url}/v1`]);
     const pEngine = await cli(proxyArgs(engine.url, 'engine.sqlite'));
+    // PostgreSQL ledgers: the same proxy with --ledger postgres://… (one database each).
+    const why = args.postgres ? postgresUnavailable() : 'skipped (--no-postgres)';
+    if (why === null) pgServer = await startPostgres();
+    else console.log(`PostgreSQL rows skipped: ${why}`);
+    const OFF = '?options=-c%20synchronous_commit%3Doff';
+    const pgProxy = async (up: string, db: string, query = ''): Promise<{ url: string } | null> => {
+      if (pgServer === null) return null;
+      const url = (await pgServer.createDatabase(db)) + query;
+      return cli(['--spec', specPath, '--key', keyPath, '--keys', keysPath, '--ledger', url, '--upstream', `${up}/v1`]);
+    };
+    const pPgOn = await pgProxy(fixed.url, 'fixed_on');
+    const pPgOff = await pgProxy(fixed.url, 'fixed_off', OFF);
+    const pPgEngine = await pgProxy(engine.url, 'engine_on');
 
     const chat = { model: 'fixed', messages: [{ role: 'user', content: 'Say something.' }] };
     const ech = { model: 'kn3-o200k_base-reference', messages: [{ role: 'user', content: 'Write about the harbour.' }], max_tokens: MAX_TOKENS, temperature: 0.7 };
@@ -202,6 +222,15 @@ async function main(): Promise<void> {
     rows.push(await measure('fixed, proxy without ledger', `${fixed.url}/v1`, `${pBare.url}/v1`, apiKey, { ...chat, stream: true }, N));
     rows.push(await measure(`engine (${MAX_TOKENS} tok)`, `${engine.url}/v1`, `${pEngine.url}/v1`, apiKey, ech, NE));
     rows.push(await measure(`engine (${MAX_TOKENS} tok)`, `${engine.url}/v1`, `${pEngine.url}/v1`, apiKey, { ...ech, stream: true }, NE));
+    for (const [label, p] of [['fixed, PostgreSQL synchronous_commit=on', pPgOn], ['fixed, PostgreSQL synchronous_commit=off', pPgOff]] as const) {
+      if (p === null) continue;
+      rows.push(await measure(label, `${fixed.url}/v1`, `${p.url}/v1`, apiKey, chat, N));
+      rows.push(await measure(label, `${fixed.url}/v1`, `${p.url}/v1`, apiKey, { ...chat, stream: true }, N));
+    }
+    if (pPgEngine !== null) {
+      rows.push(await measure(`engine (${MAX_TOKENS} tok), PostgreSQL synchronous_commit=on`, `${engine.url}/v1`, `${pPgEngine.url}/v1`, apiKey, ech, NE));
+      rows.push(await measure(`engine (${MAX_TOKENS} tok), PostgreSQL synchronous_commit=on`, `${engine.url}/v1`, `${pPgEngine.url}/v1`, apiKey, { ...ech, stream: true }, NE));
+    }
     const load1 = loadavg();
 
     const f = (x: number | null): string => (x === null ? '—' : x.toFixed(2));
@@ -217,6 +246,7 @@ async function main(): Promise<void> {
     for (const c of children) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    pgServer?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

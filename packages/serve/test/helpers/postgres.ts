@@ -121,7 +121,7 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
         const c = new pg.Client({ connectionString: url('postgres') });
         await c.connect();
         try {
-          await c.query(`CREATE DATABASE ${name}`);
+          await c.query(`CREATE DATABASE "${name}"`);
         } finally {
           await c.end();
         }

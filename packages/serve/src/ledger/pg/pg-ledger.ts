@@ -112,7 +112,7 @@ export class PgLedger implements LedgerStore {
 
   async record(r: ResponseRecord): Promise<number> {
     this.#writable();
-    const res = await this.#run(() => this.#pool.query<{ seq: string }>(INSERT_RESPONSE, insertParams(WRITE_LOCK, this.binding.specId, r)));
+    const res = await this.#run(() => this.#pool.query<{ seq: string }>(insertQuery(this.binding.specId, r)));
     return Number(res.rows[0]!.seq);
   }
 
@@ -127,7 +127,7 @@ export class PgLedger implements LedgerStore {
       try {
         await c.query('BEGIN');
         const seqs: number[] = [];
-        for (const r of rs) seqs.push(Number((await c.query<{ seq: string }>(INSERT_RESPONSE, insertParams(WRITE_LOCK, this.binding.specId, r))).rows[0]!.seq));
+        for (const r of rs) seqs.push(Number((await c.query<{ seq: string }>(insertQuery(this.binding.specId, r))).rows[0]!.seq));
         await c.query('COMMIT');
         return seqs;
       } catch (e) {
@@ -236,6 +236,11 @@ export class PgLedger implements LedgerStore {
       throw asLedgerError(e, this.#url, `ledger ${this.location}`);
     }
   }
+}
+
+/** A named statement: each connection parses and plans it once, then only binds and runs it. */
+function insertQuery(specId: string, r: ResponseRecord): pg.QueryConfig {
+  return { name: 'tracemark_insert_response', text: INSERT_RESPONSE, values: insertParams(WRITE_LOCK, specId, r) };
 }
 
 function newPool(url: string, o: PgLedgerOptions): pg.Pool {
