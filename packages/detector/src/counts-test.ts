@@ -35,14 +35,13 @@ export function testFromCounts(
   const wm = payloadWatermark(model);
   if (payload && wm) {
     const p = decodePayload(wm, { counts: payload.counts, perPosition: payload.perPosition, scored });
-    const g = wm.gammaEff;
     return {
       test: 'payload',
       scored,
       score: p.matched,
       trials: scored,
-      expected: p.expectedPerId,
-      z: scored > 0 ? (p.matched - g * scored) / Math.sqrt(scored * g * (1 - g)) : 0,
+      expected: p.expectedBest,
+      z: p.z,
       lnP: p.lnP,
       log10P: p.log10P,
       pValue: p.pValue,

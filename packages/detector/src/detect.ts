@@ -231,14 +231,13 @@ export class Detector {
     if (r.payloadPos && this.#scorer instanceof Scorer) {
       const wm = this.#scorer.wm;
       const p = decodePayload(wm, countPayload(wm, r.payloadPos, r.payloadColour!));
-      const g = wm.gammaEff;
       return {
         ...base,
         test: 'payload',
         score: p.matched,
         trials: r.scored,
-        expected: p.expectedPerId,
-        z: r.scored > 0 ? (p.matched - g * r.scored) / Math.sqrt(r.scored * g * (1 - g)) : 0,
+        expected: p.expectedBest,
+        z: p.z,
         lnP: p.lnP,
         log10P: p.log10P,
         pValue: p.pValue,

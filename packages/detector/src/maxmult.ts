@@ -21,7 +21,7 @@
  * e^{θx} so that the tilted mean sits at m), so tail probabilities far below
  * 1e-308 come out exactly, in log space.
  */
-import { binomialPmfLog, binomialUpperTailLog, log1mexp, logAddExp } from './stats/index.js';
+import { binomialPmfLog, binomialUpperTailLog, log1mexp } from './stats/index.js';
 
 /** Multiply-adds allowed for the exact per-position DP (≈ 0.1–0.3 s). */
 export const EXACT_BUDGET = 1e8;
@@ -149,54 +149,135 @@ export function maxUnionLogPmf(n: number, r: number, gamma: number): Float64Arra
  * Exact up to rounding, also for results far below 1e-308 (tilted convolution).
  */
 export function sumUpperTailLog(logPmfs: readonly Float64Array[], m: number): number {
-  if (m <= 0) return 0;
+  return sumUpperTails(logPmfs, m).lnGe;
+}
+
+/**
+ * ln P(Σ Y_b ≥ m) and the ln mid-p, ln(P(Σ Y_b > m) + ½·P(Σ Y_b = m)), from one convolution.
+ * The mid-p of a discrete statistic has mean ½ under its null, so Φ⁻¹ of it is a z summary
+ * centred on 0 even for a text with a handful of tokens (where P(M ≥ m) is often 1).
+ */
+export function sumUpperTails(logPmfs: readonly Float64Array[], m: number): { lnGe: number; lnMid: number } {
   let maxTotal = 0;
   for (const lp of logPmfs) maxTotal += lp.length - 1;
-  if (m > maxTotal) return -Infinity;
-  const tilted = (theta: number): { mean: number; logZ: number } => {
-    let mean = 0, logZ = 0;
-    for (const lp of logPmfs) {
-      let z = -Infinity;
-      for (let x = 0; x < lp.length; x++) z = logAddExp(z, lp[x]! + theta * x);
-      let mu = 0;
-      for (let x = 0; x < lp.length; x++) mu += x * Math.exp(lp[x]! + theta * x - z);
-      mean += mu;
-      logZ += z;
-    }
-    return { mean, logZ };
-  };
-  // θ = 0 when m is at or below the mean; otherwise the tilted mean is m.
-  let theta = 0;
-  if (tilted(0).mean < m) {
-    let lo = 0, hi = 1;
-    while (tilted(hi).mean < m && hi < 1e3) hi *= 2;
-    for (let it = 0; it < 60; it++) {
-      const mid = (lo + hi) / 2;
-      if (tilted(mid).mean < m) lo = mid;
-      else hi = mid;
-    }
-    theta = lo;
+  if (m <= 0) {
+    // P(M ≥ m) = 1; mid-p = 1 − ½·P(M = 0) at m = 0
+    if (m < 0) return { lnGe: 0, lnMid: 0 };
+    let ln0 = 0;
+    for (const lp of logPmfs) ln0 += lp[0]!;
+    return { lnGe: 0, lnMid: Math.log1p(-0.5 * Math.exp(ln0)) };
   }
-  // convolve the tilted pmfs (each sums to 1, so no overflow; negligible mass underflows harmlessly)
+  if (m > maxTotal) return { lnGe: -Infinity, lnMid: -Infinity };
+  const theta = tiltFor(logPmfs, m);
+  // Convolve the tilted pmfs (each sums to 1, so no overflow). Entries below TRUNCATE times a
+  // pmf's largest are dropped: they change the tail by less than that relative amount, and
+  // without them the work is the tilted supports' (≈ ±40σ around the mean), not n².
   let acc = Float64Array.of(1);
+  let accLo = 0; // acc[i] is the probability of the running sum accLo + i
   let logZ = 0;
   for (const lp of logPmfs) {
-    let z = -Infinity;
-    for (let x = 0; x < lp.length; x++) z = logAddExp(z, lp[x]! + theta * x);
-    logZ += z;
-    const q = new Float64Array(lp.length);
-    for (let x = 0; x < lp.length; x++) q[x] = Math.exp(lp[x]! + theta * x - z);
-    const next = new Float64Array(acc.length + q.length - 1);
+    const t = tilted(lp, theta);
+    logZ += t.logZ;
+    const q = t.q;
+    let lo = 0, hi = q.length - 1, top = 0;
+    for (let x = 0; x < q.length; x++) if (q[x]! > top) top = q[x]!;
+    while (lo < hi && q[lo]! < top * TRUNCATE) lo++;
+    while (hi > lo && q[hi]! < top * TRUNCATE) hi--;
+    const next = new Float64Array(acc.length + hi - lo);
     for (let a = 0; a < acc.length; a++) {
       const va = acc[a]!;
       if (va === 0) continue;
-      for (let x = 0; x < q.length; x++) next[a + x]! += va * q[x]!;
+      for (let x = lo; x <= hi; x++) next[a + x - lo]! += va * q[x]!;
     }
-    acc = next;
+    accLo += lo;
+    // drop the running sum's negligible ends too
+    let aTop = 0;
+    for (let i = 0; i < next.length; i++) if (next[i]! > aTop) aTop = next[i]!;
+    let s = 0, e = next.length - 1;
+    while (s < e && next[s]! < aTop * TRUNCATE) s++;
+    while (e > s && next[e]! < aTop * TRUNCATE) e--;
+    acc = next.subarray(s, e + 1);
+    accLo += s;
   }
   // P(M ≥ m) = e^{logZ − θm} · Σ_{s ≥ m} q(s) e^{−θ(s − m)}
-  let tail = 0;
-  for (let s = m; s < acc.length; s++) tail += acc[s]! * Math.exp(-theta * (s - m));
-  if (tail <= 0) return -Infinity;
-  return Math.min(0, logZ - theta * m + Math.log(tail));
+  let above = 0;
+  for (let i = Math.max(0, m + 1 - accLo); i < acc.length; i++) above += acc[i]! * Math.exp(-theta * (accLo + i - m));
+  const at = m - accLo >= 0 && m - accLo < acc.length ? acc[m - accLo]! : 0;
+  const ln = (x: number): number => (x > 0 ? Math.min(0, logZ - theta * m + Math.log(x)) : -Infinity);
+  return { lnGe: ln(above + at), lnMid: ln(above + 0.5 * at) };
+}
+
+/** Relative size below which a tilted probability is dropped from the convolution. */
+const TRUNCATE = 1e-40;
+
+/** A pmf tilted by e^{θx} and renormalised: q, ln of the normaliser, mean and variance. */
+function tilted(lp: Float64Array, theta: number): { q: Float64Array; logZ: number; mean: number; variance: number } {
+  let top = -Infinity;
+  for (let x = 0; x < lp.length; x++) if (lp[x]! + theta * x > top) top = lp[x]! + theta * x;
+  const q = new Float64Array(lp.length);
+  let z = 0;
+  for (let x = 0; x < lp.length; x++) z += q[x] = Math.exp(lp[x]! + theta * x - top);
+  let mean = 0, second = 0;
+  for (let x = 0; x < lp.length; x++) {
+    const v = (q[x]! /= z);
+    mean += x * v;
+    second += x * x * v;
+  }
+  return { q, logZ: top + Math.log(z), mean, variance: Math.max(0, second - mean * mean) };
+}
+
+/** θ ≥ 0 whose tilted mean is m (0 when m is at or below the mean): safeguarded Newton on a bracket. */
+function tiltFor(logPmfs: readonly Float64Array[], m: number): number {
+  const moments = (theta: number): { mean: number; variance: number } => {
+    let mean = 0, variance = 0;
+    for (const lp of logPmfs) {
+      const t = tilted(lp, theta);
+      mean += t.mean;
+      variance += t.variance;
+    }
+    return { mean, variance };
+  };
+  let at = moments(0);
+  if (at.mean >= m) return 0;
+  let lo = 0, hi = 1;
+  while (moments(hi).mean < m && hi < 1e3) (lo = hi), (hi *= 2);
+  let theta = lo;
+  for (let it = 0; it < 100 && hi - lo > 1e-13 * Math.max(1, hi); it++) {
+    at = moments(theta);
+    if (at.mean < m) lo = theta;
+    else hi = theta;
+    if (Math.abs(at.mean - m) < 1e-9 * Math.max(1, m)) break;
+    const step = at.variance > 0 ? theta + (m - at.mean) / at.variance : NaN;
+    theta = step > lo && step < hi ? step : (lo + hi) / 2;
+  }
+  return theta;
+}
+
+/**
+ * The per-position pmfs, memoised by (method, n, r, γ): an evidence curve re-tests the same
+ * counts' distributions after every response and for every decoy key, and n_b takes few
+ * distinct values, so each pmf is computed once. Shared arrays: callers must not write them.
+ * Bounded (least recently used first out) at PMF_CACHE_BYTES.
+ */
+const pmfCache = new Map<string, Float64Array | null>();
+let pmfCacheBytes = 0;
+const PMF_CACHE_BYTES = 64 * 2 ** 20;
+
+export function cachedMaxLogPmf(method: 'exact' | 'union', n: number, r: number, gamma: number): Float64Array | null {
+  const k = `${method}|${n}|${r}|${gamma}`;
+  const hit = pmfCache.get(k);
+  if (hit !== undefined) {
+    pmfCache.delete(k); // re-insert: most recently used last
+    pmfCache.set(k, hit);
+    return hit;
+  }
+  const v = method === 'exact' ? maxMultinomialLogPmf(n, r, gamma) : maxUnionLogPmf(n, r, gamma);
+  pmfCache.set(k, v);
+  pmfCacheBytes += v ? v.byteLength : 0;
+  for (const [old, arr] of pmfCache) {
+    if (pmfCacheBytes <= PMF_CACHE_BYTES) break;
+    pmfCache.delete(old);
+    pmfCacheBytes -= arr ? arr.byteLength : 0;
+  }
+  return v;
 }

@@ -17,12 +17,12 @@ import { DetectorError } from './errors.js';
 import {
   CONVOLUTION_MAX_N,
   EXACT_BUDGET,
+  cachedMaxLogPmf,
   exactCost,
-  maxMultinomialLogPmf,
-  maxUnionLogPmf,
-  sumUpperTailLog,
+  sumUpperTails,
 } from './maxmult.js';
-import { binomialUpperTailLog, formatPValue, holmAdjustLog, lnToLog10 } from './stats/index.js';
+import { binomialUpperTailLog, formatPValue, holmAdjustLog, lnToLog10, normalQuantileLog } from './stats/index.js';
+import { expectedMaxCount } from './payload-null.js';
 
 export type PayloadMethod = 'exact' | 'union' | 'bonferroni';
 
@@ -52,6 +52,18 @@ export interface PayloadResult {
   matched: number;
   /** Expected agreement under H0 for one fixed id: γ·n. */
   expectedPerId: number;
+  /**
+   * Expected agreement under H0 of the *best-matching* id, E[M] (what `matched` is to be
+   * compared with: the decoder picks the best id, so M exceeds γ·n on any text).
+   */
+  expectedBest: number;
+  /** `exact`: from the exact null pmfs; `normal`: a normal approximation per digit position. */
+  expectedBestMethod: 'exact' | 'normal';
+  /**
+   * Φ⁻¹(1 − mid-p) of the same test (mid-p = P(M > m) + ½·P(M = m); the p itself under the
+   * bonferroni method): a z summary whose null is centred N(0, 1)-like, in step with lnP.
+   */
+  z: number;
   /** ln P(M ≥ matched) under H0: "carries some id", corrected over all 2^N ids. */
   lnP: number;
   log10P: number;
@@ -128,7 +140,7 @@ export function decodePayload(wm: Watermark, pc: PayloadCounts): PayloadResult {
   }
 
   const lnPBonferroni = Math.min(0, bits * Math.LN2 + binomialUpperTailLog(matched, n, gamma));
-  const { lnP, method } = familyWiseLnP(pc.perPosition, r, gamma, matched, lnPBonferroni);
+  const { lnP, lnMid, method, expectedBest, expectedBestMethod } = familyWiseLnP(pc.perPosition, r, gamma, matched, lnPBonferroni);
   const message = digitsToMessage(digits, digitBits);
   return {
     bits,
@@ -139,6 +151,9 @@ export function decodePayload(wm: Watermark, pc: PayloadCounts): PayloadResult {
     scored: n,
     matched,
     expectedPerId: gamma * n,
+    expectedBest,
+    expectedBestMethod,
+    z: n === 0 || lnMid >= 0 ? 0 : -normalQuantileLog(lnMid),
     lnP,
     log10P: lnToLog10(lnP),
     pValue: formatPValue(lnP),
@@ -148,24 +163,30 @@ export function decodePayload(wm: Watermark, pc: PayloadCounts): PayloadResult {
   };
 }
 
-function familyWiseLnP(
-  perPosition: Int32Array,
-  r: number,
-  gamma: number,
-  matched: number,
-  lnPBonferroni: number,
-): { lnP: number; method: PayloadMethod } {
+interface FamilyWise {
+  lnP: number;
+  /** ln mid-p of the same method (= lnP for bonferroni). */
+  lnMid: number;
+  method: PayloadMethod;
+  expectedBest: number;
+  expectedBestMethod: 'exact' | 'normal';
+}
+
+function familyWiseLnP(perPosition: Int32Array, r: number, gamma: number, matched: number, lnPBonferroni: number): FamilyWise {
   let total = 0, cost = 0;
   for (const nb of perPosition) {
     total += nb;
     cost += exactCost(nb, r);
   }
-  if (total > CONVOLUTION_MAX_N) return { lnP: lnPBonferroni, method: 'bonferroni' };
+  const normal = (): number => Array.from(perPosition).reduce((e, nb) => e + expectedMaxCount(nb, r, gamma), 0);
+  if (total > CONVOLUTION_MAX_N) {
+    return { lnP: lnPBonferroni, lnMid: lnPBonferroni, method: 'bonferroni', expectedBest: normal(), expectedBestMethod: 'normal' };
+  }
   let exact = cost <= EXACT_BUDGET;
   const pmfs: Float64Array[] = [];
   if (exact) {
     for (const nb of perPosition) {
-      const lp = maxMultinomialLogPmf(nb, r, gamma);
+      const lp = cachedMaxLogPmf('exact', nb, r, gamma);
       if (!lp) {
         exact = false;
         break;
@@ -175,12 +196,18 @@ function familyWiseLnP(
   }
   if (!exact) {
     pmfs.length = 0;
-    for (const nb of perPosition) pmfs.push(maxUnionLogPmf(nb, r, gamma));
+    for (const nb of perPosition) pmfs.push(cachedMaxLogPmf('union', nb, r, gamma)!);
   }
-  const lnP = sumUpperTailLog(pmfs, matched);
-  // the union construction is an upper bound, and so is Bonferroni: the smaller bound is still valid
-  if (!exact && lnPBonferroni < lnP) return { lnP: lnPBonferroni, method: 'bonferroni' };
-  return { lnP, method: exact ? 'exact' : 'union' };
+  const { lnGe, lnMid } = sumUpperTails(pmfs, matched);
+  if (!exact) {
+    const expectedBest = normal();
+    // the union construction is an upper bound, and so is Bonferroni: the smaller bound is still valid
+    if (lnPBonferroni < lnGe) return { lnP: lnPBonferroni, lnMid: lnPBonferroni, method: 'bonferroni', expectedBest, expectedBestMethod: 'normal' };
+    return { lnP: lnGe, lnMid, method: 'union', expectedBest, expectedBestMethod: 'normal' };
+  }
+  let expectedBest = 0;
+  for (const lp of pmfs) for (let k = 1; k < lp.length; k++) expectedBest += k * Math.exp(lp[k]!);
+  return { lnP: lnGe, lnMid, method: 'exact', expectedBest, expectedBestMethod: 'exact' };
 }
 
 export interface IdTest {

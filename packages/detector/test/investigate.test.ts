@@ -419,6 +419,24 @@ describe('attribution', () => {
     for (const t of all.texts.slice(3)) expect(t.named).toBe(false);
   });
 
+  it('named: none says why: the weakest digit, and about how many more tuples would name the id', () => {
+    const candidates = Array.from({ length: 1000 }, (_, i) => ({ account: `acct-${i}`, id: i }));
+    const short = attributeLeaks(wm, [{ id: 'short', counts: countsOf(embed(wm, { n: 120, seed: 'short-leak', message: 300n })) }], { candidates, alpha: 1e-3 });
+    const t = short.texts[0]!;
+    expect(t.named).toBe(false);
+    const w = t.weakest!;
+    expect(w.lnP).toBe(Math.max(...digitTailsLog(wm, countsOf(embed(wm, { n: 120, seed: 'short-leak', message: 300n }))).filter((_, i) => i % 4 === Number((BigInt(t.best!.id) >> BigInt(2 * Math.floor(i / 4))) & 3n))));
+    expect(w.moreTuples).toBeGreaterThan(0);
+    // the prediction holds: a text of the same id with twice the predicted tuples is named
+    const need = t.scored + w.moreTuples!;
+    const long = attributeLeaks(wm, [{ id: 'long', counts: countsOf(embed(wm, { n: Math.ceil((2 * need * 120) / t.scored), seed: 'long-leak', message: 300n })) }], { candidates, alpha: 1e-3 });
+    expect(long.texts[0]!.named).toBe(true);
+    expect(long.texts[0]!.weakest!.moreTuples).toBe(0);
+    // unmarked text: some digit agrees no more than chance, so no amount of such text names anyone
+    const human = attributeLeaks(wm, [{ id: 'human', counts: countsOf(randomTokens(1500, 'why-h')) }], { candidates, alpha: 1e-3 });
+    expect(human.texts[0]!.weakest!.moreTuples).toBeNull();
+  });
+
   it('clone outputs: the account whose exclusive windows carry the signal is named, others are not', () => {
     const zspec = testSpec(key, { scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 2 } });
     const zwm = new Watermark(zspec, key);

@@ -167,12 +167,26 @@ test is tracemark scan (every distinct tuple of the corpus scored once, one exac
         for (const s of t.spans ?? []) {
           println(`  span tokens ${s.startToken}–${s.endToken}${s.charStart !== undefined ? ` (chars ${s.charStart}–${s.charEnd})` : ''}: corrected p = ${s.pValue}`);
         }
-        if (t.payload) println(`  payload id ${t.payload.message} (${t.payload.messageHex}), p = ${t.payload.pValue} over all ids`);
+        if (t.payload) println(`  ${payloadLine(t.payload, t.verdict === 'watermarked')}`);
         if (t.engine) println(`  ${engineLine(t.engine)}`);
       }
       println(`${r.detected} of ${r.texts} text(s) watermarked at α = ${r.alpha} (p ≤ ${fmtLog10(Math.log10(r.alpha))})`);
       if (r.texts > 1) println('(each p-value is exact for its own text; texts sharing passages are flagged together, so this count is no corpus-level test: use tracemark scan)');
     });
+}
+
+/**
+ * The payload in one line. Its p-value is "this text carries some id" (the best-matching id,
+ * corrected over all 2^N ids): the best match on text without the watermark is an arbitrary
+ * id, so it is named only when that test is significant, and even then the line says that
+ * tying the id to an account is a test of that account's id (tracemark attribute leaks).
+ */
+export function payloadLine(p: { message: string; messageHex: string; pValue: string; matched: number; scored: number }, significant: boolean): string {
+  if (!significant) return `payload: no id decoded (p = ${p.pValue} that the text carries any id)`;
+  return (
+    `payload: the text carries an id (p = ${p.pValue}, over all ids); best match ${p.message} (${p.messageHex}), ${p.matched} of ${p.scored} tokens agree. ` +
+    'Naming an account needs a test of that account\'s id: tracemark attribute leaks'
+  );
 }
 
 /** The engine's own detector, in one line beside tracemark's exact p (which the verdict uses). */

@@ -130,6 +130,9 @@ export const AttributeLeaksOutputSchema = z.strictObject({
         .strictObject({ id: z.string().regex(/^\d+$/), account: z.string().nullable(), lnP: logP, lnPAdjusted: logP, log10PAdjusted: logP, pValueAdjusted: z.string() })
         .nullable(),
       named: z.boolean(),
+      weakest: z
+        .strictObject({ position: count, tuples: count, agreeing: count, lnP: logP, moreTuples: count.nullable() })
+        .nullable(),
     }),
   ),
   named: z.array(z.strictObject({ id: z.string().regex(/^\d+$/), account: z.string().nullable(), texts: z.array(z.string()), minLog10PAdjusted: logP })),

@@ -76,6 +76,13 @@ export interface LeakTextResult {
   /** The best-supported candidate (smallest intersection–union p). */
   best: { id: string; account: string | null; lnP: number; lnPAdjusted: number; log10PAdjusted: number; pValueAdjusted: string } | null;
   named: boolean;
+  /**
+   * Why the best candidate is (not) named: an id is named only when every one of its digits
+   * stands out, so the weakest digit decides. `moreTuples`: about how many more scored tuples
+   * at the text's current per-digit agreement rates would name it (0 when named; null when some
+   * digit agrees no more often than chance, so more text of this kind would not).
+   */
+  weakest: { position: number; tuples: number; agreeing: number; lnP: number; moreTuples: number | null } | null;
 }
 
 export interface LeakAttribution {
@@ -118,6 +125,7 @@ export function attributeLeaks(wm: Watermark, texts: readonly LeakText[], opts: 
     decoded: decoded[i]!.message,
     best: null,
     named: false,
+    weakest: null,
   }));
   const lnAlpha = Math.log(alpha);
   let method: LeakAttribution['method'];
@@ -156,6 +164,14 @@ export function attributeLeaks(wm: Watermark, texts: readonly LeakText[], opts: 
       results[i]!.named = a <= lnAlpha;
     }
   }
+  for (let i = 0; i < T; i++) {
+    const b = results[i]!.best;
+    if (!b) continue;
+    const digits = messageDigits(BigInt(b.id), bits, digitBits);
+    // Bonferroni's factor: what Holm applies to the smallest p, so a bound for naming one more
+    const w = weakestDigit(wm, texts[i]!.counts, tails[i]!, digits, Math.log(hypotheses), lnAlpha);
+    results[i]!.weakest = results[i]!.named && w ? { ...w, moreTuples: 0 } : w;
+  }
   const byId = new Map<string, LeakAttribution['named'][number]>();
   for (const t of results) {
     if (!t.named || !t.best) continue;
@@ -165,6 +181,38 @@ export function attributeLeaks(wm: Watermark, texts: readonly LeakText[], opts: 
     byId.set(t.best.id, e);
   }
   return { alpha, method, hypotheses, texts: results, named: [...byId.values()] };
+}
+
+/**
+ * The digit that keeps an id from being named, and the scored tuples that would name it if
+ * every digit position kept its observed agreement rate: the smallest factor k with
+ * ln P(Bin(k·n_b, γ) ≥ k·a_b) + lnAdjust ≤ ln α at every position b (found by doubling and
+ * bisection; the tail is decreasing in k when a_b/n_b > γ).
+ */
+export function weakestDigit(wm: Watermark, pc: PayloadCounts, tails: Float64Array, digits: readonly number[], lnAdjust: number, lnAlpha: number): LeakTextResult['weakest'] {
+  const r = wm.payloadColours, g = wm.gammaEff;
+  let wb = 0;
+  for (let b = 1; b < digits.length; b++) if (tails[b * r + digits[b]!]! > tails[wb * r + digits[wb]!]!) wb = b;
+  const at = (b: number): { n: number; a: number } => ({ n: pc.perPosition[b]!, a: pc.counts[b * r + digits[b]!]! });
+  const w = at(wb);
+  const base = { position: wb, tuples: w.n, agreeing: w.a, lnP: tails[wb * r + digits[wb]!]! };
+  if (base.lnP + lnAdjust <= lnAlpha) return { ...base, moreTuples: 0 };
+  const positions = digits.map((_, b) => at(b));
+  if (positions.some((x) => x.n === 0 || x.a / x.n <= g)) return { ...base, moreTuples: null };
+  const names = (k: number): boolean =>
+    positions.every((x) => Math.min(0, binomialUpperTailLog(Math.ceil(k * x.a), Math.round(k * x.n), g)) + lnAdjust <= lnAlpha);
+  let lo = 1, hi = 2;
+  while (!names(hi)) {
+    lo = hi;
+    hi *= 2;
+    if (hi > 1e9) return { ...base, moreTuples: null };
+  }
+  for (let it = 0; it < 40 && hi - lo > 1e-3 * lo; it++) {
+    const mid = (lo + hi) / 2;
+    if (names(mid)) hi = mid;
+    else lo = mid;
+  }
+  return { ...base, moreTuples: Math.ceil((hi - 1) * pc.scored) };
 }
 
 export interface AccountWindows {

@@ -175,7 +175,12 @@ export function testDescription(spec: AnySpec, model: Watermark | EngineReader):
 export function testDescription(spec: AnySpec, model?: Watermark | EngineReader): string {
   if (isEngineSpec(spec)) return engineTestDescription(spec.engine, model!.nullModel);
   const sc = spec.scheme;
-  if (spec.payload) return `payload: exact P(M ≥ m) for the best-matching id, corrected over all 2^${spec.payload.bits} ids`;
+  if (spec.payload) {
+    return (
+      `payload: P(M ≥ m) for M = tokens agreeing with the best-matching id, corrected over all 2^${spec.payload.bits} ids ` +
+      '(exact; for large counts bounded above by a per-position union bound or Bonferroni: each suspect’s payload row says which)'
+    );
+  }
   if (sc.name === 'gumbel') return 'Gumbel-max: S = Σ −ln(1 − r) ~ Gamma(n, 1); p = Q(n, S) (upper regularized gamma), exact';
   if (sc.name === 'synthid') return `SynthID tournament: S = Σ g-values ~ Binomial(${sc.layers}·n, 1/2); p = P(S ≥ s), exact`;
   return `${sc.name === 'kgw' ? 'KGW green list' : 'Unigram green list'}: S = green tokens ~ Binomial(n, γ = ${sc.gamma}); p = P(S ≥ s) = I_γ(s, n − s + 1), exact`;

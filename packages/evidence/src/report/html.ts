@@ -9,7 +9,7 @@ import { planNullModel } from '@tracemark/investigate';
 import { engineStatisticText } from './engine.js';
 import { FLAG_NAMES, type HeatmapEntry, type Scores, type SuspectScores } from './evidence.js';
 import { decoyQqSvg, esc, evidenceCurveSvg, scoreHistogramSvg } from './svg.js';
-import { alphaText, decoyKsNote, methodParagraphs, sci, verdictHeadline, verdictParagraphs } from './words.js';
+import { alphaText, decoyKsNote, histogramCaption, methodParagraphs, payloadText, sci, scoreText, verdictHeadline, verdictParagraphs } from './words.js';
 
 export interface ReportMeta {
   title: string;
@@ -107,10 +107,10 @@ function suspectSection(s: SuspectScores, scores: Scores, spec: AnySpec, nm?: Nu
 <tr><th>test</th><td>${esc(scores.method.test)}</td></tr>
 <tr><th>responses</th><td>${num(s.responses)} (transcript <code>${esc(s.transcript)}</code>, SHA-256 <code>${esc(s.transcriptSha256.slice(0, 16))}…</code>)</td></tr>
 <tr><th>tokens scored</th><td>${num(s.pooled.scored)} after deduplication and prompt exclusion</td></tr>
-<tr><th>score</th><td>${num(Math.round(s.pooled.score * 1000) / 1000)} observed, ${num(Math.round(s.pooled.expected * 10) / 10)} expected without our watermark (z = ${s.pooled.z.toFixed(2)}, a summary only: the p-value is exact)</td></tr>
+<tr><th>score</th><td>${esc(scoreText(s))}</td></tr>
 <tr><th>p-value</th><td>${esc(sci(s.pooled.log10P))} (log10 p = ${s.pooled.log10P.toFixed(3)}); Holm-adjusted over ${scores.suspects.length} suspect(s): ${esc(sci(s.holmLog10P))}</td></tr>
 ${s.engineStatistic ? `<tr><th>engine's statistic</th><td>${esc(engineStatisticText(s.engineStatistic))}</td></tr>` : ''}
-${s.pooled.payload ? `<tr><th>payload</th><td>decoded id ${esc(s.pooled.payload.message)} (${esc(s.pooled.payload.messageHex)}), ${esc(s.pooled.payload.method)} correction over all ids</td></tr>` : ''}
+${s.pooled.payload ? `<tr><th>payload</th><td>${esc(payloadText(s))}</td></tr>` : ''}
 </table>
 <h3>Where the tokens went</h3>
 <table>${rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td class="num">${num(v)}</td></tr>`).join('')}
@@ -119,7 +119,7 @@ ${s.pooled.payload ? `<tr><th>payload</th><td>decoded id ${esc(s.pooled.payload.
 <p class="small">The pooled p-value after each response (in transcript order). Evidence grows with the number of distinct tokens scored; decoy keys, which the suspect never saw, stay near log10 p = 0.</p>
 ${evidenceCurveSvg(s, scores.alpha)}
 <h3>Score distribution</h3>
-<p class="small">Each response tested on its own (z of its score). Without our watermark the histogram would follow the dashed curve; a shift to the right is the watermark's bias. Short responses carry little evidence each: the pooled test above is what decides.</p>
+<p class="small">${esc(histogramCaption(s))}</p>
 ${scoreHistogramSvg(s)}
 <h3>Decoy-key controls</h3>
 <p class="small">${s.decoys.length} decoy keys scored on the same tokens. ${s.decoysAtLeastAsSmall} of them have a p-value as small as our key's; ${s.decoysDetected} fall below α (expected about ${(scores.alpha * s.decoys.length).toPrecision(1)}).

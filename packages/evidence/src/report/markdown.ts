@@ -1,7 +1,7 @@
 /** The Markdown report and the JSON summary (report.json). */
 import type { Scores } from './evidence.js';
 import type { ReportMeta } from './html.js';
-import { alphaText, decoyKsNote, methodParagraphs, sci, verdictHeadline, verdictParagraphs } from './words.js';
+import { alphaText, decoyKsNote, methodParagraphs, payloadText, sci, scoreText, verdictHeadline, verdictParagraphs } from './words.js';
 import { engineStatisticText } from './engine.js';
 
 function cell(s: string): string {
@@ -26,10 +26,10 @@ export function renderMarkdown(scores: Scores, meta: ReportMeta): string {
     for (const p of verdictParagraphs(s, scores)) L.push(p, '');
     const a = s.accounting;
     L.push(`- Test: ${scores.method.test}`);
-    L.push(`- Score: ${s.pooled.score} observed, ${Math.round(s.pooled.expected * 10) / 10} expected under the null (z = ${s.pooled.z.toFixed(2)}; summary only)`);
+    L.push(`- Score: ${scoreText(s)}`);
     L.push(`- p = ${sci(s.pooled.log10P)} (log10 p = ${s.pooled.log10P.toFixed(3)}); Holm-adjusted: ${sci(s.holmLog10P)}`);
     if (s.engineStatistic) L.push(`- Engine's statistic: ${engineStatisticText(s.engineStatistic)}`);
-    if (s.pooled.payload) L.push(`- Payload: decoded id ${s.pooled.payload.message} (${s.pooled.payload.messageHex})`);
+    if (s.pooled.payload) L.push(`- Payload: ${payloadText(s)}`);
     L.push(
       `- Tokens: ${a.tokens} in ${s.responses} responses; ${a.noContext} without context, ${a.special} special, ${a.excluded} in prompt windows (excluded), ` +
         `${a.duplicatesWithin} repeated within a response, ${a.duplicatesAcross} repeated across responses; **${a.scored} scored**`,

@@ -57,6 +57,46 @@ export function verdictParagraphs(s: SuspectScores, scores: Scores): string[] {
 }
 
 /**
+ * The pooled score next to what text without our watermark would give. Under a payload spec
+ * the score is the agreement M of the best-matching id, so it is compared with E[M] (the best
+ * of all ids agrees more than one fixed id by chance), not with γ·n.
+ */
+export function scoreText(s: SuspectScores): string {
+  const p = s.pooled;
+  const observed = Math.round(p.score * 1000) / 1000;
+  const expected = Math.round(p.expected * 10) / 10;
+  const z = `z = ${p.z.toFixed(2)}, a summary only: the p-value is the test`;
+  if (p.payload) {
+    return (
+      `${observed.toLocaleString('en-US')} of ${p.scored.toLocaleString('en-US')} scored tokens agree with the best-matching id; ` +
+      `without our watermark the best of all ids would agree on about ${expected.toLocaleString('en-US')} (${z})`
+    );
+  }
+  return `${observed.toLocaleString('en-US')} observed, ${expected.toLocaleString('en-US')} expected without our watermark (${z})`;
+}
+
+/** The payload row: an id is named only when the pooled test (the payload test) is significant. */
+export function payloadText(s: SuspectScores): string {
+  const pl = s.pooled.payload!;
+  const how = pl.method === 'exact' ? 'exact' : pl.method === 'union' ? 'bounded above by a per-position union bound' : 'bounded above by Bonferroni over all ids';
+  if (s.verdict !== 'detected') {
+    return `no id decoded: the test that the responses carry any id is not significant (its p-value is the one above, ${how}); the best-matching id on text without our watermark is arbitrary`;
+  }
+  return (
+    `the responses carry an id (p-value above, ${how}, corrected over all ids); the best-matching id is ${pl.message} (${pl.messageHex}). ` +
+    'Tying it to an account is a separate test of that account’s id (tracemark attribute leaks)'
+  );
+}
+
+/** The histogram's caption: what each response's z is, and what it follows without our watermark. */
+export function histogramCaption(s: SuspectScores): string {
+  const what = s.pooled.payload
+    ? 'Each response tested on its own: z is the normal deviate of its own payload test (mid-p, over all ids).'
+    : 'Each response tested on its own (z of its score).';
+  return `${what} Without our watermark the histogram would follow the dashed curve; a shift to the right is the watermark's bias. Short responses carry little evidence each: the pooled test above is what decides.`;
+}
+
+/**
  * The decoys left out of the KS test of uniformity (those with no scored tuple: p = 1 by
  * construction), or why there is no KS test; '' when every decoy is in it.
  */
