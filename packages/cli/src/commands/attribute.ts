@@ -91,6 +91,18 @@ function printLeaks(r: LeaksOutput): void {
     println(`  ${t.id}: ${t.scored} tuples; carries some id p = ${fmtLog10(t.anyIdLog10P)}; best ${who} adjusted p = ${b ? fmtLog10(b.log10PAdjusted) : '—'}${t.named ? '  → NAMED' : ''}`);
   }
   println(r.named.length ? `named: ${r.named.map((x) => `${x.account ?? `id ${x.id}`} (${x.texts.length} text${x.texts.length > 1 ? 's' : ''})`).join(', ')}` : 'named: none');
+  const unnamed = r.texts.filter((t) => !t.named && t.weakest);
+  if (unnamed.length > 0) {
+    println('  an id is named only when every digit of it stands out after the adjustment; the weakest digit decides:');
+    for (const t of unnamed) println(`  ${t.id}: ${whyNotNamed(t.weakest!)}`);
+  }
+}
+
+/** One line on the digit that keeps a text's best id from being named, and what would. */
+export function whyNotNamed(w: NonNullable<LeakAttribution['texts'][number]['weakest']>): string {
+  const digit = `digit ${w.position}: ${w.agreeing} of ${w.tuples} tuples agree (p = ${fmtLog10(w.lnP / Math.LN10)} before adjustment)`;
+  if (w.moreTuples === null) return `${digit}; it agrees no more often than chance, so more text like this will not name anyone`;
+  return `${digit}; at these rates about ${w.moreTuples.toLocaleString('en-US')} more scored tuples would name it`;
 }
 
 function printClone(r: CloneOutput): void {
