@@ -199,3 +199,12 @@ export type AddResult = typeof ADDED | typeof PRESENT | typeof ADD_FULL;
 function hash3(hi: number, lo: number, token: number): number {
   return fmix32(Math.imul(lo ^ Math.imul(token, 0x9e3779b1), 0x85ebca6b) ^ hi);
 }
+
+/**
+ * The partition (0 … 2^bits − 1) that owns a triple in a partitioned dedup set. The
+ * slot hash is mixed once more so that a partition's triples still spread over all
+ * slots of its own table (the table indexes by the low bits of hash3).
+ */
+export function partitionOf(hi: number, lo: number, token: number, bits: number): number {
+  return bits === 0 ? 0 : fmix32(hash3(hi, lo, token) ^ 0x6a09e667) >>> (32 - bits);
+}

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { DetectorError } from '../errors.js';
 import { readTextFile, writeFileAtomic } from '../io/files.js';
 import type { EvidencePool } from '../pool/index.js';
-import { PoolSnapshotShape } from '../pool/snapshot.js';
+import { decodeTuples, PoolSnapshotShape } from '../pool/snapshot.js';
 import { DocSummarySchema, ScanTotalsSchema, type DocSummary, type ScanTotals } from './tally.js';
 
 export const CHECKPOINT_VERSION = 2;
@@ -77,7 +77,8 @@ export function checkpointExists(path: string): boolean {
   }
 }
 
-export function saveCheckpoint(path: string, id: ScanIdentity, pool: EvidencePool, at: ScanPosition): void {
+/** `dedupTuples`: the scan's partitioned dedup set (the pool's own set otherwise). */
+export function saveCheckpoint(path: string, id: ScanIdentity, pool: EvidencePool, at: ScanPosition, dedupTuples?: Int32Array): void {
   const c: Checkpoint = {
     type: 'tracemark-scan-checkpoint',
     version: CHECKPOINT_VERSION,
@@ -85,15 +86,18 @@ export function saveCheckpoint(path: string, id: ScanIdentity, pool: EvidencePoo
     complete: at.complete,
     docsDone: at.docsDone,
     outputBytes: at.outputBytes,
-    ...pool.snapshot(),
+    ...pool.snapshot(dedupTuples),
     totals: at.totals,
     top: at.top,
   };
   writeFileAtomic(path, JSON.stringify(c));
 }
 
-/** Restore `pool` (fresh) from the checkpoint; refuses one made for other inputs, spec, key or options. */
-export function loadCheckpoint(path: string, id: ScanIdentity, pool: EvidencePool): ScanPosition {
+/**
+ * Restore `pool` (fresh) from the checkpoint; refuses one made for other inputs, spec, key
+ * or options. Also returns the dedup set's tuples, for a scan whose set is partitioned.
+ */
+export function loadCheckpoint(path: string, id: ScanIdentity, pool: EvidencePool): { at: ScanPosition; dedupTuples: Int32Array } {
   const bad = (why: string): DetectorError => new DetectorError('BAD_OPTION', `${path}: ${why}`);
   let json: unknown;
   try {
@@ -113,5 +117,5 @@ export function loadCheckpoint(path: string, id: ScanIdentity, pool: EvidencePoo
   } catch (e) {
     throw e instanceof DetectorError ? bad(e.message) : e;
   }
-  return { complete: c.complete, docsDone: c.docsDone, outputBytes: c.outputBytes, totals: c.totals, top: c.top };
+  return { at: { complete: c.complete, docsDone: c.docsDone, outputBytes: c.outputBytes, totals: c.totals, top: c.top }, dedupTuples: decodeTuples(c.tuples)! };
 }

@@ -19,6 +19,11 @@ export interface DocScored {
   /** Payload specs: digit position and colour per tuple. */
   pos?: Uint8Array;
   colour?: Int8Array;
+  /**
+   * Scored on a worker with corpus-wide dedup: each tuple's dedup decision, made by the
+   * partition owners (hi, lo and token are then empty: they went to the owners).
+   */
+  novelty?: Uint8Array;
 }
 
 /** A corpus document: its text, or token ids (JSONL `ids`) with the prompt's ids if given. */

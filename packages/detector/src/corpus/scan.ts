@@ -4,10 +4,14 @@
  * distinct tuple of the corpus once, in document order) and report the pooled
  * test and Fisher's combination of per-document tests on their novel tuples.
  *
- * Parallelism: `workers: N` worker threads tokenize and score; the main thread
- * reads, dispatches batches of consecutive documents, and pools results
- * strictly in document order (scored-documents.ts), so every number in the
- * output is the same for 0, 1 or N workers.
+ * Parallelism: `workers: N` worker threads tokenize and score; the corpus-wide
+ * dedup set is split into partitions by tuple hash (partitions.ts) and each
+ * worker owns some: tuples go to their owner, which decides in document order
+ * whether each is new (owner.ts). The main thread reads, dispatches batches of
+ * consecutive documents, and pools scores strictly in document order with
+ * those decisions (scored-documents.ts) — the sums are the same additions in
+ * the same order as in one thread, so every number in the output is the same
+ * for 0, 1 or N workers (with 0 the main thread holds all partitions).
  *
  * Resumable scans: with `checkpoint` the pool's snapshot, the totals and the
  * position are saved every `checkpointEvery` documents, when `limit` documents
@@ -32,7 +36,12 @@ import { checkpointExists, inputIdentity, loadCheckpoint, saveCheckpoint, type S
 import { atomicOutput, resumableOutput, type DocOutput } from './doc-output.js';
 import { BATCH_CHARS, BATCH_DOCS } from './protocol.js';
 import { type ReaderOptions, type ReaderStats } from './readers.js';
+import type { DocScored } from './docscore.js';
+import type { OwnerState } from './owner.js';
+import { PartitionedDedup } from './partitions.js';
+import type { WorkerInit } from './protocol.js';
 import { allDocuments, scoredDocuments, scoreInline } from './scored-documents.js';
+import { WorkerPool } from './worker-pool.js';
 import { countDocument, emptyTotals, noteTop, type DocSummary, type ScanTotals } from './tally.js';
 
 export const DEFAULT_DEDUP_BYTES = 512 * 1024 * 1024;
@@ -141,49 +150,67 @@ export async function scanCorpus(
   // The main thread's detector validates spec and key up front and pools payloads.
   const detector = new Detector(spec, key, opts.detector);
   // start at 2^21 slots (32 MiB, committed as touched): each doubling re-inserts every entry, a cache miss each
-  const pool = new EvidencePool(detector.model, { globalDedup, dedupMemoryBytes: opts.dedupMemoryBytes ?? DEFAULT_DEDUP_BYTES, initialCapacity: 1 << 21, fisher: true });
+  const dedupBytes = opts.dedupMemoryBytes ?? DEFAULT_DEDUP_BYTES;
+  // the pool sums; the dedup set is partitioned: here (no workers) or over the workers
+  const pool = new EvidencePool(detector.model, { globalDedup, externalDedup: true, fisher: true });
+  let local = workers === 0 && globalDedup ? new PartitionedDedup(dedupBytes) : undefined;
+  let wp: WorkerPool | undefined;
+  const dedupState = async (tuples: boolean): Promise<OwnerState | undefined> =>
+    local ? { entries: local.size, bytes: local.bytes, ...(tuples ? { tuples: local.entries() } : {}) } : wp && globalDedup ? wp.dedupState(at.docsDone, tuples) : undefined;
   const excludeTexts = (opts.exclude ?? []).map((t) => (typeof t === 'string' ? t : Array.from(t)));
   const stats: ReaderStats = { skippedLines: 0 };
   const at: ScanPosition = { complete: false, docsDone: 0, outputBytes: 0, totals: emptyTotals(), top: [] };
   const tracked = opts.checkpoint !== undefined || opts.limit !== undefined || opts.signal !== undefined;
   let resumedFrom = 0;
-  const summary = (): ScanSummary => summaryOf(spec, files.length, workers, at, pool, keepTop, tracked ? resumedFrom : undefined);
+  const summary = async (): Promise<ScanSummary> => summaryOf(spec, files.length, workers, at, pool, await dedupState(false), keepTop, tracked ? resumedFrom : undefined);
   let output: DocOutput | undefined;
   try {
     const ck = opts.checkpoint;
     let id: ScanIdentity | undefined;
     let resuming = false;
+    let restored: Int32Array | null = null;
     if (ck !== undefined) {
       id = { specId: specId(spec), keyFingerprint: spec.keyFingerprint, inputs: inputIdentity(files), options: identityOptions(opts, excludeTexts, keepTop) };
       resuming = checkpointExists(ck);
       if (resuming && !opts.resume) throw new DetectorError('BAD_OPTION', `checkpoint ${ck} already exists: pass --resume to continue that scan (or choose a new file)`);
-      if (resuming) Object.assign(at, loadCheckpoint(ck, id, pool));
+      if (resuming) {
+        const loaded = loadCheckpoint(ck, id, pool);
+        Object.assign(at, loaded.at);
+        restored = loaded.dedupTuples;
+        if (globalDedup && workers > 0 && at.complete) local = new PartitionedDedup(dedupBytes); // only for the summary
+        if (local && !local.restore(restored)) throw new DetectorError('BAD_OPTION', `${ck}: the checkpoint is corrupt (repeated tuples)`);
+      }
       resumedFrom = at.docsDone;
-      if (at.complete) return summary();
+      if (at.complete) return await summary();
     }
     if (opts.output !== undefined) output = ck !== undefined ? resumableOutput(opts.output, resuming ? at.outputBytes : undefined) : atomicOutput(opts.output);
-    const save = (complete: boolean): void => {
+    const save = async (complete: boolean): Promise<void> => {
       if (ck === undefined) return;
       output?.sync();
       at.outputBytes = output?.bytes ?? 0;
       at.complete = complete;
-      saveCheckpoint(ck, id!, pool, at);
+      saveCheckpoint(ck, id!, pool, at, (await dedupState(true))?.tuples);
     };
     const exclude = excludeTexts.length > 0 ? detector.exclusion(excludeTexts) : undefined;
-    const docs = scoredDocuments(allDocuments(files, opts, stats), stats, {
-      skip: at.docsDone,
-      maxRead: limit + 1, // one more tells whether the corpus is done
-      workers,
-      perWorker,
-      batchChars,
-      batchDocs,
-      init: () => ({
+    if (workers > 0) {
+      const init: WorkerInit = {
         spec,
         key: isEngineKey(key) ? { kind: 'engine' as const, file: exportEngineKeyFile(key) } : { kind: 'tracemark' as const, bytes: key.secretBytes() },
         detector: { ...opts.detector, specialTokens: opts.detector?.specialTokens ? [...opts.detector.specialTokens] : undefined },
         dedup,
         exclude: excludeTexts,
-      }),
+        globalDedup: globalDedup ? { budgetBytes: dedupBytes } : null,
+      };
+      wp = await WorkerPool.start(workers, init, at.docsDone, restored);
+    }
+    const docs = scoredDocuments(allDocuments(files, opts, stats), stats, {
+      skip: at.docsDone,
+      maxRead: limit + 1, // one more tells whether the corpus is done
+      pool: wp,
+      workers,
+      perWorker,
+      batchChars,
+      batchDocs,
       scoreHere: scoreInline(detector, dedup, exclude, excludeTexts),
     });
     const t = at.totals;
@@ -202,7 +229,9 @@ export async function scanCorpus(
       if (o.kind === 'empty') t.emptyDocuments++;
       else {
         const d = o.doc;
-        const novel = pool.add(d, { index }).test!;
+        // with workers the owners decided; here the main thread's partitions decide now
+        const novelty = !globalDedup ? undefined : (d.novelty ?? decideHere(local!, d));
+        const novel = pool.add(d, { index, novelty }).test!;
         const r = d.result;
         countDocument(t, r);
         const id = meta.id !== undefined ? { id: meta.id } : {};
@@ -216,20 +245,30 @@ export async function scanCorpus(
       if (++sinceCheckpoint >= every && ck !== undefined) {
         sinceCheckpoint = 0;
         t.skippedLines = Math.max(t.skippedLines, skippedHere);
-        save(false);
+        await save(false);
       }
     }
     t.skippedLines = Math.max(t.skippedLines, stopped ? skipped : stats.skippedLines);
-    save(!stopped);
+    await save(!stopped);
     at.complete = !stopped;
     await output?.commit();
+    return await summary();
   } catch (e) {
     await output?.abort();
     throw e;
   } finally {
     detector.dispose();
+    await wp?.close();
   }
-  return summary();
+}
+
+let decisions = new Uint8Array(4096);
+
+/** The corpus-wide dedup decision for each tuple of a document scored in this thread. */
+function decideHere(local: PartitionedDedup, d: DocScored): Uint8Array {
+  if (decisions.length < d.count) decisions = new Uint8Array(2 * d.count);
+  local.addBatch(d.hi, d.lo, d.token, d.count, decisions);
+  return decisions;
 }
 
 /** The options a checkpoint must agree on: those that change the numbers (plus the output file). */
@@ -256,7 +295,7 @@ function identityOptions(o: ScanOptions, exclude: (string | number[])[], keepTop
   };
 }
 
-function summaryOf(spec: AnySpec, files: number, workers: number, at: ScanPosition, pool: EvidencePool, keepTop: number, resumedFrom: number | undefined): ScanSummary {
+function summaryOf(spec: AnySpec, files: number, workers: number, at: ScanPosition, pool: EvidencePool, dedup: OwnerState | undefined, keepTop: number, resumedFrom: number | undefined): ScanSummary {
   const t: ScanTotals = at.totals;
   return {
     scheme: schemeNameOf(spec),
@@ -270,7 +309,7 @@ function summaryOf(spec: AnySpec, files: number, workers: number, at: ScanPositi
     tooShortDocuments: t.tooShortDocuments,
     chunkedRuns: t.chunkedRuns,
     specialStrings: t.specialStrings,
-    pooled: pool.pooled(),
+    pooled: pool.pooled(dedup),
     fisher: pool.fisher(),
     workers,
     ...(keepTop > 0 ? { mostMarked: at.top } : {}),

@@ -1,6 +1,7 @@
 /**
  * The corpus as a stream of scored documents, strictly in document order, whether they
- * were scored here (workers: 0) or on worker threads. With workers the stream reads
+ * were scored here (workers: 0) or on worker threads (whose documents also carry their
+ * tuples' corpus-wide dedup decisions, DocScored.novelty). With workers the stream reads
  * ahead and keeps at most workers × inFlightPerWorker batches outstanding (dispatched,
  * not yet consumed), which bounds memory whatever the corpus size; the consumer sees
  * the same items in the same order either way.
@@ -8,9 +9,9 @@
 import type { Detector } from '../detect.js';
 import { DetectorError } from '../errors.js';
 import { docSize, scoreDocument, type ScanDoc } from './docscore.js';
-import type { DocOutcome, WorkerInit } from './protocol.js';
+import type { DocOutcome } from './protocol.js';
 import { readDocuments, type RawDocument, type ReaderOptions, type ReaderStats } from './readers.js';
-import { WorkerPool } from './worker-pool.js';
+import type { WorkerPool } from './worker-pool.js';
 
 export interface DocMeta {
   source: string;
@@ -32,13 +33,13 @@ export interface StreamOptions {
   skip: number;
   /** Documents to read after those (the consumer may stop earlier). */
   maxRead: number;
+  /** Score on these workers (started and closed by the caller); none: score here. */
+  pool: WorkerPool | undefined;
   workers: number;
   perWorker: number;
   batchChars: number;
   batchDocs: number;
-  /** workers > 0: what each worker is started with. */
-  init: () => WorkerInit;
-  /** workers = 0: score one document here. */
+  /** No pool: score one document here. */
   scoreHere: (index: number, doc: ScanDoc) => DocOutcome;
 }
 
@@ -67,7 +68,8 @@ export function scoreInline(
 
 export async function* scoredDocuments(docs: AsyncIterable<RawDocument>, stats: ReaderStats, o: StreamOptions): AsyncGenerator<ScoredItem> {
   let index = 0, read = 0;
-  if (o.workers === 0) {
+  const wp = o.pool;
+  if (!wp) {
     for await (const raw of docs) {
       if (index < o.skip) {
         index++;
@@ -79,15 +81,15 @@ export async function* scoredDocuments(docs: AsyncIterable<RawDocument>, stats: 
     }
     return;
   }
-  const wp = await WorkerPool.start(o.workers, o.init());
-  try {
+  {
+    const workers: WorkerPool = wp;
     const maxBatches = o.workers * o.perWorker;
     const pending = new Map<number, { meta: DocMeta; skipped: number }>();
     let next = o.skip; // the next index to hand on
     let batch: ScanDoc[] = [], batchStart = 0, batchChars = 0;
     function* ready(): Generator<ScoredItem> {
       for (;;) {
-        const outcome = wp.take(next);
+        const outcome = workers.take(next);
         if (!outcome) return;
         const m = pending.get(next)!;
         pending.delete(next);
@@ -97,11 +99,12 @@ export async function* scoredDocuments(docs: AsyncIterable<RawDocument>, stats: 
     }
     async function* flush(): AsyncGenerator<ScoredItem> {
       if (batch.length === 0) return;
-      while (wp.outstanding >= maxBatches) {
-        await wp.next();
+      while (workers.outstanding >= maxBatches) {
+        await workers.next();
         yield* ready();
       }
-      wp.dispatch(batchStart, batch);
+      // every document before `next` was handed on, and so pooled, before this generator resumed
+      workers.dispatch(batchStart, batch, next);
       batch = [];
       batchChars = 0;
     }
@@ -124,8 +127,6 @@ export async function* scoredDocuments(docs: AsyncIterable<RawDocument>, stats: 
       await wp.next();
       yield* ready();
     }
-  } finally {
-    await wp.close();
   }
 }
 

@@ -70,6 +70,11 @@ export interface PoolAddOptions {
   sink?: TupleSink | undefined;
   /** The caller's index of this add, reported as dedupOverflowAt (default: adds so far). */
   index?: number;
+  /**
+   * Pools made with `externalDedup`: the dedup decision for each tuple (ADDED, PRESENT or
+   * ADD_FULL from tupleset.ts), made by a set the caller keeps (e.g. a scan's partitions).
+   */
+  novelty?: Uint8Array;
 }
 
 export interface PoolAddResult {
@@ -95,6 +100,11 @@ export interface EvidencePoolOptions {
   families?: number;
   /** Fisher's combination over each add's novel tuples. */
   fisher?: boolean;
+  /**
+   * The caller deduplicates (globally) and passes each add's `novelty`: the pool keeps no
+   * set; pooled() and snapshot() take the set's size and tuples from the caller.
+   */
+  externalDedup?: boolean;
 }
 
 const EMPTY_RES = new Uint8Array(0);
@@ -102,6 +112,7 @@ const EMPTY_RES = new Uint8Array(0);
 export class EvidencePool {
   readonly wm: ScoringModel;
   readonly #set: TupleSet | undefined;
+  readonly #external: boolean;
   readonly #total: TupleCounts;
   readonly #families: TupleCounts[];
   readonly #fisher: FisherAccumulator | undefined;
@@ -115,7 +126,8 @@ export class EvidencePool {
   constructor(wm: ScoringModel, o: EvidencePoolOptions = {}) {
     this.wm = wm;
     this.#payload = payloadWatermark(wm) !== undefined;
-    if (o.globalDedup ?? true) {
+    this.#external = (o.globalDedup ?? true) && (o.externalDedup ?? false);
+    if ((o.globalDedup ?? true) && !this.#external) {
       const initial = o.initialCapacity ?? 1 << 12;
       this.#set = o.dedupMemoryBytes !== undefined ? TupleSet.forBudget(o.dedupMemoryBytes, initial) : new TupleSet(initial);
     }
@@ -150,8 +162,11 @@ export class EvidencePool {
     const index = o.index ?? this.#adds;
     this.#adds++;
     const set = this.#set;
+    const given = o.novelty;
+    if (this.#external !== (given !== undefined)) throw new RangeError(this.#external ? 'this pool needs each add\'s novelty' : 'novelty is for pools with externalDedup');
+    if (given && (keep || given.length < n)) throw new RangeError('novelty needs one entry per tuple and no keep');
     // Without a selection every tuple is looked up: batched, so the cache misses overlap.
-    let res = EMPTY_RES;
+    let res = given ?? EMPTY_RES;
     if (set && !keep) {
       res = this.#res.length >= n ? this.#res : (this.#res = new Uint8Array(n * 2));
       set.addBatch(t.hi, t.lo, t.token, 0, n, res);
@@ -168,8 +183,8 @@ export class EvidencePool {
         unselected++;
         continue;
       }
-      if (set) {
-        const r = keep ? set.add(t.hi[j]!, t.lo[j]!, t.token[j]!) : res[j]!;
+      if (set || given) {
+        const r = keep ? set!.add(t.hi[j]!, t.lo[j]!, t.token[j]!) : res[j]!;
         if (r === ADD_FULL) {
           // over budget: a tuple the set does not hold counts (deduplicated per add from here on)
           if (this.#overflowAt === undefined) this.#overflowAt = index;
@@ -215,13 +230,13 @@ export class EvidencePool {
     return this.#total.test(this.wm);
   }
 
-  /** test() with how deduplication went. */
-  pooled(): PooledResult {
-    const set = this.#set;
+  /** test() with how deduplication went (externalDedup: the caller's set's entries and bytes). */
+  pooled(external?: { entries: number; bytes: number }): PooledResult {
+    const set = this.#set ? { entries: this.#set.size, bytes: this.#set.bytes } : this.#external ? (external ?? { entries: 0, bytes: 0 }) : undefined;
     return {
       dedup: set ? (this.#overflowAt === undefined ? 'global' : 'global-partial') : 'per-document',
       ...(this.#overflowAt !== undefined ? { dedupOverflowAt: this.#overflowAt } : {}),
-      dedupEntries: set ? set.size : 0,
+      dedupEntries: set ? set.entries : 0,
       dedupBytes: set ? set.bytes : 0,
       ...this.test(),
     };
@@ -246,8 +261,8 @@ export class EvidencePool {
     return a.counts ? { counts: a.counts, perPosition: a.perPosition!, scored: a.scored } : undefined;
   }
 
-  /** The whole state: counts, Fisher accumulator, overflow point and the dedup set's tuples. */
-  snapshot(): PoolSnapshot {
+  /** The whole state: counts, Fisher accumulator, overflow point and the dedup set's tuples (externalDedup: the caller's). */
+  snapshot(externalTuples?: Int32Array): PoolSnapshot {
     const c = this.#total.state;
     return {
       scored: c.scored,
@@ -257,7 +272,7 @@ export class EvidencePool {
       perPosition: c.perPosition,
       ...(this.#overflowAt !== undefined ? { dedupOverflowAt: this.#overflowAt } : {}),
       ...(this.#families.length > 0 ? { families: this.#families.map((f) => f.state) } : {}),
-      tuples: encodeTuples(this.#set ? this.#set.entries() : new Int32Array(0)),
+      tuples: encodeTuples(this.#set ? this.#set.entries() : (externalTuples ?? new Int32Array(0))),
     };
   }
 
@@ -271,7 +286,9 @@ export class EvidencePool {
     const tuples = decodeTuples(s.tuples);
     const entries = tuples ? tuples.length / 3 : -1;
     const set = this.#set;
-    const expected = !set ? entries === 0 : s.dedupOverflowAt === undefined ? entries === s.scored : entries <= s.scored;
+    // externalDedup: the caller restores its set from the same tuples (and checks repeats)
+    const deduped = set !== undefined || this.#external;
+    const expected = !deduped ? entries === 0 : s.dedupOverflowAt === undefined ? entries === s.scored : entries <= s.scored;
     if (!tuples || !expected) throw bad('is corrupt (tuple data)');
     if (set && entries > 0) {
       set.reserve(entries);

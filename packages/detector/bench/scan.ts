@@ -1,0 +1,105 @@
+/**
+ * Corpus scan benchmark (prints a table; asserts nothing).
+ *
+ *   node --conditions=source --import tsx packages/detector/bench/scan.ts [--quick] [--copies N]
+ *
+ * Measured in one run, on human text from @tracemark/corpora written to a JSONL file
+ * (`--copies N` repeats the corpus N times with a per-copy prefix so tuples stay mostly
+ * distinct and the dedup set grows as in a real corpus):
+ *   - single-thread tokenize-only (Tokenizer.encode per document): the reference rate;
+ *   - `scanCorpus` with 0, 1 and 2 worker threads (corpus-wide dedup, partitioned across
+ *     the workers), throughput relative to that reference; worker start-up (under tsx:
+ *     compiling TypeScript) is measured by a one-document scan and subtracted;
+ *   - the load average before and after: the box may be shared, and a busy box lowers
+ *     every ratio with workers.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { allDocuments } from '@tracemark/corpora';
+import { generateKey, parseSpec } from '@tracemark/watermark';
+import { scanCorpus, Tokenizer } from '../src/index.js';
+
+export interface ScanBenchRow {
+  workers: number;
+  tokPerS: number;
+  ratioVsTokenize: number;
+  startupMs: number;
+  wallMs: number;
+}
+
+export async function runScanBench(o: { quick?: boolean; copies?: number; workers?: number[]; print?: boolean } = {}): Promise<ScanBenchRow[]> {
+  const print = o.print ?? true;
+  const log = (s = ''): void => void (print && console.log(s));
+  const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+  log(`load average at the start: ${load()} on ${availableParallelism()} cores`);
+  const key = generateKey();
+  const spec = parseSpec({ version: 1, keyFingerprint: key.fingerprint, scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' } });
+  const base = allDocuments().map((d) => d.text);
+  const copies = o.copies ?? 1;
+  const docs: string[] = [];
+  for (let c = 0; c < copies; c++) for (const d of o.quick ? base.slice(0, 1200) : base) docs.push(c === 0 ? d : `${c} ${d}`);
+  const tokenizer = new Tokenizer(spec.tokenizer);
+  let tokens = 0;
+  for (const d of docs) tokens += tokenizer.encode(d).tokens.length; // also warms up
+  const rounds = o.quick ? 2 : 3;
+  let bestTok = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    for (const d of docs) tokenizer.encode(d);
+    bestTok = Math.min(bestTok, performance.now() - t0);
+  }
+  tokenizer.dispose();
+  const tokenizeTokPerS = tokens / (bestTok / 1000);
+  log(`corpus: ${docs.length} documents, ${tokens.toLocaleString('en')} tokens; single-thread tokenize-only ${fmt(tokenizeTokPerS)} tokens/s`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'tm-scan-bench-'));
+  const rows: ScanBenchRow[] = [];
+  try {
+    const file = join(dir, 'corpus.jsonl');
+    writeFileSync(file, docs.map((text) => JSON.stringify({ text })).join('\n') + '\n');
+    const tiny = join(dir, 'tiny.jsonl');
+    writeFileSync(tiny, JSON.stringify({ text: 'warm up' }) + '\n');
+    for (const workers of o.workers ?? [0, 1, 2]) {
+      let t0 = performance.now();
+      await scanCorpus({ spec, key }, [tiny], { workers });
+      const startupMs = performance.now() - t0;
+      let best = Infinity;
+      for (let r = 0; r < rounds; r++) {
+        t0 = performance.now();
+        const s = await scanCorpus({ spec, key }, [file], { workers });
+        best = Math.min(best, performance.now() - t0);
+        if (s.tokens !== tokens) throw new Error(`scan saw ${s.tokens} tokens, expected ${tokens}`);
+      }
+      const tokPerS = tokens / (Math.max(1, best - startupMs) / 1000);
+      rows.push({ workers, tokPerS, ratioVsTokenize: tokPerS / tokenizeTokPerS, startupMs, wallMs: best });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  log('corpus scan (JSONL → per-document + pooled results, corpus-wide dedup), best of ' + rounds + ', start-up subtracted');
+  log(table(['workers', 'tokens/s', 'vs 1-thread tokenize', 'start-up ms', 'wall ms'], rows.map((r) => [
+    r.workers === 0 ? '0 (in thread)' : String(r.workers), fmt(r.tokPerS), `${r.ratioVsTokenize.toFixed(2)}×`, r.startupMs.toFixed(0), r.wallMs.toFixed(0),
+  ])));
+  log(`load average at the end: ${load()} on ${availableParallelism()} cores (other processes compete for them)`);
+  return rows;
+}
+
+function fmt(v: number): string {
+  return v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(0)} k`;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const at = process.argv.indexOf('--copies');
+  runScanBench({ quick: process.argv.includes('--quick'), copies: at > 0 ? Number(process.argv[at + 1]) : 1 }).catch((e: unknown) => {
+    console.error(`bench failed: ${(e as Error).message}`);
+    process.exitCode = 1;
+  });
+}
