@@ -26,7 +26,7 @@ export function registerServe(program: Command): void {
     .requiredOption('--key <file>', 'watermark key file, or the engine key file of an engine spec (must match the spec fingerprint)')
     .option('--model <builtin|dir>', 'built-in reference model, or a local ONNX model directory', 'builtin')
     .option('--keys <file>', 'API keys → accounts (JSON); without it every request is "anonymous"')
-    .option('--ledger <file>', 'provenance ledger (SQLite); created if missing')
+    .option('--ledger <file|url>', 'provenance ledger: a SQLite file (created if missing) or a postgres:// URL (several replicas)')
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--port <n>', 'port (0 = any free port; the URL is printed)', '8787')
     .option('--max-concurrency <n>', 'generations running at once (default: 4 builtin, 1 ONNX)')
