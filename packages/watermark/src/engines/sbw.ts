@@ -1,7 +1,8 @@
 // vLLM `sbw` (Stateless Bernoulli watermark, open PR #56859): Jenkins-hashed seeds into its
 // own Philox (not the 1.3 PRF). Seeds need 64-bit wrap products, hence BigInt here.
 import { jenkinsHash } from './jenkins.js';
-import { mulHi32, philox4x32 } from './philox.js';
+import { sbwWasm } from '../kernel/engine-kernel.js';
+import { philox4x32 } from './philox.js';
 import { normalSf } from './stats.js';
 import { checkRange, i64FromBigInt, i64FromInt32, i64ToBigInt, lt64, mul64, toBigInt, type I64 } from './u64.js';
 import { vllmContexts, type VllmPositionContext } from './vllm-context.js';
@@ -129,15 +130,6 @@ export interface SbwFast {
   readonly detection: SbwDetection;
 }
 
-let RH = 0;
-let RL = 0;
-
-/** (aHi, aLo) * (bHi, bLo) mod 2^64 into RH, RL (mul64 without objects). */
-function mulTo(aHi: number, aLo: number, bHi: number, bLo: number): void {
-  RH = (mulHi32(aLo, bLo) + Math.imul(aHi, bLo) + Math.imul(aLo, bHi)) >>> 0;
-  RL = Math.imul(aLo, bLo) >>> 0;
-}
-
 export function sbwDetectFast(tokens: ArrayLike<number>, o: SbwOptions, threshold = 0.01): SbwFast {
   const key = i64FromBigInt(sbwKey(o.key));
   const gamma = o.gamma ?? 0.5;
@@ -145,44 +137,18 @@ export function sbwDetectFast(tokens: ArrayLike<number>, o: SbwOptions, threshol
   const width = o.contextWidth ?? (o.seeding === 'lefthash' ? 1 : 4);
   if (!Number.isInteger(width) || width < 1) throw new RangeError(`context_width must be a positive integer (got ${width})`);
   const n = tokens.length;
-  const padded = vllmPadded(tokens, width);
-  const scored = vllmScoredFlags(padded, n, width, o.deduplicateContexts ?? true);
+  const scored = o.deduplicateContexts ?? true ? vllmScoredFlags(vllmPadded(tokens, width), n, width, true) : new Uint8Array(n).fill(1);
   const seedHi = new Uint32Array(n);
   const seedLo = new Uint32Array(n);
   const words = new Uint32Array(n);
   const green = new Uint8Array(n);
-  const out4 = new Uint32Array(4);
-  const generator = o.lefthashRule === 'generator';
+  // seeds and words in the WebAssembly kernel (sbwPositions is the reference)
+  const mode = o.seeding === 'selfhash' ? 'selfhash' : o.lefthashRule === 'generator' ? 'lefthash-generator' : 'lefthash-detector';
+  sbwWasm(key, tokens, width, mode, seedHi, seedLo, words);
   let g = 0;
   let m = 0;
   for (let i = 0; i < n; i++) {
-    const token = padded[width + i]!;
-    if (o.seeding === 'selfhash') {
-      const hv = jenkinsHash(token);
-      mulTo(key.hi, key.lo, hv < 0 ? 0xffffffff : 0, hv >>> 0);
-      const kvHi = RH;
-      const kvLo = RL;
-      mulTo(kvHi, kvLo, hv < 0 ? 0xffffffff : 0, hv >>> 0);
-      let bh = RH;
-      let bl = RL;
-      for (let j = 1; j < width; j++) {
-        const hc = jenkinsHash(padded[i + j]!);
-        mulTo(kvHi, kvLo, hc < 0 ? 0xffffffff : 0, hc >>> 0);
-        if ((RH | 0) < (bh | 0) || ((RH | 0) === (bh | 0) && RL < bl)) (bh = RH), (bl = RL);
-      }
-      seedHi[i] = bh;
-      seedLo[i] = bl;
-    } else {
-      let sum = 0;
-      for (let j = 0; j < width; j++) sum += generator ? padded[i + j]! : jenkinsHash(padded[i + j]!);
-      mulTo(key.hi, key.lo, Math.floor(sum / 4294967296) >>> 0, sum >>> 0);
-      seedHi[i] = RH;
-      seedLo[i] = RL;
-    }
-    philox4x32(Math.floor(token / 4), 0, 0, 0, seedLo[i]!, seedHi[i]!, out4);
-    const w = out4[token & 3]!;
-    words[i] = w;
-    green[i] = (w & 0x7fffffff) < gInt ? 1 : 0;
+    green[i] = (words[i]! & 0x7fffffff) < gInt ? 1 : 0;
     if (scored[i]) (g += green[i]!), m++;
   }
   if (m === 0) return { scored, seedHi, seedLo, words, green, detection: { greenCount: 0, numScored: 0, z: null, pValue: 1, isWatermarked: false } };

@@ -179,3 +179,28 @@ export function synthidWasm(p: SynthidKernelParams, tokens: ArrayLike<number>, c
     }
   }
 }
+
+/** SBW seeding: selfhash, or lefthash summing hashed ids (its detector) or raw ids (its generator). */
+export type SbwKernelMode = 'selfhash' | 'lefthash-detector' | 'lefthash-generator';
+
+/**
+ * vLLM SBW's seed (seedHi[i], seedLo[i]) and Philox word of every position of a text: the
+ * context of position i is tokens[i-w .. i), -1 before the first token.
+ */
+export function sbwWasm(key: { lo: number; hi: number }, tokens: ArrayLike<number>, w: number, mode: SbwKernelMode, seedHi: Uint32Array, seedLo: Uint32Array, words: Uint32Array): void {
+  const n = tokens.length;
+  const padWords = (BLOCK + w + 5) & ~1;
+  const seedsAt = padWords, wordsAt = padWords + 2 * BLOCK;
+  const s = kernel((wordsAt + BLOCK) * 4);
+  const m0 = mode === 'selfhash' ? 0 : mode === 'lefthash-detector' ? 1 : 2;
+  for (let i0 = 0; i0 < n; i0 += BLOCK) {
+    const m = Math.min(BLOCK, n - i0);
+    stage(s, 0, tokens, i0 - w, i0 + m, -1);
+    s.k.sbw(0, m, w, key.lo | 0, key.hi | 0, m0, seedsAt * 4, wordsAt * 4);
+    for (let i = 0; i < m; i++) {
+      seedLo[i0 + i] = s.u32[seedsAt + 2 * i]!;
+      seedHi[i0 + i] = s.u32[seedsAt + 2 * i + 1]!;
+    }
+    words.set(s.u32.subarray(wordsAt, wordsAt + m), i0);
+  }
+}

@@ -18,8 +18,10 @@
  *                                               (ctx[i], i64), then the token src[i+c] and each of the
  *                                               depth i64 keys; g[i] = Σ g-values: HF's table[low & mask]
  *                                               (u8) or synthid-text's 12 shifted LCG rounds, bit 30 (synthid.ts)
+ *   sbw(pad, n, w, kLo, kHi, mode, seeds, words)  vLLM SBW's seeds and words (sbw-fn.ts)
  */
 import { addr4, fmix, murmurMix, philoxLocals, philoxRounds } from './emit.js';
+import { sbwFn } from './sbw-fn.js';
 import { assembleModule, FnBuilder, I32, I64 } from './wasm.js';
 
 const STATE_TAG = 0x574d4358; // "WMCX"
@@ -232,12 +234,13 @@ export interface EngineKernelExports {
   vllmWords(kLo: number, kHi: number, pad: number, n: number, w: number, legacy: number, out: number): void;
   digests(src: number, n: number, w: number, hi: number, lo: number): void;
   sglang(src: number, n: number, h: number, preA: number, preB: number, preCoin: number, dual: number, ctx: number, ha: number, hb: number, coin: number): void;
+  sbw(pad: number, n: number, w: number, kLo: number, kHi: number, mode: number, seeds: number, words: number): void;
   synthid(src: number, n: number, c: number, startLo: number, startHi: number, keys: number, depth: number, table: number, mask: number, deepmind: number, ctx: number, g: number): void;
 }
 
 /** A fresh instance (synchronous compile: the module is a few kB). */
 export function instantiateEngineKernel(): EngineKernelExports {
   const WA = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => unknown; Instance: new (m: unknown, i: object) => { exports: unknown } } }).WebAssembly;
-  const bytes = assembleModule([philoxFn(), vllmWordsFn(), digestsFn(), sglangFn(), synthidFn()], 4);
+  const bytes = assembleModule([philoxFn(), vllmWordsFn(), digestsFn(), sglangFn(), synthidFn(), sbwFn()], 4);
   return new WA.Instance(new WA.Module(bytes), {}).exports as EngineKernelExports;
 }

@@ -84,6 +84,7 @@ export class FnBuilder {
   i32And(): this { return this.op(0x71); }
   i32Xor(): this { return this.op(0x73); }
   i32ShrU(): this { return this.op(0x76); }
+  i32ShrS(): this { return this.op(0x75); }
   i32Rotl(): this { return this.op(0x77); }
   i32WrapI64(): this { return this.op(0xa7); }
   // i64
@@ -97,6 +98,7 @@ export class FnBuilder {
   i64Shl(): this { return this.op(0x86); }
   i64Rotl(): this { return this.op(0x89); }
   i64LtU(): this { return this.op(0x54); }
+  i64LtS(): this { return this.op(0x53); }
   i64ExtendI32U(): this { return this.op(0xad); }
   select(): this { return this.op(0x1b); }
 

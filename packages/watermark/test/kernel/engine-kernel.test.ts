@@ -7,7 +7,9 @@ import { philox4x32 } from '../../src/engines/philox.js';
 import { sglangCoin, sglangContextHash, sglangHash } from '../../src/engines/sglang.js';
 import { absorbContext, philoxLegacyWord, philoxWord } from '../../src/engines/vllm-prf.js';
 import { vllmWordFn } from '../../src/engines/vllm.js';
-import { contextDigestsWasm, philoxWasm, sglangHashesWasm, synthidWasm, vllmWordsWasm } from '../../src/kernel/engine-kernel.js';
+import { contextDigestsWasm, philoxWasm, sbwWasm, sglangHashesWasm, synthidWasm, vllmWordsWasm } from '../../src/kernel/engine-kernel.js';
+import { sbwPositions } from '../../src/engines/sbw.js';
+import { wordsOf } from '../../src/engines/u64.js';
 import { deepmindSynthid, hfSynthid, synthidScoreFast } from '../../src/engines/synthid.js';
 import { sglangKernelKeys } from '../../src/engines/sglang-kernel.js';
 import { seededRng } from '../../src/index.js';
@@ -150,5 +152,27 @@ describe('SynthID kernel', () => {
     const first = run();
     vllmWordsWasm({ lo: 1, hi: 2 }, text(40_000, 32000), 4, false);
     expect(run()).toEqual(first);
+  });
+});
+
+describe('SBW kernel', () => {
+  it.each([
+    ['selfhash', 4],
+    ['selfhash', 7],
+    ['lefthash-detector', 1],
+    ['lefthash-detector', 3],
+    ['lefthash-generator', 1],
+    ['lefthash-generator', 5],
+  ] as const)('%s, width %i: seeds and words equal sbwPositions', (mode, w) => {
+    const key = (BigInt(u32() >>> 1) << 32n) | BigInt(u32());
+    const toks = text(mode === 'selfhash' && w === 4 ? 33_000 : 300, 151936); // one text crosses a block boundary
+    const seeding = mode === 'selfhash' ? 'selfhash' : 'lefthash';
+    const ref = sbwPositions(toks, { key, seeding, contextWidth: w, deduplicateContexts: false, lefthashRule: mode === 'lefthash-generator' ? 'generator' : 'detector' });
+    const n = toks.length, hi = new Uint32Array(n), lo = new Uint32Array(n), words = new Uint32Array(n);
+    sbwWasm(wordsOf(key), toks, w, mode, hi, lo, words);
+    for (let i = 0; i < n; i += n > 1000 ? 97 : 1) {
+      const s = wordsOf(ref[i]!.seed);
+      expect([hi[i], lo[i], words[i]], `@${i}`).toEqual([s.hi, s.lo, ref[i]!.word]);
+    }
   });
 });
