@@ -42,7 +42,8 @@ interface Req {
   received: boolean;
   requestId: string | null;
   text: string;
-  startedMs: number;
+  /** When the whole response had arrived (ms after the load started; warm-up requests: negative). */
+  endedMs: number;
 }
 
 export interface ReplicaFigures {
@@ -58,8 +59,10 @@ export interface ReplicaFigures {
   missingRows: number;
   /** Requests in flight when the kill came (A only). */
   inFlightAtKill: number;
-  /** Received responses per second over the time the replica served. */
-  throughput: number;
+  /** Received responses per second from the start of the load to the kill. */
+  throughputBeforeKill: number;
+  /** … and from the kill to the end of the load (null for the killed replica). */
+  throughputAfterKill: number | null;
 }
 
 export interface ReplicaKillResult {
@@ -119,6 +122,17 @@ export async function runReplicaKill(o: ReplicaKillOptions): Promise<ReplicaKill
     children.push(a!, b!);
 
     const reqs: Req[] = [];
+    const newReq = (replica: 'A' | 'B', stream: boolean, tag: string): Req => ({ replica, stream, prompt: `${replica}-${tag}-${randomBytes(4).toString('hex')}`, received: false, requestId: null, text: '', endedMs: 0 });
+    // Warm-up (counted in requests and rows, not in throughput): the first requests of a
+    // fresh process compile code and open connections.
+    for (let i = 0; i < 6; i++) {
+      for (const [replica, base] of [['A', a!.url], ['B', b!.url]] as const) {
+        const r = newReq(replica, i % 2 === 0, `warm${i}`);
+        reqs.push(r);
+        await one(base, apiKey, r).catch(() => {});
+        r.endedMs = -1;
+      }
+    }
     const t0 = performance.now();
     let killedAt = -1;
     let inFlightAtKill = 0;
@@ -126,10 +140,11 @@ export async function runReplicaKill(o: ReplicaKillOptions): Promise<ReplicaKill
     const worker = async (replica: 'A' | 'B', base: string, w: number): Promise<void> => {
       for (let i = 0; performance.now() - t0 < o.durationMs; i++) {
         if (replica === 'A' && killedAt >= 0) return; // the replica is gone: its clients stop
-        const r: Req = { replica, stream: (i + w) % 2 === 0, prompt: `${replica}-${w}-${i}-${randomBytes(4).toString('hex')}`, received: false, requestId: null, text: '', startedMs: performance.now() - t0 };
+        const r = newReq(replica, (i + w) % 2 === 0, `${w}-${i}`);
         reqs.push(r);
         inFlight[replica]++;
         await one(base, apiKey, r).catch(() => {});
+        r.endedMs = performance.now() - t0;
         inFlight[replica]--;
       }
     };
@@ -181,7 +196,7 @@ export async function runReplicaKill(o: ReplicaKillOptions): Promise<ReplicaKill
           else if (replica === 'B') violations.push(`survivor row ${row.response_id} for a response its client did not receive`);
         }
       }
-      const served = replica === 'A' ? killedAt : durationMs;
+      const done = (from: number, to: number): number => received.filter((r) => r.endedMs >= from && r.endedMs < to).length;
       return {
         replica,
         killed: replica === 'A',
@@ -192,7 +207,8 @@ export async function runReplicaKill(o: ReplicaKillOptions): Promise<ReplicaKill
         lostInFlight,
         missingRows,
         inFlightAtKill: replica === 'A' ? inFlightAtKill : 0,
-        throughput: received.length / (served / 1000),
+        throughputBeforeKill: done(0, killedAt) / (killedAt / 1000),
+        throughputAfterKill: replica === 'A' ? null : done(killedAt, Infinity) / ((durationMs - killedAt) / 1000),
       };
     });
     return {

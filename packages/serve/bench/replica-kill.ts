@@ -1,6 +1,7 @@
 /**
  * Two proxy replicas on one PostgreSQL ledger, kill -9 of one mid-load (replica-kill-run.ts):
- * prints requests, rows, received, lost in flight and throughput per replica.
+ * prints requests, rows, received, lost in flight and throughput per replica (before and
+ * after the kill; 6 warm-up requests per replica count as requests and rows, not in throughput).
  *
  *   node --conditions=source --import tsx packages/serve/bench/replica-kill.ts \
  *     [--clients 4] [--duration 4000] [--kill-at 2000] [--event-delay 3] [--runs 1]
@@ -28,8 +29,8 @@ const pgServer = await startPostgres();
 let bad = false;
 try {
   const load0 = loadavg();
-  console.log('| run | replica | killed | requests | received | failed | rows | lost in flight | missing rows | in flight at kill | received/s |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| run | replica | killed | requests | received | failed | rows | lost in flight | missing rows | in flight at kill | received/s before kill | received/s after kill |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (let run = 1; run <= Number(args.runs); run++) {
     const r = await runReplicaKill({
       databaseUrl: await pgServer.createDatabase(`replicas_${run}`),
@@ -39,7 +40,7 @@ try {
       eventDelayMs: Number(args['event-delay']),
     });
     for (const f of r.replicas) {
-      console.log(`| ${run} | ${f.replica} | ${f.killed ? `kill -9 at ${args['kill-at']} ms` : 'no'} | ${f.requests} | ${f.received} | ${f.failed} | ${f.rows} | ${f.lostInFlight} | ${f.missingRows} | ${f.killed ? f.inFlightAtKill : '—'} | ${f.throughput.toFixed(0)} |`);
+      console.log(`| ${run} | ${f.replica} | ${f.killed ? `kill -9 at ${args['kill-at']} ms` : 'no'} | ${f.requests} | ${f.received} | ${f.failed} | ${f.rows} | ${f.lostInFlight} | ${f.missingRows} | ${f.killed ? f.inFlightAtKill : '—'} | ${f.throughputBeforeKill.toFixed(0)} | ${f.throughputAfterKill === null ? '—' : f.throughputAfterKill.toFixed(0)} |`);
       if (f.missingRows > 0) bad = true;
     }
     if (r.violations.length > 0 || r.passwordPrinted) {
