@@ -71,44 +71,38 @@ export class EngineScorer {
     set.clear();
     if (dedup) set.reserve(n);
     const excl = opts.exclude?.set;
-    const flag = (i: number, f: TokenFlag) => {
-      if (out.flags) out.flags[i] = f;
-      if (f === FLAG_DUPLICATE) out.duplicates++;
-      else if (f === FLAG_EXCLUDED) out.excluded++;
-      else if (f === FLAG_NO_CONTEXT) out.noContext++;
-      else if (f === FLAG_SPECIAL) out.special++;
-    };
-    let sum = 0;
+    // one tight pass over the reading's typed arrays: counts in locals, no per-position closures or objects
+    const { keyed, idHi, idLo, ctxHi, ctxLo, score } = r;
+    const flags = out.flags, scores = out.scores;
+    const specials = this.#specials, minSpecial = this.#minSpecial;
+    let sum = 0, scored = 0, duplicates = 0, excluded = 0, noContext = 0, special = 0;
     for (let i = 0; i < n; i++) {
+      let f: TokenFlag;
       const tok = tokens[i]!;
-      if (!r.keyed[i]) {
-        flag(i, FLAG_NO_CONTEXT);
+      if (keyed[i] === 0) (f = FLAG_NO_CONTEXT), noContext++;
+      else if (tok >= minSpecial && specials.has(tok)) (f = FLAG_SPECIAL), special++;
+      else if (excl !== undefined && excl.has(ctxHi[i]!, ctxLo[i]!, 0)) (f = FLAG_EXCLUDED), excluded++;
+      else if (dedup && set.add(idHi[i]!, idLo[i]!, tok) === PRESENT) (f = FLAG_DUPLICATE), duplicates++;
+      else {
+        const v = score[i]!;
+        sum += v; // in text order, as the native scorer sums
+        if (scores) scores[i] = v;
+        if (t) {
+          t.hi[scored] = idHi[i]!;
+          t.lo[scored] = idLo[i]!;
+          t.token[scored] = tok;
+          t.score[scored] = v;
+        }
+        scored++;
         continue;
       }
-      if (tok >= this.#minSpecial && this.#specials.has(tok)) {
-        flag(i, FLAG_SPECIAL);
-        continue;
-      }
-      if (excl !== undefined && excl.has(r.ctxHi[i]!, r.ctxLo[i]!, 0)) {
-        flag(i, FLAG_EXCLUDED);
-        continue;
-      }
-      const hi = r.idHi[i]!, lo = r.idLo[i]!;
-      if (dedup && set.add(hi, lo, tok) === PRESENT) {
-        flag(i, FLAG_DUPLICATE);
-        continue;
-      }
-      const s = r.score[i]!;
-      const c = out.scored++;
-      sum += s; // in text order, as the native scorer sums
-      if (out.scores) out.scores[i] = s;
-      if (t) {
-        t.hi[c] = hi;
-        t.lo[c] = lo;
-        t.token[c] = tok;
-        t.score[c] = s;
-      }
+      if (flags) flags[i] = f;
     }
+    out.scored = scored;
+    out.duplicates = duplicates;
+    out.excluded = excluded;
+    out.noContext = noContext;
+    out.special = special;
     out.sum = sum;
     releaseLargeSet();
     if (t) {

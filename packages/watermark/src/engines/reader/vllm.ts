@@ -17,7 +17,7 @@ import {
 } from '../vllm.js';
 import { vllmUniform } from '../vllm-prf.js';
 import { contextDigestsWasm } from '../../kernel/engine-kernel.js';
-import { newRead, type EngineRead, type EngineReader, type EngineStatistic } from './types.js';
+import { type EngineRead, type EngineReader, type EngineStatistic } from './types.js';
 
 type VllmScheme = Extract<EngineSpec['engine'], { scheme: `vllm/${string}` }>;
 
@@ -79,8 +79,6 @@ export function vllmReader(spec: EngineSpec, key: EngineKey): EngineReader {
       }
       return;
     }
-    r.idHi.set(r.ctxHi);
-    r.idLo.set(r.ctxLo);
     const wa = vllmTextWords(tokens, { key: keyA, prf, ...all }).words;
     if (e.scheme === 'vllm/dual_key_gumbel') {
       // The engine routes each step to key A or B with an unkeyed coin, so no reader can
@@ -109,9 +107,20 @@ export function vllmReader(spec: EngineSpec, key: EngineKey): EngineReader {
     contextWidth: w,
     read(tokens): EngineRead {
       const n = tokens.length;
-      const r = newRead(n);
-      r.keyed.fill(1); // vLLM keys every generated position (-1 pads before the first)
-      contextDigestsWasm(tokens, 0, n, w, -1, r.ctxHi, r.ctxLo);
+      const ctxHi = new Int32Array(n), ctxLo = new Int32Array(n);
+      contextDigestsWasm(tokens, 0, n, w, -1, ctxHi, ctxLo);
+      // vLLM keys every generated position (-1 pads before the first); every score is written.
+      // The identity is the context digest itself, except for SBW (its seed)
+      const sbw = e.scheme === 'vllm/sbw';
+      const r: EngineRead = {
+        n,
+        keyed: new Uint8Array(n).fill(1),
+        idHi: sbw ? new Int32Array(n) : ctxHi,
+        idLo: sbw ? new Int32Array(n) : ctxLo,
+        ctxHi,
+        ctxLo,
+        score: new Float64Array(n),
+      };
       scores(tokens, r);
       return r;
     },
