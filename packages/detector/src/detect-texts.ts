@@ -11,7 +11,8 @@
  */
 import type { EngineStatistic } from '@tracemark/watermark';
 import { hasPayload, schemeNameOf, type SchemeName } from './detect.js';
-import { Detector, type DetectionResult } from './detect.js';
+import { Detector, type DetectionResult, type Normalization } from './detect.js';
+import { normalizeText } from './normalize.js';
 import { DetectorError } from './errors.js';
 import type { LocalizationResult } from './localize.js';
 import { specId } from './io/keys.js';
@@ -87,6 +88,8 @@ export type TextVerdict = {
     payload?: TextPayload;
     /** Engine specs: the engine's own detector on the same text. */
     engine?: EngineStatistic;
+    /** The text changed under normalisation ('auto'): both versions tested, the smaller p doubled. */
+    normalization?: Normalization;
   };
 
 export interface DetectTextsResult {
@@ -162,6 +165,7 @@ export function textVerdict(
     out.payload = { message: p.message, messageHex: p.messageHex, matched: p.matched, scored: p.scored, lnP: p.lnP, log10P: p.log10P, pValue: p.pValue, method: p.method };
   }
   if (r?.engine) out.engine = r.engine;
+  if (r?.normalization) out.normalization = r.normalization;
   if (localize && r && r.scored > 0) {
     const loc = localize(Math.min(alpha, 0.5));
     out.localization = { windowsScanned: loc.windowsScanned, correction: loc.correction, lnP: loc.lnP, log10P: loc.log10P, pValue: loc.pValue };
@@ -186,9 +190,13 @@ export function detectTexts(detector: Detector, items: readonly TextItem[], opti
   const { alpha } = options;
   const exclude = options.exclude ?? [];
   const lnAlpha = Math.log(alpha);
-  const globalExclude = exclude.length > 0 ? detector.exclusion(exclude) : undefined;
+  // Normalising detection excludes the windows of the normalised given texts too (excluding
+  // more is always safe), since the normalised version of the text is scored against them.
+  const normalizing = detector.normalize !== false;
+  const given = (texts: readonly string[]): string[] => (normalizing ? [...texts, ...texts.map(normalizeText).filter((t, i) => t !== texts[i])] : [...texts]);
+  const globalExclude = exclude.length > 0 ? detector.exclusion(given(exclude)) : undefined;
   const results = items.map((it): TextVerdict => {
-    const exclusion = it.prompt !== undefined ? detector.exclusion([...exclude, it.prompt]) : globalExclude;
+    const exclusion = it.prompt !== undefined ? detector.exclusion(given([...exclude, it.prompt])) : globalExclude;
     // engine specs that key on the prompt (SGLang, HF KGW) also read their first contexts from it
     const opts = { ...(exclusion ? { exclude: exclusion } : {}), ...(it.prompt !== undefined && detector.engineReader ? { prompt: it.prompt } : {}) };
     let base: TextTest;

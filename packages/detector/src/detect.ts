@@ -19,7 +19,7 @@ import { EngineScorer } from './engine-scorer.js';
 import type { ScoringModel } from './scoring-model.js';
 import { DetectorError } from './errors.js';
 import { localizeScores, type LocalizationResult, type LocalizeOptions } from './localize.js';
-import { normalizeText } from './normalize.js';
+import { normalizeText, normalizeWithOffsets } from './normalize.js';
 import { countPayload, decodePayload, testIds, type IdTest, type PayloadResult } from './payload.js';
 import { schemeTest } from './pvalue.js';
 import { ExclusionSet, Scorer, type ScoredTokens } from './scorer.js';
@@ -32,6 +32,7 @@ import {
   type DetectionResult,
   type DetectOptions,
   type DetectorOptions,
+  type NormalizeMode,
   type TextInput,
   type TokenMarks,
 } from './detection-types.js';
@@ -45,7 +46,7 @@ export class Detector {
   readonly keyFingerprint: string;
   readonly minScoredTokens: number;
   /** Default of DetectOptions.normalize. */
-  readonly normalize: boolean;
+  readonly normalize: NormalizeMode;
   readonly #scorer: Scorer | EngineScorer;
   readonly #nullModel: NullModel;
   readonly #tokOpts: TokenizerOptions | undefined;
@@ -152,8 +153,9 @@ export class Detector {
     return this.exclusion(this.#normalizing(opts) ? ex.map((t) => (typeof t === 'string' || t instanceof Uint8Array ? normalizeText(toText(t)) : t)) : ex);
   }
 
+  /** Normalise this call's text? 'auto' is resolved per text by #variant before anything reads this. */
   #normalizing(opts: DetectOptions): boolean {
-    return opts.normalize ?? this.normalize;
+    return (opts.normalize ?? this.normalize) === true;
   }
 
   /** The text detection scores: as given, or normalised when asked. */
@@ -163,7 +165,36 @@ export class Detector {
   }
 
   detect(text: TextInput, opts: DetectOptions = {}): DetectionResult {
-    const enc = this.tokenize(this.#text(text, opts));
+    if ((opts.normalize ?? this.normalize) !== 'auto') return this.#detectText(this.#text(text, opts), opts);
+    const raw = toText(text);
+    const norm = normalizeText(raw);
+    if (norm === raw) return this.#detectText(raw, { ...opts, normalize: false });
+    const a = this.#detectText(raw, { ...opts, normalize: false });
+    const b = this.#detectText(norm, { ...opts, normalize: true });
+    const pick = b.lnP < a.lnP ? b : a;
+    const lnP = Math.min(0, pick.lnP + Math.LN2);
+    const p = { lnP, log10P: lnToLog10(lnP), pValue: formatPValue(lnP) };
+    return {
+      ...pick,
+      ...p,
+      ...(pick.payload ? { payload: { ...pick.payload, ...p } } : {}),
+      normalization: { rule: 'min-of-two, Bonferroni x2', scored: pick === b ? 'normalized' : 'as-given', lnPAsGiven: a.lnP, lnPNormalized: b.lnP },
+    };
+  }
+
+  /**
+   * `opts` with 'auto' resolved for one text, the way detect resolves it: normalised when
+   * normalisation changes the text and the normalised version scores the smaller p.
+   * marks, localize and the payload calls then read the version detect reported.
+   */
+  #variant(input: TextInput | ArrayLike<number>, opts: DetectOptions): DetectOptions {
+    if ((opts.normalize ?? this.normalize) !== 'auto') return opts;
+    if (typeof input !== 'string' && !(input instanceof Uint8Array)) return { ...opts, normalize: false };
+    return { ...opts, normalize: this.detect(input, opts).normalization?.scored === 'normalized' };
+  }
+
+  #detectText(text: string, opts: DetectOptions): DetectionResult {
+    const enc = this.tokenize(text);
     return this.#detect(enc.tokens, opts, enc);
   }
 
@@ -259,11 +290,19 @@ export class Detector {
   }
 
   /** Per-token flags and scores (and character offsets for text input), for display. */
-  marks(input: TextInput | ArrayLike<number>, opts: DetectOptions = {}): TokenMarks {
+  marks(input: TextInput | ArrayLike<number>, options: DetectOptions = {}): TokenMarks {
+    const opts = this.#variant(input, options);
     const { tokens, text } = this.#input(input, opts);
     const r = this.#scoreWith(tokens, opts, { perToken: true });
     const marks: TokenMarks = { tokens: Uint32Array.from(tokens), flags: r.flags!, scores: r.scores! };
-    if (text !== undefined) marks.charOffsets = this.#tk().charOffsets(text, tokens);
+    if (text !== undefined) {
+      const off = this.#tk().charOffsets(text, tokens);
+      if (this.#normalizing(opts)) {
+        // offsets into the text as given: the normalised text maps back unit by unit
+        const back = normalizeWithOffsets(toText(input as TextInput)).offsets;
+        marks.charOffsets = off.map((o) => back[o]!);
+      } else marks.charOffsets = off;
+    }
     return marks;
   }
 
@@ -295,7 +334,8 @@ export class Detector {
     return this.#payload(input, opts, (wm, pc) => testIds(wm, pc, ids));
   }
 
-  #payload<T>(input: TextInput | ArrayLike<number>, opts: DetectOptions, f: (wm: Scorer['wm'], pc: ReturnType<typeof countPayload>) => T): T {
+  #payload<T>(input: TextInput | ArrayLike<number>, options: DetectOptions, f: (wm: Scorer['wm'], pc: ReturnType<typeof countPayload>) => T): T {
+    const opts = this.#variant(input, options);
     if (!hasPayload(this.spec) || !(this.#scorer instanceof Scorer)) throw new DetectorError('NO_PAYLOAD', 'the spec has no payload');
     const { tokens } = this.#input(input, opts);
     if (tokens.length === 0) throw new DetectorError('EMPTY_TEXT', 'the text is empty: nothing to score');

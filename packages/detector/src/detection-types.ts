@@ -17,7 +17,7 @@ export interface DetectorOptions {
   /** Special-token ids for pre-tokenized input with an `hf:` tokenizer (tiktoken ones are known). */
   specialTokens?: Iterable<number>;
   /** Default of DetectOptions.normalize for this detector (default false: score the text as given). */
-  normalize?: boolean;
+  normalize?: NormalizeMode;
 }
 
 /**
@@ -40,10 +40,13 @@ export interface DetectOptions {
   /**
    * Normalise text input (and exclusion texts) with normalizeText before tokenizing:
    * NFKC, zero-width/format characters removed, Latin lookalikes mapped back. Token
-   * input is never changed; character offsets then index the normalised text.
-   * Default: the detector's `normalize` option (off unless set).
+   * input is never changed; character offsets index the text as given (mapped back).
+   * 'auto': when normalisation changes the text, test both versions and report the smaller
+   * p doubled (`normalization` in the result); otherwise the text as given, unpenalised.
+   * Whether normalisation changes a text does not depend on the key, so either way the
+   * p-value stays valid. Default: the detector's `normalize` option (off unless set).
    */
-  normalize?: boolean;
+  normalize?: NormalizeMode;
   /**
    * Engine specs whose first contexts reach into the prompt (SGLang, HF KGW): the prompt
    * the text answered, as text or ids. Without it those first positions are not read.
@@ -100,7 +103,22 @@ export interface DetectionResult {
   payload?: PayloadResult;
   /** Engine specs: the engine's own detector on the same tokens (its dedup, its null), to reconcile with p above. */
   engine?: EngineStatistic;
+  /**
+   * normalize: 'auto' on a text that normalizeText changes: both versions were tested and the
+   * smaller p reported doubled (Bonferroni over the two), so it stays a valid p-value.
+   */
+  normalization?: Normalization;
 }
+
+export interface Normalization {
+  rule: 'min-of-two, Bonferroni x2';
+  scored: 'as-given' | 'normalized';
+  lnPAsGiven: number;
+  lnPNormalized: number;
+}
+
+/** How text input is normalised: as given (false), always (true), or both when it changes ('auto'). */
+export type NormalizeMode = boolean | 'auto';
 
 export interface TokenMarks {
   tokens: Uint32Array;

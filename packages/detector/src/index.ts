@@ -3,13 +3,13 @@
  * payload decoding and corpus scans. Never imports a language model.
  */
 export { Detector, toText, marksToJson, hasPayload, schemeNameOf } from './detect.js';
-export type { DetectorOptions, DetectOptions, DetectionResult, TextInput, TokenMarks, TokenMark, SchemeName } from './detect.js';
+export type { DetectorOptions, DetectOptions, DetectionResult, TextInput, TokenMarks, TokenMark, SchemeName, NormalizeMode, Normalization } from './detect.js';
 export { EngineScorer } from './engine-scorer.js';
 export type { EngineScoreOptions } from './engine-scorer.js';
 export { payloadWatermark } from './scoring-model.js';
 export type { ScoringModel } from './scoring-model.js';
 export { DetectorError, isDetectorError } from './errors.js';
-export { normalizeText, CONFUSABLES } from './normalize.js';
+export { normalizeText, normalizeWithOffsets, CONFUSABLES, type NormalizedText } from './normalize.js';
 export type { DetectorErrorCode } from './errors.js';
 export {
   Tokenizer,
@@ -61,6 +61,7 @@ export type { CalibrationSpec, NullTestOptions, NullTests, FprRow, CalibrationSu
 export {
   DetectionResultSchema,
   PayloadResultSchema,
+  NormalizationSchema,
   DigitEstimateSchema,
   LocalizationResultSchema,
   WindowResultSchema,

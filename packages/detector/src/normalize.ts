@@ -38,7 +38,12 @@ const WORD = /[\p{L}\p{M}]+/gu;
 const LATIN = /\p{Script=Latin}/u;
 
 export function normalizeText(text: string): string {
-  let t = text.normalize('NFKC').replace(FORMAT, '');
+  return mapLookalikes(text.normalize('NFKC').replace(FORMAT, ''));
+}
+
+/** Step 3 alone: Cyrillic/Greek lookalikes → Latin, one UTF-16 unit for one (the length never changes). */
+function mapLookalikes(text: string): string {
+  let t = text;
   // How Latin is the text? (letters that are Latin or lookalikes)
   let letters = 0, latinish = 0;
   for (const ch of t) {
@@ -62,4 +67,33 @@ export function normalizeText(text: string): string {
     return out;
   });
   return t;
+}
+
+/** A normalised text and, for each of its UTF-16 units (and its end), the offset in the original it came from. */
+export interface NormalizedText {
+  text: string;
+  /** offsets[i]: where unit i of `text` starts in the original; offsets[text.length] = original length. */
+  offsets: Int32Array;
+}
+
+// a base character with its combining marks (NFKC composes within such a run), or stray marks
+const RUN = /\P{M}\p{M}*|\p{M}+/gsu;
+
+/**
+ * normalizeText with a map back to the original: NFKC is applied per base-plus-marks run (what
+ * composition acts on; the same result as whole-text NFKC except for conjoining Hangul jamo),
+ * format characters are dropped, lookalikes are swapped one unit for one unit. Character
+ * offsets found on the normalised text (spans, marks) map back through `offsets`.
+ */
+export function normalizeWithOffsets(text: string): NormalizedText {
+  const units: string[] = [];
+  const from: number[] = [];
+  for (const m of text.matchAll(RUN)) {
+    const piece = m[0].normalize('NFKC').replace(FORMAT, '');
+    units.push(piece);
+    for (let k = 0; k < piece.length; k++) from.push(m.index);
+  }
+  const stripped = units.join('');
+  from.push(text.length);
+  return { text: mapLookalikes(units.join('')), offsets: Int32Array.from(from) };
 }

@@ -29,12 +29,22 @@ export const PayloadResultSchema = z.strictObject({
   scored: count,
   matched: count,
   expectedPerId: z.number(),
+  expectedBest: z.number().describe('E[M] under H0: the best-matching id’s expected agreement'),
+  expectedBestMethod: z.enum(['exact', 'normal']),
+  z: z.number().describe('Φ⁻¹(1 − mid-p) of the payload test: a summary'),
   lnP,
   log10P,
   pValue,
   method: z.enum(['exact', 'union', 'bonferroni']).describe('how the family-wise p-value over all ids was computed'),
   lnPBonferroni: lnP,
   confidence: z.number().min(0).max(1),
+});
+
+export const NormalizationSchema = z.strictObject({
+  rule: z.literal('min-of-two, Bonferroni x2').describe('the text changed under normalizeText: both versions were tested'),
+  scored: z.enum(['as-given', 'normalized']).describe('the version whose result is reported'),
+  lnPAsGiven: lnP,
+  lnPNormalized: lnP,
 });
 
 export const DetectionResultSchema = z.strictObject({
@@ -60,6 +70,7 @@ export const DetectionResultSchema = z.strictObject({
   log10P,
   pValue,
   payload: PayloadResultSchema.optional(),
+  normalization: NormalizationSchema.optional(),
 });
 
 export const WindowResultSchema = z.strictObject({

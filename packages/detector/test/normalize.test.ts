@@ -82,9 +82,77 @@ describe('Detector normalize option', () => {
     expect(normalising.detectTokens(tokens)).toEqual(detector.detectTokens(tokens));
   });
 
-  it('character offsets of marks index the normalised text', () => {
+  it('character offsets of marks index the text as given (mapped back from the normalised one)', () => {
     const m = normalising.marks(obfuscated);
-    expect(m.charOffsets![m.tokens.length]).toBe(text.length);
+    const off = m.charOffsets!;
+    expect(off[m.tokens.length]).toBe(obfuscated.length);
+    // every token's slice of the original normalises to that token's text
+    for (let i = 0; i < m.tokens.length; i++) {
+      const piece = normalizeText(obfuscated.slice(off[i]!, off[i + 1]!));
+      expect(piece).toBe(new TextDecoder().decode(enc.decode(m.tokens.subarray(i, i + 1))));
+    }
+  });
+});
+
+describe("normalize: 'auto' (the CLI's default)", () => {
+  const auto = new Detector(spec, key, { normalize: 'auto' });
+  afterAll(() => auto.dispose());
+  const text = watermarkedText(200, 'normalize-auto');
+  const obfuscated = zeroWidth(text);
+
+  it('a text normalisation leaves alone is scored once, unpenalised', () => {
+    const r = auto.detect(text);
+    expect(r).toEqual(detector.detect(text));
+    expect(r.normalization).toBeUndefined();
+  });
+
+  it('a text it changes is tested both ways; the smaller p is reported doubled', () => {
+    const r = auto.detect(obfuscated);
+    const asGiven = detector.detect(obfuscated).lnP, normalised = normalising.detect(obfuscated).lnP;
+    expect(r.normalization).toEqual({ rule: 'min-of-two, Bonferroni x2', scored: 'normalized', lnPAsGiven: asGiven, lnPNormalized: normalised });
+    expect(r.lnP).toBeCloseTo(Math.min(0, Math.min(asGiven, normalised) + Math.LN2), 12);
+    expect(r.lnP).toBeLessThan(Math.log(1e-8)); // the zero-width attack no longer hides the watermark
+    expect(asGiven).toBeGreaterThan(Math.log(1e-6));
+  });
+
+  it('spans and marks read the version detect reported, with offsets into the text as given', () => {
+    const loc = auto.localize(obfuscated);
+    expect(loc.spans.length).toBeGreaterThan(0);
+    for (const sp of loc.spans) {
+      expect(sp.charEnd!).toBeLessThanOrEqual(obfuscated.length);
+      expect(normalizeText(obfuscated.slice(sp.charStart!, sp.charEnd!)).length).toBeGreaterThan(0);
+    }
+    expect(auto.marks(obfuscated)).toEqual(normalising.marks(obfuscated));
+    expect(auto.marks(text)).toEqual(detector.marks(text));
+  });
+
+  it('false positives on human text that normalisation changes stay at α (min of two, doubled)', async () => {
+    const { humanText } = await import('@tracemark/corpora');
+    const docs = humanText({ split: 'heldout' }).slice(0, 250);
+    const alphas = [0.01, 0.05];
+    const hits = [0, 0];
+    let tests = 0, changed = 0;
+    for (let k = 0; k < 4; k++) {
+      const kk = testKey(`normalize-fpr-${k}`);
+      const d = new Detector(testSpec(kk, { tokenizer: 'o200k_base', scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' } }), kk, { normalize: 'auto' });
+      try {
+        for (const doc of docs) {
+          // zero-width characters make every document one that normalisation changes (both versions tested)
+          const r = d.detect(zeroWidth(doc.text.slice(0, 1500)));
+          if (r.normalization) changed++;
+          tests++;
+          alphas.forEach((a, i) => (hits[i]! += r.lnP <= Math.log(a) ? 1 : 0));
+        }
+      } finally {
+        d.dispose();
+      }
+    }
+    expect(changed).toBe(tests);
+    // at most the 99.9 % upper quantile of Binomial(tests, α): a valid test cannot exceed it but by chance once in 1000 runs
+    alphas.forEach((a, i) => {
+      const mean = tests * a;
+      expect(hits[i]!).toBeLessThanOrEqual(Math.ceil(mean + 3.1 * Math.sqrt(mean * (1 - a)) + 1));
+    });
   });
 });
 

@@ -16,6 +16,7 @@ import { statSync } from 'node:fs';
 import {
   Detector,
   detectTexts,
+  type NormalizeMode,
   type TextItem,
   usage,
   readJsonlTexts,
@@ -42,7 +43,18 @@ export interface DetectFlags {
   exclude?: string[];
   alpha?: string;
   spans?: boolean;
+  /** auto (default) | on | off */
+  normalize?: string;
   json?: boolean;
+}
+
+/** --normalize: auto tests a text as given and normalised when normalisation changes it (smaller p, doubled). */
+export function normalizeFlag(v: string | undefined): NormalizeMode {
+  const m = v ?? 'auto';
+  if (m === 'auto') return 'auto';
+  if (m === 'on') return true;
+  if (m === 'off') return false;
+  throw usage(`--normalize must be auto, on or off (got ${JSON.stringify(v)})`);
 }
 
 export type { TextItem };
@@ -116,7 +128,7 @@ export async function runDetect(args: string[], f: DetectFlags): Promise<DetectO
   const items = await collectTexts(args, f);
   const idItems = await readIdItems(f.ids ?? [], spec.tokenizer); // every line checked before anything is scored
   warnEmpty(items);
-  const detector = new Detector(spec, key);
+  const detector = new Detector(spec, key, { normalize: normalizeFlag(f.normalize) });
   try {
     const opts = { alpha, ...(f.exclude ? { exclude: f.exclude } : {}), spans: f.spans !== false };
     const r = detectTexts(detector, items, opts);
@@ -143,6 +155,11 @@ export function registerDetect(program: Command): void {
     .option('--exclude <text>', 'a text given to the generator (prompt, system prompt): its windows are not scored (repeatable)', collect)
     .option('--alpha <α>', 'significance level of the verdict (default 1e-6)')
     .option('--no-spans', 'skip the search for watermarked spans')
+    .option(
+      '--normalize <mode>',
+      'auto: when NFKC / zero-width removal / lookalike mapping changes a text, test it as given and normalised and report the smaller p doubled; on: normalised only; off: as given',
+      'auto',
+    )
     .option('--json', 'machine-readable output')
     .addHelpText(
       'after',
@@ -169,6 +186,7 @@ test is tracemark scan (every distinct tuple of the corpus scored once, one exac
         }
         if (t.payload) println(`  ${payloadLine(t.payload, t.verdict === 'watermarked')}`);
         if (t.engine) println(`  ${engineLine(t.engine)}`);
+        if (t.normalization) println(`  ${normalizationLine(t.normalization)}`);
       }
       println(`${r.detected} of ${r.texts} text(s) watermarked at α = ${r.alpha} (p ≤ ${fmtLog10(Math.log10(r.alpha))})`);
       if (r.texts > 1) println('(each p-value is exact for its own text; texts sharing passages are flagged together, so this count is no corpus-level test: use tracemark scan)');
@@ -186,6 +204,14 @@ export function payloadLine(p: { message: string; messageHex: string; pValue: st
   return (
     `payload: the text carries an id (p = ${p.pValue}, over all ids); best match ${p.message} (${p.messageHex}), ${p.matched} of ${p.scored} tokens agree. ` +
     'Naming an account needs a test of that account\'s id: tracemark attribute leaks'
+  );
+}
+
+/** Why the p-value is doubled: the text changed under normalisation and both versions were tested. */
+export function normalizationLine(n: { scored: 'as-given' | 'normalized'; lnPAsGiven: number; lnPNormalized: number }): string {
+  return (
+    `normalisation changes this text (zero-width, compatibility or lookalike characters): tested as given (log10 p = ${(n.lnPAsGiven / Math.LN10).toFixed(2)}) ` +
+    `and normalised (log10 p = ${(n.lnPNormalized / Math.LN10).toFixed(2)}); p above is the smaller, doubled (--normalize off/on to test one)`
   );
 }
 

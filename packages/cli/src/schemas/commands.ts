@@ -1,6 +1,7 @@
 /** `--json` outputs of keygen, spec, detect, generate, report, verify, probe, scan and demo. */
 import { WatermarkSpecSchema } from '@tracemark/watermark';
 import { SequentialProbeSchema } from '@tracemark/investigate';
+import { NormalizationSchema } from '@tracemark/detector';
 import { z } from 'zod';
 import { count, EngineStatisticSchema, hex, logP, num, schemeName, testName } from './common.js';
 
@@ -95,6 +96,7 @@ export const DetectTextResultSchema = z.strictObject({
   spans: z.array(SpanSchema).optional(),
   payload: PayloadSummarySchema.optional(),
   engine: EngineStatisticSchema.optional(),
+  normalization: NormalizationSchema.optional(),
 });
 export type DetectTextResult = z.infer<typeof DetectTextResultSchema>;
 
