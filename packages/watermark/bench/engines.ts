@@ -12,6 +12,7 @@
  * (same output bits, checked by test/engines/fast-*.test.ts). Ratio columns: the row's best
  * throughput over tracemark's SipHash KGW (h = 4) scored by the Scorer's 'wasm' engine and by its
  * 'reference' (JS) engine, at the same V (1 = as fast, 0.5 = half as fast).
+ * vLLM rows forget the Philox words they remember of the last texts before every timed run.
  * The 'warm cache' row scores the same text again after 3 untimed passes (seeds met 3 times
  * are cached as bitsets): what a long run under one key gets for lefthash, whose seeds are
  * at most V. Best of a few runs per cell (wall clock; the machine may be shared).
@@ -22,6 +23,7 @@ import * as H from '../src/engines/hf-kgw.js';
 import * as L from '../src/engines/lm-watermarking.js';
 import * as S from '../src/engines/synthid.js';
 import * as V from '../src/engines/vllm.js';
+import { forgetVllmWords } from '../src/engines/vllm-words.js';
 import * as B from '../src/engines/sbw.js';
 import * as G from '../src/engines/sglang.js';
 
@@ -140,6 +142,7 @@ function engineRows(vocabSize: number): Row[] {
     ref: (t) => V.vllmGumbelDetect(t, { ...o, prf }),
     fast: (t) => V.vllmGumbelDetectFast(t, { ...o, prf }),
     refSlow: prf === 'hmac_sha256',
+    reset: forgetVllmWords,
   });
   const sbw = (seeding: 'selfhash' | 'lefthash'): Row => ({
     name: `vLLM sbw ${seeding}`,
@@ -174,16 +177,19 @@ function engineRows(vocabSize: number): Row[] {
       name: 'vLLM dual_key_gumbel',
       ref: (t) => V.vllmDualKeyDetect(V.vllmDualKeyPositions(t, o), 0.5),
       fast: (t) => V.vllmDualKeyDetectFast(t, o, 0.5),
+      reset: forgetVllmWords,
     },
     {
       name: 'vLLM red_green',
       ref: (t) => V.vllmRedGreenDetect(V.vllmUniformPositions(t, o), 0.25),
       fast: (t) => V.vllmRedGreenDetectFast(t, o, 0.25),
+      reset: forgetVllmWords,
     },
     {
       name: 'vLLM synthid (depth 30)',
       ref: (t) => V.vllmSynthidDetect(V.vllmWordPositions(t, o), 30),
       fast: (t) => V.vllmSynthidDetectFast(t, o, 30),
+      reset: forgetVllmWords,
     },
     sbw('selfhash'),
     sbw('lefthash'),
