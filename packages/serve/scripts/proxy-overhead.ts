@@ -17,8 +17,9 @@
  *   engine  `tracemark serve` emulating vLLM gumbel on the built-in model (max_tokens
  *           --max-tokens): a realistic upstream, noisier.
  * Requests are sequential (one in flight: latency, not queueing) and interleaved — direct,
- * proxied, direct, … — so drifts in machine load hit both alike; "added" is the median
- * of the paired differences (proxied − direct). Latency: request sent → whole body read;
+ * then every proxy on the same upstream, the order rotated each iteration — so drifts in
+ * machine load hit all alike; "added" is the median of the paired differences (proxied −
+ * direct of the same iteration). Latency: request sent → whole body read;
  * TTFB (streams): request sent → first body chunk. Warm-up requests are not counted.
  * Prints a Markdown table and the load average; exits 1 if any request failed.
  */
@@ -142,38 +143,41 @@ interface Row {
   addedTtfbP50: number | null;
 }
 
-async function measure(label: string, direct: string, proxy: string, key: string, body: Record<string, unknown>, n: number): Promise<Row> {
-  for (let i = 0; i < WARMUP; i++) {
-    await once(direct, key, body);
-    await once(proxy, key, body);
-  }
-  const d: Timing[] = [];
-  const p: Timing[] = [];
+/**
+ * One direct upstream and several proxies in front of it, measured in the same loop: each
+ * iteration calls the upstream directly and through every proxy, in an order rotated every
+ * iteration, so every proxy's paired difference (proxied − direct of the same iteration)
+ * sees the same machine load as the others'.
+ */
+async function measureSet(direct: string, proxies: readonly { label: string; url: string }[], key: string, body: Record<string, unknown>, n: number): Promise<Row[]> {
+  const targets = [direct, ...proxies.map((p) => p.url)];
+  for (let i = 0; i < WARMUP; i++) for (const t of targets) await once(t, key, body);
+  const times: Timing[][] = targets.map(() => []);
   for (let i = 0; i < n; i++) {
-    // Alternate which goes first, so neither always follows the other.
-    if (i % 2 === 0) {
-      d.push(await once(direct, key, body));
-      p.push(await once(proxy, key, body));
-    } else {
-      p.push(await once(proxy, key, body));
-      d.push(await once(direct, key, body));
+    for (let k = 0; k < targets.length; k++) {
+      const j = (i + k) % targets.length;
+      times[j]!.push(await once(targets[j]!, key, body));
     }
   }
-  const added = d.map((x, i) => p[i]!.total - x.total);
-  const addedTtfb = d.map((x, i) => p[i]!.ttfb - x.ttfb);
+  const d = times[0]!;
   const stream = body.stream === true;
-  return {
-    upstream: label,
-    stream,
-    n,
-    directP50: median(d.map((x) => x.total)),
-    proxyP50: median(p.map((x) => x.total)),
-    addedP50: median(added),
-    addedP90: pct(added, 0.9),
-    directTtfbP50: stream ? median(d.map((x) => x.ttfb)) : null,
-    proxyTtfbP50: stream ? median(p.map((x) => x.ttfb)) : null,
-    addedTtfbP50: stream ? median(addedTtfb) : null,
-  };
+  return proxies.map((px, k) => {
+    const p = times[k + 1]!;
+    const added = d.map((x, i) => p[i]!.total - x.total);
+    const addedTtfb = d.map((x, i) => p[i]!.ttfb - x.ttfb);
+    return {
+      upstream: px.label,
+      stream,
+      n,
+      directP50: median(d.map((x) => x.total)),
+      proxyP50: median(p.map((x) => x.total)),
+      addedP50: median(added),
+      addedP90: pct(added, 0.9),
+      directTtfbP50: stream ? median(d.map((x) => x.ttfb)) : null,
+      proxyTtfbP50: stream ? median(p.map((x) => x.ttfb)) : null,
+      addedTtfbP50: stream ? median(addedTtfb) : null,
+    };
+  });
 }
 
 async function main(): Promise<void> {
@@ -216,21 +220,18 @@ async function main(): Promise<void> {
     const chat = { model: 'fixed', messages: [{ role: 'user', content: 'Say something.' }] };
     const ech = { model: 'kn3-o200k_base-reference', messages: [{ role: 'user', content: 'Write about the harbour.' }], max_tokens: MAX_TOKENS, temperature: 0.7 };
     const rows: Row[] = [];
-    rows.push(await measure('fixed', `${fixed.url}/v1`, `${pFixed.url}/v1`, apiKey, chat, N));
-    rows.push(await measure('fixed', `${fixed.url}/v1`, `${pFixed.url}/v1`, apiKey, { ...chat, stream: true }, N));
-    rows.push(await measure('fixed, proxy without ledger', `${fixed.url}/v1`, `${pBare.url}/v1`, apiKey, chat, N));
-    rows.push(await measure('fixed, proxy without ledger', `${fixed.url}/v1`, `${pBare.url}/v1`, apiKey, { ...chat, stream: true }, N));
-    rows.push(await measure(`engine (${MAX_TOKENS} tok)`, `${engine.url}/v1`, `${pEngine.url}/v1`, apiKey, ech, NE));
-    rows.push(await measure(`engine (${MAX_TOKENS} tok)`, `${engine.url}/v1`, `${pEngine.url}/v1`, apiKey, { ...ech, stream: true }, NE));
-    for (const [label, p] of [['fixed, PostgreSQL synchronous_commit=on', pPgOn], ['fixed, PostgreSQL synchronous_commit=off', pPgOff]] as const) {
-      if (p === null) continue;
-      rows.push(await measure(label, `${fixed.url}/v1`, `${p.url}/v1`, apiKey, chat, N));
-      rows.push(await measure(label, `${fixed.url}/v1`, `${p.url}/v1`, apiKey, { ...chat, stream: true }, N));
-    }
-    if (pPgEngine !== null) {
-      rows.push(await measure(`engine (${MAX_TOKENS} tok), PostgreSQL synchronous_commit=on`, `${engine.url}/v1`, `${pPgEngine.url}/v1`, apiKey, ech, NE));
-      rows.push(await measure(`engine (${MAX_TOKENS} tok), PostgreSQL synchronous_commit=on`, `${engine.url}/v1`, `${pPgEngine.url}/v1`, apiKey, { ...ech, stream: true }, NE));
-    }
+    const fixedProxies = [
+      { label: 'fixed, SQLite ledger (synchronous=FULL)', url: `${pFixed.url}/v1` },
+      { label: 'fixed, proxy without ledger', url: `${pBare.url}/v1` },
+      ...(pPgOn ? [{ label: 'fixed, PostgreSQL ledger, synchronous_commit=on', url: `${pPgOn.url}/v1` }] : []),
+      ...(pPgOff ? [{ label: 'fixed, PostgreSQL ledger, synchronous_commit=off', url: `${pPgOff.url}/v1` }] : []),
+    ];
+    const engineProxies = [
+      { label: `engine (${MAX_TOKENS} tok), SQLite ledger`, url: `${pEngine.url}/v1` },
+      ...(pPgEngine ? [{ label: `engine (${MAX_TOKENS} tok), PostgreSQL ledger, synchronous_commit=on`, url: `${pPgEngine.url}/v1` }] : []),
+    ];
+    for (const body of [chat, { ...chat, stream: true }]) rows.push(...(await measureSet(`${fixed.url}/v1`, fixedProxies, apiKey, body, N)));
+    for (const body of [ech, { ...ech, stream: true }]) rows.push(...(await measureSet(`${engine.url}/v1`, engineProxies, apiKey, body, NE)));
     const load1 = loadavg();
 
     const f = (x: number | null): string => (x === null ? '—' : x.toFixed(2));

@@ -48,6 +48,9 @@ export interface TestPostgres {
   dir: string;
   /** A fresh, empty database on this server; its URL. */
   createDatabase(name: string): Promise<string>;
+  /** Crash the server (`pg_ctl stop -m immediate`) and start it again on the same port and data (outage tests). */
+  crash(): void;
+  restart(): void;
   stop(): void;
 }
 
@@ -97,12 +100,15 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
     run('initdb', ['-D', data, '-U', 'tracemark', '--pwfile', join(dir, 'pw'), '-A', 'scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync']);
     rmSync(join(dir, 'pw'));
     let port = 0;
+    const startOn = (p: number): void => {
+      const opts = [`-p ${p}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c max_connections=60', '-c shared_buffers=32MB'];
+      for (const [k, v] of Object.entries(settings)) opts.push(`-c ${k}=${v}`);
+      run('pg_ctl', ['start', '-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', opts.join(' ')]);
+    };
     for (let attempt = 0; ; attempt++) {
       port = await freePort();
-      const opts = [`-p ${port}`, `-k ${dir}`, "-c listen_addresses=127.0.0.1", '-c max_connections=60', '-c shared_buffers=32MB'];
-      for (const [k, v] of Object.entries(settings)) opts.push(`-c ${k}=${v}`);
       try {
-        run('pg_ctl', ['start', '-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', opts.join(' ')]);
+        startOn(port);
         break;
       } catch (e) {
         if (attempt >= 2) throw e; // the port was taken between the probe and the start
@@ -115,6 +121,8 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
       port,
       dir,
       stop,
+      crash: () => void run('pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w']),
+      restart: () => startOn(port),
       async createDatabase(name: string): Promise<string> {
         if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
         const { default: pg } = await import('pg');
