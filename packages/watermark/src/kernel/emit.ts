@@ -38,19 +38,23 @@ export function philoxLocals(f: FnBuilder): PhiloxLocals {
 
 /** Ten Philox rounds on (x0..x3) under key (a, b), in place; a and b are consumed. */
 export function philoxRounds(f: FnBuilder, l: PhiloxLocals): void {
-  const { x0, x1, x2, x3, a, b, p0, p1 } = l;
+  philoxRoundsInterleaved(f, [l]);
+}
+
+/**
+ * Ten Philox rounds on several independent counters at once, statement by statement in
+ * turn: one Philox is a chain of dependent multiplies (its latency, not the multiplier's
+ * throughput, bounds it), so interleaving independent chains lets the CPU overlap them.
+ */
+export function philoxRoundsInterleaved(f: FnBuilder, lanes: readonly PhiloxLocals[]): void {
   for (let r = 0; r < 10; r++) {
-    f.get(x0).i64ExtendI32U().i64(M0).i64Mul().set(p0);
-    f.get(x2).i64ExtendI32U().i64(M1).i64Mul().set(p1);
+    for (const { x0, p0 } of lanes) f.get(x0).i64ExtendI32U().i64(M0).i64Mul().set(p0);
+    for (const { x2, p1 } of lanes) f.get(x2).i64ExtendI32U().i64(M1).i64Mul().set(p1);
     // x0 = hi(M1·x2) ^ x1 ^ a; x2 = hi(M0·x0) ^ x3 ^ b; x1 = lo(M1·x2); x3 = lo(M0·x0)
-    f.get(p1).i64(32n).i64ShrU().i32WrapI64().get(x1).i32Xor().get(a).i32Xor().set(x0);
-    f.get(p0).i64(32n).i64ShrU().i32WrapI64().get(x3).i32Xor().get(b).i32Xor().set(x2);
-    f.get(p1).i32WrapI64().set(x1);
-    f.get(p0).i32WrapI64().set(x3);
-    if (r < 9) {
-      f.get(a).i32(W0).i32Add().set(a);
-      f.get(b).i32(W1).i32Add().set(b);
-    }
+    for (const { x0, x1, a, p1 } of lanes) f.get(p1).i64(32n).i64ShrU().i32WrapI64().get(x1).i32Xor().get(a).i32Xor().set(x0);
+    for (const { x2, x3, b, p0 } of lanes) f.get(p0).i64(32n).i64ShrU().i32WrapI64().get(x3).i32Xor().get(b).i32Xor().set(x2);
+    for (const { x1, x3, p0, p1 } of lanes) f.get(p1).i32WrapI64().set(x1).get(p0).i32WrapI64().set(x3);
+    if (r < 9) for (const { a, b } of lanes) f.get(a).i32(W0).i32Add().set(a).get(b).i32(W1).i32Add().set(b);
   }
 }
 

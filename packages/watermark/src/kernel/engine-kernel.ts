@@ -3,7 +3,7 @@
  * thread, texts streamed through its memory in blocks so a long text never grows it
  * past ~2 MB. Calls are synchronous, so one text at a time uses the memory.
  */
-import { instantiateEngineKernel, type EngineKernelExports } from './engine-module.js';
+import { instantiateEngineKernel, VLLM_LANES, type EngineKernelExports } from './engine-module.js';
 
 /** Positions per kernel call. */
 const BLOCK = 1 << 15;
@@ -63,8 +63,9 @@ export function philoxWasm(c0: number, c1: number, c2: number, c3: number, k0: n
  */
 export function vllmWordsWasm(key: { lo: number; hi: number }, tokens: ArrayLike<number>, w: number, legacy: boolean, out = new Uint32Array(tokens.length)): Uint32Array {
   const n = tokens.length;
-  const padWords = BLOCK + w + 4;
-  const s = kernel((padWords + BLOCK) * 4);
+  // the kernel computes VLLM_LANES positions per step: room for the extra ones past the block
+  const padWords = BLOCK + w + 4 + VLLM_LANES;
+  const s = kernel((padWords + BLOCK + VLLM_LANES) * 4);
   for (let i0 = 0; i0 < n; i0 += BLOCK) {
     const m = Math.min(BLOCK, n - i0);
     stage(s, 0, tokens, i0 - w, i0 + m, -1);
