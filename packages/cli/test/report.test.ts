@@ -308,12 +308,42 @@ describe('the HTML report in headless Chromium', () => {
       expect(await page.locator('.badge.detected').count()).toBe(1);
       expect(await page.locator('text=what the p-value does not say').count()).toBeGreaterThan(0);
       // The charts are drawn: the evidence curve has a polyline with points.
-      const pts = await page.locator('svg.chart polyline[stroke="#1565c0"]').first().getAttribute('points');
+      const pts = await page.locator('svg.chart polyline[stroke="#0072b2"]').first().getAttribute('points');
       expect((pts ?? '').split(' ').length).toBe(30);
-      const shot = join(dir, 'report.png');
-      await page.screenshot({ path: shot, fullPage: true });
+      // Read by a lawyer on a laptop and on a narrow window (issue 17): at 1400 and 800 px nothing
+      // overflows sideways, no p-value breaks across lines, chart legends sit above the plot (never
+      // over a curve), the undetected suspect gets no token heatmap, the method's commands are code.
+      for (const width of [1400, 800]) {
+        await page.setViewportSize({ width, height: 1200 });
+        const layout = await page.evaluate(() => {
+          const lines = (e: Element): number => {
+            const r = document.createRange();
+            r.selectNodeContents(e);
+            return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size;
+          };
+          const wrapped = [...document.querySelectorAll('td.num, .nw')].filter((e) => lines(e) > 1).map((e) => e.textContent);
+          const legendsOverPlot = [...document.querySelectorAll('svg.chart')].filter((svg) => {
+            const legend = svg.querySelector('g.legend') as SVGGraphicsElement | null;
+            const plot = svg.querySelector('rect') as SVGGraphicsElement;
+            return legend !== null && legend.getBBox().y + legend.getBBox().height > plot.getBBox().y;
+          }).length;
+          return { overflow: document.documentElement.scrollWidth - window.innerWidth, wrapped, legendsOverPlot, nowrapPs: document.querySelectorAll('.verdict .nw').length };
+        });
+        expect(layout.overflow, `horizontal overflow at ${width}px`).toBeLessThanOrEqual(0);
+        expect(layout.wrapped, `numbers broken across lines at ${width}px`).toEqual([]);
+        expect(layout.legendsOverPlot).toBe(0);
+        expect(layout.nowrapPs).toBeGreaterThan(0);
+        await page.screenshot({ path: join(dir, `report-${width}.png`), fullPage: true });
+      }
+      const undetected = page.locator('section:has(.verdict.not-detected)');
+      expect(await undetected.count()).toBe(1);
+      expect(await undetected.locator('.heat').count()).toBe(0);
+      expect(await undetected.locator('text=Not shown').count()).toBe(1);
+      expect(await page.locator('section:has(.verdict.detected) .heat').count()).toBeGreaterThan(0);
+      expect(await page.locator('h2:text("Method") ~ p code').count()).toBeGreaterThan(0);
+      expect(await page.content()).not.toMatch(/`tracemark verify/);
       mkdirSync(ARTIFACTS, { recursive: true });
-      copyFileSync(shot, join(ARTIFACTS, 'report.png'));
+      for (const width of [1400, 800]) copyFileSync(join(dir, `report-${width}.png`), join(ARTIFACTS, `report-${width}.png`));
       expect(requests).toEqual([fileUrl]);
       expect(problems).toEqual([]);
     } finally {

@@ -23,7 +23,7 @@ export interface ReportMeta {
 
 const CSS = `
 :root{color-scheme:light}
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;background:#f6f7f9;color:#1d232a}
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",Helvetica,Arial,"Noto Sans CJK SC","Noto Sans Arabic","Noto Sans Devanagari",sans-serif;margin:0;background:#f6f7f9;color:#1d232a}
 main{max-width:980px;margin:0 auto;padding:24px}
 h1{font-size:26px;margin:0 0 4px}h2{font-size:20px;margin:32px 0 8px;border-bottom:1px solid #d6dbe1;padding-bottom:4px}
 h3{font-size:16px;margin:20px 0 6px}
@@ -31,18 +31,18 @@ h3{font-size:16px;margin:20px 0 6px}
 table{border-collapse:collapse;width:100%;background:#fff;margin:8px 0}
 th,td{border:1px solid #d6dbe1;padding:5px 8px;text-align:left;vertical-align:top;font-variant-numeric:tabular-nums}
 th{background:#eef1f4}
-td.num{text-align:right}
+td.num{text-align:right;white-space:nowrap}.nw{white-space:nowrap}
 .verdict{border-radius:6px;padding:12px 16px;margin:12px 0;background:#fff;border-left:6px solid #9e9e9e}
-.verdict.detected{border-left-color:#c62828}.verdict.not-detected{border-left-color:#2e7d32}
+.verdict.detected{border-left-color:#d55e00}.verdict.not-detected{border-left-color:#0072b2}
 .verdict b{font-size:17px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:13px;font-weight:600}
-.badge.detected{background:#ffebee;color:#b71c1c}.badge.not-detected{background:#e8f5e9;color:#1b5e20}
+.badge.detected{background:#fbe3d3;color:#8a3300}.badge.not-detected{background:#dcebf5;color:#00466e}
 .chart{width:100%;max-width:640px;height:auto;display:block;background:#fff;border:1px solid #d6dbe1;margin:8px 0}
 .chart .tick{font-size:11px;fill:#555}.chart .axis{font-size:12px;fill:#333}.chart .note{font-size:12px}.chart .legend text{font-size:12px;fill:#333}
-.heat{background:#fff;border:1px solid #d6dbe1;padding:10px 12px;white-space:pre-wrap;word-break:break-word;font:13px/1.7 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;margin:6px 0 14px}
-.heat span{box-shadow:inset -1px 0 #fff}.heat span.g{background:#a5d6a7}.heat span.r{background:#ffcdd2}.heat span.n{background:#fff9c4}.heat span.x{color:#8a939c;box-shadow:none}
-.key span{padding:0 6px;border-radius:3px;margin-right:6px}
-.key .g{background:#a5d6a7}.key .r{background:#ffcdd2}.key .x{color:#8a939c;border:1px dashed #bbb}
+.heat{background:#fff;border:1px solid #d6dbe1;padding:10px 12px;white-space:pre-wrap;word-break:break-word;font:13px/1.7 ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono","Noto Sans Mono",monospace,"Noto Sans CJK SC";margin:6px 0 14px}
+.heat span{box-shadow:inset -1px 0 #fff}.heat span.g{background:#9ccbe9}.heat span.r{background:#f5c99c}.heat span.n{background:#eeeeee}.heat span.x{color:#8a939c;box-shadow:none}
+.key span{padding:0 6px;border-radius:3px;margin-right:6px;display:inline-block}
+.key .g{background:#9ccbe9}.key .r{background:#f5c99c}.key .x{color:#8a939c;border:1px dashed #bbb}
 pre{background:#fff;border:1px solid #d6dbe1;padding:10px;overflow:auto;font-size:12px}
 .small{font-size:13px;color:#5b6570}
 footer{margin-top:40px;font-size:12px;color:#5b6570}
@@ -77,6 +77,16 @@ function heatmapHtml(spec: AnySpec, h: HeatmapEntry, nm?: NullModel): string {
   return `<div class="heat">${parts.join('')}</div>`;
 }
 
+/** `command` in the (shared, Markdown-flavoured) method text → <code>command</code>; input already escaped. */
+/** p-values such as 2.7e-72 never break across lines (browsers may break after the hyphen). */
+export function nowrapNumbers(escaped: string): string {
+  return escaped.replace(/(?<![\w.])(-?\d+(?:\.\d+)?e[-+]\d+)/g, '<span class="nw">$1</span>');
+}
+
+export function codeSpans(escaped: string): string {
+  return escaped.replace(/`([^`]+)`/g, '<code>$1</code>');
+}
+
 function num(n: number): string {
   return n.toLocaleString('en-US');
 }
@@ -102,13 +112,13 @@ function suspectSection(s: SuspectScores, scores: Scores, spec: AnySpec, nm?: Nu
   return `
 <section id="suspect-${esc(s.name)}">
 <h2>${esc(s.name)}</h2>
-<div class="verdict ${s.verdict}"><b>${esc(verdictHeadline(s))}</b>${verdictParagraphs(s, scores).map((p) => `<p>${esc(p)}</p>`).join('')}</div>
+<div class="verdict ${s.verdict}"><b>${nowrapNumbers(esc(verdictHeadline(s)))}</b>${verdictParagraphs(s, scores).map((p) => `<p>${nowrapNumbers(esc(p))}</p>`).join('')}</div>
 <table>
 <tr><th>test</th><td>${esc(scores.method.test)}</td></tr>
 <tr><th>responses</th><td>${num(s.responses)} (transcript <code>${esc(s.transcript)}</code>, SHA-256 <code>${esc(s.transcriptSha256.slice(0, 16))}…</code>)</td></tr>
 <tr><th>tokens scored</th><td>${num(s.pooled.scored)} after deduplication and prompt exclusion</td></tr>
 <tr><th>score</th><td>${esc(scoreText(s))}</td></tr>
-<tr><th>p-value</th><td>${esc(sci(s.pooled.log10P))} (log10 p = ${s.pooled.log10P.toFixed(3)}); Holm-adjusted over ${scores.suspects.length} suspect(s): ${esc(sci(s.holmLog10P))}</td></tr>
+<tr><th>p-value</th><td>${nowrapNumbers(`raw p = ${esc(sci(s.pooled.log10P))} (<span class="nw">log10 p = ${s.pooled.log10P.toFixed(3)}</span>); Holm-adjusted over ${scores.suspects.length} suspect(s): p = ${esc(sci(s.holmLog10P))}`)}</td></tr>
 ${s.engineStatistic ? `<tr><th>engine's statistic</th><td>${esc(engineStatisticText(s.engineStatistic))}</td></tr>` : ''}
 ${s.pooled.payload ? `<tr><th>payload</th><td>${esc(payloadText(s))}</td></tr>` : ''}
 </table>
@@ -127,8 +137,12 @@ ${ks ? ` Kolmogorov–Smirnov test of uniformity: D = ${ks.statistic.toFixed(3)}
 ${s.decoys.length > 0 ? decoyQqSvg(s) : ''}
 <table><tr><th>#</th><th>decoy key fingerprint</th><th>scored</th><th>p</th><th>log10 p</th></tr>${decoyRows}</table>
 <h3>Most marked responses</h3>
-<p class="key small">Each token coloured by its own score under our key: <span class="g">green (favoured by the watermark)</span><span class="r">red</span><span class="x">not scored (no context, excluded, or repeated)</span></p>
-${heat || '<p class="small">No scored responses.</p>'}
+${
+  s.verdict !== 'detected'
+    ? `<p class="small">Not shown: ${esc(s.name)} is not detected, and colouring its tokens by their scores would present chance agreement as evidence. scores.json keeps every response's score.</p>`
+    : `<p class="key small">Each token coloured by its own score under our key: <span class="g">blue: favoured by the watermark</span><span class="r">orange: not favoured</span><span class="x">not scored (no context, excluded, or repeated)</span></p>
+${heat || '<p class="small">No scored responses.</p>'}`
+}
 </section>`;
 }
 
@@ -155,14 +169,14 @@ export function renderHtml(scores: Scores, meta: ReportMeta): string {
 <p class="sub">Created ${esc(meta.created)} by ${esc(meta.tool)}. Watermark: ${esc(meta.specSummary)}. Key fingerprint <code>${esc(scores.keyFingerprint)}</code> (the key itself is not in this report).</p>
 <h2>Verdict</h2>
 <table>
-<tr><th>suspect</th><th>responses</th><th>tokens scored</th><th>p</th><th>p (Holm)</th><th>verdict at α = ${esc(alphaText(scores.alpha))}</th><th>decoys uniform (KS p)</th></tr>
+<tr><th>suspect</th><th>responses</th><th>tokens scored</th><th>p (raw)</th><th>p (Holm-adjusted)</th><th>verdict at α = ${esc(alphaText(scores.alpha))}</th><th>decoys uniform (KS p)</th></tr>
 ${summaryRows}
 </table>
-${scores.suspects.map((s) => `<div class="verdict ${s.verdict}"><b>${esc(verdictHeadline(s))}</b><p>${esc(verdictParagraphs(s, scores)[0]!)}</p></div>`).join('')}
+${scores.suspects.map((s) => `<div class="verdict ${s.verdict}"><b>${nowrapNumbers(esc(verdictHeadline(s)))}</b><p>${nowrapNumbers(esc(verdictParagraphs(s, scores)[0]!))}</p></div>`).join('')}
 ${scores.suspects.map((s) => suspectSection(s, scores, meta.spec, isEngineSpec(meta.spec) ? planNullModel(meta.spec) : undefined)).join('')}
 ${scans}
 <h2>Method</h2>
-${methodParagraphs(scores).map((p) => `<p>${esc(p)}</p>`).join('')}
+${methodParagraphs(scores).map((p) => `<p>${codeSpans(esc(p))}</p>`).join('')}
 <h3>Watermark spec</h3>
 <pre>${esc(JSON.stringify(meta.spec, null, 2))}</pre>
 <p class="small">Spec id (SHA-256 of its canonical JSON): <code>${esc(scores.specId)}</code>. Evidence signed with Ed25519 public key <code>${esc(meta.signerPublicKey)}</code>; manifest.json lists the SHA-256 of every file in this bundle.</p>

@@ -51,7 +51,7 @@ export function renderMarkdown(scores: Scores, meta: ReportMeta): string {
       if ((last.length - 1) % step !== 0) L.push(`| ${last[last.length - 1]![0]} | ${last[last.length - 1]![1].toFixed(2)} |`);
       L.push('');
     }
-    if (s.heatmap.length > 0) {
+    if (s.heatmap.length > 0 && s.verdict === 'detected') {
       L.push('Most marked responses (token-level colouring is in report.html):', '');
       for (const h of s.heatmap.slice(0, 3)) {
         L.push(`- \`${h.promptId}\` p = ${sci(h.log10P)}: ${cell(h.text.slice(0, 240))}${h.text.length > 240 || h.truncated ? ' …' : ''}`);

@@ -9,7 +9,11 @@ export function esc(s: string): string {
 
 const W = 640;
 const H = 300;
-const M = { l: 64, r: 16, t: 16, b: 44 };
+// The legend sits in the top margin, above the plot, so it never covers a curve.
+const M = { l: 64, r: 16, t: 34, b: 44 };
+const LEGEND_Y = 16;
+/** Okabe–Ito colours: distinguishable with the common colour-vision deficiencies. */
+export const PALETTE = { ours: '#0072b2', decoy: '#9aa5ad', alpha: '#d55e00', bars: '#56b4e9', ink: '#333' } as const;
 
 function f(n: number): string {
   return Number.isFinite(n) ? (Math.round(n * 10) / 10).toString() : '0';
@@ -72,15 +76,16 @@ export function evidenceCurveSvg(s: SuspectScores, alpha: number): string {
   const ylo = Math.min(Math.log10(alpha) * 1.15, ...allY);
   const fr = frame(0, xhi, ylo, 0, 'tokens scored (after deduplication), as responses accumulate', 'log10 p', `evidence curve for ${s.name}`);
   for (const d of s.decoys) {
-    fr.parts.push(polyline(d.curve.map((v, i) => [fr.x(xs[i] ?? 0), fr.y(Math.max(ylo, v))]), 'stroke="#9aa" stroke-width="1" opacity="0.7"'));
+    fr.parts.push(polyline(d.curve.map((v, i) => [fr.x(xs[i] ?? 0), fr.y(Math.max(ylo, v))]), `stroke="${PALETTE.decoy}" stroke-width="1" opacity="0.7"`));
   }
   const ya = fr.y(Math.log10(alpha));
-  fr.parts.push(`<line x1="${M.l}" y1="${f(ya)}" x2="${W - M.r}" y2="${f(ya)}" stroke="#c62828" stroke-dasharray="6 4"/>`);
-  fr.parts.push(`<text x="${W - M.r - 4}" y="${f(ya - 5)}" text-anchor="end" class="note" fill="#c62828">α = ${esc(alpha.toExponential(0))}</text>`);
-  fr.parts.push(polyline(s.curve.map(([x, y]) => [fr.x(x), fr.y(Math.max(ylo, y))]), 'stroke="#1565c0" stroke-width="2.5"'));
+  fr.parts.push(`<line x1="${M.l}" y1="${f(ya)}" x2="${W - M.r}" y2="${f(ya)}" stroke="${PALETTE.alpha}" stroke-dasharray="6 4"/>`);
+  fr.parts.push(polyline(s.curve.map(([x, y]) => [fr.x(x), fr.y(Math.max(ylo, y))]), `stroke="${PALETTE.ours}" stroke-width="2.5"`));
+  const L = LEGEND_Y;
   fr.parts.push(
-    `<g class="legend"><line x1="${M.l + 12}" y1="${M.t + 14}" x2="${M.l + 36}" y2="${M.t + 14}" stroke="#1565c0" stroke-width="2.5"/><text x="${M.l + 42}" y="${M.t + 18}">our key</text>` +
-      `<line x1="${M.l + 110}" y1="${M.t + 14}" x2="${M.l + 134}" y2="${M.t + 14}" stroke="#9aa"/><text x="${M.l + 140}" y="${M.t + 18}">${s.decoys.length} decoy keys</text></g>`,
+    `<g class="legend"><line x1="${M.l}" y1="${L - 4}" x2="${M.l + 24}" y2="${L - 4}" stroke="${PALETTE.ours}" stroke-width="2.5"/><text x="${M.l + 30}" y="${L}">our key</text>` +
+      `<line x1="${M.l + 100}" y1="${L - 4}" x2="${M.l + 124}" y2="${L - 4}" stroke="${PALETTE.decoy}"/><text x="${M.l + 130}" y="${L}">${s.decoys.length} decoy keys</text>` +
+      `<line x1="${M.l + 240}" y1="${L - 4}" x2="${M.l + 264}" y2="${L - 4}" stroke="${PALETTE.alpha}" stroke-dasharray="6 4"/><text x="${M.l + 270}" y="${L}">α = ${esc(alpha.toExponential(0))}</text></g>`,
   );
   fr.parts.push('</svg>');
   return fr.parts.join('');
@@ -101,14 +106,14 @@ export function scoreHistogramSvg(s: SuspectScores): string {
   bins.forEach((c, i) => {
     if (c === 0) return;
     const x0 = fr.x(lo + i * bw), x1 = fr.x(lo + (i + 1) * bw);
-    fr.parts.push(`<rect x="${f(x0)}" y="${f(fr.y(c))}" width="${f(Math.max(1, x1 - x0 - 1))}" height="${f(fr.y(0) - fr.y(c))}" fill="#64b5f6"/>`);
+    fr.parts.push(`<rect x="${f(x0)}" y="${f(fr.y(c))}" width="${f(Math.max(1, x1 - x0 - 1))}" height="${f(fr.y(0) - fr.y(c))}" fill="${PALETTE.bars}"/>`);
   });
   const pts: [number, number][] = [];
   for (let z = lo; z <= hi; z += (hi - lo) / 200) pts.push([fr.x(z), fr.y(dens(z))]);
   fr.parts.push(polyline(pts, 'stroke="#333" stroke-width="1.5" stroke-dasharray="4 3"'));
   fr.parts.push(
-    `<g class="legend"><rect x="${M.l + 12}" y="${M.t + 8}" width="14" height="10" fill="#64b5f6"/><text x="${M.l + 32}" y="${M.t + 18}">responses</text>` +
-      `<line x1="${M.l + 110}" y1="${M.t + 13}" x2="${M.l + 134}" y2="${M.t + 13}" stroke="#333" stroke-dasharray="4 3"/><text x="${M.l + 140}" y="${M.t + 18}">null: N(0, 1), scaled</text></g>`,
+    `<g class="legend"><rect x="${M.l}" y="${LEGEND_Y - 10}" width="14" height="10" fill="${PALETTE.bars}"/><text x="${M.l + 20}" y="${LEGEND_Y}">responses</text>` +
+      `<line x1="${M.l + 100}" y1="${LEGEND_Y - 4}" x2="${M.l + 124}" y2="${LEGEND_Y - 4}" stroke="${PALETTE.ink}" stroke-dasharray="4 3"/><text x="${M.l + 130}" y="${LEGEND_Y}">null: N(0, 1), scaled</text></g>`,
   );
   fr.parts.push('</svg>');
   return fr.parts.join('');
@@ -121,7 +126,7 @@ export function decoyQqSvg(s: SuspectScores): string {
   const fr = frame(0, 1, 0, 1, 'expected under the null (uniform quantile)', 'decoy p-value', `decoy-key p-values for ${s.name}`);
   fr.parts.push(`<line x1="${f(fr.x(0))}" y1="${f(fr.y(0))}" x2="${f(fr.x(1))}" y2="${f(fr.y(1))}" stroke="#999" stroke-dasharray="4 3"/>`);
   ps.forEach((p, i) => {
-    fr.parts.push(`<circle cx="${f(fr.x((i + 0.5) / n))}" cy="${f(fr.y(p))}" r="4" fill="#607d8b"/>`);
+    fr.parts.push(`<circle cx="${f(fr.x((i + 0.5) / n))}" cy="${f(fr.y(p))}" r="4" fill="${PALETTE.ours}"/>`);
   });
   fr.parts.push('</svg>');
   return fr.parts.join('');

@@ -24,14 +24,14 @@ export function alphaText(alpha: number): string {
 
 export function verdictHeadline(s: SuspectScores): string {
   return s.verdict === 'detected'
-    ? `${s.name}: our watermark is present (p = ${sci(s.holmLog10P)})`
-    : `${s.name}: our watermark was not detected (p = ${sci(s.holmLog10P)})`;
+    ? `${s.name}: our watermark is present (Holm-adjusted p = ${sci(s.holmLog10P)})`
+    : `${s.name}: our watermark was not detected (Holm-adjusted p = ${sci(s.holmLog10P)})`;
 }
 
 /** What the number means and what it does not, for one suspect. */
 export function verdictParagraphs(s: SuspectScores, scores: Scores): string[] {
   const n = s.pooled.scored;
-  const p = sci(s.holmLog10P);
+  const p = sci(s.holmLog10P) + (scores.suspects.length > 1 ? ` (Holm-adjusted over the ${scores.suspects.length} suspects of this report)` : '');
   const a = alphaText(scores.alpha);
   const out: string[] = [];
   if (s.verdict === 'detected') {
