@@ -7,6 +7,8 @@
  * --write   replace the results section of docs/RADIOACTIVITY.md (between the markers)
  *           and write docs/radioactivity-results.json
  * --quick   small sizes (a smoke run, ~1 minute); PROFILE=1 logs per-stage timings
+ * --from <results.json>  render from recorded results (e.g. docs/radioactivity-results.json)
+ *           instead of running the grid: wording changes regenerate the doc without a rerun
  *
  * The grid itself (what is simulated and measured) is @tracemark/investigate's
  * runRadioactivityGrid (packages/investigate/src/grid/); this script parses flags,
@@ -15,7 +17,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FULL_SIZES, QUICK_SIZES, renderRadioactivityDoc, resultsJson, runRadioactivityGrid, spliceResultsSection } from '@tracemark/investigate';
+import { FULL_SIZES, QUICK_SIZES, renderRadioactivityDoc, resultsJson, runRadioactivityGrid, spliceResultsSection, type RadioactivityResults } from '@tracemark/investigate';
 
 const argv = process.argv.slice(2);
 const flag = (n: string): boolean => argv.includes(n);
@@ -31,8 +33,11 @@ const log = (s: string): void => {
 
 const quick = flag('--quick');
 const workers = Math.max(1, Number(opt('--workers') ?? 2));
-log(`radioactivity grid on ${workers} worker thread(s) (${quick ? 'quick' : 'full'} sizes)`);
-const results = await runRadioactivityGrid({ sizes: quick ? QUICK_SIZES : FULL_SIZES, workers, onLog: log, profile: Boolean(process.env.PROFILE) });
+const from = opt('--from');
+if (!from) log(`radioactivity grid on ${workers} worker thread(s) (${quick ? 'quick' : 'full'} sizes)`);
+const results: RadioactivityResults = from
+  ? (JSON.parse(readFileSync(from, 'utf8')) as RadioactivityResults)
+  : await runRadioactivityGrid({ sizes: quick ? QUICK_SIZES : FULL_SIZES, workers, onLog: log, profile: Boolean(process.env.PROFILE) });
 const md = renderRadioactivityDoc(results);
 process.stdout.write(md);
 const jsonOut = opt('--json');

@@ -5,7 +5,13 @@
 import { DECOY_KS_THRESHOLD } from '@tracemark/detector';
 import type { Cell, GridResult, RadioactivityResults } from './types.js';
 
-const f1 = (x: number): string => (x <= -6 ? `**${x.toFixed(1)}**` : x.toFixed(1));
+// Bold = significant at α = 1e-6 as the verdict counts it: a single variant on its own (table 1
+// runs only the unfiltered test), or after Bonferroni over the three variants of table 2
+// (docs/RADIOACTIVITY.md §1.7: the variants are chosen before scoring and combined so).
+const LOG10_ALPHA = -6;
+const bold = (x: number, variants: number): string => (x + Math.log10(variants) <= LOG10_ALPHA ? `**${x.toFixed(1)}**` : x.toFixed(1));
+const f1 = (x: number): string => bold(x, 1);
+const f3 = (x: number): string => bold(x, 3);
 const med = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -16,7 +22,7 @@ const schemeName = (s: string): string => (s === 'kgw' ? 'KGW' : s === 'gumbel' 
 export function renderRadioactivityDoc(r: RadioactivityResults): string {
   const z = r.sizes;
   const L: string[] = [];
-  L.push(`Generated in ${r.seconds.toFixed(0)} s on ${r.workers} worker processes. Sizes: students trained on ${z.train.toLocaleString('en-US')} tokens; harvest answers ≤ ${z.harvestMaxTokens} tokens; probe answers ≤ ${z.probeTokens} tokens; ${z.decoys} decoy keys per test; unsupervised filter from one watermarked answer (≤ ${z.teacherTokens} tokens) of the provider's model per probe prompt. Bold: log10 p ≤ −6 (α = 1e-6).`);
+  L.push(`Generated in ${r.seconds.toFixed(0)} s on ${r.workers} worker processes. Sizes: students trained on ${z.train.toLocaleString('en-US')} tokens; harvest answers ≤ ${z.harvestMaxTokens} tokens; probe answers ≤ ${z.probeTokens} tokens; ${z.decoys} decoy keys per test; unsupervised filter from one watermarked answer (≤ ${z.teacherTokens} tokens) of the provider's model per probe prompt. Bold: significant at α = 1e-6 as a verdict counts it: log10 p ≤ −6 in table 1 (one variant, unfiltered), log10 p + log10 3 ≤ −6 in table 2 (Bonferroni over its three variants). Probe prompts and harvest prompts are drawn independently from the same held-out sentence pool, so a probe prompt can also have been a harvest prompt; the exclusion of the probe prompt's own windows (§1.1) is what keeps a copied prompt from counting.`);
   L.push('');
   L.push('### 1. Clone vs. control, unfiltered (log10 p of the pooled exact test)');
   L.push('');
@@ -34,10 +40,11 @@ export function renderRadioactivityDoc(r: RadioactivityResults): string {
       L.push(`| ${schemeName(g.scheme)} | ${g.h} | ${q} | ${cs.map((c) => `${f1(c.log10P)}`).join(' | ')} | ${med(decoys).toFixed(2)} / ${Math.min(...decoys).toFixed(2)} | ${ks.toFixed(3)} |`);
     }
   }
-  let decoysSignificant = 0, decoyCount = 0, controlsSignificant = 0, controlCount = 0, ksRuns = 0, ksLow = 0, minDecoy = 0, minControl = 0;
+  let decoysSignificant = 0, decoyCount = 0, controlsSignificant = 0, controlCount = 0, ksRuns = 0, ksLow = 0, minDecoy = 0, minControl = 0, decoysSmall = 0;
   for (const g of r.grid) {
     for (const c of g.cells) {
       decoyCount += c.decoys.length;
+      if (c.scored < 100) decoysSmall += c.decoys.length; // a decoy scores the same positions as our key
       decoysSignificant += c.decoys.filter((d) => d <= -6).length;
       minDecoy = Math.min(minDecoy, ...c.decoys);
       if (c.decoyKs !== null) {
@@ -52,7 +59,8 @@ export function renderRadioactivityDoc(r: RadioactivityResults): string {
     }
   }
   L.push('');
-  L.push(`Negative controls over every cell of sections 1–2 (all variants, all query counts): ${decoysSignificant} of ${decoyCount.toLocaleString('en-US')} decoy tests significant (smallest log10 p ${minDecoy.toFixed(2)}), ${controlsSignificant} of ${controlCount} control tests significant (smallest ${minControl.toFixed(2)}); decoy uniformity (KS over the ${z.decoys} decoys of one test) rejected at p < ${DECOY_KS_THRESHOLD} in ${ksLow} of ${ksRuns} tests. The KS column is the smallest of the ${rhos.length} per-student KS p-values of the row (so values near 0.01 are expected now and then).`);
+  const perControl = controlCount / r.grid.length;
+  L.push(`Negative controls over every cell of sections 1–2 (all variants, all query counts): ${decoysSignificant} of ${decoyCount.toLocaleString('en-US')} decoy tests significant (smallest log10 p ${minDecoy.toFixed(2)}; ${decoysSmall.toLocaleString('en-US')} of these tests score fewer than 100 tuples, where even a real signal could hardly reach α); ${controlsSignificant} of ${controlCount} control tests significant (smallest ${minControl.toFixed(2)}) — these are ${r.grid.length} control students (one per scheme and h), each tested ${perControl} times (query counts × variants) on overlapping answers, so they are not ${controlCount} independent checks; decoy uniformity (KS over the ${z.decoys} decoys of one test) rejected at p < ${DECOY_KS_THRESHOLD} in ${ksLow} of ${ksRuns} tests. The KS column is the smallest of the ${rhos.length} per-student KS p-values of the row (so values near 0.01 are expected now and then).`);
   L.push('');
   const qMax = Math.max(...z.queries);
   L.push(`### 2. Filters at equal queries (${qMax} queries): unfiltered / supervised / unsupervised`);
@@ -64,7 +72,7 @@ export function renderRadioactivityDoc(r: RadioactivityResults): string {
   for (const g of r.grid) {
     const row = rhos.map((x) => {
       const cs = (['unfiltered', 'supervised', 'unsupervised'] as const).map((v) => cell(g, x, v, qMax)!);
-      return `${cs.map((c) => f1(c.log10P)).join(' / ')}<br><sub>${cs.map((c) => c.scored).join(' / ')}</sub>`;
+      return `${cs.map((c) => f3(c.log10P)).join(' / ')}<br><sub>${cs.map((c) => c.scored).join(' / ')}</sub>`;
     });
     L.push(`| ${schemeName(g.scheme)} | ${g.h} | ${row.join(' | ')} |`);
   }
