@@ -68,7 +68,7 @@ const freshDb = (): Promise<string> => server().createDatabase(`t${++n}`);
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tracemark-pgledger-'));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
 
 describePostgres('PgLedger', () => {
   it('stores u64 window hashes exactly (0, 2^63 − 1, 2^63, 2^64 − 1) and answers every LedgerStore question', async () => {

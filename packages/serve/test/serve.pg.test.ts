@@ -31,7 +31,7 @@ beforeAll(() => {
   writeFileSync(files.key, JSON.stringify(exportKeyFile(key, new Date(0))), { mode: 0o600 });
   writeFileSync(files.other, JSON.stringify({ ...spec, scheme: { name: 'kgw', gamma: 0.5, delta: 2 } }));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
 
 const cli = (args: string[]) => spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, timeout: 120_000 });
 
