@@ -4,7 +4,7 @@
  * loopback port, the unix socket in that directory, password authentication (the URL
  * carries a random password, so tests can check it is never printed). Stopped with
  * `pg_ctl stop -m immediate` and its directory removed however the process ends
- * (stop(), or the process's exit). PostgreSQL refuses to run as root: when this
+ * (stop(), the process's exit, or SIGINT / SIGTERM / SIGHUP). PostgreSQL refuses to run as root: when this
  * process is root it runs initdb / pg_ctl as the `postgres` system user (runuser).
  *
  * Without the binaries: `postgresAvailable()` says why; `describePostgres` (vitest)
@@ -80,13 +80,22 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
     if (check && r.status !== 0) throw new Error(`${cmd} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || String(r.error ?? '')).trim().split('\n').slice(-3).join(' | ')}`);
     return r.stdout;
   };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  // Interrupted: stop the server, then let the signal do what it would have done.
+  const onSignal = (sig: NodeJS.Signals): void => {
+    stop();
+    process.kill(process.pid, sig);
+  };
   const stop = (): void => {
     if (stopped) return;
     stopped = true;
+    process.removeListener('exit', stop);
+    for (const sig of signals) process.removeListener(sig, onSignal);
     if (existsSync(join(data, 'postmaster.pid'))) run('pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w'], false);
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', stop);
+  for (const sig of signals) process.once(sig, onSignal);
   try {
     const password = randomBytes(18).toString('base64url');
     writeFileSync(join(dir, 'pw'), password);
