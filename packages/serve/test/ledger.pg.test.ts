@@ -30,6 +30,7 @@ import {
   type LedgerStore,
   type ResponseRecord,
 } from '../src/index.js';
+import { migrateTo } from '../src/ledger/pg/schema.js';
 import { describePostgres, usePostgres } from './helpers/postgres-vitest.js';
 
 const binding: LedgerBinding = { specId: 'a'.repeat(64), keyFingerprint: 'b'.repeat(32), specJson: '{"version":1}' };
@@ -111,6 +112,42 @@ describePostgres('PgLedger', () => {
     }
     await expect(PgLedger.openForWriting(url, binding)).rejects.toThrow(/^cannot use ledger postgres:\/\/tracemark:\*\*\*@127\.0\.0\.1:\d+\/t\d+: ledger schema version 3 is not supported \(this build reads 1–2\)$/);
     await expect(PgLedger.openForReading(url)).rejects.toThrow(/schema version 3 is not supported/);
+  });
+
+  it('migrates a version-1 database to 2 in place (old rows get NULLs); a reader reads version 1 as it is', async () => {
+    const url = await freshDb();
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN');
+      await migrateTo(c, 1);
+      for (const [k, v] of [['schema', '1'], ['spec_id', binding.specId], ['key_fingerprint', binding.keyFingerprint], ['spec_json', binding.specJson]]) await c.query('INSERT INTO meta (k, v) VALUES ($1, $2)', [k, v]);
+      await c.query(
+        `INSERT INTO responses (response_id, choice, account, account_id, created_at, created_ms, spec_id, model_id, endpoint, finish_reason,
+           text_sha256, prompt_sha256, prompt_tokens, completion_tokens, window_count, windows)
+         VALUES ('old', 0, 'acct-0', 7, '2023-11-14T22:13:20.000Z', 1700000000000, $1, 'm', 'completions', 'stop', $2, $3, 5, 10, 0, ''::bytea)`,
+        [binding.specId, 'c'.repeat(64), 'e'.repeat(64)],
+      );
+      await c.query('COMMIT');
+    } finally {
+      c.release();
+      await pool.end();
+    }
+    const v1 = await PgLedger.openForReading(url);
+    expect(v1.schemaVersion).toBe(1);
+    const old = await v1.entry(1);
+    expect(old).toMatchObject({ responseId: 'old', accountId: 7, createdMs: 1_700_000_000_000 });
+    expect(old).not.toHaveProperty('params');
+    await v1.close();
+    const w = await PgLedger.openForWriting(url, binding);
+    expect(await w.record(makeRecords(1, 'new', 'new')[0]!)).toBe(2);
+    expect(await w.entry(1)).toMatchObject({ responseId: 'old', params: null, upstreamId: null, tokenIds: null });
+    await w.close();
+    const q = new pg.Client({ connectionString: url });
+    await q.connect();
+    expect((await q.query('SELECT version FROM tracemark_migrations ORDER BY version')).rows.map((r: { version: number }) => r.version)).toEqual([1, 2]);
+    expect((await q.query("SELECT v FROM meta WHERE k = 'schema'")).rows[0].v).toBe('2');
+    await q.end();
   });
 
   it('refuses a ledger bound to another spec or key with one line; an empty database is not a ledger; no message holds the password', async () => {

@@ -73,14 +73,15 @@ async function appliedVersion(c: PoolClient): Promise<number> {
 }
 
 /**
- * Bring the database to LEDGER_SCHEMA_VERSION inside the caller's transaction (which
- * holds MIGRATION_LOCK). Returns the version found before. A newer version is refused.
+ * Bring the database to `target` (default LEDGER_SCHEMA_VERSION; lower only to build old
+ * ledgers in tests) inside the caller's transaction (which holds MIGRATION_LOCK).
+ * Returns the version found before. A newer version than this build's is refused.
  */
-export async function migrateTo(c: PoolClient): Promise<number> {
+export async function migrateTo(c: PoolClient, target = LEDGER_SCHEMA_VERSION): Promise<number> {
   await c.query(MIGRATIONS_TABLE);
   const from = await appliedVersion(c);
   if (from > LEDGER_SCHEMA_VERSION) throw new Error(unsupported(from));
-  for (let v = from + 1; v <= LEDGER_SCHEMA_VERSION; v++) {
+  for (let v = from + 1; v <= target; v++) {
     const step = STEPS[v]!;
     for (const sql of step.sql) await c.query(sql);
     await c.query('INSERT INTO tracemark_migrations (version, description) VALUES ($1, $2)', [v, step.description]);
