@@ -5,6 +5,7 @@
  * checkpoint and continues — the file ends byte-identical to a single run's.
  */
 import { closeSync, fsyncSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { AtomicWriter } from '../atomic.js';
 import { DetectorError } from '../errors.js';
 
@@ -19,6 +20,14 @@ export interface DocOutput {
 }
 
 export function atomicOutput(path: string): DocOutput {
+  // a missing directory would only surface as a stream error later (and the writer waits on a stream that is gone)
+  let dir = false;
+  try {
+    dir = statSync(dirname(path)).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!dir) throw new DetectorError('IO_ERROR', `${path}: the directory ${dirname(path)} does not exist`);
   const w = new AtomicWriter(path);
   return { write: (s) => w.write(s), bytes: 0, sync: () => undefined, commit: () => w.commit(), abort: () => w.abort() };
 }
