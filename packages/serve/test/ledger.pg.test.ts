@@ -30,7 +30,8 @@ import {
   type LedgerStore,
   type ResponseRecord,
 } from '../src/index.js';
-import { migrateTo } from '../src/ledger/pg/schema.js';
+import { openPool } from '../src/ledger/pg/pool.js';
+import { migrateTo, WRITE_LOCK } from '../src/ledger/pg/schema.js';
 import { describePostgres, usePostgres } from './helpers/postgres-vitest.js';
 
 const binding: LedgerBinding = { specId: 'a'.repeat(64), keyFingerprint: 'b'.repeat(32), specJson: '{"version":1}' };
@@ -211,6 +212,26 @@ describePostgres('PgLedger', () => {
       await c.end();
       await Promise.all(writers.map((w) => w.close()));
     }
+  });
+
+  it('a writer stalled inside a batch while holding the write lock is cut off by PostgreSQL; the others then commit', async () => {
+    const url = await freshDb();
+    const w = await PgLedger.openForWriting(url, binding);
+    const warnings: string[] = [];
+    const stalled = openPool(url, { idleInTransactionTimeoutMs: 400, warn: (m) => warnings.push(m) });
+    const c = await stalled.connect();
+    c.on('error', () => {}); // PostgreSQL will end this session: that is the point
+    expect((await c.query('SHOW idle_in_transaction_session_timeout')).rows[0].idle_in_transaction_session_timeout).toBe('400ms');
+    await c.query('BEGIN');
+    await c.query('SELECT pg_advisory_xact_lock($1::bigint)', [WRITE_LOCK]); // …and then nothing (a stopped replica)
+    const t0 = performance.now();
+    expect(await w.record(makeRecords(1, 'after-stall')[0]!)).toBe(1);
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThan(300); // it did wait for the lock…
+    await expect(c.query('SELECT 1')).rejects.toThrow(/terminat|idle-in-transaction|Connection/i); // …until PostgreSQL ended the stalled session
+    c.release(true);
+    await stalled.end();
+    await w.close();
   });
 
   it('a failed batch writes nothing (all or none)', async () => {

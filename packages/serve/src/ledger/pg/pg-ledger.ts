@@ -26,14 +26,10 @@ import { LedgerError, type AccountWindowsRow, type LedgerBinding, type LedgerCou
 import { sortUnique, toSigned, unpackU64 } from '../u64.js';
 import { ENTRY_COLUMNS, INSERT_RESPONSE, insertParams, toEntry, V2_ENTRY_COLUMNS, type PgRow } from './rows.js';
 import { LEDGER_SCHEMA_VERSION, migrateTo, MIGRATION_LOCK, readVersion, unsupported, WRITE_LOCK } from './schema.js';
+import { checkIn, checkOut, openPool, type PgLedgerOptions } from './pool.js';
 import { redactLocation, scrub } from './url.js';
 
-export interface PgLedgerOptions {
-  /** Warnings (an idle connection lost, …); default: none. */
-  warn?: (message: string) => void;
-  /** Connections kept (default 2: the writer's and a reader's). */
-  maxConnections?: number;
-}
+export type { PgLedgerOptions };
 
 export interface PgDurability {
   synchronousCommit: string;
@@ -60,10 +56,10 @@ export class PgLedger implements LedgerStore {
    * writing, bound to `binding`; a ledger bound to another spec or key is refused.
    */
   static async openForWriting(url: string, binding: LedgerBinding, o: PgLedgerOptions = {}): Promise<PgLedger> {
-    const pool = newPool(url, o);
+    const pool = openPool(url, o);
     const where = redactLocation(url);
     try {
-      const c = await pool.connect();
+      const c = await checkOut(pool);
       try {
         await c.query('BEGIN');
         await c.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
@@ -85,7 +81,7 @@ export class PgLedger implements LedgerStore {
         await c.query('ROLLBACK').catch(() => {});
         throw e;
       } finally {
-        c.release();
+        checkIn(c);
       }
       return new PgLedger(url, pool, binding, false, LEDGER_SCHEMA_VERSION);
     } catch (e) {
@@ -96,7 +92,7 @@ export class PgLedger implements LedgerStore {
 
   /** Open an existing ledger for queries (lookup, export-filter, attribution); changes nothing. */
   static async openForReading(url: string, o: PgLedgerOptions = {}): Promise<PgLedger> {
-    const pool = newPool(url, o);
+    const pool = openPool(url, o);
     const where = redactLocation(url);
     try {
       const version = await readVersion(pool);
@@ -122,7 +118,7 @@ export class PgLedger implements LedgerStore {
     if (rs.length === 0) return [];
     if (rs.length === 1) return [await this.record(rs[0]!)];
     return this.#run(async () => {
-      const c = await this.#pool.connect();
+      const c = await checkOut(this.#pool);
       let broken = false;
       try {
         await c.query('BEGIN');
@@ -134,7 +130,7 @@ export class PgLedger implements LedgerStore {
         await c.query('ROLLBACK').catch(() => (broken = true));
         throw e;
       } finally {
-        c.release(broken);
+        checkIn(c, broken);
       }
     });
   }
@@ -241,14 +237,6 @@ export class PgLedger implements LedgerStore {
 /** A named statement: each connection parses and plans it once, then only binds and runs it. */
 function insertQuery(specId: string, r: ResponseRecord): pg.QueryConfig {
   return { name: 'tracemark_insert_response', text: INSERT_RESPONSE, values: insertParams(WRITE_LOCK, specId, r) };
-}
-
-function newPool(url: string, o: PgLedgerOptions): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: o.maxConnections ?? 2, connectionTimeoutMillis: 10_000, application_name: 'tracemark' });
-  // An idle connection that drops (PostgreSQL restarted) is an 'error' event: without a
-  // listener Node would exit. The pool replaces the connection on next use.
-  pool.on('error', (e) => o.warn?.(`ledger ${redactLocation(url)}: connection lost: ${scrub(e.message, url)}`));
-  return pool;
 }
 
 async function readBinding(c: { query: pg.Pool['query'] }): Promise<LedgerBinding | null> {
