@@ -6,14 +6,14 @@
  * about at start, never silently accepted.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { exportKeyFile, generateKey, parseSpec } from '@tracemark/watermark';
 import { sha256Hex } from '@tracemark/detector';
 import { BIN, REPO } from '../bench/processes.js';
-import { lookupText, openLedgerStore, openServeInputs, PgLedger, startServer } from '../src/index.js';
+import { lookupText, openLedgerStore, openServeInputs, PgLedger, startServer, type ResponseRecord } from '../src/index.js';
 import { describePostgres, usePostgres } from './helpers/postgres-vitest.js';
 
 const server = usePostgres();
@@ -81,4 +81,38 @@ describePostgres('tracemark serve with --ledger postgres://…', () => {
     expect(warnings.filter((w) => w.includes('synchronous_commit=off'))).toHaveLength(1);
     expect(warnings.join('\n')).not.toContain(server().password);
   });
+
+  it('the ledger commands print the same on both backends (export-filter, lookup, info)', async () => {
+    const binding = { specId: 'a'.repeat(64), keyFingerprint: 'b'.repeat(32), specJson: '{"version":1}' };
+    const recs: ResponseRecord[] = Array.from({ length: 30 }, (_, i) => ({
+      responseId: `r-${i}`, choice: 0, account: `acct-${i % 3}`, accountId: i % 3, created: new Date(1_700_000_000_000 + i * 60_000), modelId: 'm',
+      endpoint: 'completions', finishReason: 'stop', textSha256: (i % 4 === 1 ? 'f' : String(i % 10)).repeat(64), promptSha256: 'e'.repeat(64),
+      promptTokens: 3, completionTokens: 7 + i, windows: [BigInt(i) << 58n, 0xffff_ffff_ffff_fff0n + BigInt(i % 7), BigInt(i * 1000)],
+    }));
+    const locations = [join(dir, 'cmds.sqlite'), await server().createDatabase('cmds')];
+    for (const loc of locations) {
+      const st = await openLedgerStore(loc, { binding });
+      await st.recordMany(recs);
+      await st.close();
+    }
+    const outputs = locations.map((loc, k) => {
+      const out = join(dir, `filter-${k}.json`);
+      const ex = cli(['ledger', 'export-filter', '--ledger', loc, '--accounts', 'acct-0,acct-2', '--since', '1700000300000', '--out', out]);
+      const lookup = cli(['ledger', 'lookup', 'f'.repeat(64), '--ledger', loc, '--json']);
+      const info = cli(['ledger', 'info', '--ledger', loc, '--json']);
+      expect([ex.status, lookup.status, info.status]).toEqual([0, 0, 0]);
+      const filter = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
+      return {
+        exportLine: JSON.parse(ex.stdout.replace(out, 'OUT')) as unknown,
+        filter: { ...filter, created: 'x' },
+        lookup: JSON.parse(lookup.stdout) as unknown,
+        info: { ...(JSON.parse(info.stdout) as Record<string, unknown>), ledger: 'L' },
+      };
+    });
+    expect((outputs[0]!.lookup as { responses: unknown[] }).responses).toHaveLength(8);
+    expect(outputs[0]!.filter.count).toBeGreaterThan(20);
+    expect((outputs[0]!.filter.windows as string[]).length).toBe(outputs[0]!.filter.count);
+    expect(outputs[1]).toEqual(outputs[0]);
+  }, 180_000);
 });
+
