@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { allCharts, benchConfig, ENGINES, renderMarkdown } from '@tracemark/bench';
 import type { BenchResults } from '@tracemark/bench';
 import { jsonReplacer } from '@tracemark/detector';
-import { BenchOutputSchema } from '../src/index.js';
+import { BenchResultsSchema } from '../src/index.js';
 import { REPO_ROOT } from './helpers/cli.js';
 
 const results = JSON.parse(readFileSync(join(REPO_ROOT, 'docs/bench-engines/results.json'), 'utf8')) as BenchResults;
@@ -34,7 +34,7 @@ describe('committed engines benchmark', () => {
     expect(results.config.attacks).toEqual([]);
     const engineSpecs = results.schemes.filter((s) => (s.spec as { version: number }).version === 2);
     expect(engineSpecs.map((s) => s.id)).toEqual(['vllm/gumbel', 'vllm/red_green', 'vllm/synthid', 'sglang/gumbel', 'hf/kgw', 'hf/synthid']);
-    expect(BenchOutputSchema.safeParse(JSON.parse(JSON.stringify(results, jsonReplacer))).success).toBe(true);
+    expect(BenchResultsSchema.safeParse(JSON.parse(JSON.stringify(results, jsonReplacer))).success).toBe(true);
   });
 
   it('every scheme detects at the longest length; human-text FPR holds its level or was re-checked', () => {

@@ -6,7 +6,7 @@
  * several variants the verdict is Bonferroni-corrected over them: the variants are
  * chosen before looking at the scores, so the smallest p times their number is valid.
  */
-import { controlWarnings, lnToLog10, RadioactivityRun, usage, type EvidenceItem, type RadioactivityOptions as TestOptions, type RadioactivityResult, type RadioactivitySummary, type WindowSet } from '@tracemark/detector';
+import { controlWarnings, formatPValue, lnToLog10, RadioactivityRun, usage, type EvidenceItem, type RadioactivityOptions as TestOptions, type RadioactivityResult, type RadioactivitySummary, type WindowSet } from '@tracemark/detector';
 import { isEngineSpec, type AnySpec, type EngineKey, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { loadEvidence, loadFamilyMap, loadSpecFilter, specTokenizer, unionFilter, unsupervisedFilter } from './inputs.js';
 import type { EvidenceRecord } from './probe/transcript.js';
@@ -61,6 +61,8 @@ export interface RadioactivityReport {
   /** min over variants of the pooled ln p, times the number of variants (Bonferroni). */
   combinedLnP: number;
   combinedLog10P: number;
+  /** combinedLnP for display (a string: it can be far below 1e-308). */
+  combinedPValue: string;
   verdict: 'radioactive' | 'not-detected';
   controlsOk: boolean;
   warnings: string[];
@@ -132,6 +134,7 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
       variants,
       combinedLnP,
       combinedLog10P: lnToLog10(combinedLnP),
+      combinedPValue: formatPValue(combinedLnP),
       verdict: combinedLnP <= Math.log(o.alpha) ? 'radioactive' : 'not-detected',
       controlsOk: warnings.length === 0,
       warnings,

@@ -133,7 +133,7 @@ anti-conservative null FPR are reported, not turned into errors).`,
         throw failure(`bench: ${(e as Error).message}`);
       }
       const written = writeBenchOutputs(r, out, f.markdown, benchCommandLine(f));
-      if (f.json) return printJson(r);
+      if (f.json) return printJson({ command: 'bench', ...r });
       println(`tracemark bench: ${r.schemes.length} schemes × ${config.temperatures.length} temperatures × ${config.samples} samples, ${r.attacks.length} attack rows, ${r.timing.totalSeconds.toFixed(0)} s`);
       const main = config.fprs.includes(1e-3) ? 1e-3 : config.fprs[0]!;
       const T = config.lengths.includes(100) ? 100 : config.lengths[config.lengths.length - 1]!;

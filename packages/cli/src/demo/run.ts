@@ -78,6 +78,7 @@ export interface DemoSuspect {
   trainingTokens: number;
   responses: number;
   scored: number;
+  lnP: number;
   log10P: number;
   pValue: string;
   holmLog10P: number;
@@ -302,6 +303,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
       trainingTokens: total,
       responses: s.responses,
       scored: s.scored,
+      lnP: s.log10P * Math.LN10,
       log10P: s.log10P,
       pValue: s.pValue,
       holmLog10P: s.holmLog10P,

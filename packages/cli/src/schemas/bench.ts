@@ -8,7 +8,8 @@ const NullRateAtSchema = RateAtSchema.extend({ verdict: z.enum(['ok', 'conservat
 const NullSummarySchema = z.strictObject({ cells: count, perCellAbove: count, familywiseAbove: count, perCellMiss: count, familywiseMiss: count });
 
 /** `bench --json`: the full results (= <out>/results.json); no `command` field (`tool` names it). */
-export const BenchOutputSchema = z.strictObject({
+/** A benchmark's results as written to results.json (docs/bench/results.json and the like). */
+export const BenchResultsSchema = z.strictObject({
   tool: z.literal('tracemark bench'),
   format: count,
   config: z.strictObject({
@@ -108,4 +109,6 @@ export const BenchOutputSchema = z.strictObject({
     detection: z.array(z.strictObject({ scheme: z.string(), tokens: count, tokensPerSecond: z.number().nonnegative() })),
   }),
 });
+/** `tracemark bench --json`: the results with the command's name, like every other command's output. */
+export const BenchOutputSchema = z.strictObject({ command: z.literal('bench'), ...BenchResultsSchema.shape });
 export type BenchOutput = z.infer<typeof BenchOutputSchema>;

@@ -288,6 +288,7 @@ export const DemoOutputSchema = z.strictObject({
       trainingTokens: count,
       responses: count,
       scored: count,
+      lnP: logP,
       log10P: logP,
       pValue: z.string(),
       holmLog10P: logP,

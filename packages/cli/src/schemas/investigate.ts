@@ -73,6 +73,7 @@ export const RadioactivityOutputSchema = z.strictObject({
   ),
   combinedLnP: logP,
   combinedLog10P: logP,
+  combinedPValue: z.string(),
   verdict: z.enum(['radioactive', 'not-detected']),
   controlsOk: z.boolean(),
   warnings: z.array(z.string()),
