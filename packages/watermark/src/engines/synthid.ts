@@ -5,7 +5,9 @@
 // - google-deepmind/synthid-text (addb4a15): h starts at a SHA-256 IV of the keys, g from
 //   12 more LCG rounds with arithmetic shifts.
 import { sha256 } from '@noble/hashes/sha2.js';
+import { synthidWasm } from '../kernel/engine-kernel.js';
 import { torchRandint } from './mt19937.js';
+import { HashRing } from './synthid-ring.js';
 import { add64, i64, i64FromBigInt, i64FromInt32, i64ToBigInt, mul64, sar64, type I64 } from './u64.js';
 
 const A = i64(0x5851f42d, 0x4c957f2d); // 6364136223846793005
@@ -183,7 +185,7 @@ export function synthidScore(
   };
 }
 
-// ---- Fast path: synthidScore over typed arrays, u32-pair LCG without objects or BigInt ----
+// ---- Fast path: synthidScore over typed arrays, the LCGs in the WebAssembly kernel ----
 
 export interface SynthidScoresFast {
   /** Window j's g-values at gValues[j * depth + l]. */
@@ -199,48 +201,6 @@ export interface SynthidScoresFast {
   readonly weightedMeanScore: number;
 }
 
-const AH = 0x5851f42d;
-const AL = 0x4c957f2d;
-let LH = 0;
-let LL = 0;
-
-/** High word of sl * AL (AL = 0x4c95_7f2d) in 16-bit halves; every partial sum stays below 2^32. */
-function mulHiAL(sl: number): number {
-  const aLo = sl & 0xffff;
-  const aHi = sl >>> 16;
-  const hiLo = aHi * 0x7f2d;
-  const cross = ((aLo * 0x7f2d) >>> 16) + (hiLo & 0xffff) + aLo * 0x4c95;
-  return aHi * 0x4c95 + (hiLo >>> 16) + (cross >>> 16);
-}
-
-/** LCG step (h + x) * A + 1 mod 2^64 on words, result in LH, LL. */
-function lcgTo(hh: number, hl: number, xh: number, xl: number): void {
-  const sl = (hl + xl) >>> 0;
-  const sh = (hh + xh + (sl < hl ? 1 : 0)) >>> 0;
-  const pl = Math.imul(sl, AL) >>> 0;
-  const ph = (mulHiAL(sl) + Math.imul(sh, AL) + Math.imul(sl, AH)) >>> 0;
-  LL = (pl + 1) >>> 0;
-  LH = (ph + (LL === 0 ? 1 : 0)) >>> 0;
-}
-
-/** synthid-text's g of an n-gram key: 12 rounds of sar(h + 1) * A + 1, 5), bit 30; locals only. */
-function deepmindG(hi: number, lo: number): number {
-  let gh = hi;
-  let gl = lo;
-  for (let r = 0; r < 12; r++) {
-    const sl = (gl + 1) >>> 0;
-    const sh = (gh + (sl === 0 ? 1 : 0)) >>> 0;
-    const mh = mulHiAL(sl);
-    const pl = Math.imul(sl, AL) >>> 0;
-    const ph = (mh + Math.imul(sh, AL) + Math.imul(sl, AH)) | 0;
-    const ll = (pl + 1) >>> 0;
-    const lh = (ph + (ll === 0 ? 1 : 0)) | 0;
-    gl = ((ll >>> 5) | (lh << 27)) >>> 0;
-    gh = lh >> 5;
-  }
-  return (gl >>> 30) & 1;
-}
-
 /** synthidScore (same masks, g-values and scores, bit for bit) for flavours from hfSynthid / deepmindSynthid. */
 export function synthidScoreFast(
   flavour: SynthidFlavour,
@@ -252,52 +212,28 @@ export function synthidScoreFast(
   const f = flavour.fast;
   if (!f) throw new TypeError('synthidScoreFast needs a flavour made by hfSynthid or deepmindSynthid');
   const depth = f.keysHi.length;
-  const windows = Math.max(0, tokens.length - ngramLen + 1);
-  const gValues = new Uint8Array(windows * depth);
-  const ctxHi = new Uint32Array(windows);
-  const ctxLo = new Uint32Array(windows);
+  const n = tokens.length;
+  const c = ngramLen - 1;
+  const windows = Math.max(0, n - c);
+  // every position's context hash and g-values from the WebAssembly kernel; window j is position j + c
+  const allHi = new Int32Array(n);
+  const allLo = new Int32Array(n);
+  const layers = new Uint8Array(n * depth);
+  if (windows > 0) synthidWasm(f, tokens, c, allHi, allLo, new Float64Array(n), layers);
+  const gValues = layers.subarray(c * depth, (c + windows) * depth);
+  const ctxHi = new Uint32Array(allHi.buffer, 4 * Math.min(c, n), windows);
+  const ctxLo = new Uint32Array(allLo.buffer, 4 * Math.min(c, n), windows);
   const rep = new Uint8Array(windows);
   const eos = new Uint8Array(windows);
   const combined = new Uint8Array(windows);
-  const ringHi = new Uint32Array(historySize);
-  const ringLo = new Uint32Array(historySize);
-  const inRing = new Map<string, number>([['0,0', historySize]]);
-  const mask = f.table ? f.table.length - 1 : 0;
-  let ringAt = 0;
+  const ring = new HashRing(historySize);
   let eosSeen = false;
-  for (let i = 0; i < ngramLen - 1 && i < tokens.length; i++) if (tokens[i] === eosTokenId) eosSeen = true;
-  for (let i = ngramLen - 1, j = 0; i < tokens.length; i++, j++) {
-    let hh = f.start.hi;
-    let hl = f.start.lo;
-    for (let c = i - ngramLen + 1; c < i; c++) {
-      const t = tokens[c]!;
-      lcgTo(hh, hl, t < 0 ? 0xffffffff : 0, t >>> 0);
-      hh = LH;
-      hl = LL;
-    }
-    ctxHi[j] = hh;
-    ctxLo[j] = hl;
-    const t = tokens[i]!;
-    lcgTo(hh, hl, t < 0 ? 0xffffffff : 0, t >>> 0);
-    const wh = LH;
-    const wl = LL;
-    for (let l = 0; l < depth; l++) {
-      lcgTo(wh, wl, f.keysHi[l]!, f.keysLo[l]!);
-      if (f.table) {
-        gValues[j * depth + l] = f.table[LL & mask]!;
-        continue;
-      }
-      gValues[j * depth + l] = deepmindG(LH, LL);
-    }
-    const k = `${hh},${hl}`;
-    rep[j] = (inRing.get(k) ?? 0) > 0 ? 0 : 1;
-    const old = `${ringHi[ringAt]},${ringLo[ringAt]}`;
-    inRing.set(old, inRing.get(old)! - 1);
-    inRing.set(k, (inRing.get(k) ?? 0) + 1);
-    ringHi[ringAt] = hh;
-    ringLo[ringAt] = hl;
-    ringAt = (ringAt + 1) % historySize;
-    if (t === eosTokenId) eosSeen = true;
+  for (let i = 0; i < ngramLen - 1 && i < n; i++) if (tokens[i] === eosTokenId) eosSeen = true;
+  for (let j = 0; j < windows; j++) {
+    const hh = ctxHi[j]!, hl = ctxLo[j]!;
+    rep[j] = ring.has(hh, hl) ? 0 : 1;
+    ring.push(hh, hl);
+    if (tokens[j + c] === eosTokenId) eosSeen = true;
     eos[j] = eosSeen ? 0 : 1;
     combined[j] = rep[j]! * eos[j]!;
   }

@@ -145,10 +145,11 @@ const TABLE_AT = 128;
 
 /**
  * SynthID's readings of every position of a text: the LCG state after the c tokens
- * before position i (zeros before the first token) into (ctxHi[i], ctxLo[i]), and the
- * number of g-values equal to 1 over the keys into g[i].
+ * before position i (zeros before the first token) into (ctxHi[i], ctxLo[i]), the number
+ * of g-values equal to 1 over the keys into g[i], and with `layers` each g-value at
+ * layers[i * depth + l].
  */
-export function synthidWasm(p: SynthidKernelParams, tokens: ArrayLike<number>, c: number, ctxHi: Int32Array, ctxLo: Int32Array, g: Float64Array): void {
+export function synthidWasm(p: SynthidKernelParams, tokens: ArrayLike<number>, c: number, ctxHi: Int32Array, ctxLo: Int32Array, g: Float64Array, layers?: Uint8Array): void {
   const n = tokens.length;
   const depth = p.keysHi.length;
   const tableBytes = p.table ? p.table.length : 0;
@@ -158,7 +159,8 @@ export function synthidWasm(p: SynthidKernelParams, tokens: ArrayLike<number>, c
   const staged = stagedTable;
   const ctxAt = srcAt + ((BLOCK + c + 5) & ~1);
   const gAt = ctxAt + 2 * BLOCK;
-  const s = kernel((gAt + BLOCK) * 4);
+  const layersAt = gAt + BLOCK; // words; BLOCK * depth bytes from here when asked
+  const s = kernel((layersAt + (layers ? Math.ceil((BLOCK * depth) / 4) : 0)) * 4);
   for (let l = 0; l < depth; l++) {
     s.u32[keysAt + 2 * l] = p.keysLo[l]!;
     s.u32[keysAt + 2 * l + 1] = p.keysHi[l]!;
@@ -172,7 +174,8 @@ export function synthidWasm(p: SynthidKernelParams, tokens: ArrayLike<number>, c
     const m = Math.min(BLOCK, n - i0);
     stage(s, srcAt, tokens, i0 - c, i0 + m, 0);
     const mask = p.table ? p.table.length - 1 : 0;
-    s.k.synthid(srcAt * 4, m, c, p.start.lo | 0, p.start.hi | 0, keysAt * 4, depth, tableAt * 4, mask, p.table ? 0 : 1, ctxAt * 4, gAt * 4);
+    s.k.synthid(srcAt * 4, m, c, p.start.lo | 0, p.start.hi | 0, keysAt * 4, depth, tableAt * 4, mask, p.table ? 0 : 1, ctxAt * 4, gAt * 4, layers ? layersAt * 4 : 0);
+    if (layers) layers.set(new Uint8Array(s.k.memory.buffer, layersAt * 4, m * depth), i0 * depth);
     for (let i = 0; i < m; i++) {
       ctxLo[i0 + i] = s.i32[ctxAt + 2 * i]!;
       ctxHi[i0 + i] = s.i32[ctxAt + 2 * i + 1]!;

@@ -13,11 +13,12 @@
  *                                               SGLang's context hash of src[i .. i+h), token src[i+h],
  *                                               hash under key A (and B, and the routing coin, if dual);
  *                                               pre* = the Murmur3 state after the key words
- *   synthid(src, n, c, startLo, startHi, keys, depth, table, mask, deepmind, ctx, g)
+ *   synthid(src, n, c, startLo, startHi, keys, depth, table, mask, deepmind, ctx, g, layers)
  *                                               SynthID's LCG over the context src[i .. i+c) from `start`
  *                                               (ctx[i], i64), then the token src[i+c] and each of the
  *                                               depth i64 keys; g[i] = Σ g-values: HF's table[low & mask]
- *                                               (u8) or synthid-text's 12 shifted LCG rounds, bit 30 (synthid.ts)
+ *                                               (u8) or synthid-text's 12 shifted LCG rounds, bit 30 (synthid.ts);
+ *                                               layers ≠ 0: each g-value also as a byte at layers[i·depth + l]
  *   sbw(pad, n, w, kLo, kHi, mode, seeds, words)  vLLM SBW's seeds and words (sbw-fn.ts)
  */
 import { addr4, fmix, murmurMix, philoxLocals, philoxRounds, philoxRoundsInterleaved } from './emit.js';
@@ -199,9 +200,9 @@ function lcg(f: FnBuilder, h: number, x: () => void): void {
 }
 
 function synthidFn(): FnBuilder {
-  const [src, n, c, startLo, startHi, keys, depth, table, mask, deepmind, ctxOut, gOut] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const f = new FnBuilder('synthid', [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], []);
-  const i = f.local(I32), j = f.local(I32), l = f.local(I32), at = f.local(I32), g = f.local(I32);
+  const [src, n, c, startLo, startHi, keys, depth, table, mask, deepmind, ctxOut, gOut, layersOut] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const f = new FnBuilder('synthid', [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], []);
+  const i = f.local(I32), j = f.local(I32), l = f.local(I32), at = f.local(I32), g = f.local(I32), bit = f.local(I32);
   const start = f.local(I64), h = f.local(I64), w = f.local(I64), k = f.local(I64);
   f.get(startLo).i64ExtendI32U().get(startHi).i64ExtendI32U().i64(32n).i64Shl().i64Or().set(start);
   f.i32(0).set(i);
@@ -235,9 +236,14 @@ function synthidFn(): FnBuilder {
     lcg(f, k, () => f.i64(1n));
     f.get(k).i64(5n).i64ShrS().set(k);
   }
-  f.get(g).get(k).i32WrapI64().i32(30).i32ShrU().i32(1).i32And().i32Add().set(g);
+  f.get(k).i32WrapI64().i32(30).i32ShrU().i32(1).i32And().set(bit);
   f.else();
-  f.get(g).get(table).get(k).i32WrapI64().get(mask).i32And().i32Add().loadU8(0).i32Add().set(g);
+  f.get(table).get(k).i32WrapI64().get(mask).i32And().i32Add().loadU8(0).set(bit);
+  f.end();
+  f.get(g).get(bit).i32Add().set(g);
+  // each layer's g-value too, when asked (the engine statistic's weighted mean needs them)
+  f.get(layersOut).if();
+  f.get(layersOut).get(i).get(depth).i32Mul().i32Add().get(l).i32Add().get(bit).storeI8(0);
   f.end();
   f.get(l).i32(1).i32Add().set(l);
   f.br(0).end().end();
@@ -255,7 +261,7 @@ export interface EngineKernelExports {
   digests(src: number, n: number, w: number, hi: number, lo: number): void;
   sglang(src: number, n: number, h: number, preA: number, preB: number, preCoin: number, dual: number, ctx: number, ha: number, hb: number, coin: number): void;
   sbw(pad: number, n: number, w: number, kLo: number, kHi: number, mode: number, seeds: number, words: number): void;
-  synthid(src: number, n: number, c: number, startLo: number, startHi: number, keys: number, depth: number, table: number, mask: number, deepmind: number, ctx: number, g: number): void;
+  synthid(src: number, n: number, c: number, startLo: number, startHi: number, keys: number, depth: number, table: number, mask: number, deepmind: number, ctx: number, g: number, layers: number): void;
 }
 
 /** A fresh instance (synchronous compile: the module is a few kB). */

@@ -71,6 +71,7 @@ export class FnBuilder {
   storeI64(offset = 0): this { this.code.push(0x37, 3); uleb(offset, this.code); return this; }
   loadU8(offset = 0): this { this.code.push(0x2d, 0); uleb(offset, this.code); return this; }
   loadI32(offset = 0): this { this.code.push(0x28, 2); uleb(offset, this.code); return this; }
+  storeI8(offset = 0): this { this.code.push(0x3a, 0); uleb(offset, this.code); return this; }
   storeI32(offset = 0): this { this.code.push(0x36, 2); uleb(offset, this.code); return this; }
 
   // i32

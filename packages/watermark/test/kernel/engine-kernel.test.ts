@@ -10,7 +10,8 @@ import { vllmWordFn } from '../../src/engines/vllm.js';
 import { contextDigestsWasm, philoxWasm, sbwWasm, sglangHashesWasm, synthidWasm, vllmWordsWasm } from '../../src/kernel/engine-kernel.js';
 import { sbwPositions } from '../../src/engines/sbw.js';
 import { wordsOf } from '../../src/engines/u64.js';
-import { deepmindSynthid, hfSynthid, synthidScoreFast } from '../../src/engines/synthid.js';
+import { deepmindSynthid, hfSynthid } from '../../src/engines/synthid.js';
+import { HashRing } from '../../src/engines/synthid-ring.js';
 import { sglangKernelKeys } from '../../src/engines/sglang-kernel.js';
 import { seededRng } from '../../src/index.js';
 import { loadVectors, type Json } from '../engines/vectors.js';
@@ -122,22 +123,22 @@ describe('SynthID kernel', () => {
     ['HF', 5, 1],
     ['synthid-text', 5, 30],
     ['synthid-text', 3, 4],
-  ] as const)('%s, n-gram %i, depth %i: context hashes and g-value counts equal synthidScoreFast', (flavourName, ngram, depth) => {
+  ] as const)('%s, n-gram %i, depth %i: context hashes, g-values and counts equal the flavour\'s read', (flavourName, ngram, depth) => {
     // keys beyond 2^53 and negative ones, as key files may hold
     const keys = Array.from({ length: depth }, () => BigInt.asIntN(64, (BigInt(u32()) << 32n) | BigInt(u32()))) as unknown as number[];
     const fl = flavourName === 'HF' ? hfSynthid(keys, 1024, 7) : deepmindSynthid(keys);
     const c = ngram - 1;
     const toks = text(300, 151936);
-    const padded = new Uint32Array(c + toks.length);
-    padded.set(toks, c);
-    const ref = synthidScoreFast(fl, padded, ngram, null, 1);
-    const hi = new Int32Array(toks.length), lo = new Int32Array(toks.length), g = new Float64Array(toks.length);
-    synthidWasm(fl.fast!, toks, c, hi, lo, g);
-    for (let i = 0; i < toks.length; i++) {
-      expect([hi[i], lo[i]], `@${i}`).toEqual([ref.contextHashHi[i]! | 0, ref.contextHashLo[i]! | 0]);
-      let ones = 0;
-      for (let l = 0; l < depth; l++) ones += ref.gValues[i * depth + l]!;
-      expect(g[i], `g @${i}`).toBe(ones);
+    const n = toks.length;
+    const hi = new Int32Array(n), lo = new Int32Array(n), g = new Float64Array(n), layers = new Uint8Array(n * depth);
+    synthidWasm(fl.fast!, toks, c, hi, lo, g, layers);
+    for (let i = 0; i < n; i++) {
+      const ctx = Array.from({ length: c }, (_, j) => (i - c + j < 0 ? 0 : toks[i - c + j]!));
+      const ref = fl.read(ctx, toks[i]!);
+      const h = BigInt.asUintN(64, ref.contextHash);
+      expect([hi[i], lo[i]], `@${i}`).toEqual([Number(h >> 32n) | 0, Number(h & 0xffffffffn) | 0]);
+      expect(Array.from(layers.subarray(i * depth, (i + 1) * depth)), `layers @${i}`).toEqual(ref.gValues);
+      expect(g[i], `g @${i}`).toBe(ref.gValues.reduce((x, y) => x + y, 0));
     }
   });
   it('restages the HF table after other kernels reused the memory', () => {
@@ -173,6 +174,21 @@ describe('SBW kernel', () => {
     for (let i = 0; i < n; i += n > 1000 ? 97 : 1) {
       const s = wordsOf(ref[i]!.seed);
       expect([hi[i], lo[i], words[i]], `@${i}`).toEqual([s.hi, s.lo, ref[i]!.word]);
+    }
+  });
+});
+
+describe('HashRing (SynthID repetition mask)', () => {
+  it.each([1, 3, 16, 1024])('answers as a plain ring of the last %i hashes, zeros first', (size) => {
+    const ring = new HashRing(size);
+    const plain: string[] = Array(size).fill('0,0');
+    for (let step = 0; step < 5000; step++) {
+      // few distinct values: hashes repeat, leave and re-enter the ring
+      const hi = step % 7 === 0 ? 0 : (u32() % 5) - 2, lo = u32() % 9;
+      expect(ring.has(hi, lo), `step ${step}`).toBe(plain.includes(`${hi},${lo}`));
+      ring.push(hi, lo);
+      plain.shift();
+      plain.push(`${hi},${lo}`);
     }
   });
 });
