@@ -56,7 +56,8 @@ function makeRecords(n: number, seed: string, prefix = 'r'): ResponseRecord[] {
     promptTokens: 5,
     completionTokens: 10 + i,
     windows: Array.from({ length: 1 + Math.floor(rng() * 40) }, () => pool[Math.floor(rng() * pool.length)]!),
-    params: i % 2 ? '{"temperature":0.7}' : null,
+    // Batches send columns as arrays: quotes, backslashes, commas, braces and NULLs must survive.
+    params: i % 4 === 1 ? JSON.stringify({ stop: ['a,b', '\\', '"', '{x}', 'NULL'], t: 'é ✓' }) : i % 2 ? '{"temperature":0.7}' : null,
     upstreamId: i % 2 ? `up-${i}` : null,
     tokenIds: i % 3 === 0 ? Uint32Array.from([i, 4_000_000_000, 7]) : null,
   }));
@@ -214,7 +215,7 @@ describePostgres('PgLedger', () => {
     }
   });
 
-  it('a writer stalled inside a batch while holding the write lock is cut off by PostgreSQL; the others then commit', async () => {
+  it('a session stalled inside a transaction holding the write lock is cut off by PostgreSQL; the writers then commit', async () => {
     const url = await freshDb();
     const w = await PgLedger.openForWriting(url, binding);
     const warnings: string[] = [];

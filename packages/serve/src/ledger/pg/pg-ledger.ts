@@ -9,8 +9,9 @@
  * later finds a smaller one appear), and the first writer of a window hash is the one
  * with the smallest seq: `firstResponseForWindow` means what it means in SQLite. The
  * lock is held for one group commit of one replica (LedgerWriter batches a process's
- * finishing responses), so replicas take turns per batch, not per row. A transaction
- * that fails leaves a gap in seq (sequences are not transactional).
+ * finishing responses), which is one statement (rows.ts), so replicas take turns per
+ * batch, not per row, and never wait on another replica's round trip. A statement that
+ * fails leaves a gap in seq (sequences are not transactional).
  *
  * Durability. A commit returns once PostgreSQL says it is durable by its settings:
  * with `synchronous_commit = on` (the default) the WAL is flushed first, so a row whose
@@ -24,7 +25,7 @@
 import pg from 'pg';
 import { LedgerError, type AccountWindowsRow, type LedgerBinding, type LedgerCounts, type LedgerEntry, type LedgerStore, type ResponseRecord, type WindowQuery, type WindowsResult } from '../store.js';
 import { sortUnique, toSigned, unpackU64 } from '../u64.js';
-import { ENTRY_COLUMNS, INSERT_RESPONSE, insertParams, toEntry, V2_ENTRY_COLUMNS, type PgRow } from './rows.js';
+import { batchParams, ENTRY_COLUMNS, INSERT_BATCH, INSERT_RESPONSE, insertParams, toEntry, V2_ENTRY_COLUMNS, type PgRow } from './rows.js';
 import { LEDGER_SCHEMA_VERSION, migrateTo, MIGRATION_LOCK, readVersion, unsupported, WRITE_LOCK } from './schema.js';
 import { checkIn, checkOut, openPool, type PgLedgerOptions } from './pool.js';
 import { redactLocation, scrub } from './url.js';
@@ -112,27 +113,16 @@ export class PgLedger implements LedgerStore {
     return Number(res.rows[0]!.seq);
   }
 
-  /** Several responses in one transaction (one durable commit): all or none. */
+  /** Several responses in one statement (one durable commit): all or none. */
   async recordMany(rs: readonly ResponseRecord[]): Promise<number[]> {
     this.#writable();
     if (rs.length === 0) return [];
     if (rs.length === 1) return [await this.record(rs[0]!)];
-    return this.#run(async () => {
-      const c = await checkOut(this.#pool);
-      let broken = false;
-      try {
-        await c.query('BEGIN');
-        const seqs: number[] = [];
-        for (const r of rs) seqs.push(Number((await c.query<{ seq: string }>(insertQuery(this.binding.specId, r))).rows[0]!.seq));
-        await c.query('COMMIT');
-        return seqs;
-      } catch (e) {
-        await c.query('ROLLBACK').catch(() => (broken = true));
-        throw e;
-      } finally {
-        checkIn(c, broken);
-      }
-    });
+    const res = await this.#run(() =>
+      this.#pool.query<{ seq: string; response_id: string; choice: number }>({ name: 'tracemark_insert_batch', text: INSERT_BATCH, values: batchParams(WRITE_LOCK, this.binding.specId, rs) }),
+    );
+    const seqOf = new Map(res.rows.map((x) => [`${x.choice} ${x.response_id}`, Number(x.seq)]));
+    return rs.map((r) => seqOf.get(`${r.choice} ${r.responseId}`)!);
   }
 
   async lookupTextSha256(sha256Hex: string): Promise<LedgerEntry[]> {

@@ -5,11 +5,11 @@
  *  - a connection that drops while idle (PostgreSQL restarted) is reported through
  *    `warn` (URL redacted) and replaced on next use, instead of an unhandled 'error'
  *    event ending the process;
- *  - every session gets `idle_in_transaction_session_timeout`: a replica that stalls
- *    inside a batch transaction (stopped, swapping) while holding the write lock is
- *    cut off by PostgreSQL after that time, so the other replicas' commits wait at most
- *    that long. (A one-row commit is a single statement: it never holds the lock across
- *    a round trip.)
+ *  - every session gets `idle_in_transaction_session_timeout`: writes are single
+ *    statements (rows.ts), so they never hold a lock across a round trip, but opening
+ *    a ledger is a transaction (migrations, binding) under an advisory lock; a replica
+ *    that stalls inside it (stopped, swapping) is cut off by PostgreSQL after that
+ *    time instead of blocking the others for good.
  */
 import pg from 'pg';
 import { redactLocation, scrub } from './url.js';

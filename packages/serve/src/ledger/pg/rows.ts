@@ -107,3 +107,51 @@ export function insertParams(lockKey: string, specId: string, r: ResponseRecord)
     signed,
   ];
 }
+
+/**
+ * Several responses and their windows in one statement (a group commit): one round trip
+ * whatever the batch size, so the write lock is never held across round trips. Rows are
+ * inserted in batch order (ORDER BY ord), so seqs follow it; a window repeated in the
+ * batch is claimed by its smallest seq (min), as if the rows had been inserted one by one.
+ */
+export const INSERT_BATCH = `
+WITH lk AS (SELECT pg_advisory_xact_lock($1::bigint)),
+input AS (
+  SELECT * FROM unnest($2::text[], $3::integer[], $4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[],
+      $11::text[], $12::text[], $13::integer[], $14::integer[], $15::integer[], $16::bytea[], $17::text[], $18::text[], $19::bytea[])
+    WITH ORDINALITY AS t(response_id, choice, account, account_id, created_at, created_ms, model_id, endpoint, finish_reason,
+      text_sha256, prompt_sha256, prompt_tokens, completion_tokens, window_count, windows, params, upstream_id, token_ids, ord)
+),
+r AS (
+  INSERT INTO responses (response_id, choice, account, account_id, created_at, created_ms, spec_id, model_id, endpoint,
+    finish_reason, text_sha256, prompt_sha256, prompt_tokens, completion_tokens, window_count, windows, params, upstream_id, token_ids)
+  SELECT response_id, choice, account, account_id, created_at, created_ms, $20::text, model_id, endpoint,
+    finish_reason, text_sha256, prompt_sha256, prompt_tokens, completion_tokens, window_count, windows, params, upstream_id, token_ids
+  FROM input, lk ORDER BY ord
+  RETURNING seq, response_id, choice
+),
+w AS (
+  INSERT INTO windows (hash, first_seq)
+  SELECT wi.h, min(r.seq) FROM r JOIN input i USING (response_id, choice) JOIN unnest($21::bigint[], $22::bigint[]) AS wi(o, h) ON wi.o = i.ord
+  GROUP BY wi.h
+  ON CONFLICT (hash) DO NOTHING
+)
+SELECT seq, response_id, choice FROM r`;
+
+/** The parameters of INSERT_BATCH: one array per column, and (row ordinal, hash) pairs. */
+export function batchParams(lockKey: string, specId: string, rs: readonly ResponseRecord[]): unknown[] {
+  const cols: unknown[][] = Array.from({ length: 18 }, () => []);
+  const ords: number[] = [];
+  const hashes: string[] = [];
+  rs.forEach((r, k) => {
+    const one = insertParams(lockKey, specId, r);
+    // insertParams: [lock, responseId, choice, account, accountId, createdAt, createdMs, specId, modelId, …, tokenIds, windows]
+    const row = [...one.slice(1, 7), ...one.slice(8, 20)];
+    row.forEach((v, c) => cols[c]!.push(v));
+    for (const h of one[20] as string[]) {
+      ords.push(k + 1);
+      hashes.push(h);
+    }
+  });
+  return [lockKey, ...cols, specId, ords, hashes];
+}
