@@ -16,8 +16,8 @@ interface Entry {
 
 /** Dual key reads two keys per text: room for both, and for one more text. */
 const ENTRIES = 4;
-/** Texts longer than this are not remembered (the copy would outweigh a rare re-read). */
-const MAX_REMEMBERED = 1 << 20;
+/** Texts longer than this are not remembered (at most 4 × 2 MB held; a longer text re-reads in ~10 ms per 256k tokens). */
+const MAX_REMEMBERED = 1 << 18;
 const recent: Entry[] = [];
 
 function sameTokens(a: Int32Array, b: ArrayLike<number>): boolean {
