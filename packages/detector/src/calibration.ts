@@ -19,7 +19,7 @@ import {
   type WatermarkSpecInput,
 } from '@tracemark/watermark';
 import { Scorer, type Engine } from './scorer.js';
-import { countPayload, decodePayload } from './payload.js';
+import { countPayload, decodePayload, payloadRandomizedLnP } from './payload.js';
 import { schemeTest } from './pvalue.js';
 import {
   binomialPmfLog,
@@ -50,6 +50,8 @@ export interface NullTests {
   lnPRand: Float64Array;
   /** Scored tuples per test. */
   scored: Int32Array;
+  /** 1 where lnPRand is randomized; 0 where it fell back to lnP (payload tests past the exact budget). */
+  randomized: Uint8Array;
 }
 
 /** The 32-byte key of calibration test i: SHA-256("<seed>:key:<i>"). Never used for anything else. */
@@ -66,7 +68,7 @@ export function nullTests(template: CalibrationSpec, docs: readonly Uint32Array[
   const start = opts.start ?? 0;
   const { count } = opts;
   if (docs.length === 0) throw new Error('nullTests: no documents');
-  const out: NullTests = { lnP: new Float64Array(count), lnPRand: new Float64Array(count), scored: new Int32Array(count) };
+  const out: NullTests = { lnP: new Float64Array(count), lnPRand: new Float64Array(count), scored: new Int32Array(count), randomized: new Uint8Array(count).fill(1) };
   for (let j = 0; j < count; j++) {
     const i = start + j;
     const key = calibrationKey(seed, i);
@@ -78,9 +80,13 @@ export function nullTests(template: CalibrationSpec, docs: readonly Uint32Array[
     out.scored[j] = r.scored;
     const u = seededRng(`${seed}:u:${i}`)();
     if (payload) {
-      const p = decodePayload(scorer.wm, countPayload(scorer.wm, r.payloadPos!, r.payloadColour!));
+      const pc = countPayload(scorer.wm, r.payloadPos!, r.payloadColour!);
+      const p = decodePayload(scorer.wm, pc);
       out.lnP[j] = p.lnP;
-      out.lnPRand[j] = p.lnP; // no randomized version: the payload test is only checked for validity (FPR ≤ α)
+      // randomized when the exact null is computable; otherwise the (conservative) p itself
+      const rand = payloadRandomizedLnP(scorer.wm, pc, u);
+      out.lnPRand[j] = rand ?? p.lnP;
+      out.randomized[j] = rand === null ? 0 : 1;
       continue;
     }
     const t = schemeTest(scorer.wm.nullModel, r.scored, r.sum);

@@ -152,22 +152,33 @@ export function sumUpperTailLog(logPmfs: readonly Float64Array[], m: number): nu
   return sumUpperTails(logPmfs, m).lnGe;
 }
 
+export interface UpperTails {
+  /** ln P(M ≥ m) */
+  lnGe: number;
+  /** ln(P(M > m) + ½·P(M = m)) */
+  lnMid: number;
+  /** ln P(M > m) */
+  lnGt: number;
+  /** ln P(M = m) */
+  lnEq: number;
+}
+
 /**
  * ln P(Σ Y_b ≥ m) and the ln mid-p, ln(P(Σ Y_b > m) + ½·P(Σ Y_b = m)), from one convolution.
  * The mid-p of a discrete statistic has mean ½ under its null, so Φ⁻¹ of it is a z summary
  * centred on 0 even for a text with a handful of tokens (where P(M ≥ m) is often 1).
  */
-export function sumUpperTails(logPmfs: readonly Float64Array[], m: number): { lnGe: number; lnMid: number } {
+export function sumUpperTails(logPmfs: readonly Float64Array[], m: number): UpperTails {
   let maxTotal = 0;
   for (const lp of logPmfs) maxTotal += lp.length - 1;
   if (m <= 0) {
     // P(M ≥ m) = 1; mid-p = 1 − ½·P(M = 0) at m = 0
-    if (m < 0) return { lnGe: 0, lnMid: 0 };
+    if (m < 0) return { lnGe: 0, lnMid: 0, lnGt: 0, lnEq: -Infinity };
     let ln0 = 0;
     for (const lp of logPmfs) ln0 += lp[0]!;
-    return { lnGe: 0, lnMid: Math.log1p(-0.5 * Math.exp(ln0)) };
+    return { lnGe: 0, lnMid: Math.log1p(-0.5 * Math.exp(ln0)), lnGt: Math.log1p(-Math.exp(ln0)), lnEq: ln0 };
   }
-  if (m > maxTotal) return { lnGe: -Infinity, lnMid: -Infinity };
+  if (m > maxTotal) return { lnGe: -Infinity, lnMid: -Infinity, lnGt: -Infinity, lnEq: -Infinity };
   const theta = tiltFor(logPmfs, m);
   // Convolve the tilted pmfs (each sums to 1, so no overflow). Entries below TRUNCATE times a
   // pmf's largest are dropped: they change the tail by less than that relative amount, and
@@ -204,7 +215,7 @@ export function sumUpperTails(logPmfs: readonly Float64Array[], m: number): { ln
   for (let i = Math.max(0, m + 1 - accLo); i < acc.length; i++) above += acc[i]! * Math.exp(-theta * (accLo + i - m));
   const at = m - accLo >= 0 && m - accLo < acc.length ? acc[m - accLo]! : 0;
   const ln = (x: number): number => (x > 0 ? Math.min(0, logZ - theta * m + Math.log(x)) : -Infinity);
-  return { lnGe: ln(above + at), lnMid: ln(above + 0.5 * at) };
+  return { lnGe: ln(above + at), lnMid: ln(above + 0.5 * at), lnGt: ln(above), lnEq: ln(at) };
 }
 
 /** Relative size below which a tilted probability is dropped from the convolution. */

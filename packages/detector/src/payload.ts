@@ -210,6 +210,36 @@ function familyWiseLnP(perPosition: Int32Array, r: number, gamma: number, matche
   return { lnP: lnGe, lnMid, method: 'exact', expectedBest, expectedBestMethod: 'exact' };
 }
 
+/**
+ * The randomized p-value of the payload test, P(M > m) + u·P(M = m) for u ~ U(0, 1): exactly
+ * U(0, 1) on text without the watermark when the null model holds, so a calibration run can
+ * test uniformity, not only validity. Null when the exact null pmfs are too costly (the
+ * union/Bonferroni methods bound the tail; they have no exact point probabilities).
+ */
+export function payloadRandomizedLnP(wm: Watermark, pc: PayloadCounts, u: number): number | null {
+  const B = wm.payloadDigits, r = wm.payloadColours, gamma = wm.gammaEff;
+  let total = 0, cost = 0, matched = 0;
+  for (let b = 0; b < B; b++) {
+    const nb = pc.perPosition[b]!;
+    total += nb;
+    cost += exactCost(nb, r);
+    let best = 0;
+    for (let c = 1; c < r; c++) if (pc.counts[b * r + c]! > pc.counts[b * r + best]!) best = c;
+    matched += pc.counts[b * r + best]!;
+  }
+  if (total > CONVOLUTION_MAX_N || cost > EXACT_BUDGET) return null;
+  const pmfs: Float64Array[] = [];
+  for (const nb of pc.perPosition) {
+    const lp = cachedMaxLogPmf('exact', nb, r, gamma);
+    if (!lp) return null;
+    pmfs.push(lp);
+  }
+  const t = sumUpperTails(pmfs, matched);
+  const a = t.lnGt, b = Math.log(u) + t.lnEq;
+  const hi = Math.max(a, b);
+  return hi === -Infinity ? -Infinity : Math.min(0, hi + Math.log(Math.exp(a - hi) + Math.exp(b - hi)));
+}
+
 export interface IdTest {
   id: string;
   /** Scored tuples agreeing with this id's digits. */

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Watermark } from '@tracemark/watermark';
-import { countPayload, decodePayload } from '../src/payload.js';
+import { countPayload, decodePayload, payloadRandomizedLnP } from '../src/payload.js';
+import { ksUniform } from '../src/stats/index.js';
 import { expectedMaxCount, expectedMaxOfNormals } from '../src/payload-null.js';
 import { maxMultinomialLogPmf, sumUpperTails } from '../src/maxmult.js';
 import { seededRng } from '@tracemark/watermark';
@@ -82,6 +83,27 @@ describe('payload summaries under H0', () => {
     expect(Math.abs(over / trials)).toBeLessThan(2); // M − E[M] averages to 0
     expect(oldZ / trials).toBeGreaterThan(2); // what the one-id z said on null text
   });
+  it('the randomized payload p-value is U(0, 1) on simulated null counts, and brackets the exact p', () => {
+    const rng = seededRng('payload-randomized');
+    const B = wm.payloadDigits, r = wm.payloadColours;
+    const ps: number[] = [];
+    for (let t = 0; t < 800; t++) {
+      const n = 20 + Math.floor(rng() * 200);
+      const pos = new Uint8Array(n), colour = new Int8Array(n);
+      for (let i = 0; i < n; i++) {
+        pos[i] = Math.floor(rng() * B);
+        colour[i] = Math.floor(rng() * r);
+      }
+      const pc = countPayload(wm, pos, colour);
+      const lnR = payloadRandomizedLnP(wm, pc, rng())!;
+      expect(lnR).toBeLessThanOrEqual(decodePayload(wm, pc).lnP + 1e-12);
+      ps.push(Math.exp(lnR));
+    }
+    expect(ksUniform(ps).pValue).toBeGreaterThan(1e-3);
+    // the exact p alone is conservative: its mean is above ½ for these discrete counts
+    expect(ps.reduce((a, b) => a + b, 0) / ps.length).toBeGreaterThan(0.45);
+  });
+
   it('a detector on random text: z summary and p agree in direction, no id-level claim', () => {
     const d = new Detector(spec, key);
     const r = d.detectTokens(randomTokens(500, 'payload-null-detect', 100_000));
