@@ -15,17 +15,20 @@ const server = usePostgres();
 
 describePostgres('two proxy replicas, one PostgreSQL ledger, kill -9 of one', () => {
   it('every fully received response has its row; no other row but the killed replica’s in-flight window', async () => {
-    const r = await runReplicaKill({ databaseUrl: await server().createDatabase('replicas'), clientsPerReplica: 3, durationMs: 3000, killAtMs: 1500, eventDelayMs: 3 });
+    // Streams of 16 events 10 ms apart: the kill lands inside some of them.
+    const r = await runReplicaKill({ databaseUrl: await server().createDatabase('replicas'), clientsPerReplica: 3, durationMs: 3000, killAtMs: 1500, eventDelayMs: 10 });
     const [a, b] = r.replicas;
     expect(r.violations).toEqual([]);
     expect(r.passwordPrinted).toBe(false);
     expect(a!.missingRows).toBe(0);
     expect(b!.missingRows).toBe(0);
     // The kill came mid-load: requests were in flight on A, and A had served some before.
+    // (Not asserted: that one of them failed — on a loaded machine the replica may have
+    // written a response whole before the kill while its client had not read it yet.)
     expect(a!.inFlightAtKill).toBeGreaterThan(0);
     expect(a!.received).toBeGreaterThan(0);
-    expect(a!.failed).toBeGreaterThan(0);
-    expect(a!.lostInFlight).toBeLessThanOrEqual(a!.inFlightAtKill);
+    expect(a!.received + a!.failed).toBe(a!.requests);
+    expect(a!.lostInFlight).toBeLessThanOrEqual(Math.min(a!.inFlightAtKill, a!.failed));
     expect(a!.rows).toBe(a!.received + a!.lostInFlight);
     // The survivor is unaffected, and served after the kill.
     expect(b!.failed).toBe(0);
