@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { failure, firstLine, usage } from '@tracemark/detector';
 import { TIKTOKEN_ENCODINGS } from '@tracemark/watermark';
 import { generateTextSync, type GenerateOptions, type StopReason } from './generate.js';
-import { loadOnnxLanguageModel } from './onnx/index.js';
+import { loadOnnxLanguageModel, specTokenizerMismatch } from './onnx/index.js';
 import { loadReferenceModel } from './reference.js';
 import type { LanguageModel } from './types.js';
 
@@ -25,7 +25,9 @@ export interface LoadedModel {
 export async function loadModel(which: string, tokenizer: string): Promise<LoadedModel> {
   if (which === 'builtin') {
     if (!(TIKTOKEN_ENCODINGS as readonly string[]).includes(tokenizer)) {
-      throw usage(`--model builtin needs a tiktoken tokenizer (${TIKTOKEN_ENCODINGS.join(', ')}); the spec uses ${tokenizer}`);
+      throw usage(
+        `--model builtin needs a tiktoken tokenizer (${TIKTOKEN_ENCODINGS.join(', ')}); the spec uses ${tokenizer}: pass --model <the model directory the spec was made for>, or create a spec with --tokenizer o200k_base`,
+      );
     }
     try {
       return { model: loadReferenceModel({ encoding: tokenizer }).model, extra: {}, dispose: async () => {} };
@@ -83,6 +85,11 @@ export interface GenerateTextsOptions {
 
 /** Load the model, generate one text per prompt, release the model. */
 export async function generateTexts(o: GenerateTextsOptions): Promise<{ model: string; results: GeneratedText[] }> {
+  // Watermarking a model's ids under a spec for another tokenizer embeds what no detector finds.
+  if (o.watermark !== undefined && o.model !== 'builtin') {
+    const mismatch = specTokenizerMismatch(o.tokenizer, o.model);
+    if (mismatch !== null) throw usage(mismatch);
+  }
   const lm = await loadModel(o.model, o.tokenizer);
   const { maxTokens, temperature, topP, topK, seed } = o.sampling;
   const results: GeneratedText[] = [];

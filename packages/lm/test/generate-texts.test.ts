@@ -31,7 +31,7 @@ describe('generateTexts', () => {
   });
 
   it('refuses a model it cannot load, as usage errors', async () => {
-    await expect(loadModel('builtin', 'hf:gpt2')).rejects.toThrow(/^--model builtin needs a tiktoken tokenizer \(o200k_base, .*\); the spec uses hf:gpt2$/);
+    await expect(loadModel('builtin', 'hf:gpt2')).rejects.toThrow(/^--model builtin needs a tiktoken tokenizer \(o200k_base, .*\); the spec uses hf:gpt2: pass --model <the model directory the spec was made for>, or create a spec with --tokenizer o200k_base$/);
     await expect(generateTexts({ model: '/nonexistent/model', tokenizer: 'o200k_base', prompts, sampling })).rejects.toSatisfy(
       (e: unknown) => e instanceof CliError && e.exitCode === 2 && e.message === '--model must be "builtin" or a model directory; not found: /nonexistent/model',
     );

@@ -83,10 +83,15 @@ function load(dir: string): Loaded {
   const hit = loaded.get(dir);
   if (hit) return hit;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new DetectorError('SPEC_MISMATCH', `tokenizer directory not found: ${dir} (hf:<directory> must name a local directory with tokenizer.json; nothing is downloaded)`);
+    throw new DetectorError(
+      'SPEC_MISMATCH',
+      `tokenizer directory not found: ${dir} (a spec's hf:<path> is relative to the working directory; nothing is downloaded): run where that path is the model's directory, copy the model's tokenizer.json and tokenizer_config.json to ${dir}, or pass token ids (--ids)`,
+    );
   }
   const tjPath = join(dir, 'tokenizer.json');
-  if (!existsSync(tjPath)) throw new DetectorError('SPEC_MISMATCH', `${tjPath} not found: an hf: tokenizer directory needs tokenizer.json`);
+  if (!existsSync(tjPath)) {
+    throw new DetectorError('SPEC_MISMATCH', `${tjPath} not found: an hf: tokenizer directory needs tokenizer.json: copy the model's tokenizer.json there, or pass token ids (--ids)`);
+  }
   const tj = readJson(tjPath);
   const cfgPath = join(dir, 'tokenizer_config.json');
   const cfg = existsSync(cfgPath) ? readJson(cfgPath) : {};

@@ -12,3 +12,6 @@ export {
 } from './local.js';
 export type { LocalModelDir, LocalModelOptions, OnnxDtype } from './local.js';
 export { sparseFromLogits, DEFAULT_TAIL_MASS } from './sparse.js';
+export { loadChatTemplate, endOfTurnTokens, ChatTemplateError } from './chat-template.js';
+export type { ChatTemplateMessage, ModelChatTemplate } from './chat-template.js';
+export { specTokenizerMismatch, suggestedTokenizerId } from './tokenizer-match.js';

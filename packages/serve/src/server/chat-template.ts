@@ -1,5 +1,7 @@
 /**
- * Chat messages → one plain-text prompt (docs/SERVE.md §Chat template).
+ * Chat messages → one prompt (docs/SERVE.md §Chat template). An ONNX model whose
+ * directory has a chat template is prompted with it (lm's loadChatTemplate) and
+ * stops on its end-of-turn tokens; every other model gets the plain template:
  *
  *   System: <content>\n        (role system or developer)
  *   User: <content>\n
@@ -12,6 +14,9 @@
  * generated continuation stops at the start of a new turn (CHAT_STOPS) and its
  * leading whitespace is dropped (the model writes " Hello" after "Assistant:").
  */
+import { ChatTemplateError } from '@tracemark/lm';
+import { ApiError } from './errors.js';
+import type { ServedModel } from './model.js';
 import type { ChatMessage } from './schemas.js';
 
 const LABEL: Record<ChatMessage['role'], string> = {
@@ -32,4 +37,29 @@ export function renderChat(messages: readonly ChatMessage[]): string {
   let out = '';
   for (const m of messages) out += `${LABEL[m.role]}: ${messageText(m)}\n`;
   return `${out}Assistant:`;
+}
+
+/** What a chat request generates from, and what ends the assistant's turn. */
+export interface ChatPrompt {
+  text: string;
+  /** Stop strings added to the request's own. */
+  stops: readonly string[];
+  /** Token ids that end the turn (besides the model's eos). */
+  stopTokens: readonly number[];
+  /** Drop the reply's leading whitespace (the plain template's "Assistant:" is followed by " Hello"). */
+  trimStart: boolean;
+}
+
+export function chatPrompt(model: ServedModel, messages: readonly ChatMessage[]): ChatPrompt {
+  const template = model.chatTemplate;
+  if (template === undefined) return { text: renderChat(messages), stops: CHAT_STOPS, stopTokens: [], trimStart: true };
+  let text: string;
+  try {
+    text = template.render(messages.map((m) => ({ role: m.role, content: messageText(m) })));
+  } catch (e) {
+    // The template refused this conversation (e.g. roles that do not alternate): the client's to fix.
+    if (e instanceof ChatTemplateError) throw new ApiError(400, e.message, 'invalid_request_error', 'messages', 'invalid_value');
+    throw e;
+  }
+  return { text, stops: [], stopTokens: template.endOfTurnTokens, trimStart: false };
 }

@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import { Embedder, seededRng, type Watermark } from '@tracemark/watermark';
 import type { LedgerWriter } from '../ledger/writer.js';
 import type { Account } from './apikeys.js';
-import { CHAT_STOPS, renderChat } from './chat-template.js';
+import { chatPrompt } from './chat-template.js';
 import { ApiError } from './errors.js';
 import { sha256Hex } from '@tracemark/detector';
 import { engineSamplerFor, engineWindows, type EngineMarking } from './engine.js';
@@ -58,6 +58,8 @@ export interface Job {
   /** The request's temperature (default 1), before MIN_TEMPERATURE and the floor. */
   requestedTemperature: number;
   stop: string[];
+  /** Token ids that end a choice besides the model's eos (a chat template's end-of-turn tokens). */
+  stopTokens: readonly number[];
   seed: number | null;
   stream: boolean;
   includeUsage: boolean;
@@ -114,6 +116,7 @@ export function completionJob(ctx: GenerationContext, account: Account, r: Compl
     maxTokens,
     ...samplingOf(ctx, r),
     stop: stopsOf(r.stop),
+    stopTokens: [],
     seed: r.seed ?? null,
     stream: r.stream === true,
     includeUsage: r.stream_options?.include_usage === true,
@@ -128,18 +131,20 @@ export function chatJob(ctx: GenerationContext, account: Account, r: ChatRequest
   }
   const param = r.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
   const maxTokens = maxTokensOf(ctx, r.max_completion_tokens ?? r.max_tokens, param);
+  const chat = chatPrompt(ctx.model, r.messages);
   return {
     endpoint: 'chat.completions',
     account,
-    prompts: [encodePrompt(ctx, renderChat(r.messages), maxTokens)],
+    prompts: [encodePrompt(ctx, chat.text, maxTokens)],
     n: r.n ?? 1,
     maxTokens,
     ...samplingOf(ctx, r),
-    stop: [...stopsOf(r.stop), ...CHAT_STOPS],
+    stop: [...stopsOf(r.stop), ...chat.stops],
+    stopTokens: chat.stopTokens,
     seed: r.seed ?? null,
     stream: r.stream === true,
     includeUsage: r.stream_options?.include_usage === true,
-    trimStart: true,
+    trimStart: chat.trimStart,
   };
 }
 
@@ -189,6 +194,7 @@ export async function runJob(ctx: GenerationContext, job: Job, res: ServerRespon
         maxTokens: job.maxTokens,
         sampling: job.sampling,
         stop: job.stop,
+        stopTokens: job.stopTokens,
         rng,
         signal,
         trimStart: job.trimStart,

@@ -29,6 +29,8 @@ export type ChoiceRequest = ChoiceMarking & {
   maxTokens: number;
   sampling: Sampling;
   stop: readonly string[];
+  /** Token ids that end the choice like the model's eos (a chat template's end-of-turn tokens). */
+  stopTokens?: readonly number[];
   rng: Rng;
   signal: AbortSignal;
   /** Drop leading whitespace of the completion (chat: the model writes " Hi" after "Assistant:"). */
@@ -88,7 +90,7 @@ export async function* generateChoice(req: ChoiceRequest): AsyncGenerator<string
       // in the ledger never depends on the watermark's choice at that window.
       if (req.wm.windowSeed(ctx, len, seed)) windows.push(pairToBigInt(seed.hi, seed.lo));
     }
-    if (model.eos !== undefined && r.token === model.eos) {
+    if ((model.eos !== undefined && r.token === model.eos) || req.stopTokens?.includes(r.token) === true) {
       finish = 'stop';
       break;
     }

@@ -9,7 +9,7 @@
  *            loop stays free while the model computes.
  */
 import { existsSync, statSync } from 'node:fs';
-import { encode, loadReferenceModel, loadOnnxLanguageModel, StreamDecoder, type LanguageModel } from '@tracemark/lm';
+import { encode, loadChatTemplate, specTokenizerMismatch, loadReferenceModel, loadOnnxLanguageModel, StreamDecoder, type LanguageModel, type ModelChatTemplate } from '@tracemark/lm';
 import { TIKTOKEN_ENCODINGS, type AnySpec, type Embedder, type Rng, type StepResult } from '@tracemark/watermark';
 import { CliError, EXIT_FAILURE } from '@tracemark/detector';
 import { engineStepSparse, truncatedLogits, type EngineSampler, type EngineStep } from './engine.js';
@@ -45,13 +45,17 @@ export interface ServedModel {
    * step's tempered, truncated candidates. Absent: the model cannot serve engine specs.
    */
   engineStep?(sampler: EngineSampler, ctx: Uint32Array, len: number, s: Sampling, rng: Rng): EngineStep | Promise<EngineStep>;
+  /** The model directory's own chat template (ONNX models that have one); absent: the plain template. */
+  chatTemplate?: ModelChatTemplate;
   dispose(): Promise<void>;
 }
 
 function builtin(spec: AnySpec): ServedModel {
   const enc = spec.tokenizer;
   if (!(TIKTOKEN_ENCODINGS as readonly string[]).includes(enc)) {
-    throw new CliError(`--model builtin needs a spec with a tiktoken tokenizer (${TIKTOKEN_ENCODINGS.join(', ')}); this spec uses ${enc}`);
+    throw new CliError(
+      `--model builtin needs a spec with a tiktoken tokenizer (${TIKTOKEN_ENCODINGS.join(', ')}); this spec uses ${enc}: pass --model <the model directory the spec was made for>, or create a spec with --tokenizer o200k_base`,
+    );
   }
   let model: LanguageModel;
   try {
@@ -103,6 +107,8 @@ async function onnx(dir: string, spec: AnySpec): Promise<ServedModel> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new CliError(`--model must be "builtin" or a model directory; not found: ${dir}`);
   }
+  const mismatch = specTokenizerMismatch(spec.tokenizer, dir);
+  if (mismatch !== null) throw new CliError(mismatch);
   let m: Awaited<ReturnType<typeof loadOnnxLanguageModel>>;
   try {
     m = await loadOnnxLanguageModel(dir, spec.tokenizer.startsWith('hf:') ? { tokenizerId: spec.tokenizer } : {});
@@ -112,6 +118,13 @@ async function onnx(dir: string, spec: AnySpec): Promise<ServedModel> {
   if (m.tokenizer !== spec.tokenizer) {
     await m.dispose().catch(() => {});
     throw new CliError(`the model's tokenizer is ${m.tokenizer} but the spec's is ${spec.tokenizer}: they must be the same`);
+  }
+  let chatTemplate: ModelChatTemplate | null;
+  try {
+    chatTemplate = loadChatTemplate(m.dir, m.hfTokenizer);
+  } catch (e) {
+    await m.dispose().catch(() => {});
+    throw new CliError(firstLine((e as Error).message));
   }
   return {
     id: m.id,
@@ -127,6 +140,7 @@ async function onnx(dir: string, spec: AnySpec): Promise<ServedModel> {
       return embedder.stepSparseFromLogits(ctx, len, logits, { temperature: s.temperature, topP: s.topP }, rng);
     },
     engineStep: async (sampler, ctx, len, s, rng) => sampler.step(truncatedLogits(await m.logitsAsync(ctx, len), s.temperature, s.topP), rng),
+    ...(chatTemplate !== null ? { chatTemplate } : {}),
     dispose: () => m.dispose(),
   };
 }
