@@ -1,7 +1,8 @@
 /**
  * @tracemark/serve: an OpenAI-compatible watermarking HTTP server that any Node program
  * can mount (createHandler), the provenance ledger behind it (the LedgerStore
- * interface, its SQLite implementation, group commit, filters, lookup), and the
+ * interface, its SQLite and PostgreSQL implementations and their opener, group commit,
+ * filters, lookup), and the
  * startup of a serving process from files (startServer).
  */
 export * from './server/index.js';

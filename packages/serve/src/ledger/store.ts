@@ -1,7 +1,7 @@
 /**
  * What the server, the filter export, lookup and the investigation inputs need from
- * a provenance ledger, independent of where it is stored. The SQLite `Ledger`
- * implements it; a PostgreSQL backend can too.
+ * a provenance ledger, independent of where it is stored. The SQLite `Ledger` and the
+ * PostgreSQL `PgLedger` (pg/) implement it; `openLedgerStore` (open.ts) picks one.
  *
  * Every method may answer synchronously or with a promise (`Awaitable`), and every
  * caller awaits: SQLite (better-sqlite3) is synchronous and fastest called directly,
