@@ -177,7 +177,7 @@ describe('generate and detect', () => {
     expect(out.texts).toBe(12);
     const marked = out.results.slice(0, 6);
     expect(marked.filter((x) => x.scored >= 90).length).toBeGreaterThanOrEqual(2);
-    for (const x of marked) if (x.scored >= 90) expect(x.verdict).toBe('watermarked');
+    for (const x of marked) if (x.scored >= 90) expect(x.verdict).toBe('detected');
     expect(out.results.slice(6).map((x) => x.verdict)).toEqual(new Array(6).fill('not-detected'));
     expect(out.results.map((x) => x.source)).toEqual([1, 2, 3, 4, 5, 6].map((l) => `${wm}:${l}`).concat([1, 2, 3, 4, 5, 6].map((l) => `${plain}:${l}`)));
     const best = marked.reduce((a, b) => (b.lnP < a.lnP ? b : a));
@@ -202,7 +202,7 @@ describe('generate and detect', () => {
       runCli(['detect', '--spec', p('spec.json'), '--key', p('key.json'), '--alpha', '1e-3', '--no-spans'], { input: text }),
     ]);
     const a = DetectOutputSchema.parse(JSON.parse(args.stdout));
-    expect(a.results.map((x) => [x.source, x.verdict])).toEqual([['arg:1', 'watermarked'], ['arg:2', 'not-detected']]);
+    expect(a.results.map((x) => [x.source, x.verdict])).toEqual([['arg:1', 'detected'], ['arg:2', 'not-detected']]);
     expect(a.results[1]!.tooShort).toBe(true);
     const f = DetectOutputSchema.parse(JSON.parse(file.stdout));
     const s = DetectOutputSchema.parse(JSON.parse(stdin.stdout));

@@ -65,7 +65,7 @@ describe("commander's errors: one `tracemark: …` line on stderr, exit 2", () =
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^Usage: tracemark detect \[options\] \[text\.\.\.\]\n\ntest texts for the watermark/);
-    expect(r.stdout).toContain('Verdict: "watermarked" when p ≤ α.');
+    expect(r.stdout).toContain('Verdict: "detected" (printed WATERMARKED) when p ≤ α.');
   });
 
   it('a command group without its subcommand still shows its help (on stderr, exit 2)', async () => {

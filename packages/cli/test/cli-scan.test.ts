@@ -71,7 +71,7 @@ describe('scan', () => {
     expect(single.files).toBe(3); // .txt, .jsonl, .jsonl.gz; ignored.bin is not a corpus file
     expect(single.documents).toBe(12 + 14 + 10);
     expect(single.emptyDocuments).toBe(1);
-    expect(single.verdict).toBe('watermarked');
+    expect(single.verdict).toBe('detected');
     expect(single.pooled.dedup).toBe('global');
     expect(single.pooled.log10P).toBeLessThan(-7);
     expect(single.mostMarked.slice(0, 6).map((d) => d.id).sort()).toEqual(['wm-0', 'wm-1', 'wm-2', 'wm-3', 'wm-4', 'wm-5']);

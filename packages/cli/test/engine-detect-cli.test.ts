@@ -37,7 +37,7 @@ describe('engine specs on the command line', () => {
     const out = DetectOutputSchema.parse(JSON.parse(json.stdout));
     expect(out.scheme).toBe('vllm/gumbel');
     const w = out.results.find((r) => r.id === 'watermarked-by-engine')!;
-    expect(w.verdict).toBe('watermarked');
+    expect(w.verdict).toBe('detected');
     expect(w.engine?.watermarked).toBe(true);
     expect(w.test).toBe('gamma');
     for (const r of [imp, human, json]) expect(r.stdout + r.stderr).not.toContain('"key"');

@@ -151,7 +151,7 @@ describe('investigation with an engine spec (vLLM gumbel)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = RadioactivityOutputSchema.parse(JSON.parse(r.stdout));
-    expect(out.verdict).toBe('radioactive');
+    expect(out.verdict).toBe('detected');
     const v = out.variants[0]!;
     expect(v.suspect.scheme).toBe('vllm/gumbel');
     expect(v.suspect.pooled.test).toBe('gamma');
@@ -309,7 +309,7 @@ describe('investigation with an engine spec on an hf: tokenizer (SGLang gumbel, 
     const r = await runInProcess(['radioactivity', '--spec', join(sub, 'spec.json'), '--key', join(sub, 'key.json'), '--transcript', join(sub, 'suspect.jsonl'), '--decoys', '10', '--decoy-seed', DECOY_SEED, '--json'], { timeoutMs: 60_000 });
     expect(r.stderr).toBe('');
     const out = RadioactivityOutputSchema.parse(JSON.parse(r.stdout));
-    expect(out.verdict).toBe('radioactive');
+    expect(out.verdict).toBe('detected');
     expect(out.variants[0]!.suspect.scheme).toBe('sglang/gumbel');
     expect(out.variants[0]!.suspect.decoys.significant).toBe(0);
 

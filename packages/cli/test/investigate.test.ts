@@ -107,7 +107,7 @@ describe('radioactivity and plan commands', () => {
   it('flags the watermarked transcript with every variant; decoys and the control stay null', async () => {
     const r = await runRadioactivity(flags({ control: plainPath, filter: [filterPath], unsupervised: true, families: '3' }));
     expect(r.variants.map((v) => v.variant)).toEqual(['unfiltered', 'supervised', 'unsupervised']);
-    expect(r.verdict).toBe('radioactive');
+    expect(r.verdict).toBe('detected');
     expect(r.controlsOk).toBe(true);
     for (const v of r.variants) {
       expect(v.suspect.pooled.log10P).toBeLessThan(-10);
@@ -349,7 +349,7 @@ describe('small radioactivity grid (harvest → distil → probe)', () => {
         for (const it of items) run.add(it);
         const s = run.summary();
         cells++;
-        if (isClone) expect(s.verdict, `${scheme.name} clone`).toBe('radioactive');
+        if (isClone) expect(s.verdict, `${scheme.name} clone`).toBe('detected');
         else expect(s.pooled.log10P, `${scheme.name} control`).toBeGreaterThan(-4);
         // 10 decoys: a decoy below 1e-4 has probability < 1e-3 per cell
         expect(s.decoys.minLog10P!, `${scheme.name} decoys`).toBeGreaterThan(-4);

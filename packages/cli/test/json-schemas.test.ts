@@ -64,7 +64,7 @@ describe('strictness: the schemas reject an unknown or a missing field', () => {
 describe('--json output parses with its schema (inputs from a quick demo run)', () => {
   it('radioactivity (control, decoys, families)', async () => {
     const { out, stdout } = await parsed(RadioactivityOutputSchema, ['radioactivity', '--spec', spec, '--key', key, '--transcript', clone, '--control', control, '--decoys', '3', '--decoy-seed', '0'.repeat(64), '--families', '4', '--json']);
-    expect(out.verdict).toBe('radioactive');
+    expect(out.verdict).toBe('detected');
     expect(out.variants[0]!.control).not.toBeNull();
     expect(stdout.startsWith('{\n  "command": "radioactivity"')).toBe(true); // pretty
     // and the error path: an unknown field added to the output would fail

@@ -123,8 +123,8 @@ describe.each(SCHEMES)('engine window filters: $name', ({ name, engine }) => {
       const out = RadioactivityOutputSchema.parse(JSON.parse(rr.stdout));
       const unf = out.variants.find((v) => v.variant === 'unfiltered')!.suspect;
       const sup = out.variants.find((v) => v.variant === 'supervised')!.suspect;
-      expect(out.verdict).toBe('radioactive');
-      expect(sup.verdict).toBe('radioactive');
+      expect(out.verdict).toBe('detected');
+      expect(sup.verdict).toBe('detected');
       expect(sup.pooled.log10P).toBeLessThan(-8);
       expect(sup.pooled.scored).toBeLessThan(unf.pooled.scored * 0.75);
       expect(sup.pooled.scored).toBeGreaterThan(500);

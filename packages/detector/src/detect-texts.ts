@@ -1,7 +1,7 @@
 /**
  * Verdicts for a batch of texts (what `tracemark detect` prints): each text gets the
  * exact test of its scheme on its deduplicated (window, token) tuples — windows of
- * the texts given to the generator excluded — and "watermarked" when p ≤ α. Zero-bit
+ * the texts given to the generator excluded — and "detected" when p ≤ α. Zero-bit
  * specs also get the watermarked spans (windowed tests, Bonferroni-corrected over the
  * windows scanned), which describe the text and never change its verdict; payload
  * specs get the decoded id with its p-value corrected over all ids.
@@ -81,7 +81,7 @@ export interface TextPayload {
 export type TextVerdict = {
   source: string;
   id?: string;
-  verdict: 'watermarked' | 'not-detected';
+  verdict: 'detected' | 'not-detected';
 } & TextTest & {
     localization?: { windowsScanned: number; correction: 'bonferroni'; lnP: number; log10P: number; pValue: string };
     spans?: TextSpan[];
@@ -157,7 +157,7 @@ export function textVerdict(
   const out: TextVerdict = {
     source: item.source,
     ...(item.id !== undefined ? { id: item.id } : {}),
-    verdict: base.lnP <= lnAlpha ? 'watermarked' : 'not-detected',
+    verdict: base.lnP <= lnAlpha ? 'detected' : 'not-detected',
     ...base,
   };
   if (r?.payload) {
@@ -217,7 +217,7 @@ export function detectTexts(detector: Detector, items: readonly TextItem[], opti
     scheme: schemeNameOf(spec),
     keyFingerprint: spec.keyFingerprint,
     texts: results.length,
-    detected: results.filter((r) => r.verdict === 'watermarked').length,
+    detected: results.filter((r) => r.verdict === 'detected').length,
     results,
   };
 }

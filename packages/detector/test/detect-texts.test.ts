@@ -26,7 +26,7 @@ describe('detectTexts', () => {
     const r = detectTexts(d, [{ source: 'a', text: marked }, { source: 'b', id: 'x', text: plain }], { alpha: 1e-6 });
     expect(r).toMatchObject({ alpha: 1e-6, specId: specId(d.spec), scheme: 'kgw', keyFingerprint: key.fingerprint, texts: 2, detected: 1 });
     const [a, b] = r.results;
-    expect(a!.verdict).toBe('watermarked');
+    expect(a!.verdict).toBe('detected');
     expect(a!.lnP).toBeLessThan(Math.log(1e-6));
     expect(a!.spans!.length).toBeGreaterThan(0);
     expect(a!.localization!.correction).toBe('bonferroni');

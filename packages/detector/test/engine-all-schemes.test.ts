@@ -89,7 +89,7 @@ describe('every engine scheme, embedded by its sampler and read by the Detector'
         plain.add({ id: `p${k}`, tokens: respond(spec, null, `${label}:plain:${k}`, 80), given: [PROMPT] });
       }
       const s = run.summary();
-      expect(s.verdict, 'marked responses are radioactive').toBe('radioactive');
+      expect(s.verdict, 'marked responses are radioactive').toBe('detected');
       expect(s.decoys.significant, 'no decoy key is significant').toBe(0);
       const p = plain.summary();
       expect(p.verdict, 'the unwatermarked model is not').toBe('not-detected');

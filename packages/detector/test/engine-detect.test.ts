@@ -104,7 +104,7 @@ describe('radioactivity with an engine spec (decoys of the engine key type)', ()
     run.add({ id: 'r1', tokens: marked.tokens, given: [marked.prompt_token_ids] });
     const s = run.summary();
     expect(s.scheme).toBe('sglang/gumbel');
-    expect(s.verdict).toBe('radioactive');
+    expect(s.verdict).toBe('detected');
     expect(s.decoys.k).toBe(40);
     expect(s.decoys.significant).toBe(0);
     expect(s.decoys.ks!.pValue).toBeGreaterThan(1e-3);

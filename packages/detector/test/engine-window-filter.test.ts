@@ -71,7 +71,7 @@ describe('engine window filters in the detector', () => {
     const unf = run();
     const sup = run(filter);
     expect(sup.filter).toEqual({ name: 'ledger', windows: filter.size });
-    expect(sup.verdict).toBe('radioactive');
+    expect(sup.verdict).toBe('detected');
     expect(sup.accounting.unselected).toBeGreaterThan(1000);
     expect(sup.pooled.scored).toBeLessThan(unf.pooled.scored * 0.6);
     expect(sup.pooled.log10P).toBeLessThan(unf.pooled.log10P);

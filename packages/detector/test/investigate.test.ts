@@ -269,7 +269,7 @@ describe('radioactivity test', () => {
     const marked = Array.from({ length: 8 }, (_, i) => embed(wm, { n: 200, seed: `m${i}`, vocab: 500 }));
     const innocent = Array.from({ length: 8 }, (_, i) => randomTokens(200, `c${i}`, 500));
     const r = radioactivityTest({ spec, key, suspect: items(marked, 's'), control: items(innocent, 'c'), decoyKeys, families: 4, alpha: 1e-6 });
-    expect(r.verdict).toBe('radioactive');
+    expect(r.verdict).toBe('detected');
     expect(r.suspect.pooled.log10P).toBeLessThan(-20);
     expect(r.control!.verdict).toBe('not-detected');
     expect(r.suspect.decoys.significant).toBe(0);
@@ -294,7 +294,7 @@ describe('radioactivity test', () => {
     expect(r.suspect.decoys.significant).toBe(0);
     // the served texts themselves, filtered by their own windows, are (of course) strongly marked
     const s = radioactivityTest({ spec, key, suspect: served.slice(0, 5).map((x, i) => ({ id: `x${i}`, tokens: x.tokens })), filter, alpha: 1e-6 });
-    expect(s.verdict).toBe('radioactive');
+    expect(s.verdict).toBe('detected');
   });
 
   it('a control that is watermarked is reported as a failed control', () => {

@@ -63,7 +63,7 @@ export interface RadioactivityReport {
   combinedLog10P: number;
   /** combinedLnP for display (a string: it can be far below 1e-308). */
   combinedPValue: string;
-  verdict: 'radioactive' | 'not-detected';
+  verdict: 'detected' | 'not-detected';
   controlsOk: boolean;
   warnings: string[];
 }
@@ -135,7 +135,7 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
       combinedLnP,
       combinedLog10P: lnToLog10(combinedLnP),
       combinedPValue: formatPValue(combinedLnP),
-      verdict: combinedLnP <= Math.log(o.alpha) ? 'radioactive' : 'not-detected',
+      verdict: combinedLnP <= Math.log(o.alpha) ? 'detected' : 'not-detected',
       controlsOk: warnings.length === 0,
       warnings,
     };

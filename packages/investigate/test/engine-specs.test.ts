@@ -108,7 +108,7 @@ describe('engine specs in the investigation library', () => {
 
   it('radioactivity: the marked suspect is radioactive with engine decoys null-like; the plain one is not', async () => {
     const r = await investigateRadioactivity({ spec, key, transcript: join(dir, 'marked.jsonl'), control: join(dir, 'plain.jsonl'), variants: ['unfiltered'], decoyKeys: decoys, decoySeed: 'test', alpha: 1e-6 });
-    expect(r.verdict).toBe('radioactive');
+    expect(r.verdict).toBe('detected');
     const v = r.variants[0]!;
     expect(v.suspect.scheme).toBe('vllm/red_green');
     expect(v.suspect.pooled.test).toBe('binomial');
@@ -134,7 +134,7 @@ describe('engine specs in the investigation library', () => {
     const unf = r.variants.find((v) => v.variant === 'unfiltered')!;
     const sup = r.variants.find((v) => v.variant === 'supervised')!;
     expect(sup.filterDescription).toMatch(/acct-1/);
-    expect(sup.suspect.verdict).toBe('radioactive');
+    expect(sup.suspect.verdict).toBe('detected');
     expect(sup.suspect.pooled.scored).toBeLessThan(unf.suspect.pooled.scored);
     expect(sup.suspect.pooled.scored).toBeGreaterThan(unf.suspect.pooled.scored / 4);
     expect(sup.suspect.decoys.significant).toBe(0);

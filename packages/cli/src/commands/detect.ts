@@ -6,7 +6,7 @@
  *
  * Each text gets the exact test of its scheme on its deduplicated (window, token)
  * tuples — windows of the text's prompt (`--prompt-field`, `--exclude`) excluded — and
- * the verdict "watermarked" when p ≤ α (default 1e-6, see io/args.ts). For zero-bit
+ * the verdict "detected" when p ≤ α (default 1e-6, see io/args.ts). For zero-bit
  * specs the text is also scanned for watermarked spans (windowed tests, Bonferroni-
  * corrected over the windows scanned); spans are descriptive and do not change the
  * verdict. For specs with a payload the decoded id is reported, with its p-value
@@ -134,7 +134,7 @@ export async function runDetect(args: string[], f: DetectFlags): Promise<DetectO
     const r = detectTexts(detector, items, opts);
     if (idItems.length === 0) return { command: 'detect', ...r };
     const results = [...r.results, ...detectIdItems(detector, idItems, opts)];
-    return { command: 'detect', ...r, texts: results.length, detected: results.filter((t) => t.verdict === 'watermarked').length, results };
+    return { command: 'detect', ...r, texts: results.length, detected: results.filter((t) => t.verdict === 'detected').length, results };
   } finally {
     detector.dispose();
   }
@@ -164,7 +164,7 @@ export function registerDetect(program: Command): void {
     .addHelpText(
       'after',
       `
-Verdict: "watermarked" when p ≤ α. p is the exact probability that text written without
+Verdict: "detected" (printed WATERMARKED) when p ≤ α. p is the exact probability that text written without
 this key scores at least this high (each (window, token) scored once); it does not say
 how much of the text is watermarked. Spans come from windowed tests whose p-values are
 Bonferroni-corrected over the windows scanned. Exit code 0 whatever the verdicts.
@@ -180,11 +180,11 @@ test is tracemark scan (every distinct tuple of the corpus scored once, one exac
       for (const t of r.results) {
         const head = `${t.source}${t.id !== undefined ? ` (${t.id})` : ''}`;
         const short = t.tooShort ? ' [too short for much power]' : '';
-        println(`${head}: ${t.verdict === 'watermarked' ? 'WATERMARKED' : 'not detected'}  p = ${t.pValue} (log10 p = ${t.log10P.toFixed(2)}), ${t.scored} of ${t.tokens} tokens scored, z = ${t.z.toFixed(2)}${short}`);
+        println(`${head}: ${t.verdict === 'detected' ? 'WATERMARKED' : 'not detected'}  p = ${t.pValue} (log10 p = ${t.log10P.toFixed(2)}), ${t.scored} of ${t.tokens} tokens scored, z = ${t.z.toFixed(2)}${short}`);
         for (const s of t.spans ?? []) {
           println(`  span tokens ${s.startToken}–${s.endToken}${s.charStart !== undefined ? ` (chars ${s.charStart}–${s.charEnd})` : ''}: corrected p = ${s.pValue}`);
         }
-        if (t.payload) println(`  ${payloadLine(t.payload, t.verdict === 'watermarked')}`);
+        if (t.payload) println(`  ${payloadLine(t.payload, t.verdict === 'detected')}`);
         if (t.engine) println(`  ${engineLine(t.engine)}`);
         if (t.normalization) println(`  ${normalizationLine(t.normalization)}`);
       }

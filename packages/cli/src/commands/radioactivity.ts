@@ -98,7 +98,7 @@ export function printRadioactivity(r: RadioactivityReport): void {
   for (const v of r.variants) if (v.filterDescription) println(`  ${v.variant}: ${v.filterDescription}`);
   println('');
   const corr = r.variants.length > 1 ? ` (smallest of ${r.variants.length} variants, Bonferroni-corrected)` : '';
-  println(`verdict: ${r.verdict === 'radioactive' ? 'RADIOACTIVE' : 'not detected'} — p = ${fmtLog10(r.combinedLog10P)}${corr}`);
+  println(`verdict: ${r.verdict === 'detected' ? 'RADIOACTIVE' : 'not detected'} — p = ${fmtLog10(r.combinedLog10P)}${corr}`);
   println(r.controlsOk ? 'negative controls: passed (decoys null and uniform; control not significant)' : `negative controls FAILED:\n  ${r.warnings.join('\n  ')}`);
 }
 

@@ -125,7 +125,7 @@ export async function runScan(paths: string[], f: ScanFlags, signal: AbortSignal
       tooShortDocuments: s.tooShortDocuments,
       pooled: pooledOut(s.pooled),
       fisher: fisherOut(s.fisher),
-      verdict: s.pooled.lnP <= Math.log(alpha) ? 'watermarked' : 'not-detected',
+      verdict: s.pooled.lnP <= Math.log(alpha) ? 'detected' : 'not-detected',
       mostMarked: s.mostMarked ?? [],
       ...(f.output !== undefined ? { output: f.output } : {}),
     };
@@ -185,7 +185,7 @@ early (--limit) with a checkpoint, 130 when interrupted (checkpoint saved).`,
       if (f.json) printJson(r);
       else {
         println(`${r.complete ? 'scanned' : 'partially scanned'} ${r.documents} documents (${r.emptyDocuments} empty) in ${r.files} file(s): ${r.tokens} tokens, ${r.pooled.scored} distinct tuples scored`);
-        println(`pooled: ${r.verdict === 'watermarked' ? 'WATERMARKED' : 'not detected'}  p = ${sci(r.pooled.log10P)} (log10 p = ${r.pooled.log10P.toFixed(2)}) at α = ${r.alpha}`);
+        println(`pooled: ${r.verdict === 'detected' ? 'WATERMARKED' : 'not detected'}  p = ${sci(r.pooled.log10P)} (log10 p = ${r.pooled.log10P.toFixed(2)}) at α = ${r.alpha}`);
         println(`fisher: p = ${sci(r.fisher.log10P)} over ${r.fisher.documents} documents`);
         for (const d of r.mostMarked) println(`  ${d.source}:${d.line}${d.id !== undefined ? ` (${d.id})` : ''}: p = ${sci(d.log10P)}, ${d.scored} scored`);
         if (!r.complete) println(`checkpoint saved to ${r.checkpoint}; continue with --resume`);

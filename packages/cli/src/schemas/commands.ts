@@ -88,7 +88,7 @@ const PayloadSummarySchema = z.strictObject({
 export const DetectTextResultSchema = z.strictObject({
   source: z.string(),
   id: z.string().optional(),
-  verdict: z.enum(['watermarked', 'not-detected']),
+  verdict: z.enum(['detected', 'not-detected']),
   ...TestFields,
   localization: z
     .strictObject({ windowsScanned: count, correction: z.literal('bonferroni'), lnP: logP, log10P: logP, pValue: z.string() })
@@ -256,7 +256,7 @@ export const ScanOutputSchema = z.strictObject({
     payload: z.strictObject({ message: z.string(), messageHex: z.string() }).optional(),
   }),
   fisher: z.strictObject({ documents: count, statistic: num, lnP: logP, log10P: logP, pValue: z.string() }),
-  verdict: z.enum(['watermarked', 'not-detected']),
+  verdict: z.enum(['detected', 'not-detected']),
   mostMarked: z.array(DocSummarySchema),
   output: z.string().optional(),
 });

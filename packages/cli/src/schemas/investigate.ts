@@ -49,7 +49,7 @@ const RadioactivitySummarySchema = z.strictObject({
     ks: z.strictObject({ statistic: num, pValue: prob, method: z.enum(['exact', 'asymptotic']) }).nullable(),
     uniform: z.boolean().nullable(),
   }),
-  verdict: z.enum(['radioactive', 'not-detected']),
+  verdict: z.enum(['detected', 'not-detected']),
 });
 
 export const RadioactivityOutputSchema = z.strictObject({
@@ -68,13 +68,13 @@ export const RadioactivityOutputSchema = z.strictObject({
       control: RadioactivitySummarySchema.nullable(),
       controlsOk: z.boolean(),
       warnings: z.array(z.string()),
-      verdict: z.enum(['radioactive', 'not-detected']),
+      verdict: z.enum(['detected', 'not-detected']),
     }),
   ),
   combinedLnP: logP,
   combinedLog10P: logP,
   combinedPValue: z.string(),
-  verdict: z.enum(['radioactive', 'not-detected']),
+  verdict: z.enum(['detected', 'not-detected']),
   controlsOk: z.boolean(),
   warnings: z.array(z.string()),
 });

@@ -90,7 +90,7 @@ export interface RadioactivitySummary {
   pooled: PoolTest;
   families: { k: number; tests: { family: number; scored: number; lnP: number; log10P: number }[]; fisherLnP: number; fisherLog10P: number } | null;
   decoys: DecoySummary;
-  verdict: 'radioactive' | 'not-detected';
+  verdict: 'detected' | 'not-detected';
 }
 
 /** Incremental run: add responses one at a time, summarise at any point (evidence curves, checkpoints). */
@@ -164,7 +164,7 @@ export class RadioactivityRun {
         // decoys with no scored tuple carry no information: left out of the KS check
         this.#decoys.flatMap((d, i) => (d.test().scored > 0 ? [randomizedP(d, i)] : [])),
       ),
-      verdict: pooled.lnP <= lnAlpha ? 'radioactive' : 'not-detected',
+      verdict: pooled.lnP <= lnAlpha ? 'detected' : 'not-detected',
     };
   }
 }
@@ -213,7 +213,7 @@ export interface RadioactivityResult {
   controlsOk: boolean;
   /** What failed, in words (empty when controlsOk). */
   warnings: string[];
-  verdict: 'radioactive' | 'not-detected';
+  verdict: 'detected' | 'not-detected';
 }
 
 /** The whole test: suspect and (optional) control transcripts under the same options. */
@@ -239,7 +239,7 @@ export function controlWarnings(suspect: RadioactivitySummary, control: Radioact
   };
   check(suspect, 'suspect');
   if (control) {
-    if (control.verdict === 'radioactive') w.push(`control model is significant (log10 p = ${control.pooled.log10P.toFixed(1)}): the pipeline or the control is compromised`);
+    if (control.verdict === 'detected') w.push(`control model is significant (log10 p = ${control.pooled.log10P.toFixed(1)}): the pipeline or the control is compromised`);
     check(control, 'control');
   }
   return w;
