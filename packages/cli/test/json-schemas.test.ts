@@ -53,7 +53,7 @@ async function parsed<S extends z.ZodTypeAny>(schema: S, args: string[], code = 
 
 describe('strictness: the schemas reject an unknown or a missing field', () => {
   it('ledger info', () => {
-    const ok = { ledger: 'l', specId: 'a'.repeat(64), keyFingerprint: 'b'.repeat(32), responses: 1, windows: 2, accounts: 1, completionTokens: 3 };
+    const ok = { command: 'ledger info', ledger: 'l', specId: 'a'.repeat(64), keyFingerprint: 'b'.repeat(32), responses: 1, windows: 2, accounts: 1, completionTokens: 3 };
     expect(LedgerInfoOutputSchema.safeParse(ok).success).toBe(true);
     expect(LedgerInfoOutputSchema.safeParse({ ...ok, extra: 1 }).success).toBe(false);
     const { windows: _w, ...missing } = ok;
@@ -86,9 +86,10 @@ describe('--json output parses with its schema (inputs from a quick demo run)', 
     expect(out.accounts.length).toBe(out.candidates);
   });
 
-  it('ledger info and lookup (hit: exit 0; miss: exit 1), compact one-line JSON', async () => {
+  it('ledger info and lookup (hit: exit 0; miss: exit 1), pretty JSON with a command field like every command', async () => {
     const info = await parsed(LedgerInfoOutputSchema, ['ledger', 'info', '--ledger', ledger, '--json']);
-    expect(info.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(info.stdout.trimEnd().split('\n').length).toBeGreaterThan(1);
+    expect(info.out.command).toBe('ledger info');
     const text = (JSON.parse(readFileSync(join(dir, 'demo', 'cloner', 'harvest.jsonl'), 'utf8').split('\n')[0]!) as { text: string }).text;
     const textFile = join(dir, 'issued.txt');
     writeFileSync(textFile, text);

@@ -19,7 +19,7 @@ import {
   redactLocation,
 } from '@tracemark/serve';
 import { CliError, EXIT_FAILURE, sha256Hex } from '@tracemark/detector';
-import { println, setExitCode, warn } from '../io/output.js';
+import { printJson, println, setExitCode, warn } from '../io/output.js';
 
 /** A SQLite file or a postgres:// URL, read-only; errors name it without a URL's password. */
 async function openLedger(location: string): Promise<LedgerStore> {
@@ -103,7 +103,7 @@ export async function runLookup(arg: string | undefined, f: LookupFlags): Promis
   }
   const hits = found.responses;
   if (f.json) {
-    println(JSON.stringify(found));
+    printJson({ command: 'ledger lookup', ...found });
   } else if (hits.length === 0) {
     println(`not issued: no response with text SHA-256 ${sha} in ${redactLocation(f.ledger)}`);
   } else {
@@ -121,7 +121,7 @@ export async function runInfo(f: { ledger: string; json?: boolean }): Promise<vo
   try {
     const s = await ledgerInfo(ledger);
     const info = { ledger: redactLocation(f.ledger), ...s };
-    if (f.json) println(JSON.stringify(info));
+    if (f.json) printJson({ command: 'ledger info', ...info });
     else {
       println(
         `ledger ${info.ledger}\n  spec ${info.specId}\n  key fingerprint ${info.keyFingerprint}\n  ${s.responses} responses (${s.completionTokens} tokens), ${s.accounts} accounts, ${s.windows} distinct windows`,

@@ -168,8 +168,9 @@ export const AttributeCloneOutputSchema = z.strictObject({
 });
 export type AttributeCloneOutput = z.infer<typeof AttributeCloneOutputSchema>;
 
-/** `ledger lookup --json` (compact, one line; no `command` field). */
+/** `ledger lookup --json` (pretty, with `command` since issue 17; exit 1 when not found). */
 export const LedgerLookupOutputSchema = z.strictObject({
+  command: z.literal('ledger lookup'),
   sha256: hex(64),
   found: z.boolean(),
   responses: z.array(
@@ -199,8 +200,9 @@ export const LedgerLookupOutputSchema = z.strictObject({
 });
 export type LedgerLookupOutput = z.infer<typeof LedgerLookupOutputSchema>;
 
-/** `ledger info --json` (compact, one line; no `command` field). */
+/** `ledger info --json` (pretty, with `command` since issue 17). */
 export const LedgerInfoOutputSchema = z.strictObject({
+  command: z.literal('ledger info'),
   ledger: z.string(),
   specId: hex(64),
   keyFingerprint: hex(32),
