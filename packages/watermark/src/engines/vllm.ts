@@ -5,7 +5,7 @@ import { glibcLog1p, sleefLog1p } from './libm.js';
 import { gammaincc, vllmBinomialSurvival, vllmGammaSurvival } from './stats.js';
 import { checkRange, toBigInt, wordsOf, type U64Words } from './u64.js';
 import { vllmContexts, type VllmPositionContext } from './vllm-context.js';
-import { philoxTextWords } from './vllm-words.js';
+import { philoxTextWords, rememberedWords } from './vllm-words.js';
 import {
   absorbContext,
   hmacKeyBytes,
@@ -225,8 +225,11 @@ export function vllmTextWords(tokens: ArrayLike<number>, o: VllmReaderOptions): 
     const padded = vllmPadded(tokens, width);
     const scored = vllmScoredFlags(padded, n, width, dedup);
     const bytes = hmacKeyBytes(k);
-    const words = new Uint32Array(n);
-    for (let i = 0; i < n; i++) words[i] = hmacWord(bytes, padded.subarray(i, i + width), tokens[i]!);
+    const words = rememberedWords(`hmac_sha256:${width}:${k}`, tokens, () => {
+      const out = new Uint32Array(n);
+      for (let i = 0; i < n; i++) out[i] = hmacWord(bytes, padded.subarray(i, i + width), tokens[i]!);
+      return out;
+    });
     return { scored, words };
   }
   const key = wordsOf(checkRange(k, 0n, MAX_U64, 'vLLM key'));
