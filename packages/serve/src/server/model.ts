@@ -50,13 +50,29 @@ export interface ServedModel {
   dispose(): Promise<void>;
 }
 
-function builtin(spec: AnySpec): ServedModel {
-  const enc = spec.tokenizer;
-  if (!(TIKTOKEN_ENCODINGS as readonly string[]).includes(enc)) {
-    throw new CliError(
-      `--model builtin needs a spec with a tiktoken tokenizer (${TIKTOKEN_ENCODINGS.join(', ')}); this spec uses ${enc}: pass --model <the model directory the spec was made for>, or create a spec with --tokenizer o200k_base`,
-    );
+/**
+ * Whether `spec` can drive the model `which` names, checked from files alone (no model
+ * loaded): `serve` calls it before it creates a ledger, so a refusal leaves nothing behind.
+ */
+export function checkServedModelSpec(which: string, spec: AnySpec): void {
+  if (which === 'builtin') {
+    if (!(TIKTOKEN_ENCODINGS as readonly string[]).includes(spec.tokenizer)) {
+      throw new CliError(
+        `--model builtin needs a spec with a tiktoken tokenizer (${TIKTOKEN_ENCODINGS.join(', ')}); this spec uses ${spec.tokenizer}: pass --model <the model directory the spec was made for>, or create a spec with --tokenizer o200k_base`,
+      );
+    }
+    return;
   }
+  if (!existsSync(which) || !statSync(which).isDirectory()) {
+    throw new CliError(`--model must be "builtin" or a model directory; not found: ${which}`);
+  }
+  const mismatch = specTokenizerMismatch(spec.tokenizer, which);
+  if (mismatch !== null) throw new CliError(mismatch);
+}
+
+function builtin(spec: AnySpec): ServedModel {
+  checkServedModelSpec('builtin', spec);
+  const enc = spec.tokenizer;
   let model: LanguageModel;
   try {
     model = loadReferenceModel({ encoding: enc }).model;
@@ -104,11 +120,7 @@ class PrefixDecoder implements TextDecoderStream {
 }
 
 async function onnx(dir: string, spec: AnySpec): Promise<ServedModel> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new CliError(`--model must be "builtin" or a model directory; not found: ${dir}`);
-  }
-  const mismatch = specTokenizerMismatch(spec.tokenizer, dir);
-  if (mismatch !== null) throw new CliError(mismatch);
+  checkServedModelSpec(dir, spec);
   let m: Awaited<ReturnType<typeof loadOnnxLanguageModel>>;
   try {
     m = await loadOnnxLanguageModel(dir, spec.tokenizer.startsWith('hf:') ? { tokenizerId: spec.tokenizer } : {});

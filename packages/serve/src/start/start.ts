@@ -3,10 +3,10 @@
  * request) shut down gracefully on SIGTERM/SIGINT. `tracemark serve` is this plus
  * flag parsing and printing.
  */
-import { CliError, EXIT_FAILURE } from '@tracemark/detector';
+import { CliError, EXIT_FAILURE, loadAnySpec } from '@tracemark/detector';
 import { isEngineSpec } from '@tracemark/watermark';
 import type { LedgerWriter } from '../ledger/writer.js';
-import { loadServedModel, type ServedModel } from '../server/model.js';
+import { checkServedModelSpec, loadServedModel, type ServedModel } from '../server/model.js';
 import { TracemarkServer } from '../server/server.js';
 import type { HandlerStats } from '../server/handler.js';
 import { ledgerLabel, openServeInputs, type ServeInputFiles, type ServeInputs } from './inputs.js';
@@ -41,6 +41,8 @@ export interface RunningServer {
 }
 
 export async function startServer(o: StartServerOptions): Promise<RunningServer> {
+  // A spec that cannot drive the model (e.g. another tokenizer) is refused before the ledger is created.
+  checkServedModelSpec(o.model, loadAnySpec(o.spec));
   const inputs = await openServeInputs(o);
   let model: ServedModel;
   try {
