@@ -8,7 +8,8 @@
  *   run     every command exits 0;
  *   serve   `tracemark serve` is started (as a child, --port 0 for the doc's port),
  *           each `curl … -d '<json>'` is sent to it with fetch, then it is stopped (SIGINT);
- *   errors  a command with `# prints:` exits 2 and its last stderr line is that line.
+ *   errors  a command with `# prints:` exits 2 and its last stderr line is that line
+ *           (with the temporary directory's absolute path made relative, as the page says).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -159,7 +160,8 @@ describe('docs/OWN-MODEL.md', () => {
         const r = await tracemark(s);
         if (b.kind === 'errors' && s.prints.length > 0) {
           expect(r.code, `OWN-MODEL.md:${s.line}: ${r.stderr}`).toBe(2);
-          expect(r.stderr.trimEnd().split('\n').at(-1), `OWN-MODEL.md:${s.line}`).toBe(s.prints[0]);
+          // The page shortens the temporary directory's absolute path to a relative one.
+          expect(r.stderr.split(`${dir}/`).join('').trimEnd().split('\n').at(-1), `OWN-MODEL.md:${s.line}`).toBe(s.prints[0]);
           continue;
         }
         expect(r.code, `OWN-MODEL.md:${s.line}: ${r.stderr}`).toBe(0);
