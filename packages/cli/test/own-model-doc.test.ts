@@ -1,7 +1,7 @@
 /**
  * docs/OWN-MODEL.md's commands really run. The console blocks marked
  * `<!-- own-model:<kind> -->` are executed in order in a temporary directory whose
- * `my-model/` is a tiny ONNX model (writeTinyCausalLM): every `$ tracemark …` line runs
+ * `my-model/` is a tiny ONNX chat model (writeTinyCausalLM, plus a chat template): every `$ tracemark …` line runs
  * the CLI there (in this process, after chdir: the spec's hf:my-model is relative to
  * the working directory), `echo '…' > file` writes the file, and each `# prints: …`
  * line under a command must appear in its output.
@@ -66,6 +66,10 @@ const home = process.cwd();
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tracemark-own-model-doc-'));
   await writeTinyCausalLM(join(dir, 'my-model'), { vocabSize: 256, hidden: 16, seed: 7 });
+  // A chat model's directory: a small chat template, so the page's chat request goes through it.
+  const cfg = join(dir, 'my-model', 'tokenizer_config.json');
+  const template = '{% for m in messages %}{{ bos_token }}{{ m.role }} {{ m.content }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}{{ bos_token }}assistant{% endif %}';
+  writeFileSync(cfg, JSON.stringify({ ...JSON.parse(readFileSync(cfg, 'utf8')), chat_template: template }));
   process.chdir(dir);
 });
 
