@@ -141,6 +141,18 @@ describe('serve: a model directory with a chat template', () => {
       expect(full.startsWith(text)).toBe(true);
       expect(text.length).toBeLessThan(full.length);
       expect(text.split(' ')).not.toContain(word);
+      // Streamed, the same reply and the same finish.
+      const res = await fetch(`${s.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: s.model.id, messages: MESSAGES, max_tokens: 40, seed: 1, stream: true }),
+      });
+      const chunks = (await res.text())
+        .split('\n')
+        .filter((l) => l.startsWith('data: {'))
+        .map((l) => JSON.parse(l.slice(6)).choices[0]);
+      expect(chunks.map((c) => c.delta.content ?? '').join('')).toBe(text);
+      expect(chunks.at(-1).finish_reason).toBe('stop');
     });
   });
 });
