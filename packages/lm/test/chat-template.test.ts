@@ -80,6 +80,15 @@ describe('loadChatTemplate', () => {
   it('a conversation the template refuses is a ChatTemplateError with the template message', async () => {
     const strict = "{% if messages[0].role != 'user' %}{{ raise_exception('the first turn must be the user') }}{% endif %}" + turns('');
     const t = (await load(await dir('strict', {}, { chat_template: strict })))!;
-    expect(() => t.render([{ role: 'assistant', content: 'ba' }])).toThrow(/failed: the first turn must be the user$/);
+    const err = (() => {
+      try {
+        t.render([{ role: 'assistant', content: 'ba' }]);
+      } catch (e) {
+        return e as InstanceType<typeof ChatTemplateError>;
+      }
+    })();
+    expect(err).toBeInstanceOf(ChatTemplateError);
+    expect(err!.message).toMatch(/^the chat template in .*tokenizer_config\.json failed: the first turn must be the user$/);
+    expect(err!.reason).toBe('the first turn must be the user');
   });
 });

@@ -42,6 +42,12 @@ export interface ModelChatTemplate {
 /** The template could not be read or parsed, or refused a conversation. */
 export class ChatTemplateError extends Error {
   override name = 'ChatTemplateError';
+  /** The template's (or the reader's) own words, without the file path: what a server may tell its client. */
+  readonly reason: string;
+  constructor(message: string, reason: string = message) {
+    super(message);
+    this.reason = reason;
+  }
 }
 
 function readJsonObject(path: string): Record<string, unknown> {
@@ -112,7 +118,7 @@ export function loadChatTemplate(dir: string, tokenizer: PreTrainedTokenizer): M
         ...(text !== undefined ? { chat_template: text } : {}),
       });
     } catch (e) {
-      throw new ChatTemplateError(`the chat template in ${source} failed: ${firstLine(e)}`);
+      throw new ChatTemplateError(`the chat template in ${source} failed: ${firstLine(e)}`, firstLine(e));
     }
     if (typeof out !== 'string') throw new ChatTemplateError(`the chat template in ${source} did not render a string`);
     return out;

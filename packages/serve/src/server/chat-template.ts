@@ -58,7 +58,10 @@ export function chatPrompt(model: ServedModel, messages: readonly ChatMessage[])
     text = template.render(messages.map((m) => ({ role: m.role, content: messageText(m) })));
   } catch (e) {
     // The template refused this conversation (e.g. roles that do not alternate): the client's to fix.
-    if (e instanceof ChatTemplateError) throw new ApiError(400, e.message, 'invalid_request_error', 'messages', 'invalid_value');
+    // The client is told the template's words, not where the server keeps its files.
+    if (e instanceof ChatTemplateError) {
+      throw new ApiError(400, `the model's chat template refused these messages: ${e.reason}`, 'invalid_request_error', 'messages', 'invalid_value');
+    }
     throw e;
   }
   return { text, stops: [], stopTokens: template.endOfTurnTokens, trimStart: false };
