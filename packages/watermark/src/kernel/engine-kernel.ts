@@ -1,7 +1,9 @@
 /**
  * JavaScript entry points of the engine kernels (engine-module.ts): one instance per
- * thread, texts streamed through its memory in blocks so a long text never grows it
- * past ~2 MB. Calls are synchronous, so one text at a time uses the memory.
+ * thread, texts streamed through its memory in blocks of 32k positions so a long text
+ * never grows it past a few MB (plus HF SynthID's sampling table, 64 kB by default). Calls
+ * are synchronous, so one text at a time uses the memory. WebAssembly is required (Node 20
+ * and every current browser have it); there is no JavaScript fallback.
  */
 import { instantiateEngineKernel, VLLM_LANES, type EngineKernelExports } from './engine-module.js';
 
