@@ -18,3 +18,6 @@ export { planTest, estimateFromPilot, gammaCriticalValue } from './plan.js';
 export type { PlanInput, Plan, PilotStats, PilotEstimate } from './plan.js';
 export { attributeLeaks, attributeClone, digitTailsLog, idLnP, precisionRecall } from './attribution.js';
 export type { Candidate, LeakText, LeakTextResult, LeakAttribution, AccountWindows, CloneAccountResult, CloneAttribution, CloneAttributionOptions } from './attribution.js';
+export { OpenModelRun, OpenModelPass, uniqueArgmax, assertOpenModelSpec } from './open-model.js';
+export { BoundedMeanEProcess, BET_FRACTIONS } from './betting.js';
+export type { NextTokenListing, OpenModelTest, OpenModelSummary, OpenModelOptions } from './open-model.js';
