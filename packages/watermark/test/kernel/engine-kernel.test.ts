@@ -4,17 +4,17 @@
 import { describe, expect, it } from 'vitest';
 import { digestContext } from '../../src/engines/reader/digest.js';
 import { philox4x32 } from '../../src/engines/philox.js';
-import { sglangCoin, sglangContextHash, sglangHash } from '../../src/engines/sglang.js';
+import { parseSglangKey, sglangCoin, sglangContextHash, sglangHash } from '../../src/engines/sglang.js';
 import { absorbContext, philoxLegacyWord, philoxWord } from '../../src/engines/vllm-prf.js';
 import { vllmWordFn } from '../../src/engines/vllm.js';
 import { contextDigestsWasm, philoxWasm, sbwWasm, sglangHashesWasm, synthidWasm, vllmWordsWasm } from '../../src/kernel/engine-kernel.js';
-import { sbwPositions } from '../../src/engines/sbw.js';
+import { sbwDetectFast, sbwPositions } from '../../src/engines/sbw.js';
 import { wordsOf } from '../../src/engines/u64.js';
-import { deepmindSynthid, hfSynthid } from '../../src/engines/synthid.js';
+import { deepmindSynthid, hfSynthid, synthidScoreFast } from '../../src/engines/synthid.js';
 import { HashRing } from '../../src/engines/synthid-ring.js';
 import { sglangKernelKeys } from '../../src/engines/sglang-kernel.js';
 import { seededRng } from '../../src/index.js';
-import { loadVectors, type Json } from '../engines/vectors.js';
+import { expectHex, loadVectors, type Json } from '../engines/vectors.js';
 
 const rng = seededRng('engine-kernel');
 const u32 = (): number => Math.floor(rng() * 2 ** 32) >>> 0;
@@ -190,5 +190,70 @@ describe('HashRing (SynthID repetition mask)', () => {
       plain.shift();
       plain.push(`${hi},${lo}`);
     }
+  });
+});
+
+describe('SynthID and SBW kernels against the engine vectors', () => {
+  it.each([
+    ['hf-synthid.json', 'eos_mask'],
+    ['synthid_text-synthid.json', 'eos_mask_eos1'],
+  ] as const)('%s: prf_cases through synthidWasm, sequences through synthidScoreFast', (file, eosField) => {
+    const v = loadVectors(file);
+    const par = v.parameters;
+    const fl = file.startsWith('hf') ? hfSynthid(par.keys, par.sampling_table_size, par.sampling_table_seed) : deepmindSynthid(par.keys);
+    for (const c of v.prf_cases as Json[]) {
+      const toks = [...c.context, c.token] as number[];
+      const n = toks.length, depth = par.keys.length;
+      const hi = new Int32Array(n), lo = new Int32Array(n), layers = new Uint8Array(n * depth);
+      synthidWasm(fl.fast!, toks, c.context.length, hi, lo, new Float64Array(n), layers);
+      const h = BigInt.asIntN(64, (BigInt(hi[n - 1]! >>> 0) << 32n) | BigInt(lo[n - 1]! >>> 0));
+      expect(h.toString()).toBe(c.context_hash_int64);
+      expect(Array.from(layers.subarray((n - 1) * depth))).toEqual(c.g_values);
+    }
+    for (const s of v.sequences as Json[]) {
+      const out = synthidScoreFast(fl, s.tokens, par.ngram_len, file.startsWith('hf') ? par.eos_token_id_used : 1);
+      const d = out.depth;
+      expect(Array.from({ length: out.gValues.length / d }, (_, j) => Array.from(out.gValues.subarray(j * d, (j + 1) * d)))).toEqual(s.g_values);
+      expect(Array.from(out.contextRepetitionMask)).toEqual(s.context_repetition_mask);
+      expect(Array.from(out.eosMask)).toEqual(s[eosField]);
+      expectHex(out.meanScore, s.mean_score, 'mean');
+    }
+  });
+  it.each(['selfhash', 'lefthash'] as const)('vllm-sbw-%s.json sequences through sbwDetectFast', (seeding) => {
+    const v = loadVectors(`vllm-sbw-${seeding}.json`);
+    for (const s of v.sequences as Json[]) {
+      const f = sbwDetectFast(s.tokens, { key: s.key, seeding, contextWidth: s.context_width, gamma: v.parameters.gamma });
+      s.positions.forEach((p: Json, i: number) => {
+        if (!p.scored) return;
+        const seed = BigInt.asIntN(64, (BigInt(f.seedHi[i]!) << 32n) | BigInt(f.seedLo[i]!));
+        expect([seed.toString(), f.words[i]], `@${i}`).toEqual([p.seed_int64, p.raw_u32]);
+      });
+    }
+  });
+});
+
+describe('SGLang kernel against the engine vectors', () => {
+  it.each(['sglang-aaronson_gumbel.json', 'sglang-aaronson_gumbel_dual_key.json'])('%s: every scored position with a full context', (file) => {
+    const v = loadVectors(file);
+    const par = v.parameters;
+    const A = parseSglangKey(par.key_hex), B = par.key_b_hex ? parseSglangKey(par.key_b_hex) : null;
+    const h = par.context_window;
+    let checked = 0;
+    for (const s of v.sequences as Json[]) {
+      const prompt = (s.prompt_token_ids ?? []) as number[];
+      const full = [...prompt, ...s.tokens];
+      const n = s.tokens.length;
+      const out = { contextHash: new Uint32Array(n), hashA: new Uint32Array(n), hashB: new Uint32Array(n), coin: new Uint32Array(n) };
+      const first = Math.max(0, h - prompt.length);
+      if (n > first) sglangHashesWasm(full, prompt.length + first, n - first, h, sglangKernelKeys(A, B), out, first);
+      for (const p of (s.positions ?? []) as Json[]) {
+        const i = p.completion_index;
+        if (p.status !== 'scored' || i < first) continue;
+        expect([out.contextHash[i], out.hashA[i]], `${s.name} @${i}`).toEqual([p.context_hash, p.hash_a]);
+        if (B) expect([out.hashB[i], out.coin[i]]).toEqual([p.hash_b, p.coin]);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
   });
 });
