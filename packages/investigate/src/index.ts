@@ -33,3 +33,7 @@ export type { CloneOptions, LeakCandidate, LeakOptions } from './attribute.js';
 export { probeWithEvidence } from './probe-with-evidence.js';
 export type { ProbeReport } from './probe-with-evidence.js';
 export type { UntilEvidenceOptions } from './until-evidence.js';
+export { investigateOpenModel, loadSuspectModel } from './open-model/investigate.js';
+export type { OpenModelInvestigationOptions, OpenModelReport, OpenModelVariant, OpenModelVariantResult } from './open-model/investigate.js';
+export { teacherForce, topListing } from './open-model/teacher-force.js';
+export type { ForcedText, TeacherForceOptions, TeacherForceResult } from './open-model/teacher-force.js';

@@ -18,9 +18,8 @@
  *                units are tokens instead — q(v) = Σ over distinct contexts of p(v), and
  *                each listed token v is one observation green(v) with its bet scaled by
  *                q(v)/max q (tokens in order of decreasing q; q is key-independent).
- *   argmax       at windows where the suspect's most likely token is unique (listed
- *                probability above every other listed one and above the whole rest),
- *                that token's score: one exact test over distinct PRF inputs
+ *   argmax       at windows where the suspect's most likely listed token is unique (no
+ *                listed tie), that token's score: one exact test over distinct PRF inputs
  *                (Binomial(n·m, p) for KGW/Unigram/SynthID, Gamma(n, 1) for Gumbel).
  *   verdict      min of the two p-values × 2 (Bonferroni) ≤ α.
  *
@@ -162,7 +161,13 @@ export class OpenModelPass {
   }
 }
 
-/** The listed token with the largest probability when it is unique (above every other listed one and the whole rest), else −1. */
+/**
+ * The listed token with the largest probability when no other listed token ties it, else
+ * −1. Unlisted tokens are not compared (a listing's rest may hide a larger one: Kneser–Ney
+ * backoff mass is spread over the whole vocabulary and cannot be bounded per token); the
+ * choice is a function of the suspect's output alone, hence key-independent, so the
+ * argmax test is exact either way.
+ */
 export function uniqueArgmax(next: NextTokenListing): number {
   let best = -1, p1 = -Infinity, p2 = -Infinity;
   for (let i = 0; i < next.ids.length; i++) {
@@ -173,7 +178,7 @@ export function uniqueArgmax(next: NextTokenListing): number {
       best = next.ids[i]!;
     } else if (p > p2) p2 = p;
   }
-  return best >= 0 && p1 > p2 && p1 > next.restMass ? best : -1;
+  return best >= 0 && p1 > p2 ? best : -1;
 }
 
 export interface OpenModelSummary {

@@ -1,0 +1,191 @@
+/**
+ * `tracemark radioactivity --model`: the open-model test (detector's OpenModelRun) with the
+ * suspect's weights in hand. Our texts come from
+ *   supervised    the responses we served (a transcript / {id, prompt, text} JSONL of them;
+ *                 the ledger keeps only their windows and hashes, not the texts), optionally
+ *                 restricted to the ledger windows of given accounts (--filter files);
+ *   unsupervised  fresh watermarked answers of our own model, with the spec's key, to the
+ *                 given prompts.
+ * The suspect is teacher-forced on them (teacher-force.ts). With both variants the verdict
+ * is Bonferroni-corrected over them (chosen before looking at the scores).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { failure, firstLine, formatPValue, lnToLog10, usage, assertOpenModelSpec, type OpenModelSummary } from '@tracemark/detector';
+import { decodeKnFile, KneserNeyModel, loadModel, type LanguageModel } from '@tracemark/lm';
+import { loadServedModel } from '@tracemark/serve';
+import { Embedder, seededRng, Watermark, type AnySpec, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { loadEvidence, loadSpecFilter, specTokenizer, unionFilter } from '../inputs.js';
+import { promptsFromFile } from '../probe/prompts.js';
+import { teacherForce, type ForcedText } from './teacher-force.js';
+
+export type OpenModelVariant = 'supervised' | 'unsupervised';
+
+export interface OpenModelInvestigationOptions {
+  spec: AnySpec;
+  key: WatermarkKey;
+  /** The suspect: "builtin" (a sanity control), a Kneser–Ney model file of @tracemark/lm, or an ONNX model directory. */
+  model: string;
+  /** Supervised: the texts we served (transcript or {id, prompt, text} JSONL). */
+  served?: string;
+  /** Supervised: ledger filter files (union); only their windows are read. */
+  filters?: readonly string[];
+  /** Unsupervised: prompts (lines, or JSONL with a "prompt" field) our model answers afresh. */
+  prompts?: string;
+  teacher?: { model: string; responsesPerPrompt: number; maxTokens: number; temperature: number; seed: number };
+  decoyKeys: readonly WatermarkKey[];
+  decoySeed: string;
+  alpha: number;
+  listSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface OpenModelVariantResult extends OpenModelSummary {
+  variant: OpenModelVariant;
+  description: string;
+  texts: number;
+  responseTokens: number;
+  unselected: number;
+}
+
+export interface OpenModelReport {
+  test: 'open-model';
+  model: string;
+  alpha: number;
+  decoys: { k: number; seed: string };
+  variants: OpenModelVariantResult[];
+  combinedLnP: number;
+  combinedLog10P: number;
+  combinedPValue: string;
+  verdict: 'detected' | 'not-detected';
+  controlsOk: boolean;
+  warnings: string[];
+}
+
+/** "builtin", a Kneser–Ney model file, or an ONNX model directory, checked against the spec's tokenizer. */
+export async function loadSuspectModel(which: string, spec: WatermarkSpec): Promise<{ model: LanguageModel; dispose: () => Promise<void> }> {
+  if (which !== 'builtin' && existsSync(which) && statSync(which).isFile()) {
+    let model: KneserNeyModel;
+    try {
+      model = new KneserNeyModel(decodeKnFile(readFileSync(which)).data);
+    } catch (e) {
+      throw usage(`--model ${which}: not a Kneser–Ney model file of @tracemark/lm (${firstLine(e)})`);
+    }
+    if (model.tokenizer !== spec.tokenizer) throw usage(`--model ${which}: its tokenizer is ${model.tokenizer}, the spec's is ${spec.tokenizer}`);
+    return { model, dispose: async () => {} };
+  }
+  const m = await loadModel(which, spec.tokenizer);
+  if (m.model.tokenizer !== spec.tokenizer) {
+    await m.dispose();
+    throw usage(`--model ${which}: its tokenizer is ${m.model.tokenizer}, the spec's is ${spec.tokenizer}`);
+  }
+  return { model: m.model, dispose: () => m.dispose() };
+}
+
+export async function investigateOpenModel(o: OpenModelInvestigationOptions): Promise<OpenModelReport> {
+  const spec = o.spec;
+  try {
+    assertOpenModelSpec(spec);
+  } catch (e) {
+    throw usage(firstLine(e));
+  }
+  if (o.served === undefined && o.prompts === undefined) throw usage('the open-model test needs texts: --served <file> (supervised) and/or --prompts <file> (unsupervised)');
+  if (o.filters?.length && o.served === undefined) throw usage('--filter restricts the served texts: give --served <file> too');
+  if (o.prompts !== undefined && !o.teacher) throw usage('the unsupervised variant needs a teacher model');
+  const sources: { variant: OpenModelVariant; description: string; texts: () => Promise<ForcedText[]>; filter?: ReturnType<typeof unionFilter> }[] = [];
+  if (o.served !== undefined) {
+    const served = o.served;
+    const fs = (o.filters ?? []).map((p) => loadSpecFilter(p, spec));
+    const accounts = [...new Set(fs.flatMap((x) => x.header.accounts))];
+    sources.push({
+      variant: 'supervised',
+      description: `our served texts in ${served}${fs.length ? `, ledger windows sent to ${accounts.length} account(s)` : ''}`,
+      texts: async () => servedTexts(served, spec),
+      ...(fs.length ? { filter: unionFilter(fs) } : {}),
+    });
+  }
+  if (o.prompts !== undefined) {
+    const prompts = promptsFromFile(o.prompts, 'prompt').map((p) => p.prompt);
+    if (prompts.length === 0) throw usage(`${o.prompts}: no prompts`);
+    const t = o.teacher!;
+    sources.push({
+      variant: 'unsupervised',
+      description: `${prompts.length * t.responsesPerPrompt} fresh watermarked answers of model ${t.model} to ${prompts.length} prompts`,
+      texts: () => freshAnswers(spec, o.key, prompts, t),
+    });
+  }
+  const suspect = await loadSuspectModel(o.model, spec);
+  try {
+    const variants: OpenModelVariantResult[] = [];
+    for (const s of sources) {
+      const texts = await s.texts();
+      const r = await teacherForce({ spec, key: o.key, suspect: suspect.model, texts, filter: s.filter, decoyKeys: o.decoyKeys, alpha: o.alpha, ...(o.listSize !== undefined ? { listSize: o.listSize } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+      variants.push({ variant: s.variant, description: s.description, texts: r.texts, responseTokens: r.responseTokens, unselected: r.unselected, ...r.summary });
+    }
+    const combinedLnP = Math.min(0, Math.min(...variants.map((v) => v.test.lnP)) + Math.log(variants.length));
+    const warnings = variants.flatMap((v) => (v.decoys.significant > 0 ? [`${v.variant}: ${v.decoys.significant} of ${v.decoys.k} decoy keys are significant at α = ${o.alpha}`] : []));
+    return {
+      test: 'open-model',
+      model: o.model,
+      alpha: o.alpha,
+      decoys: { k: o.decoyKeys.length, seed: o.decoySeed },
+      variants,
+      combinedLnP,
+      combinedLog10P: lnToLog10(combinedLnP),
+      combinedPValue: formatPValue(combinedLnP),
+      verdict: combinedLnP <= Math.log(o.alpha) ? 'detected' : 'not-detected',
+      controlsOk: warnings.length === 0,
+      warnings,
+    };
+  } finally {
+    await suspect.dispose();
+  }
+}
+
+function servedTexts(path: string, spec: WatermarkSpec): ForcedText[] {
+  const tok = specTokenizer(spec);
+  try {
+    return loadEvidence(path, tok).records.map((r) => {
+      const p = tok.encode(r.prompt).tokens;
+      const resp = tok.encode(r.response).tokens;
+      const tokens = new Uint32Array(p.length + resp.length);
+      tokens.set(p);
+      tokens.set(resp, p.length);
+      return { tokens, start: p.length };
+    });
+  } finally {
+    tok.dispose();
+  }
+}
+
+/** Our own model's fresh watermarked answers (the spec's key) to the prompts; deterministic in the seed. */
+async function freshAnswers(spec: WatermarkSpec, key: WatermarkKey, prompts: readonly string[], t: NonNullable<OpenModelInvestigationOptions['teacher']>): Promise<ForcedText[]> {
+  let model;
+  try {
+    model = await loadServedModel(t.model, spec);
+  } catch (e) {
+    throw failure(`cannot load our model for the unsupervised texts: ${firstLine(e)}`);
+  }
+  const embedder = new Embedder(new Watermark(spec, key));
+  const out: ForcedText[] = [];
+  try {
+    for (let p = 0; p < prompts.length; p++) {
+      const prompt = model.encode(prompts[p]!);
+      for (let r = 0; r < t.responsesPerPrompt; r++) {
+        const rng = seededRng(`tracemark/open-model-texts/${t.seed}/${p}/${r}`);
+        const limit = Math.min(prompt.length + t.maxTokens, model.maxContext ?? Infinity);
+        const ctx = new Uint32Array(Math.max(limit, prompt.length));
+        ctx.set(prompt);
+        let len = prompt.length;
+        while (len < limit) {
+          const step = await model.step(embedder, ctx, len, { temperature: t.temperature, topP: 1 }, rng);
+          if (model.eos !== undefined && step.token === model.eos) break;
+          ctx[len++] = step.token;
+        }
+        out.push({ tokens: ctx.subarray(0, len), start: prompt.length });
+      }
+    }
+  } finally {
+    await model.dispose();
+  }
+  return out;
+}
