@@ -144,7 +144,7 @@ describe('partitions', () => {
     const one = new TupleSet();
     const expected = Uint8Array.from({ length: 20_000 }, (_, i) => one.add(t.hi[i]!, t.lo[i]!, t.token[i]!));
     const all = new PartitionedDedup(64 * 2 ** 20);
-    expect(all.partitions).toBe(64);
+    expect(all.partitions).toBe(16);
     const got = new Uint8Array(20_000);
     // in uneven slices, as documents come
     for (let a = 0; a < 20_000; a += 1234) {
@@ -174,7 +174,7 @@ describe('partitions', () => {
   });
 
   it('fewer partitions for small budgets, each within its share', () => {
-    expect(partitionBits(512 * 2 ** 20)).toBe(6);
+    expect(partitionBits(512 * 2 ** 20)).toBe(4);
     expect(partitionBits(64 * 1024)).toBe(1);
     expect(partitionBits(1024)).toBe(0);
     expect(new PartitionedDedup(64 * 1024).bytes).toBeLessThanOrEqual(64 * 1024);

@@ -149,7 +149,6 @@ export async function scanCorpus(
 
   // The main thread's detector validates spec and key up front and pools payloads.
   const detector = new Detector(spec, key, opts.detector);
-  // start at 2^21 slots (32 MiB, committed as touched): each doubling re-inserts every entry, a cache miss each
   const dedupBytes = opts.dedupMemoryBytes ?? DEFAULT_DEDUP_BYTES;
   // the pool sums; the dedup set is partitioned: here (no workers) or over the workers
   const pool = new EvidencePool(detector.model, { globalDedup, externalDedup: true, fisher: true });

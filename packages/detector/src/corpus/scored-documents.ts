@@ -2,9 +2,9 @@
  * The corpus as a stream of scored documents, strictly in document order, whether they
  * were scored here (workers: 0) or on worker threads (whose documents also carry their
  * tuples' corpus-wide dedup decisions, DocScored.novelty). With workers the stream reads
- * ahead and keeps at most workers × inFlightPerWorker batches outstanding (dispatched,
- * not yet consumed), which bounds memory whatever the corpus size; the consumer sees
- * the same items in the same order either way.
+ * ahead and keeps at most workers × inFlightPerWorker batches being scored and twice that
+ * outstanding (dispatched, not yet consumed), which bounds memory whatever the corpus
+ * size; the consumer sees the same items in the same order either way.
  */
 import type { Detector } from '../detect.js';
 import { DetectorError } from '../errors.js';
@@ -83,7 +83,10 @@ export async function* scoredDocuments(docs: AsyncIterable<RawDocument>, stats: 
   }
   {
     const workers: WorkerPool = wp;
-    const maxBatches = o.workers * o.perWorker;
+    // A scored batch still waits for its owners' decisions, which a worker makes between
+    // the batches it scores: bounding only batches being scored keeps the workers fed,
+    // the second bound keeps memory bounded.
+    const maxScoring = o.workers * o.perWorker, maxBatches = 2 * maxScoring;
     const pending = new Map<number, { meta: DocMeta; skipped: number }>();
     let next = o.skip; // the next index to hand on
     let batch: ScanDoc[] = [], batchStart = 0, batchChars = 0;
@@ -99,7 +102,7 @@ export async function* scoredDocuments(docs: AsyncIterable<RawDocument>, stats: 
     }
     async function* flush(): AsyncGenerator<ScoredItem> {
       if (batch.length === 0) return;
-      while (workers.outstanding >= maxBatches) {
+      while (workers.scoring >= maxScoring || workers.outstanding >= maxBatches) {
         await workers.next();
         yield* ready();
       }

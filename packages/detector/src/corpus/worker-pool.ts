@@ -107,6 +107,11 @@ export class WorkerPool {
     ).then(() => undefined);
   }
 
+  /** Batches dispatched and not yet scored. */
+  get scoring(): number {
+    return this.#load.reduce((a, b) => a + b, 0);
+  }
+
   /** Batches dispatched whose results have not all arrived. */
   get outstanding(): number {
     return this.#outstanding;
