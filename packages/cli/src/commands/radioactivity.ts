@@ -5,18 +5,28 @@
  * a control model's transcript), unfiltered and with the supervised (ledger) and/or the
  * built-in unsupervised filter. With several variants the verdict is Bonferroni-corrected
  * over them (the variants are chosen before looking at the scores).
+ *
+ * With --model the suspect's weights are in hand: the open-model test (investigate's
+ * investigateOpenModel) teacher-forces it on our served texts (--served, optionally
+ * restricted to --filter ledger windows) and/or on fresh watermarked answers of --teacher
+ * to --prompts, instead of reading a probe transcript.
  */
 import type { Command } from 'commander';
 import { alphaFlag, collect, intFlag, numFlag } from '../io/args.js';
 import { loadAnyKey, loadAnySpec, usage } from '@tracemark/detector';
 import { fmtLog10, printJson, println, progress, warn } from '../io/output.js';
 import { decoyKeys, newDecoySeed } from '@tracemark/evidence';
-import { investigateRadioactivity, listFlag, RADIOACTIVITY_VARIANTS, type RadioactivityReport, type RadioactivityVariant } from '@tracemark/investigate';
+import type { WatermarkKey } from '@tracemark/watermark';
+import { investigateOpenModel, investigateRadioactivity, listFlag, type OpenModelReport, RADIOACTIVITY_VARIANTS, type RadioactivityReport, type RadioactivityVariant } from '@tracemark/investigate';
 
 export interface RadioactivityFlags {
   spec: string;
   key: string;
-  transcript: string;
+  transcript?: string;
+  model?: string;
+  served?: string;
+  prompts?: string;
+  listSize?: string;
   control?: string;
   filter?: string[];
   unsupervised?: boolean;
@@ -36,6 +46,7 @@ export interface RadioactivityFlags {
 
 export type { VariantResult } from '@tracemark/investigate';
 export type RadioactivityOutput = { command: 'radioactivity' } & RadioactivityReport;
+export type RadioactivityOpenModelOutput = { command: 'radioactivity' } & OpenModelReport;
 
 function variantsOf(f: RadioactivityFlags): RadioactivityVariant[] {
   const wanted = new Set(f.variants !== undefined ? listFlag('variants', f.variants) : ['unfiltered', ...(f.filter?.length ? ['supervised'] : [])]);
@@ -44,7 +55,47 @@ function variantsOf(f: RadioactivityFlags): RadioactivityVariant[] {
   return RADIOACTIVITY_VARIANTS.filter((v) => wanted.has(v));
 }
 
+function teacherOf(f: RadioactivityFlags) {
+  return {
+    model: f.teacher,
+    responsesPerPrompt: intFlag('teacher-responses', f.teacherResponses, 1, 100),
+    maxTokens: intFlag('teacher-max-tokens', f.teacherMaxTokens, 1, 1 << 16),
+    temperature: numFlag('teacher-temperature', f.teacherTemperature, (n) => n > 0 && n <= 2, 'a number in (0, 2]'),
+    seed: intFlag('teacher-seed', f.teacherSeed, 0, 2 ** 31 - 1),
+  };
+}
+
+/** The open-model test (--model): the suspect's weights teacher-forced on our texts. */
+export async function runOpenModelRadioactivity(f: RadioactivityFlags & { model: string }): Promise<RadioactivityOpenModelOutput> {
+  const closedOnly = (['transcript', 'control', 'families', 'familyMap', 'variants', 'unsupervised'] as const).filter((k) => f[k] !== undefined);
+  if (closedOnly.length) throw usage(`--model runs the open-model test: --${closedOnly[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} belongs to the transcript test (give texts with --served and/or --prompts)`);
+  const alpha = alphaFlag(f.alpha);
+  const nDecoys = intFlag('decoys', f.decoys, 0, 1000);
+  if (f.decoySeed !== undefined && !/^[0-9a-f]{64}$/.test(f.decoySeed)) throw usage('--decoy-seed must be 64 lowercase hex characters');
+  const listSize = f.listSize !== undefined ? intFlag('list-size', f.listSize, 1, 1 << 16) : undefined;
+  const spec = loadAnySpec(f.spec);
+  const key = loadAnyKey(f.key, spec);
+  const decoySeed = f.decoySeed ?? newDecoySeed();
+  const bar = progress('radioactivity');
+  const r = await investigateOpenModel({
+    spec,
+    key: key as WatermarkKey,
+    model: f.model,
+    ...(f.served !== undefined ? { served: f.served } : {}),
+    ...(f.filter?.length ? { filters: f.filter } : {}),
+    ...(f.prompts !== undefined ? { prompts: f.prompts, teacher: teacherOf(f) } : {}),
+    decoyKeys: decoyKeys(decoySeed, nDecoys, key, spec) as WatermarkKey[],
+    decoySeed,
+    alpha,
+    ...(listSize !== undefined ? { listSize } : {}),
+    onProgress: (done, total) => bar.update(done, total),
+  }).finally(() => bar.done());
+  return { command: 'radioactivity', ...r };
+}
+
 export async function runRadioactivity(f: RadioactivityFlags): Promise<RadioactivityOutput> {
+  if (f.transcript === undefined) throw usage('give --transcript <file> (a probe transcript) or --model <suspect> (the open-model test)');
+  for (const k of ['served', 'prompts', 'listSize'] as const) if (f[k] !== undefined) throw usage(`--${k === 'listSize' ? 'list-size' : k} belongs to the open-model test: give --model <suspect>`);
   const alpha = alphaFlag(f.alpha);
   const nDecoys = intFlag('decoys', f.decoys, 0, 1000);
   if (f.decoySeed !== undefined && !/^[0-9a-f]{64}$/.test(f.decoySeed)) throw usage('--decoy-seed must be 64 lowercase hex characters');
@@ -53,15 +104,7 @@ export async function runRadioactivity(f: RadioactivityFlags): Promise<Radioacti
   const spec = loadAnySpec(f.spec);
   const key = loadAnyKey(f.key, spec);
   const variants = variantsOf(f);
-  const teacher = variants.includes('unsupervised')
-    ? {
-        model: f.teacher,
-        responsesPerPrompt: intFlag('teacher-responses', f.teacherResponses, 1, 100),
-        maxTokens: intFlag('teacher-max-tokens', f.teacherMaxTokens, 1, 1 << 16),
-        temperature: numFlag('teacher-temperature', f.teacherTemperature, (n) => n > 0 && n <= 2, 'a number in (0, 2]'),
-        seed: intFlag('teacher-seed', f.teacherSeed, 0, 2 ** 31 - 1),
-      }
-    : undefined;
+  const teacher = variants.includes('unsupervised') ? teacherOf(f) : undefined;
   const decoySeed = f.decoySeed ?? newDecoySeed();
   const bar = progress('radioactivity');
   const r = await investigateRadioactivity({
@@ -102,13 +145,34 @@ export function printRadioactivity(r: RadioactivityReport): void {
   println(r.controlsOk ? 'negative controls: passed (decoys null and uniform; control not significant)' : `negative controls FAILED:\n  ${r.warnings.join('\n  ')}`);
 }
 
+export function printOpenModelRadioactivity(r: OpenModelReport): void {
+  println(`open-model test of ${r.model}; ${r.decoys.k} decoy keys; α = ${r.alpha.toExponential()}`);
+  println('');
+  println(`${'variant'.padEnd(13)} ${'windows'.padStart(8)} ${'mass'.padStart(6)} ${'null'.padStart(6)} ${'log10 p'.padStart(8)} ${'argmax'.padStart(12)} ${'log10 p'.padStart(8)} ${'decoys med/min'.padStart(15)}`);
+  for (const v of r.variants) {
+    const t = v.test;
+    println(
+      `${v.variant.padEnd(13)} ${String(t.windows).padStart(8)} ${t.greenMass.mean.toFixed(3).padStart(6)} ${t.greenMass.nullMean.toFixed(3).padStart(6)} ${fmt(t.greenMass.log10P).padStart(8)} ${`${fmt(t.argmax.score, 0)}/${t.argmax.scored}`.padStart(12)} ${fmt(t.argmax.log10P).padStart(8)} ${`${fmt(v.decoys.medianLog10P, 2)}/${fmt(v.decoys.minLog10P, 2)}`.padStart(15)}`,
+    );
+  }
+  for (const v of r.variants) println(`  ${v.variant}: ${v.description}`);
+  println('');
+  const corr = r.variants.length > 1 ? ` (smallest of ${r.variants.length} variants, Bonferroni-corrected)` : '';
+  println(`verdict: ${r.verdict === 'detected' ? 'RADIOACTIVE' : 'not detected'} — p = ${fmtLog10(r.combinedLog10P)}${corr}`);
+  println(r.controlsOk ? 'negative controls: passed (no decoy key significant)' : `negative controls FAILED:\n  ${r.warnings.join('\n  ')}`);
+}
+
 export function registerRadioactivity(program: Command): void {
   program
     .command('radioactivity')
-    .description('closed-model radioactivity test of a probe transcript: filters, prompt families, decoy keys, control model')
+    .description('radioactivity test: closed-model (a probe transcript: filters, prompt families, decoy keys, control model) or open-model (--model: the suspect\'s weights teacher-forced on our texts)')
     .requiredOption('--spec <file>', 'watermark spec (JSON; an engine spec too: unfiltered and supervised tests)')
     .requiredOption('--key <file>', 'watermark key file (an engine key file for an engine spec)')
-    .requiredOption('--transcript <file>', "the suspect's probe transcript (or {id, prompt, text} JSONL)")
+    .option('--transcript <file>', "the suspect's probe transcript (or {id, prompt, text} JSONL); or give --model")
+    .option('--model <suspect>', "open-model test: the suspect's weights — builtin (a sanity control), a Kneser–Ney model file, or an ONNX model directory")
+    .option('--served <file>', 'open-model, supervised: the texts we served ({id, prompt, text} JSONL or a transcript); --filter keeps only their ledger windows')
+    .option('--prompts <file>', 'open-model, unsupervised: prompts (lines or JSONL) that --teacher answers afresh with our key')
+    .option('--list-size <k>', 'open-model: most likely tokens read per window (the rest counts at the null mean)', undefined)
     .option('--control <file>', 'a control model’s transcript (known innocent, same prompts): must not be significant')
     .option('--filter <file>', 'supervised filter: ledger windows sent to given accounts (tracemark ledger export-filter; repeatable = union)', collect)
     .option('--unsupervised', 'also run the built-in unsupervised filter (windows of fresh watermarked generations of --teacher on the probe prompts)')
@@ -125,6 +189,12 @@ export function registerRadioactivity(program: Command): void {
     .option('--alpha <a>', 'significance level of the verdict', '1e-6')
     .option('--json', 'machine-readable output')
     .action(async (f: RadioactivityFlags) => {
+      if (f.model !== undefined) {
+        const r = await runOpenModelRadioactivity({ ...f, model: f.model });
+        if (f.json) printJson(r);
+        else printOpenModelRadioactivity(r);
+        return;
+      }
       const r = await runRadioactivity(f);
       if (f.json) printJson(r);
       else printRadioactivity(r);

@@ -80,6 +80,53 @@ export const RadioactivityOutputSchema = z.strictObject({
 });
 export type RadioactivityOutputJson = z.infer<typeof RadioactivityOutputSchema>;
 
+// `radioactivity --model`: the open-model test (suspect weights in hand; docs/RADIOACTIVITY.md §4b)
+const OpenModelDecoysSchema = z.strictObject({
+  k: count,
+  log10P: z.array(logP),
+  medianLog10P: logP.nullable(),
+  minLog10P: logP.nullable(),
+  significant: count,
+  ks: z.null(),
+  uniform: z.null(),
+});
+
+export const RadioactivityOpenModelOutputSchema = z.strictObject({
+  command: z.literal('radioactivity'),
+  test: z.literal('open-model'),
+  model: z.string(),
+  alpha: alphaLevel,
+  decoys: z.strictObject({ k: count, seed: hex(64) }),
+  variants: z.array(
+    z.strictObject({
+      variant: z.enum(['supervised', 'unsupervised']),
+      description: z.string(),
+      texts: count,
+      responseTokens: count,
+      unselected: count,
+      scheme: schemeName,
+      alpha: alphaLevel,
+      positions: count,
+      test: z.strictObject({
+        windows: count,
+        greenMass: z.strictObject({ observations: count, mean: prob, nullMean: prob, maxLnE: z.number().min(0), lnP: logP, log10P: logP }),
+        argmax: z.strictObject({ scored: count, score: num, expected: num, lnP: logP, log10P: logP }),
+        lnP: logP,
+        log10P: logP,
+      }),
+      decoys: OpenModelDecoysSchema,
+      verdict: z.enum(['detected', 'not-detected']),
+    }),
+  ),
+  combinedLnP: logP,
+  combinedLog10P: logP,
+  combinedPValue: z.string(),
+  verdict: z.enum(['detected', 'not-detected']),
+  controlsOk: z.boolean(),
+  warnings: z.array(z.string()),
+});
+export type RadioactivityOpenModelOutputJson = z.infer<typeof RadioactivityOpenModelOutputSchema>;
+
 const PlanSchema = z.strictObject({
   test: z.enum(['binomial', 'gamma']),
   p0: prob.nullable(),
