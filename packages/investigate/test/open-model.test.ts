@@ -9,9 +9,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanText, promptSet } from '@tracemark/corpora';
 import { distil, encodeKnFile, generateTextSync, harvest, referenceModel } from '@tracemark/lm';
+import { writeTinyCausalLM } from '@tracemark/lm/testing';
 import { Embedder, parseSpec, Watermark, WatermarkKey } from '@tracemark/watermark';
 import { investigateOpenModel, teacherForce, topListing, type ForcedText } from '../src/index.js';
 
@@ -87,4 +88,34 @@ describe('investigateOpenModel', () => {
     await expect(investigateOpenModel({ ...base, model: join(dir, 'nope'), served: servedFile })).rejects.toThrow(/--model must be "builtin" or a model directory/);
     await expect(investigateOpenModel({ ...base, model: servedFile, served: servedFile })).rejects.toThrow(/not a Kneser–Ney model file/);
   });
+});
+
+describe('investigateOpenModel with an ONNX model directory', () => {
+  const modelDir = join(dir, 'tiny-onnx');
+  beforeAll(async () => {
+    await writeTinyCausalLM(modelDir, { vocabSize: 256, hidden: 16, seed: 3 });
+  });
+
+  it('reads the suspect through the ONNX adapter; the unwatermarked model itself is not detected on our fresh answers', async () => {
+    const key = new WatermarkKey(Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + 1) & 0xff));
+    const spec = parseSpec({ version: 1, tokenizer: `hf:${modelDir}`, scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' }, keyFingerprint: key.fingerprint });
+    const prompts = join(dir, 'tiny-prompts.txt');
+    writeFileSync(prompts, ['ba be', 'ko mu', 'la pe ri', 'sa to', 'vi ze'].join('\n') + '\n');
+    const r = await investigateOpenModel({
+      spec,
+      key,
+      model: modelDir,
+      prompts,
+      teacher: { model: modelDir, responsesPerPrompt: 2, maxTokens: 40, temperature: 1, seed: 1 },
+      decoyKeys: DECOYS.slice(0, 3),
+      decoySeed: '0'.repeat(64),
+      alpha: 1e-6,
+    });
+    const v = r.variants[0]!;
+    console.log(`tiny ONNX suspect: ${v.test.windows} windows, green mass ${v.test.greenMass.mean.toFixed(3)}, log10 p ${v.test.log10P.toFixed(2)}`);
+    expect(v.variant).toBe('unsupervised');
+    expect(v.texts).toBe(10);
+    expect(v.test.windows).toBeGreaterThan(50);
+    expect(r.verdict).toBe('not-detected');
+  }, 120_000);
 });
