@@ -120,6 +120,34 @@ describe('OpenModelPass under H0 (suspect independent of the key)', () => {
   }
 });
 
+describe('OpenModelPass power (a suspect tilted toward high keyed scores)', () => {
+  /** Tilt by e^{δ·s̃}: s̃ the keyed score scaled to [0, 1] (green, g-count/m, uniform r). */
+  function tilted(wm: Watermark, tokens: ArrayLike<number>, end: number, delta: number): NextTokenListing {
+    const base = nullListing(tokens[end - 1]!);
+    const w = { hi: 0, lo: 0 };
+    wm.windowSeed(tokens, end, w);
+    const sc = wm.spec.scheme;
+    const scaled = (v: number): number => (sc.name === 'synthid' ? wm.score(w, v) / sc.layers : sc.name === 'gumbel' ? wm.uniform(w, v) : wm.isGreen(w, v) ? 1 : 0);
+    const probs = Float64Array.from(base.probs, (p, i) => p * Math.exp(delta * scaled(base.ids[i]!)));
+    const z = probs.reduce((a, b) => a + b, 0) / (1 - base.restMass);
+    return { ids: base.ids, probs: probs.map((p) => p / z), restMass: base.restMass };
+  }
+  for (const [name, input] of SPECS) {
+    it(`${name}: detected at log10 p < −6 from 2,000 tokens of text (δ = 2)`, () => {
+      const key = testKey(7);
+      const spec = testSpec(key, input);
+      const wm = new Watermark(spec, key);
+      const text = randomTokens(2000, `power:${name}`, V);
+      const pass = new OpenModelPass(spec, key);
+      for (let end = 1; end < text.length; end++) pass.add(text, end, tilted(wm, text, end, 2));
+      const t = pass.test();
+      console.log(`${name}: ${t.windows} windows, mass ${t.greenMass.mean.toFixed(3)} (null ${t.greenMass.nullMean.toFixed(3)}) log10 p ${t.greenMass.log10P.toFixed(1)}, argmax ${t.argmax.score}/${t.argmax.scored} log10 p ${t.argmax.log10P.toFixed(1)}`);
+      expect(t.greenMass.mean).toBeGreaterThan(t.greenMass.nullMean);
+      expect(t.log10P).toBeLessThan(-6);
+    });
+  }
+});
+
 describe('OpenModelRun', () => {
   const key = testKey(42);
   const spec = testSpec(key, { scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' } });

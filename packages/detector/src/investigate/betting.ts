@@ -30,6 +30,7 @@ export class BoundedMeanEProcess {
   #max = 0;
   #n = 0;
   #sum = 0;
+  #scaleSum = 0;
 
   constructor(readonly mu: number) {
     if (!(mu > 0 && mu < 1)) throw new RangeError(`null mean must be in (0, 1), got ${mu}`);
@@ -42,7 +43,8 @@ export class BoundedMeanEProcess {
     if (!(x >= 0 && x <= 1)) throw new RangeError(`observation must be in [0, 1], got ${x}`);
     if (!(scale >= 0 && scale <= 1)) throw new RangeError(`bet scale must be in [0, 1], got ${scale}`);
     this.#n++;
-    this.#sum += x;
+    this.#sum += scale * x;
+    this.#scaleSum += scale;
     const d = scale * (x - this.mu);
     for (let j = 0; j < this.#lambda.length; j++) this.#lnW[j]! += Math.log1p(this.#lambda[j]! * d);
     const e = this.lnE;
@@ -66,8 +68,8 @@ export class BoundedMeanEProcess {
   get n(): number {
     return this.#n;
   }
-  /** Mean observation (NaN before any). */
+  /** Mean observation, weighted by the bet scales (NaN before any weight). */
   get mean(): number {
-    return this.#sum / this.#n;
+    return this.#sum / this.#scaleSum;
   }
 }

@@ -43,6 +43,7 @@ export interface NextTokenListing {
 }
 
 export interface OpenModelTest {
+  // greenMass.mean: the mean X_w (Unigram: the q-weighted green fraction of the listed tokens)
   /** Distinct windows scored (Unigram: distinct contexts read). */
   windows: number;
   greenMass: { observations: number; mean: number; nullMean: number; maxLnE: number; lnP: number; log10P: number };
@@ -130,7 +131,7 @@ export class OpenModelPass {
     const lnP = Math.min(0, Math.min(mass.lnP, am.lnP) + Math.LN2);
     return {
       windows: this.#windowCount,
-      greenMass: { observations: mass.n, mean: mass.n > 0 ? mass.mean : this.#mu, nullMean: this.#mu, maxLnE: mass.maxLnE, lnP: mass.lnP, log10P: lnToLog10(mass.lnP) },
+      greenMass: { observations: mass.n, mean: Number.isFinite(mass.mean) ? mass.mean : this.#mu, nullMean: this.#mu, maxLnE: mass.maxLnE, lnP: mass.lnP, log10P: lnToLog10(mass.lnP) },
       argmax: am,
       lnP,
       log10P: lnToLog10(lnP),
