@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanText, promptSet } from '@tracemark/corpora';
 import { distil, encodeKnFile, generateTextSync, harvest, referenceModel } from '@tracemark/lm';
 import { writeTinyCausalLM } from '@tracemark/lm/testing';
+import { WindowHashSet } from '@tracemark/detector';
 import { Embedder, parseSpec, Watermark, WatermarkKey } from '@tracemark/watermark';
 import { investigateOpenModel, teacherForce, topListing, type ForcedText } from '../src/index.js';
 
@@ -62,6 +63,24 @@ describe('open-model test on distilled students (clone simulator)', () => {
       }
     });
   }
+});
+
+describe('supervised window filter (the ledger windows of some accounts)', () => {
+  it('reads only positions whose window (real key) is in the filter', async () => {
+    // the windows of the first 30 served answers, as a ledger export would list them
+    const wm = new Watermark(SPEC, KEY);
+    const filter = new WindowHashSet();
+    const w = { hi: 0, lo: 0 };
+    for (const t of servedTexts.slice(0, 30)) for (let end = t.start; end < t.tokens.length; end++) if (wm.windowSeed(t.tokens, end, w)) filter.add(w.hi >>> 0, w.lo >>> 0);
+    const all = await teacherForce({ spec: SPEC, key: KEY, suspect: clone, texts: servedTexts, decoyKeys: DECOYS, alpha: 1e-6 });
+    const r = await teacherForce({ spec: SPEC, key: KEY, suspect: clone, texts: servedTexts, filter, decoyKeys: DECOYS, alpha: 1e-6 });
+    expect(r.unselected).toBeGreaterThan(0);
+    expect(r.responseTokens).toBe(all.responseTokens);
+    expect(r.summary.test.windows).toBe(filter.size);
+    expect(r.summary.test.windows).toBeLessThan(all.summary.test.windows);
+    expect(r.summary.verdict).toBe('detected');
+    expect(r.summary.decoys.significant).toBe(0);
+  });
 });
 
 describe('topListing', () => {
