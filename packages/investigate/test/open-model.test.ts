@@ -65,6 +65,16 @@ describe('open-model test on distilled students (clone simulator)', () => {
   }
 });
 
+describe('a partial clone (ρ = 0.1: a tenth of the training tokens harvested)', () => {
+  it('is detected on the served texts (supervised)', async () => {
+    const partial = distil({ harvested: served, humanText: human, rho: 0.1, seed: 4 }).model;
+    const r = await teacherForce({ spec: SPEC, key: KEY, suspect: partial, texts: servedTexts, decoyKeys: DECOYS, alpha: 1e-6 });
+    console.log(`partial clone ρ = 0.1 supervised: green mass ${r.summary.test.greenMass.mean.toFixed(4)} log10 p ${r.summary.test.greenMass.log10P.toFixed(1)}; argmax log10 p ${r.summary.test.argmax.log10P.toFixed(1)}`);
+    expect(r.summary.verdict).toBe('detected');
+    expect(r.summary.decoys.significant).toBe(0);
+  });
+});
+
 describe('supervised window filter (the ledger windows of some accounts)', () => {
   it('reads only positions whose window (real key) is in the filter', async () => {
     // the windows of the first 30 served answers, as a ledger export would list them
