@@ -57,6 +57,9 @@ describe('radioactivity --model', () => {
     ['a missing model', ['--model', join(fx.dir, 'missing'), '--served', servedFile], /--model must be "builtin" or a model directory/],
     ['a file that is not a model', ['--model', servedFile, '--served', servedFile], /not a Kneser–Ney model file/],
     ['--served without --model', ['--transcript', servedFile, '--served', servedFile], /--served belongs to the open-model test/],
+    ['--ledger without --model', ['--transcript', servedFile, '--ledger', servedFile], /--ledger belongs to the open-model test/],
+    ['--accounts without --ledger', ['--model', modelFile, '--served', servedFile, '--accounts', 'a'], /--accounts selects ledger responses/],
+    ['--served and --ledger', ['--model', modelFile, '--served', servedFile, '--ledger', servedFile], /give the served texts once/],
   ] as const) {
     it(`bad input (${what}): one line, exit 2`, async () => {
       const r = await runInProcess([...base, ...args]);

@@ -13,8 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanText, promptSet } from '@tracemark/corpora';
 import { distil, encodeKnFile, generateTextSync, harvest, referenceModel } from '@tracemark/lm';
 import { writeTinyCausalLM } from '@tracemark/lm/testing';
-import { WindowHashSet } from '@tracemark/detector';
-import { Embedder, parseSpec, Watermark, WatermarkKey } from '@tracemark/watermark';
+import { specId, WindowHashSet } from '@tracemark/detector';
+import { Ledger } from '@tracemark/serve';
+import { canonicalSpecJson, Embedder, parseSpec, Watermark, WatermarkKey } from '@tracemark/watermark';
 import { investigateOpenModel, teacherForce, topListing, type ForcedText } from '../src/index.js';
 
 const KEY = new WatermarkKey(Uint8Array.from({ length: 32 }, (_, i) => (i * 41 + 7) & 0xff));
@@ -116,6 +117,32 @@ describe('investigateOpenModel', () => {
     await expect(investigateOpenModel({ ...base, model: file })).rejects.toThrow(/needs texts/);
     await expect(investigateOpenModel({ ...base, model: join(dir, 'nope'), served: servedFile })).rejects.toThrow(/--model must be "builtin" or a model directory/);
     await expect(investigateOpenModel({ ...base, model: servedFile, served: servedFile })).rejects.toThrow(/not a Kneser–Ney model file/);
+  });
+});
+
+describe('investigateOpenModel reading the served completions from the ledger', () => {
+  it('teacher-forces the completions the proxy recorded (token ids), per account; refuses a ledger without any', async () => {
+    const path = join(dir, 'ledger.sqlite');
+    const ledger = Ledger.openForWriting(path, { specId: specId(SPEC), keyFingerprint: KEY.fingerprint, specJson: canonicalSpecJson(SPEC) });
+    const row = (i: number, tokens: Uint32Array | null) => ({
+      responseId: `r${i}`, choice: 0, account: i % 2 ? 'bob' : 'alice', accountId: null, created: new Date(1_700_000_000_000 + i), modelId: 'm',
+      endpoint: 'completions' as const, finishReason: 'stop', textSha256: 'a'.repeat(64), promptSha256: 'b'.repeat(64), promptTokens: 0,
+      completionTokens: tokens?.length ?? 0, windows: [], params: null, upstreamId: `u${i}`, tokenIds: tokens,
+    });
+    ledger.recordMany(served.slice(0, 100).map((r, i) => row(i, i === 0 ? null : Uint32Array.from(r.tokens))));
+    ledger.close();
+    const base = { spec: SPEC, key: KEY, model: 'builtin', decoyKeys: DECOYS.slice(0, 3), decoySeed: '0'.repeat(64), alpha: 1e-6 };
+    const file = join(dir, 'clone-ledger.tmkn');
+    writeFileSync(file, encodeKnFile(clone.data, { corpusFingerprint: 'test', params: { rho: 1 } }));
+    const r = await investigateOpenModel({ ...base, model: file, ledger: path, accounts: ['alice'] });
+    expect(r.variants[0]!.texts).toBe(49); // alice: the 50 even rows, row 0 without token ids
+    expect(r.variants[0]!.description).toMatch(/49 of 50 responses have token ids/);
+    expect(r.verdict).toBe('detected');
+    const control = await investigateOpenModel({ ...base, ledger: path });
+    expect(control.variants[0]!.texts).toBe(99);
+    expect(control.verdict).toBe('not-detected');
+    await expect(investigateOpenModel({ ...base, ledger: path, accounts: ['nobody'] })).rejects.toThrow(/no response of the asked accounts has token ids/);
+    await expect(investigateOpenModel({ ...base, ledger: path, served: path })).rejects.toThrow(/give the served texts once/);
   });
 });
 

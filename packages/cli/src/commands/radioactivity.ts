@@ -7,8 +7,8 @@
  * over them (the variants are chosen before looking at the scores).
  *
  * With --model the suspect's weights are in hand: the open-model test (investigate's
- * investigateOpenModel) teacher-forces it on our served texts (--served, optionally
- * restricted to --filter ledger windows) and/or on fresh watermarked answers of --teacher
+ * investigateOpenModel) teacher-forces it on our served texts (--served, or the ledger's
+ * recorded completions with --ledger; optionally restricted to --filter ledger windows) and/or on fresh watermarked answers of --teacher
  * to --prompts, instead of reading a probe transcript.
  */
 import type { Command } from 'commander';
@@ -25,6 +25,8 @@ export interface RadioactivityFlags {
   transcript?: string;
   model?: string;
   served?: string;
+  ledger?: string;
+  accounts?: string;
   prompts?: string;
   listSize?: string;
   control?: string;
@@ -82,6 +84,8 @@ export async function runOpenModelRadioactivity(f: RadioactivityFlags & { model:
     key: key as WatermarkKey,
     model: f.model,
     ...(f.served !== undefined ? { served: f.served } : {}),
+    ...(f.ledger !== undefined ? { ledger: f.ledger } : {}),
+    ...(f.accounts !== undefined ? { accounts: listFlag('accounts', f.accounts) } : {}),
     ...(f.filter?.length ? { filters: f.filter } : {}),
     ...(f.prompts !== undefined ? { prompts: f.prompts, teacher: teacherOf(f) } : {}),
     decoyKeys: decoyKeys(decoySeed, nDecoys, key, spec) as WatermarkKey[],
@@ -95,7 +99,7 @@ export async function runOpenModelRadioactivity(f: RadioactivityFlags & { model:
 
 export async function runRadioactivity(f: RadioactivityFlags): Promise<RadioactivityOutput> {
   if (f.transcript === undefined) throw usage('give --transcript <file> (a probe transcript) or --model <suspect> (the open-model test)');
-  for (const k of ['served', 'prompts', 'listSize'] as const) if (f[k] !== undefined) throw usage(`--${k === 'listSize' ? 'list-size' : k} belongs to the open-model test: give --model <suspect>`);
+  for (const k of ['served', 'ledger', 'accounts', 'prompts', 'listSize'] as const) if (f[k] !== undefined) throw usage(`--${k === 'listSize' ? 'list-size' : k} belongs to the open-model test: give --model <suspect>`);
   const alpha = alphaFlag(f.alpha);
   const nDecoys = intFlag('decoys', f.decoys, 0, 1000);
   if (f.decoySeed !== undefined && !/^[0-9a-f]{64}$/.test(f.decoySeed)) throw usage('--decoy-seed must be 64 lowercase hex characters');
@@ -171,6 +175,8 @@ export function registerRadioactivity(program: Command): void {
     .option('--transcript <file>', "the suspect's probe transcript (or {id, prompt, text} JSONL); or give --model")
     .option('--model <suspect>', "open-model test: the suspect's weights — builtin (a sanity control), a Kneser–Ney model file, or an ONNX model directory")
     .option('--served <file>', 'open-model, supervised: the texts we served ({id, prompt, text} JSONL or a transcript); --filter keeps only their ledger windows')
+    .option('--ledger <ledger>', 'open-model, supervised: the completions the provenance ledger recorded with token ids (upstream proxy rows; SQLite file or postgres:// URL)')
+    .option('--accounts <list>', 'open-model, with --ledger: only these accounts\' responses (comma-separated)')
     .option('--prompts <file>', 'open-model, unsupervised: prompts (lines or JSONL) that --teacher answers afresh with our key')
     .option('--list-size <k>', 'open-model: most likely tokens read per window (the rest counts at the null mean)', undefined)
     .option('--control <file>', 'a control model’s transcript (known innocent, same prompts): must not be significant')

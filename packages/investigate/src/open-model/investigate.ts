@@ -1,9 +1,10 @@
 /**
  * `tracemark radioactivity --model`: the open-model test (detector's OpenModelRun) with the
  * suspect's weights in hand. Our texts come from
- *   supervised    the responses we served (a transcript / {id, prompt, text} JSONL of them;
- *                 the ledger keeps only their windows and hashes, not the texts), optionally
- *                 restricted to the ledger windows of given accounts (--filter files);
+ *   supervised    the responses we served: a transcript / {id, prompt, text} JSONL of them,
+ *                 or the ledger's own record of them (the completion token ids the upstream
+ *                 proxy stores; `tracemark serve`'s own rows keep only hashes and windows),
+ *                 optionally restricted to the ledger windows of given accounts (--filter);
  *   unsupervised  fresh watermarked answers of our own model, with the spec's key, to the
  *                 given prompts.
  * The suspect is teacher-forced on them (teacher-force.ts). With both variants the verdict
@@ -16,6 +17,7 @@ import { loadServedModel } from '@tracemark/serve';
 import { Embedder, seededRng, Watermark, type AnySpec, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { loadEvidence, loadSpecFilter, specTokenizer, unionFilter } from '../inputs.js';
 import { promptsFromFile } from '../probe/prompts.js';
+import { ledgerTexts } from './ledger-texts.js';
 import { teacherForce, type ForcedText } from './teacher-force.js';
 
 export type OpenModelVariant = 'supervised' | 'unsupervised';
@@ -27,6 +29,10 @@ export interface OpenModelInvestigationOptions {
   model: string;
   /** Supervised: the texts we served (transcript or {id, prompt, text} JSONL). */
   served?: string;
+  /** Supervised: the texts we served as the ledger holds them (token ids the upstream proxy recorded)… */
+  ledger?: string;
+  /** …of these accounts only (default every account). */
+  accounts?: readonly string[];
   /** Supervised: ledger filter files (union); only their windows are read. */
   filters?: readonly string[];
   /** Unsupervised: prompts (lines, or JSONL with a "prompt" field) our model answers afresh. */
@@ -88,18 +94,23 @@ export async function investigateOpenModel(o: OpenModelInvestigationOptions): Pr
   } catch (e) {
     throw usage(firstLine(e));
   }
-  if (o.served === undefined && o.prompts === undefined) throw usage('the open-model test needs texts: --served <file> (supervised) and/or --prompts <file> (unsupervised)');
-  if (o.filters?.length && o.served === undefined) throw usage('--filter restricts the served texts: give --served <file> too');
+  if (o.served === undefined && o.ledger === undefined && o.prompts === undefined) throw usage('the open-model test needs texts: --served <file> or --ledger <ledger> (supervised) and/or --prompts <file> (unsupervised)');
+  if (o.served !== undefined && o.ledger !== undefined) throw usage('give the served texts once: --served <file> or --ledger <ledger>');
+  if (o.filters?.length && o.served === undefined && o.ledger === undefined) throw usage('--filter restricts the served texts: give --served <file> or --ledger <ledger> too');
+  if (o.accounts !== undefined && o.ledger === undefined) throw usage('--accounts selects ledger responses: give --ledger <ledger> too');
   if (o.prompts !== undefined && !o.teacher) throw usage('the unsupervised variant needs a teacher model');
-  const sources: { variant: OpenModelVariant; description: string; texts: () => Promise<ForcedText[]>; filter?: ReturnType<typeof unionFilter> }[] = [];
-  if (o.served !== undefined) {
-    const served = o.served;
+  // each source loads its texts (and says what they are) only when its variant runs
+  const sources: { variant: OpenModelVariant; load: () => Promise<{ texts: ForcedText[]; description: string }>; filter?: ReturnType<typeof unionFilter> }[] = [];
+  if (o.served !== undefined || o.ledger !== undefined) {
     const fs = (o.filters ?? []).map((p) => loadSpecFilter(p, spec));
     const accounts = [...new Set(fs.flatMap((x) => x.header.accounts))];
+    const restricted = fs.length ? `, ledger windows sent to ${accounts.length} account(s)` : '';
     sources.push({
       variant: 'supervised',
-      description: `our served texts in ${served}${fs.length ? `, ledger windows sent to ${accounts.length} account(s)` : ''}`,
-      texts: async () => servedTexts(served, spec),
+      load: async () => {
+        const r = await supervisedTexts(o, spec);
+        return { texts: r.texts, description: `${r.description}${restricted}` };
+      },
       ...(fs.length ? { filter: unionFilter(fs) } : {}),
     });
   }
@@ -109,17 +120,19 @@ export async function investigateOpenModel(o: OpenModelInvestigationOptions): Pr
     const t = o.teacher!;
     sources.push({
       variant: 'unsupervised',
-      description: `${prompts.length * t.responsesPerPrompt} fresh watermarked answers of model ${t.model} to ${prompts.length} prompts`,
-      texts: () => freshAnswers(spec, o.key, prompts, t),
+      load: async () => ({
+        texts: await freshAnswers(spec, o.key, prompts, t),
+        description: `${prompts.length * t.responsesPerPrompt} fresh watermarked answers of model ${t.model} to ${prompts.length} prompts`,
+      }),
     });
   }
   const suspect = await loadSuspectModel(o.model, spec);
   try {
     const variants: OpenModelVariantResult[] = [];
     for (const s of sources) {
-      const texts = await s.texts();
+      const { texts, description } = await s.load();
       const r = await teacherForce({ spec, key: o.key, suspect: suspect.model, texts, filter: s.filter, decoyKeys: o.decoyKeys, alpha: o.alpha, ...(o.listSize !== undefined ? { listSize: o.listSize } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
-      variants.push({ variant: s.variant, description: s.description, texts: r.texts, responseTokens: r.responseTokens, unselected: r.unselected, ...r.summary });
+      variants.push({ variant: s.variant, description, texts: r.texts, responseTokens: r.responseTokens, unselected: r.unselected, ...r.summary });
     }
     const combinedLnP = Math.min(0, Math.min(...variants.map((v) => v.test.lnP)) + Math.log(variants.length));
     const warnings = variants.flatMap((v) => (v.decoys.significant > 0 ? [`${v.variant}: ${v.decoys.significant} of ${v.decoys.k} decoy keys are significant at α = ${o.alpha}`] : []));
@@ -139,6 +152,13 @@ export async function investigateOpenModel(o: OpenModelInvestigationOptions): Pr
   } finally {
     await suspect.dispose();
   }
+}
+
+async function supervisedTexts(o: OpenModelInvestigationOptions, spec: WatermarkSpec): Promise<{ texts: ForcedText[]; description: string }> {
+  if (o.served !== undefined) return { texts: servedTexts(o.served, spec), description: `our served texts in ${o.served}` };
+  const l = await ledgerTexts(o.ledger!, spec, o.accounts);
+  const who = o.accounts ? ` of ${o.accounts.length} account(s)` : '';
+  return { texts: l.texts, description: `the completions recorded in the ledger${who} (${l.texts.length} of ${l.responses} responses have token ids)` };
 }
 
 function servedTexts(path: string, spec: WatermarkSpec): ForcedText[] {
