@@ -36,4 +36,6 @@ export type { UntilEvidenceOptions } from './until-evidence.js';
 export { investigateOpenModel, loadSuspectModel } from './open-model/investigate.js';
 export type { OpenModelInvestigationOptions, OpenModelReport, OpenModelVariant, OpenModelVariantResult } from './open-model/investigate.js';
 export { teacherForce, topListing } from './open-model/teacher-force.js';
+export { ledgerTexts } from './open-model/ledger-texts.js';
+export type { LedgerTexts } from './open-model/ledger-texts.js';
 export type { ForcedText, TeacherForceOptions, TeacherForceResult } from './open-model/teacher-force.js';
