@@ -92,6 +92,8 @@ describe('uniqueArgmax', () => {
 const SPECS: [string, Parameters<typeof testSpec>[1]][] = [
   ['kgw h=1 left', { scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' } }],
   ['kgw h=1 self', { scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'self' } }],
+  ['kgw h=2 min', { scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 2, mode: 'min' } }],
+  ['kgw h=3 self', { scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 3, mode: 'self' } }],
   ['unigram γ=0.5', { scheme: { name: 'unigram', gamma: 0.5, delta: 2 } }],
   ['synthid m=8 h=1', { scheme: { name: 'synthid', layers: 8 }, context: { width: 1, mode: 'left' } }],
   ['gumbel h=1', { scheme: { name: 'gumbel' }, context: { width: 1, mode: 'left' } }],
