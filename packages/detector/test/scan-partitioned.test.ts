@@ -12,7 +12,7 @@ import { humanText } from '@tracemark/corpora';
 import { generateEngineKey, parseEngineSpec, seededRng, type AnySpec, type EngineKey, type EngineSpecInput, type WatermarkKey } from '@tracemark/watermark';
 import { Detector, scanCorpus, type ScanSummary } from '../src/index.js';
 import { PartitionOwner } from '../src/corpus/owner.js';
-import { PartitionedDedup, partitionBits } from '../src/corpus/partitions.js';
+import { initialSlots, PartitionedDedup, partitionBits } from '../src/corpus/partitions.js';
 import { ADDED, PRESENT, TupleSet } from '../src/tupleset.js';
 import { testKey, testSpec } from './helpers.js';
 
@@ -143,7 +143,7 @@ describe('partitions', () => {
     const t = tuples(20_000, 6_000);
     const one = new TupleSet();
     const expected = Uint8Array.from({ length: 20_000 }, (_, i) => one.add(t.hi[i]!, t.lo[i]!, t.token[i]!));
-    const all = new PartitionedDedup(64 * 2 ** 20);
+    const all = new PartitionedDedup({ budgetBytes: 64 * 2 ** 20, expectedTuples: 0 });
     expect(all.partitions).toBe(16);
     const got = new Uint8Array(20_000);
     // in uneven slices, as documents come
@@ -156,7 +156,7 @@ describe('partitions', () => {
     expect(got).toEqual(expected);
     expect(all.size).toBe(one.size);
     // three owners of disjoint partitions together hold the same tuples
-    const owners = [0, 1, 2].map((w) => new PartitionedDedup(64 * 2 ** 20, (p) => p % 3 === w));
+    const owners = [0, 1, 2].map((w) => new PartitionedDedup({ budgetBytes: 64 * 2 ** 20, expectedTuples: 0 }, (p) => p % 3 === w));
     const res = new Uint8Array(20_000);
     for (let i = 0; i < 20_000; i++) {
       const o = owners[all.partitionOf(t.hi[i]!, t.lo[i]!, t.token[i]!) % 3]!;
@@ -167,7 +167,7 @@ describe('partitions', () => {
     expect(res).toEqual(expected);
     expect(owners.reduce((a, o) => a + o.size, 0)).toBe(one.size);
     expect(owners.reduce((a, o) => a + o.bytes, 0)).toBe(all.bytes);
-    const restored = new PartitionedDedup(64 * 2 ** 20);
+    const restored = new PartitionedDedup({ budgetBytes: 64 * 2 ** 20, expectedTuples: 0 });
     expect(restored.restore(Int32Array.from([...owners.flatMap((o) => [...o.entries()])]))).toBe(true);
     expect(restored.size).toBe(one.size);
     expect(restored.restore(all.entries().subarray(0, 3))).toBe(false); // a repeat: corrupt
@@ -177,13 +177,18 @@ describe('partitions', () => {
     expect(partitionBits(512 * 2 ** 20)).toBe(4);
     expect(partitionBits(64 * 1024)).toBe(1);
     expect(partitionBits(1024)).toBe(0);
-    expect(new PartitionedDedup(64 * 1024).bytes).toBeLessThanOrEqual(64 * 1024);
+    expect(new PartitionedDedup({ budgetBytes: 64 * 1024, expectedTuples: 1e9 }).bytes).toBeLessThanOrEqual(64 * 1024);
+    // sized for the expected tuples (at most ~40 % full), within the budget
+    expect(initialSlots(0)).toBe(2 ** 21);
+    expect(initialSlots(1e6)).toBe(2 ** 22);
+    expect(new PartitionedDedup({ budgetBytes: 512 * 2 ** 20, expectedTuples: 1e6 }).bytes).toBe(2 ** 22 * 16);
+    expect(new PartitionedDedup({ budgetBytes: 32 * 2 ** 20, expectedTuples: 1e9 }).bytes).toBe(32 * 2 ** 20);
   });
 
   it('an owner applies buckets in document order and its state at D leaves out what documents ≥ D inserted', () => {
     const t = tuples(300, 120);
     const emitted: number[] = [];
-    const owner = new PartitionOwner(new PartitionedDedup(2 ** 20), 10, (start) => emitted.push(start));
+    const owner = new PartitionOwner(new PartitionedDedup({ budgetBytes: 2 ** 20, expectedTuples: 0 }), 10, (start) => emitted.push(start));
     // documents 10…15, 50 tuples each, in batches [10, 12) [12, 14) [14, 16)
     const bucket = (start: number, end: number) => {
       const a = (start - 10) * 50, b = (end - 10) * 50;

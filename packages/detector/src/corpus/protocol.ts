@@ -9,6 +9,7 @@ import type { AnySpec, EngineKeyFile } from '@tracemark/watermark';
 import type { DetectorOptions } from '../detect.js';
 import type { DetectorErrorCode } from '../errors.js';
 import type { DocScored, ScanDoc } from './docscore.js';
+import type { DedupSizing } from './partitions.js';
 
 export const BATCH_CHARS = 64 * 1024;
 export const BATCH_DOCS = 256;
@@ -20,8 +21,8 @@ export interface WorkerInit {
   detector: Omit<DetectorOptions, 'specialTokens'> & { specialTokens?: number[] };
   dedup: boolean;
   exclude: (string | number[])[];
-  /** Corpus-wide dedup, partitioned over the workers (partitions.ts), with this memory budget in all. */
-  globalDedup: { budgetBytes: number } | null;
+  /** Corpus-wide dedup, partitioned over the workers (partitions.ts), sized as this. */
+  globalDedup: DedupSizing | null;
 }
 
 /**

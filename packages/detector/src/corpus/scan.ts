@@ -25,6 +25,7 @@
  * only when the scan succeeds (checkpointed scans append to it in place, and a
  * resume truncates it back to the checkpoint). Empty documents are counted, not scored.
  */
+import { statSync } from 'node:fs';
 import { exportEngineKeyFile, isEngineKey, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
 import { Detector, schemeNameOf, type DetectionResult, type DetectorOptions, type SchemeName } from '../detect.js';
 import { DetectorError } from '../errors.js';
@@ -38,7 +39,7 @@ import { BATCH_CHARS, BATCH_DOCS } from './protocol.js';
 import { type ReaderOptions, type ReaderStats } from './readers.js';
 import type { DocScored } from './docscore.js';
 import type { OwnerState } from './owner.js';
-import { PartitionedDedup } from './partitions.js';
+import { PartitionedDedup, type DedupSizing } from './partitions.js';
 import type { WorkerInit } from './protocol.js';
 import { allDocuments, scoredDocuments, scoreInline } from './scored-documents.js';
 import { WorkerPool } from './worker-pool.js';
@@ -149,10 +150,10 @@ export async function scanCorpus(
 
   // The main thread's detector validates spec and key up front and pools payloads.
   const detector = new Detector(spec, key, opts.detector);
-  const dedupBytes = opts.dedupMemoryBytes ?? DEFAULT_DEDUP_BYTES;
+  const sizing: DedupSizing = { budgetBytes: opts.dedupMemoryBytes ?? DEFAULT_DEDUP_BYTES, expectedTuples: expectedTuples(files) };
   // the pool sums; the dedup set is partitioned: here (no workers) or over the workers
   const pool = new EvidencePool(detector.model, { globalDedup, externalDedup: true, fisher: true });
-  let local = workers === 0 && globalDedup ? new PartitionedDedup(dedupBytes) : undefined;
+  let local = workers === 0 && globalDedup ? new PartitionedDedup(sizing) : undefined;
   let wp: WorkerPool | undefined;
   const dedupState = async (tuples: boolean): Promise<OwnerState | undefined> =>
     local ? { entries: local.size, bytes: local.bytes, ...(tuples ? { tuples: local.entries() } : {}) } : wp && globalDedup ? wp.dedupState(at.docsDone, tuples) : undefined;
@@ -176,7 +177,7 @@ export async function scanCorpus(
         const loaded = loadCheckpoint(ck, id, pool);
         Object.assign(at, loaded.at);
         restored = loaded.dedupTuples;
-        if (globalDedup && workers > 0 && at.complete) local = new PartitionedDedup(dedupBytes); // only for the summary
+        if (globalDedup && workers > 0 && at.complete) local = new PartitionedDedup(sizing); // only for the summary
         if (local && !local.restore(restored)) throw new DetectorError('BAD_OPTION', `${ck}: the checkpoint is corrupt (repeated tuples)`);
       }
       resumedFrom = at.docsDone;
@@ -198,7 +199,7 @@ export async function scanCorpus(
         detector: { ...opts.detector, specialTokens: opts.detector?.specialTokens ? [...opts.detector.specialTokens] : undefined },
         dedup,
         exclude: excludeTexts,
-        globalDedup: globalDedup ? { budgetBytes: dedupBytes } : null,
+        globalDedup: globalDedup ? sizing : null,
       };
       wp = await WorkerPool.start(workers, init, at.docsDone, restored);
     }
@@ -259,6 +260,24 @@ export async function scanCorpus(
     detector.dispose();
     await wp?.close();
   }
+}
+
+/**
+ * Distinct tuples to expect, to size the dedup partitions so that they seldom grow: text
+ * has about one token per 4 bytes (JSONL and id lists more bytes per token, gzip fewer)
+ * and corpora repeat themselves, so one distinct tuple per 8 bytes; the budget caps the
+ * size, growth covers more. Depends on the inputs only: every run of a scan sizes alike.
+ */
+function expectedTuples(files: readonly string[]): number {
+  let bytes = 0;
+  for (const f of files) {
+    try {
+      bytes += statSync(f).size;
+    } catch {
+      // a missing file is reported by the reader
+    }
+  }
+  return Math.ceil(bytes / 8);
 }
 
 let decisions = new Uint8Array(4096);

@@ -35,7 +35,7 @@ try {
     peers = m.peers;
     if (!init.globalDedup) return post({ type: 'setup', ok: true });
     const workers = m.peers.length;
-    dedup = new PartitionedDedup(init.globalDedup.budgetBytes, (p) => ownerOf(p, workers) === m.self);
+    dedup = new PartitionedDedup(init.globalDedup, (p) => ownerOf(p, workers) === m.self);
     const ok = m.tuples ? dedup.restore(m.tuples) : true;
     owner = new PartitionOwner(dedup, m.firstIndex, (start, flags) => post({ type: 'novelty', start, owner: m.self, flags }, [flags.buffer as ArrayBuffer]));
     for (const p of peers) p?.on('message', (b: Bucket) => owner!.receive(b));
