@@ -41,7 +41,8 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '600' },
     'engine-requests': { type: 'string', default: '100' },
     'max-tokens': { type: 'string', default: '32' },
-    postgres: { type: 'boolean', default: true },
+    // Node 20's parseArgs has no --no-<flag> negation: the opt-out is its own flag
+    'no-postgres': { type: 'boolean', default: false },
     warmup: { type: 'string', default: '30' },
     json: { type: 'string' },
   },
@@ -204,7 +205,7 @@ async function main(): Promise<void> {
     const pBare = await cli(['--spec', specPath, '--key', keyPath, '--keys', keysPath, '--upstream', `${fixed.url}/v1`]);
     const pEngine = await cli(proxyArgs(engine.url, 'engine.sqlite'));
     // PostgreSQL ledgers: the same proxy with --ledger postgres://… (one database each).
-    const why = args.postgres ? postgresUnavailable() : 'skipped (--no-postgres)';
+    const why = !args['no-postgres'] ? postgresUnavailable() : 'skipped (--no-postgres)';
     if (why === null) pgServer = await startPostgres();
     else console.log(`PostgreSQL rows skipped: ${why}`);
     const OFF = '?options=-c%20synchronous_commit%3Doff';
