@@ -15,12 +15,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { exportKeyFile, generateKey, parseSpec } from '@tracemark/watermark';
 import { Ledger } from '../src/ledger/ledger.js';
+import { renderLoadTable } from './load-doc.js';
 
 interface Histogram {
   average: number;
@@ -128,6 +129,7 @@ async function startServer(dir: string): Promise<{ proc: ChildProcess; url: stri
 
 async function main(): Promise<void> {
   const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+  const loadStart = loadavg()[0]!;
   const dir = mkdtempSync(join(tmpdir(), 'tracemark-load-'));
   const key = generateKey();
   const spec = parseSpec({ version: 1, id: 'load', scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 2, mode: 'left' }, keyFingerprint: key.fingerprint });
@@ -193,15 +195,10 @@ async function main(): Promise<void> {
       acknowledgedIncludingWarmup: acknowledged,
       ledgerCoversAcknowledged: rows >= acknowledged,
       serverExit: code,
+      loadAverage: { start: +loadStart.toFixed(2), end: +loadavg()[0]!.toFixed(2) },
     };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n\n`);
-    process.stdout.write(
-      [
-        '| endpoint | stream | max_tokens | connections | server concurrency | duration | requests | req/s | tokens/s | p50 ms | p90 ms | p99 ms | max ms | errors/timeouts/non-2xx | RSS before → max → after (MiB) |',
-        '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-        `| ${path} | ${args.stream} | ${maxTokens} | ${connections} | ${maxConcurrency} | ${r.duration.toFixed(1)} s | ${r['2xx']} | ${r.requests.average.toFixed(1)} | ${summary.tokensPerSec.toFixed(0)} | ${r.latency.p50} | ${r.latency.p90} | ${r.latency.p99} | ${r.latency.max} | ${r.errors}/${r.timeouts}/${r.non2xx} | ${summary.rssMiB.before} → ${summary.rssMiB.maxDuring} → ${summary.rssMiB.after} |`,
-      ].join('\n') + '\n',
-    );
+    process.stdout.write(`${renderLoadTable([summary])}\n`);
     if (args.json) writeFileSync(args.json, JSON.stringify(summary, null, 2));
     if (rows < acknowledged) {
       process.stderr.write(`load-serve: ledger has ${rows} rows for ${acknowledged} acknowledged responses\n`);
