@@ -4,11 +4,12 @@
  * can also run alone (see its file header).
  *
  *   pnpm bench                # all
- *   pnpm bench embed detect   # a subset: embed | engines | stats | detect | generate
+ *   pnpm bench embed detect   # a subset: embed | engines | engines-detect | stats | detect | generate
  */
 const all = {
   embed: async () => (await import('../packages/watermark/bench/embed.js')).runEmbedBench({}),
   engines: async () => (await import('../packages/watermark/bench/engines.js')).runEnginesBench({}),
+  'engines-detect': async () => (await import('../packages/detector/bench/engines-detect.js')).runEnginesDetectBench({ tokens: 5000 }),
   stats: async () => (await import('../packages/detector/bench/stats.js')).runStatsBench(),
   detect: async () => (await import('../packages/detector/bench/detect.js')).runDetectBench({}),
   generate: async () => (await import('../packages/lm/bench/generate.js')).runGenerateBench({}),
