@@ -188,6 +188,7 @@ export function createProxyHandler(o: ProxyOptions): ProxyHandler {
       value: () =>
         (closed ??= (async () => {
           await drain();
+          o.upstream.close();
           await ledger?.close();
         })()),
     },

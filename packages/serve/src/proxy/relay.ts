@@ -24,7 +24,7 @@ import { ResponseAccumulator } from './accumulate.js';
 import { recordsOf, type TokenCounter } from './record.js';
 import type { ProxyRequest } from './request.js';
 import { errorEvent, SseSplitter } from './sse.js';
-import { asFault, readAll, UpstreamFault, type IdleTimer } from './upstream.js';
+import { asFault, readAll, UpstreamFault, type IdleTimer, type UpstreamReader, type UpstreamResponse } from './upstream.js';
 
 export interface RelayContext {
   ledger: LedgerWriter | null;
@@ -36,7 +36,7 @@ export interface RelayContext {
 export interface Relay {
   req: ProxyRequest;
   account: Account;
-  upstream: Response;
+  upstream: UpstreamResponse;
   res: ServerResponse;
   ac: AbortController;
   timer: IdleTimer;
@@ -149,7 +149,7 @@ export async function relayStream(ctx: RelayContext, r: Relay): Promise<void> {
  * After [DONE], read what the upstream still sends (normally nothing but the end of
  * the response) so its connection can be reused; a stalled upstream is cut by the timer.
  */
-async function finishReading(reader: ReadableStreamDefaultReader<Uint8Array>, r: Relay): Promise<void> {
+async function finishReading(reader: UpstreamReader, r: Relay): Promise<void> {
   // Its own deadline: the request's idle timer is cleared when the handler returns.
   const t = setTimeout(() => void reader.cancel().catch(() => {}), r.timer.ms > 0 ? r.timer.ms : 60_000);
   try {

@@ -10,7 +10,56 @@
  *
  * Every fault becomes an OpenAI-shaped ApiError for the caller (UpstreamFault.toApi).
  */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ApiError } from '../server/errors.js';
+
+/**
+ * The part of a response the proxy reads. node:http with a keep-alive agent rather than
+ * fetch: fetch's Request/Response objects and web streams cost ≈ 0.7 ms of CPU per proxied
+ * request (docs/SERVE.md §10), more than the rest of the forwarding.
+ */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: { get(name: string): string | null };
+  /** The body, chunk by chunk (`read()` resolves `{ done, value }` like a web stream reader). */
+  readonly body: { getReader(): UpstreamReader } | null;
+}
+
+export interface UpstreamReader {
+  read(): Promise<IteratorResult<Uint8Array, undefined>>;
+  /** Stop reading and let the connection go. */
+  cancel(): Promise<void>;
+}
+
+function responseOf(m: IncomingMessage): UpstreamResponse {
+  // A response aborted or cut while nobody reads it (after an abort, after [DONE]) must not
+  // become an uncaught error: a reader sees errors through read(), the rest is dropped.
+  m.on('error', () => {});
+  const status = m.statusCode ?? 0;
+  return {
+    status,
+    ok: status >= 200 && status < 300,
+    headers: {
+      get: (name: string) => {
+        const v = m.headers[name.toLowerCase()];
+        return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+      },
+    },
+    body: {
+      getReader: () => {
+        const it = m[Symbol.asyncIterator]() as AsyncIterator<Uint8Array, undefined>;
+        return {
+          read: () => it.next(),
+          cancel: async () => {
+            await it.return?.();
+          },
+        };
+      },
+    },
+  };
+}
 
 export interface UpstreamOptions {
   /** The upstream's OpenAI base URL (http or https), e.g. http://127.0.0.1:8000/v1. */
@@ -75,6 +124,9 @@ export class Upstream {
   readonly baseUrl: string;
   readonly timeoutMs: number;
   readonly #authorization: string | null;
+  readonly #https: boolean;
+  // one pool of kept-alive connections per upstream (fetch kept them alive too)
+  readonly #agent: HttpAgent | HttpsAgent;
 
   constructor(o: UpstreamOptions) {
     let u: URL;
@@ -89,6 +141,13 @@ export class Upstream {
     this.baseUrl = u.href.replace(/\/+$/, '');
     this.timeoutMs = o.timeoutMs ?? 60_000;
     this.#authorization = o.apiKey ? `Bearer ${o.apiKey}` : null;
+    this.#https = u.protocol === 'https:';
+    this.#agent = this.#https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  }
+
+  /** Close the kept-alive connections (the proxy's shutdown). */
+  close(): void {
+    this.#agent.destroy();
   }
 
   /**
@@ -96,15 +155,30 @@ export class Upstream {
    * when the response headers arrive. `ac` is aborted by the caller (client gone) or by
    * `timer` (idle timeout), whose reason is then thrown as the fault.
    */
-  async send(method: 'GET' | 'POST', path: string, body: string | null, ac: AbortController, timer: IdleTimer): Promise<Response> {
-    const headers: Record<string, string> = { accept: body === null ? 'application/json' : 'application/json, text/event-stream' };
-    if (body !== null) headers['content-type'] = 'application/json';
+  async send(method: 'GET' | 'POST', path: string, body: string | null, ac: AbortController, timer: IdleTimer): Promise<UpstreamResponse> {
+    const headers: Record<string, string | number> = { accept: body === null ? 'application/json' : 'application/json, text/event-stream' };
+    const payload = body === null ? null : Buffer.from(body, 'utf8');
+    if (payload !== null) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = payload.length;
+    }
     if (this.#authorization !== null) headers.authorization = this.#authorization;
     timer.touch();
     try {
-      const r = await fetch(`${this.baseUrl}${path}`, { method, headers, body, signal: ac.signal, redirect: 'error' });
+      if (ac.signal.aborted) throw ac.signal.reason;
+      const m = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = (this.#https ? httpsRequest : httpRequest)(`${this.baseUrl}${path}`, { method, headers, agent: this.#agent }, resolve);
+        // Abort by destroying the request (and with it the response being read: its read()
+        // rejects, and asFault turns that into the abort's reason). Not `signal:`, whose
+        // AbortError could reach a stream nobody listens to any more (uncaught).
+        const onAbort = (): void => void req.destroy();
+        ac.signal.addEventListener('abort', onAbort, { once: true });
+        req.once('close', () => ac.signal.removeEventListener('abort', onAbort));
+        req.on('error', reject); // on, not once: a destroyed request may error more than once
+        req.end(payload ?? undefined);
+      });
       timer.touch();
-      return r;
+      return responseOf(m);
     } catch (e) {
       throw asFault(e, ac, 'unreachable');
     }
@@ -123,13 +197,13 @@ export class Upstream {
 export function asFault(e: unknown, ac: AbortController, kind: FaultKind): Error {
   if (ac.signal.aborted) return ac.signal.reason instanceof Error ? ac.signal.reason : new Error(String(ac.signal.reason));
   if (e instanceof UpstreamFault) return e;
-  const cause = (e as { cause?: { code?: string } })?.cause?.code;
+  const cause = (e as { code?: string })?.code ?? (e as { cause?: { code?: string } })?.cause?.code;
   const what = kind === 'unreachable' ? 'cannot reach the upstream' : 'the upstream connection was lost';
   return new UpstreamFault(kind, cause ? `${what} (${cause})` : what);
 }
 
 /** Read a whole (bounded) body, keeping the idle timer alive while it arrives. */
-export async function readAll(r: Response, maxBytes: number, ac: AbortController, timer: IdleTimer): Promise<Buffer> {
+export async function readAll(r: UpstreamResponse, maxBytes: number, ac: AbortController, timer: IdleTimer): Promise<Buffer> {
   if (r.body === null) return Buffer.alloc(0);
   const reader = r.body.getReader();
   const parts: Uint8Array[] = [];
