@@ -47,9 +47,12 @@ export class AtomicWriter {
     if (this.#done) return;
     this.#done = true;
     try {
+      // A stream that already failed (e.g. its directory is missing) never calls end's
+      // callback or emits again: report its error instead of waiting for either.
+      if (this.#error || this.#stream.errored) throw this.#error ?? this.#stream.errored!;
       await new Promise<void>((resolve, reject) => {
         this.#stream.once('error', reject);
-        this.#stream.end(() => resolve());
+        this.#stream.end((e?: Error | null) => (e ? reject(e) : resolve()));
       });
       if (this.#error) throw this.#error;
       await rename(this.#tmp, this.path);
@@ -62,10 +65,13 @@ export class AtomicWriter {
   async abort(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
-    await new Promise<void>((resolve) => {
-      this.#stream.once('close', () => resolve());
-      this.#stream.destroy();
-    });
+    if (!this.#stream.closed) {
+      // (a failed stream has closed already: its 'close' will not come again)
+      await new Promise<void>((resolve) => {
+        this.#stream.once('close', () => resolve());
+        this.#stream.destroy();
+      });
+    }
     await unlink(this.#tmp).catch(() => undefined);
   }
 
