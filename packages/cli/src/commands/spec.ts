@@ -8,8 +8,8 @@
 import { buildSpec, contextModeOf, describeSpec, ENGINE_SCHEMES, isEngineSpec, parseAnySpecJson, schemeOptionsProblem, SPEC_LIMITS, SpecError, specNotes, type SpecOptions } from '@tracemark/watermark';
 import type { Command } from 'commander';
 import { intFlag, numFlag } from '../io/args.js';
-import { usage, exists, writeFileAtomic, loadKey, loadSpec, readTextFile, specId } from '@tracemark/detector';
-import { printJson, println } from '../io/output.js';
+import { usage, exists, writeFileAtomic, loadKey, loadSpec, readTextFile, specId, hfTokenizerAvailable, hfTokenizerDir, isHfTokenizerId } from '@tracemark/detector';
+import { printJson, println, warn } from '../io/output.js';
 import type { SpecCheckOutput, SpecEngineOutput, SpecInitOutput, SpecShowEngineOutput, SpecShowOutput } from '../schemas.js';
 import { describeEngineSpec, IMPORT_ENGINES } from '../engine-import/index.js';
 import { anySpecId, checkEngineKey, runSpecImport, runSpecInitEngine, type SpecImportFlags, type SpecInitEngineFlags } from './spec/engine.js';
@@ -77,6 +77,11 @@ export function runSpecInit(f: SpecInitFlags): SpecInitOutput {
   const spec = specUsage(() => buildSpec(options, key.fingerprint));
   if (exists(f.out) && !f.force) throw usage(`refusing to overwrite existing file ${f.out} (pass --force)`);
   writeFileAtomic(f.out, `${JSON.stringify(spec, null, 2)}\n`);
+  // A spec may name a model directory of another machine (it is written), but say so: here
+  // detection, generation and serving with it would fail until the directory is there.
+  if (isHfTokenizerId(spec.tokenizer) && !hfTokenizerAvailable(spec.tokenizer)) {
+    warn(`${spec.tokenizer}: no tokenizer.json in ${hfTokenizerDir(spec.tokenizer)}; the spec is written, but commands that use it here need that directory (paths are relative to where they run)`);
+  }
   return { command: 'spec init', path: f.out, specId: specId(spec), spec, notes: specNotes(spec) };
 }
 
