@@ -298,9 +298,11 @@ export class Detector {
     if (text !== undefined) {
       const off = this.#tk().charOffsets(text, tokens);
       if (this.#normalizing(opts)) {
-        // offsets into the text as given: the normalised text maps back unit by unit
-        const back = normalizeWithOffsets(toText(input as TextInput)).offsets;
-        marks.charOffsets = off.map((o) => back[o]!);
+        // offsets into the text as given: the normalised text maps back unit by unit. The map is
+        // built per base-plus-marks run; whole-text NFKC also composes conjoining Hangul jamo
+        // across runs, and then no map exists: no offsets rather than wrong ones.
+        const n = normalizeWithOffsets(toText(input as TextInput));
+        if (n.text === text) marks.charOffsets = off.map((o) => n.offsets[o]!);
       } else marks.charOffsets = off;
     }
     return marks;

@@ -94,6 +94,18 @@ describe('Detector normalize option', () => {
   });
 });
 
+describe('character offsets when no map back exists', () => {
+  it('conjoining Hangul jamo (composed by whole-text NFKC across runs): marks without offsets, not wrong ones', () => {
+    const jamo = 'han \u1112\u1161\u11ab gug \u1100\u116e\u11a8 words';
+    expect(normalizeText(jamo)).not.toBe(jamo);
+    const m = normalising.marks(jamo);
+    expect(m.charOffsets).toBeUndefined();
+    expect(m.tokens.length).toBeGreaterThan(0);
+    const plain = normalising.marks(zeroWidth('plain words here'));
+    expect(plain.charOffsets).toBeDefined();
+  });
+});
+
 describe("normalize: 'auto' (the CLI's default)", () => {
   const auto = new Detector(spec, key, { normalize: 'auto' });
   afterAll(() => auto.dispose());
