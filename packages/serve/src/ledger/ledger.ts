@@ -17,7 +17,8 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import type { AccountWindowsRow, LedgerCounts, LedgerStore, WindowsResult } from './store.js';
 import { LedgerError, type LedgerBinding, type LedgerEntry, type ResponseRecord, type WindowQuery } from './store.js';
 import { packU64, sortUnique, toSigned, unpackU64 } from './u64.js';
-import { LEDGER_SCHEMA_VERSION, migrate, OLDEST_SCHEMA_VERSION, packIds, storedSchemaVersion, unpackIds, V2_COLUMNS } from './migrate.js';
+import { LEDGER_SCHEMA_VERSION, migrate, OLDEST_SCHEMA_VERSION, packIds, storedSchemaVersion, V2_COLUMNS } from './migrate.js';
+import { ENTRY_COLUMNS, toEntry, V2_ENTRY_COLUMNS, type EntryRow } from './entry-row.js';
 
 export { LEDGER_SCHEMA_VERSION };
 
@@ -56,53 +57,6 @@ CREATE TABLE IF NOT EXISTS windows (
 );
 `;
 
-interface Row {
-  seq: number;
-  response_id: string;
-  choice: number;
-  account: string;
-  account_id: number | null;
-  created_at: string;
-  created_ms: number;
-  spec_id: string;
-  model_id: string;
-  endpoint: string;
-  finish_reason: string;
-  text_sha256: string;
-  prompt_sha256: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  window_count: number;
-  params?: string | null;
-  upstream_id?: string | null;
-  token_ids?: Buffer | null;
-}
-
-const ENTRY_COLUMNS =
-  'seq, response_id, choice, account, account_id, created_at, created_ms, spec_id, model_id, endpoint, finish_reason, text_sha256, prompt_sha256, prompt_tokens, completion_tokens, window_count';
-
-function toEntry(r: Row): LedgerEntry {
-  return {
-    seq: r.seq,
-    responseId: r.response_id,
-    choice: r.choice,
-    account: r.account,
-    accountId: r.account_id,
-    createdAt: r.created_at,
-    createdMs: r.created_ms,
-    specId: r.spec_id,
-    modelId: r.model_id,
-    endpoint: r.endpoint,
-    finishReason: r.finish_reason,
-    textSha256: r.text_sha256,
-    promptSha256: r.prompt_sha256,
-    promptTokens: r.prompt_tokens,
-    completionTokens: r.completion_tokens,
-    windowCount: r.window_count,
-    ...(r.params !== undefined ? { params: r.params, upstreamId: r.upstream_id ?? null, tokenIds: unpackIds(r.token_ids) } : {}),
-  };
-}
-
 export class Ledger implements LedgerStore {
   readonly path: string;
   readonly binding: LedgerBinding;
@@ -121,7 +75,7 @@ export class Ledger implements LedgerStore {
     this.binding = binding;
     this.schemaVersion = version;
     // A version-1 ledger opened for reading has no params / upstream_id / token_ids columns.
-    this.#columns = version >= 2 ? `${ENTRY_COLUMNS}, params, upstream_id, token_ids` : ENTRY_COLUMNS;
+    this.#columns = version >= 2 ? V2_ENTRY_COLUMNS : ENTRY_COLUMNS;
     this.#insertResponse = readOnly
       ? null
       : db.prepare(
@@ -248,14 +202,14 @@ export class Ledger implements LedgerStore {
     this.#check();
     const rows = this.#db
       .prepare(`SELECT ${this.#columns} FROM responses WHERE text_sha256 = ? ORDER BY seq`)
-      .all(sha256Hex.toLowerCase()) as Row[];
+      .all(sha256Hex.toLowerCase()) as EntryRow[];
     return rows.map(toEntry);
   }
 
   /** One response by its seq (1, 2, … in commit order), or null. */
   entry(seq: number): LedgerEntry | null {
     this.#check();
-    const row = this.#db.prepare(`SELECT ${this.#columns} FROM responses WHERE seq = ?`).get(seq) as Row | undefined;
+    const row = this.#db.prepare(`SELECT ${this.#columns} FROM responses WHERE seq = ?`).get(seq) as EntryRow | undefined;
     return row ? toEntry(row) : null;
   }
 
@@ -264,7 +218,7 @@ export class Ledger implements LedgerStore {
     this.#check();
     const row = this.#db
       .prepare(`SELECT ${this.#columns} FROM responses WHERE seq = (SELECT first_seq FROM windows WHERE hash = ?)`)
-      .get(toSigned(hash)) as Row | undefined;
+      .get(toSigned(hash)) as EntryRow | undefined;
     return row ? toEntry(row) : null;
   }
 

@@ -3,57 +3,11 @@
  * decimal strings (they may exceed 2^53); seq, account ids and times fit a double and
  * become numbers, window hashes become BigInts (their u64 bits, as in SQLite).
  */
-import type { LedgerEntry, ResponseRecord } from '../store.js';
-import { packIds, unpackIds } from '../migrate.js';
+import type { ResponseRecord } from '../store.js';
+import { packIds } from '../migrate.js';
 import { packU64, sortUnique, toSigned } from '../u64.js';
 
-export const ENTRY_COLUMNS =
-  'seq, response_id, choice, account, account_id, created_at, created_ms, spec_id, model_id, endpoint, finish_reason, text_sha256, prompt_sha256, prompt_tokens, completion_tokens, window_count';
-export const V2_ENTRY_COLUMNS = `${ENTRY_COLUMNS}, params, upstream_id, token_ids`;
-
-export interface PgRow {
-  seq: string;
-  response_id: string;
-  choice: number;
-  account: string;
-  account_id: string | null;
-  created_at: string;
-  created_ms: string;
-  spec_id: string;
-  model_id: string;
-  endpoint: string;
-  finish_reason: string;
-  text_sha256: string;
-  prompt_sha256: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  window_count: number;
-  params?: string | null;
-  upstream_id?: string | null;
-  token_ids?: Buffer | null;
-}
-
-export function toEntry(r: PgRow): LedgerEntry {
-  return {
-    seq: Number(r.seq),
-    responseId: r.response_id,
-    choice: r.choice,
-    account: r.account,
-    accountId: r.account_id === null ? null : Number(r.account_id),
-    createdAt: r.created_at,
-    createdMs: Number(r.created_ms),
-    specId: r.spec_id,
-    modelId: r.model_id,
-    endpoint: r.endpoint,
-    finishReason: r.finish_reason,
-    textSha256: r.text_sha256,
-    promptSha256: r.prompt_sha256,
-    promptTokens: r.prompt_tokens,
-    completionTokens: r.completion_tokens,
-    windowCount: r.window_count,
-    ...(r.params !== undefined ? { params: r.params, upstreamId: r.upstream_id ?? null, tokenIds: unpackIds(r.token_ids) } : {}),
-  };
-}
+export { ENTRY_COLUMNS, V2_ENTRY_COLUMNS, toEntry, type EntryRow as PgRow } from '../entry-row.js';
 
 /**
  * One response and its windows in one statement: take the write lock (a no-op when the
