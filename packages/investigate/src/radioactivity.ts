@@ -6,7 +6,8 @@
  * several variants the verdict is Bonferroni-corrected over them: the variants are
  * chosen before looking at the scores, so the smallest p times their number is valid.
  */
-import { controlWarnings, formatPValue, lnToLog10, RadioactivityRun, usage, type EvidenceItem, type RadioactivityOptions as TestOptions, type RadioactivityResult, type RadioactivitySummary, type WindowSet } from '@tracemark/detector';
+import { combineVariants, type CombinedVerdict } from './combine-variants.js';
+import { controlWarnings, RadioactivityRun, usage, type EvidenceItem, type RadioactivityOptions as TestOptions, type RadioactivityResult, type RadioactivitySummary, type WindowSet } from '@tracemark/detector';
 import { isEngineSpec, type AnySpec, type EngineKey, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { loadEvidence, loadFamilyMap, loadSpecFilter, specTokenizer, unionFilter, unsupervisedFilter } from './inputs.js';
 import type { EvidenceRecord } from './probe/transcript.js';
@@ -50,7 +51,8 @@ export interface VariantResult extends RadioactivityResult {
   filterDescription: string | null;
 }
 
-export interface RadioactivityReport {
+/** The combined fields (CombinedVerdict): min over variants of the pooled ln p, times the number of variants. */
+export interface RadioactivityReport extends CombinedVerdict {
   alpha: number;
   transcript: string;
   control: string | null;
@@ -58,12 +60,6 @@ export interface RadioactivityReport {
   families: { k: number; source: 'hash' | 'map'; labels?: string[] } | null;
   decoys: { k: number; seed: string };
   variants: VariantResult[];
-  /** min over variants of the pooled ln p, times the number of variants (Bonferroni). */
-  combinedLnP: number;
-  combinedLog10P: number;
-  /** combinedLnP for display (a string: it can be far below 1e-308). */
-  combinedPValue: string;
-  verdict: 'detected' | 'not-detected';
   controlsOk: boolean;
   warnings: string[];
 }
@@ -121,8 +117,6 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
         specialTokens: tokenizer.specialTokenIds,
       }, tick),
     }));
-    const minLnP = Math.min(...variants.map((v) => v.suspect.pooled.lnP));
-    const combinedLnP = Math.min(0, minLnP + Math.log(variants.length));
     const warnings = variants.flatMap((v) => v.warnings.map((w) => `${v.variant}: ${w}`));
     return {
       alpha: o.alpha,
@@ -132,10 +126,7 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
       families: fam ? { k: fam.labels.length, source: 'map', labels: fam.labels } : k > 0 ? { k, source: 'hash' } : null,
       decoys: { k: o.decoyKeys.length, seed: o.decoySeed },
       variants,
-      combinedLnP,
-      combinedLog10P: lnToLog10(combinedLnP),
-      combinedPValue: formatPValue(combinedLnP),
-      verdict: combinedLnP <= Math.log(o.alpha) ? 'detected' : 'not-detected',
+      ...combineVariants(variants.map((v) => v.suspect.pooled.lnP), o.alpha),
       controlsOk: warnings.length === 0,
       warnings,
     };

@@ -11,7 +11,7 @@
  * is Bonferroni-corrected over them (chosen before looking at the scores).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { failure, firstLine, formatPValue, lnToLog10, usage, assertOpenModelSpec, type OpenModelSummary } from '@tracemark/detector';
+import { failure, firstLine, usage, assertOpenModelSpec, type OpenModelSummary } from '@tracemark/detector';
 import { decodeKnFile, KneserNeyModel, loadModel, type LanguageModel } from '@tracemark/lm';
 import { loadServedModel } from '@tracemark/serve';
 import { Embedder, seededRng, Watermark, type AnySpec, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
@@ -19,6 +19,7 @@ import { loadEvidence, loadSpecFilter, specTokenizer, unionFilter } from '../inp
 import { promptsFromFile } from '../probe/prompts.js';
 import { ledgerTexts } from './ledger-texts.js';
 import { teacherForce, type ForcedText } from './teacher-force.js';
+import { combineVariants, type CombinedVerdict } from '../combine-variants.js';
 
 export type OpenModelVariant = 'supervised' | 'unsupervised';
 
@@ -53,16 +54,12 @@ export interface OpenModelVariantResult extends OpenModelSummary {
   unselected: number;
 }
 
-export interface OpenModelReport {
+export interface OpenModelReport extends CombinedVerdict {
   test: 'open-model';
   model: string;
   alpha: number;
   decoys: { k: number; seed: string };
   variants: OpenModelVariantResult[];
-  combinedLnP: number;
-  combinedLog10P: number;
-  combinedPValue: string;
-  verdict: 'detected' | 'not-detected';
   controlsOk: boolean;
   warnings: string[];
 }
@@ -134,7 +131,6 @@ export async function investigateOpenModel(o: OpenModelInvestigationOptions): Pr
       const r = await teacherForce({ spec, key: o.key, suspect: suspect.model, texts, filter: s.filter, decoyKeys: o.decoyKeys, alpha: o.alpha, ...(o.listSize !== undefined ? { listSize: o.listSize } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
       variants.push({ variant: s.variant, description, texts: r.texts, responseTokens: r.responseTokens, unselected: r.unselected, ...r.summary });
     }
-    const combinedLnP = Math.min(0, Math.min(...variants.map((v) => v.test.lnP)) + Math.log(variants.length));
     const warnings = variants.flatMap((v) => (v.decoys.significant > 0 ? [`${v.variant}: ${v.decoys.significant} of ${v.decoys.k} decoy keys are significant at α = ${o.alpha}`] : []));
     return {
       test: 'open-model',
@@ -142,10 +138,7 @@ export async function investigateOpenModel(o: OpenModelInvestigationOptions): Pr
       alpha: o.alpha,
       decoys: { k: o.decoyKeys.length, seed: o.decoySeed },
       variants,
-      combinedLnP,
-      combinedLog10P: lnToLog10(combinedLnP),
-      combinedPValue: formatPValue(combinedLnP),
-      verdict: combinedLnP <= Math.log(o.alpha) ? 'detected' : 'not-detected',
+      ...combineVariants(variants.map((v) => v.test.lnP), o.alpha),
       controlsOk: warnings.length === 0,
       warnings,
     };
