@@ -52,6 +52,16 @@ const RadioactivitySummarySchema = z.strictObject({
   verdict: z.enum(['detected', 'not-detected']),
 });
 
+/** What both radioactivity tests report over their variants (investigate's CombinedVerdict, plus the controls). */
+const CombinedVerdictShape = {
+  combinedLnP: logP,
+  combinedLog10P: logP,
+  combinedPValue: z.string(),
+  verdict: z.enum(['detected', 'not-detected']),
+  controlsOk: z.boolean(),
+  warnings: z.array(z.string()),
+};
+
 export const RadioactivityOutputSchema = z.strictObject({
   command: z.literal('radioactivity'),
   alpha: alphaLevel,
@@ -71,12 +81,7 @@ export const RadioactivityOutputSchema = z.strictObject({
       verdict: z.enum(['detected', 'not-detected']),
     }),
   ),
-  combinedLnP: logP,
-  combinedLog10P: logP,
-  combinedPValue: z.string(),
-  verdict: z.enum(['detected', 'not-detected']),
-  controlsOk: z.boolean(),
-  warnings: z.array(z.string()),
+  ...CombinedVerdictShape,
 });
 export type RadioactivityOutputJson = z.infer<typeof RadioactivityOutputSchema>;
 
@@ -118,12 +123,7 @@ export const RadioactivityOpenModelOutputSchema = z.strictObject({
       verdict: z.enum(['detected', 'not-detected']),
     }),
   ),
-  combinedLnP: logP,
-  combinedLog10P: logP,
-  combinedPValue: z.string(),
-  verdict: z.enum(['detected', 'not-detected']),
-  controlsOk: z.boolean(),
-  warnings: z.array(z.string()),
+  ...CombinedVerdictShape,
 });
 export type RadioactivityOpenModelOutputJson = z.infer<typeof RadioactivityOpenModelOutputSchema>;
 
