@@ -26,6 +26,7 @@ import { allDocuments } from '@tracemark/corpora';
 import { generateKey, parseSpec, type WatermarkSpecInput } from '@tracemark/watermark';
 import type * as DetectorApi from '../src/index.js';
 import { runHfBench, type HfBenchRow } from './hf.js';
+import { fmt, table } from './table.js';
 
 export interface DetectBenchOptions {
   /** Smaller corpus and fewer rounds (≈ 20 s instead of ≈ 1 min). */
@@ -214,16 +215,6 @@ function cpuMs(): number {
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
-function fmt(v: number): string {
-  return v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(0)} k`;
-}
-
-function table(head: string[], rows: string[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -12,6 +12,7 @@ import { allDocuments } from '@tracemark/corpora';
 import { generateKey, parseSpec } from '@tracemark/watermark';
 import type * as DetectorApi from '../src/index.js';
 import { HF_MODELS, hfSpecTokenizerId, type HfModelName } from './hf-models.js';
+import { fmt } from './table.js';
 
 export interface HfBenchRow {
   tokenizer: HfModelName;
@@ -84,10 +85,6 @@ export async function runHfBench(opts: { quick?: boolean; print?: boolean; build
 function cpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
-}
-
-function fmt(v: number): string {
-  return v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(0)} k`;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -20,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { allDocuments } from '@tracemark/corpora';
 import { generateKey, parseSpec } from '@tracemark/watermark';
 import { scanCorpus, Tokenizer } from '../src/index.js';
+import { fmt, table } from './table.js';
 
 export interface ScanBenchRow {
   workers: number;
@@ -107,16 +108,6 @@ export async function runScanBench(o: { quick?: boolean; copies?: number; worker
   log('(start-up CPU subtracted; main thread = event-loop busy time, which counts time the OS gave to other processes too)');
   log(`load average at the end: ${load()} on ${availableParallelism()} cores (other processes compete for them)`);
   return rows;
-}
-
-function fmt(v: number): string {
-  return v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(0)} k`;
-}
-
-function table(head: string[], rows: string[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
