@@ -9,22 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Detector } from '@tracemark/detector';
 import { parseSpec, toHex, Watermark, WatermarkKey, type WatermarkSpecInput } from '@tracemark/watermark';
+import { rng } from './xorshift.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const python = spawnSync('python3', ['--version']).status === 0;
 if (!python && process.env.TRACEMARK_CI) throw new Error('python3 is required in CI (TRACEMARK_CI is set)');
 if (!python) console.warn('\n*** SKIPPED: python3 not found, the detection reference check did not run ***\n');
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
-}
 
 interface Case {
   label: string;

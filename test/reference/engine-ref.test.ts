@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createEngineReader, EngineKey, engineKeyFingerprint, engines, parseEngineSpec, type EngineFamily } from '@tracemark/watermark';
+import { rng } from './xorshift.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const python = spawnSync('python3', ['--version']).status === 0;
@@ -19,18 +20,6 @@ interface Req {
 }
 const runRef = (req: Req): { fingerprints: string[]; digests: string[] } =>
   JSON.parse(execFileSync('python3', [join(here, 'engine_ref.py')], { input: JSON.stringify(req), encoding: 'utf8' }));
-
-/** Seeded xorshift32: the cases are the same on every run. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
-}
 
 const hex64 = (out: Int32Array) => (out[0]! >>> 0).toString(16).padStart(8, '0') + (out[1]! >>> 0).toString(16).padStart(8, '0');
 
