@@ -5,7 +5,7 @@
  * filter (windows of fresh watermarked generations of the provider's own model).
  * The statistics live in @tracemark/detector (src/investigate); this is the I/O.
  */
-import { Embedder, seededRng, Watermark, type AnySpec, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { Watermark, type AnySpec, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import {
   createTokenizer,
   familyIndex,
@@ -16,7 +16,6 @@ import {
   type AccountWindows,
   type EvidenceItem,
   type WindowSet,
-  failure,
   firstLine,
   usage,
   readJsonlTexts,
@@ -30,9 +29,9 @@ import {
   type AccountWindowsRow,
   type LedgerBinding,
   type LedgerStore,
-  loadServedModel,
 } from '@tracemark/serve';
 import { evidenceRecords, readTranscriptBytes, type EvidenceRecord } from './probe/transcript.js';
+import { freshAnswers } from './fresh-answers.js';
 
 /** The spec's tokenizer (transcripts hold text): a tiktoken encoding, or hf:<directory> (engine specs on open models). */
 export function specTokenizer(spec: AnySpec): TextTokenizer {
@@ -177,40 +176,17 @@ export interface UnsupervisedFilterOptions {
  * window only (never by token), so the filtered test stays exact under H0.
  */
 export async function unsupervisedFilter(o: UnsupervisedFilterOptions): Promise<{ filter: WindowHashSet; responses: number; tokens: number }> {
-  let model;
-  try {
-    model = await loadServedModel(o.model, o.spec);
-  } catch (e) {
-    throw failure(`cannot load the provider's model for the unsupervised filter: ${firstLine(e)}`);
-  }
+  const answers = await freshAnswers(o.spec, o.key, o.prompts, { ...o, label: 'tracemark/unsupervised-filter', what: "the provider's model for the unsupervised filter" });
   const wm = new Watermark(o.spec, o.key);
-  const embedder = new Embedder(wm);
   const filter = new WindowHashSet();
-  let responses = 0, tokens = 0;
   const w = { hi: 0, lo: 0 };
-  try {
-    for (let p = 0; p < o.prompts.length; p++) {
-      const prompt = model.encode(o.prompts[p]!);
-      for (let r = 0; r < o.responsesPerPrompt; r++) {
-        const rng = seededRng(`tracemark/unsupervised-filter/${o.seed}/${p}/${r}`);
-        const limit = Math.min(prompt.length + o.maxTokens, model.maxContext ?? Infinity);
-        const ctx = new Uint32Array(Math.max(limit, prompt.length));
-        ctx.set(prompt);
-        let len = prompt.length;
-        while (len < limit) {
-          const step = await model.step(embedder, ctx, len, { temperature: o.temperature, topP: 1 }, rng);
-          if (model.eos !== undefined && step.token === model.eos) break;
-          if (wm.windowSeed(ctx, len, w)) filter.add(w.hi >>> 0, w.lo >>> 0);
-          ctx[len++] = step.token;
-        }
-        responses++;
-        tokens += len - prompt.length;
-      }
-    }
-  } finally {
-    await model.dispose();
+  let tokens = 0;
+  for (const a of answers) {
+    // the window of every generated position (its context may reach into the prompt)
+    for (let i = a.start; i < a.tokens.length; i++) if (wm.windowSeed(a.tokens, i, w)) filter.add(w.hi >>> 0, w.lo >>> 0);
+    tokens += a.tokens.length - a.start;
   }
-  return { filter, responses, tokens };
+  return { filter, responses: answers.length, tokens };
 }
 
 /** "a,b,c" → trimmed non-empty names. */

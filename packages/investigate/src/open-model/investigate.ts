@@ -11,14 +11,14 @@
  * is Bonferroni-corrected over them (chosen before looking at the scores).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { failure, firstLine, usage, assertOpenModelSpec, type OpenModelSummary } from '@tracemark/detector';
+import { firstLine, usage, assertOpenModelSpec, type OpenModelSummary } from '@tracemark/detector';
 import { decodeKnFile, KneserNeyModel, loadModel, type LanguageModel } from '@tracemark/lm';
-import { loadServedModel } from '@tracemark/serve';
-import { Embedder, seededRng, Watermark, type AnySpec, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
+import { type AnySpec, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { loadEvidence, loadSpecFilter, specTokenizer, unionFilter } from '../inputs.js';
 import { promptsFromFile } from '../probe/prompts.js';
 import { ledgerTexts } from './ledger-texts.js';
 import { teacherForce, type ForcedText } from './teacher-force.js';
+import { freshAnswers } from '../fresh-answers.js';
 import { combineVariants, type CombinedVerdict } from '../combine-variants.js';
 
 export type OpenModelVariant = 'supervised' | 'unsupervised';
@@ -118,7 +118,7 @@ export async function investigateOpenModel(o: OpenModelInvestigationOptions): Pr
     sources.push({
       variant: 'unsupervised',
       load: async () => ({
-        texts: await freshAnswers(spec, o.key, prompts, t),
+        texts: await freshAnswers(spec, o.key, prompts, { ...t, label: 'tracemark/open-model-texts', what: 'our model for the unsupervised texts' }),
         description: `${prompts.length * t.responsesPerPrompt} fresh watermarked answers of model ${t.model} to ${prompts.length} prompts`,
       }),
     });
@@ -170,35 +170,3 @@ function servedTexts(path: string, spec: WatermarkSpec): ForcedText[] {
   }
 }
 
-/** Our own model's fresh watermarked answers (the spec's key) to the prompts; deterministic in the seed. */
-async function freshAnswers(spec: WatermarkSpec, key: WatermarkKey, prompts: readonly string[], t: NonNullable<OpenModelInvestigationOptions['teacher']>): Promise<ForcedText[]> {
-  let model;
-  try {
-    model = await loadServedModel(t.model, spec);
-  } catch (e) {
-    throw failure(`cannot load our model for the unsupervised texts: ${firstLine(e)}`);
-  }
-  const embedder = new Embedder(new Watermark(spec, key));
-  const out: ForcedText[] = [];
-  try {
-    for (let p = 0; p < prompts.length; p++) {
-      const prompt = model.encode(prompts[p]!);
-      for (let r = 0; r < t.responsesPerPrompt; r++) {
-        const rng = seededRng(`tracemark/open-model-texts/${t.seed}/${p}/${r}`);
-        const limit = Math.min(prompt.length + t.maxTokens, model.maxContext ?? Infinity);
-        const ctx = new Uint32Array(Math.max(limit, prompt.length));
-        ctx.set(prompt);
-        let len = prompt.length;
-        while (len < limit) {
-          const step = await model.step(embedder, ctx, len, { temperature: t.temperature, topP: 1 }, rng);
-          if (model.eos !== undefined && step.token === model.eos) break;
-          ctx[len++] = step.token;
-        }
-        out.push({ tokens: ctx.subarray(0, len), start: prompt.length });
-      }
-    }
-  } finally {
-    await model.dispose();
-  }
-  return out;
-}
