@@ -3,8 +3,8 @@
  * listen and graceful shutdown (stop accepting, drain, abort what is left, commit and
  * close the ledger).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createApiServer, listenUrl } from '../server/listen.js';
 import { createProxyHandler, type ProxyHandler, type ProxyOptions, type ProxyStats } from './proxy.js';
 
 export interface ProxyServerOptions extends ProxyOptions {
@@ -21,21 +21,11 @@ export class ProxyServer {
   constructor(o: ProxyServerOptions) {
     this.#o = o;
     this.handler = createProxyHandler(o);
-    this.#server = createServer({ connectionsCheckingInterval: 1_000 }, this.handler);
-    this.#server.headersTimeout = 15_000;
-    const bodyTimeout = o.bodyTimeoutMs ?? 30_000;
-    this.#server.requestTimeout = bodyTimeout > 0 ? 15_000 + bodyTimeout + 5_000 : 0;
+    this.#server = createApiServer(this.handler, o.bodyTimeoutMs);
   }
 
   listen(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#o.port, this.#o.host, () => {
-        this.#server.off('error', reject);
-        const a = this.#server.address() as AddressInfo;
-        resolve(`http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
-      });
-    });
+    return listenUrl(this.#server, this.#o.port, this.#o.host);
   }
 
   get stats(): ProxyStats {
