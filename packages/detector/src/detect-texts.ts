@@ -209,7 +209,9 @@ export function detectTexts(detector: Detector, items: readonly TextItem[], opti
       else if (e instanceof DetectorError) throw usage(`${it.source}: ${e.message}`);
       else throw e;
     }
-    return textVerdict(it, r, base, lnAlpha, options.spans !== false && !hasPayload(spec) ? (a) => detector.localize(it.text, { ...opts, alpha: a }) : undefined, alpha);
+    // spans read the version detect reported: say which, rather than let 'auto' test both again
+    const normalize = r?.normalization ? r.normalization.scored === 'normalized' : detector.normalize === true;
+    return textVerdict(it, r, base, lnAlpha, options.spans !== false && !hasPayload(spec) ? (a) => detector.localize(it.text, { ...opts, alpha: a, normalize }) : undefined, alpha);
   });
   return {
     alpha,
