@@ -19,7 +19,7 @@ import {
   type WatermarkSpecInput,
 } from '@tracemark/watermark';
 import { Scorer, type Engine } from './scorer.js';
-import { countPayload, decodePayload, payloadRandomizedLnP } from './payload.js';
+import { countPayload, decodePayloadWithTails, randomizedLnP } from './payload.js';
 import { schemeTest } from './pvalue.js';
 import {
   binomialPmfLog,
@@ -80,13 +80,11 @@ export function nullTests(template: CalibrationSpec, docs: readonly Uint32Array[
     out.scored[j] = r.scored;
     const u = seededRng(`${seed}:u:${i}`)();
     if (payload) {
-      const pc = countPayload(scorer.wm, r.payloadPos!, r.payloadColour!);
-      const p = decodePayload(scorer.wm, pc);
+      const { result: p, exactTails } = decodePayloadWithTails(scorer.wm, countPayload(scorer.wm, r.payloadPos!, r.payloadColour!));
       out.lnP[j] = p.lnP;
-      // randomized when the exact null is computable; otherwise the (conservative) p itself
-      const rand = payloadRandomizedLnP(scorer.wm, pc, u);
-      out.lnPRand[j] = rand ?? p.lnP;
-      out.randomized[j] = rand === null ? 0 : 1;
+      // randomized when the exact null is computable (same convolution); otherwise the (conservative) p itself
+      out.lnPRand[j] = exactTails ? randomizedLnP(exactTails, u) : p.lnP;
+      out.randomized[j] = exactTails ? 1 : 0;
       continue;
     }
     const t = schemeTest(scorer.wm.nullModel, r.scored, r.sum);

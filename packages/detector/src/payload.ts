@@ -97,6 +97,14 @@ export function countPayload(wm: Watermark, pos: Uint8Array, colour: Int8Array):
 }
 
 export function decodePayload(wm: Watermark, pc: PayloadCounts): PayloadResult {
+  return decodePayloadWithTails(wm, pc).result;
+}
+
+/**
+ * decodePayload, plus ln P(M > m) and ln P(M = m) from the same convolution when the null
+ * pmfs are exact (null otherwise): what the randomized p-value is made of.
+ */
+export function decodePayloadWithTails(wm: Watermark, pc: PayloadCounts): { result: PayloadResult; exactTails: FamilyWise['exactTails'] } {
   const spec = wm.spec;
   if (!spec.payload) throw new DetectorError('NO_PAYLOAD', 'the spec has no payload');
   const { bits, digitBits } = spec.payload;
@@ -140,9 +148,9 @@ export function decodePayload(wm: Watermark, pc: PayloadCounts): PayloadResult {
   }
 
   const lnPBonferroni = Math.min(0, bits * Math.LN2 + binomialUpperTailLog(matched, n, gamma));
-  const { lnP, lnMid, method, expectedBest, expectedBestMethod } = familyWiseLnP(pc.perPosition, r, gamma, matched, lnPBonferroni);
+  const { lnP, lnMid, method, expectedBest, expectedBestMethod, exactTails } = familyWiseLnP(pc.perPosition, r, gamma, matched, lnPBonferroni);
   const message = digitsToMessage(digits, digitBits);
-  return {
+  const result: PayloadResult = {
     bits,
     digitBits,
     message: message.toString(),
@@ -161,15 +169,18 @@ export function decodePayload(wm: Watermark, pc: PayloadCounts): PayloadResult {
     lnPBonferroni,
     confidence,
   };
+  return { result, exactTails };
 }
 
-interface FamilyWise {
+export interface FamilyWise {
   lnP: number;
   /** ln mid-p of the same method (= lnP for bonferroni). */
   lnMid: number;
   method: PayloadMethod;
   expectedBest: number;
   expectedBestMethod: 'exact' | 'normal';
+  /** ln P(M > m) and ln P(M = m) when the null pmfs are exact (the randomized p's parts). */
+  exactTails: { lnGt: number; lnEq: number } | null;
 }
 
 function familyWiseLnP(perPosition: Int32Array, r: number, gamma: number, matched: number, lnPBonferroni: number): FamilyWise {
@@ -180,7 +191,7 @@ function familyWiseLnP(perPosition: Int32Array, r: number, gamma: number, matche
   }
   const normal = (): number => Array.from(perPosition).reduce((e, nb) => e + expectedMaxCount(nb, r, gamma), 0);
   if (total > CONVOLUTION_MAX_N) {
-    return { lnP: lnPBonferroni, lnMid: lnPBonferroni, method: 'bonferroni', expectedBest: normal(), expectedBestMethod: 'normal' };
+    return { lnP: lnPBonferroni, lnMid: lnPBonferroni, method: 'bonferroni', expectedBest: normal(), expectedBestMethod: 'normal', exactTails: null };
   }
   let exact = cost <= EXACT_BUDGET;
   const pmfs: Float64Array[] = [];
@@ -198,16 +209,16 @@ function familyWiseLnP(perPosition: Int32Array, r: number, gamma: number, matche
     pmfs.length = 0;
     for (const nb of perPosition) pmfs.push(cachedMaxLogPmf('union', nb, r, gamma)!);
   }
-  const { lnGe, lnMid } = sumUpperTails(pmfs, matched);
+  const { lnGe, lnMid, lnGt, lnEq } = sumUpperTails(pmfs, matched);
   if (!exact) {
     const expectedBest = normal();
     // the union construction is an upper bound, and so is Bonferroni: the smaller bound is still valid
-    if (lnPBonferroni < lnGe) return { lnP: lnPBonferroni, lnMid: lnPBonferroni, method: 'bonferroni', expectedBest, expectedBestMethod: 'normal' };
-    return { lnP: lnGe, lnMid, method: 'union', expectedBest, expectedBestMethod: 'normal' };
+    if (lnPBonferroni < lnGe) return { lnP: lnPBonferroni, lnMid: lnPBonferroni, method: 'bonferroni', expectedBest, expectedBestMethod: 'normal', exactTails: null };
+    return { lnP: lnGe, lnMid, method: 'union', expectedBest, expectedBestMethod: 'normal', exactTails: null };
   }
   let expectedBest = 0;
   for (const lp of pmfs) for (let k = 1; k < lp.length; k++) expectedBest += k * Math.exp(lp[k]!);
-  return { lnP: lnGe, lnMid, method: 'exact', expectedBest, expectedBestMethod: 'exact' };
+  return { lnP: lnGe, lnMid, method: 'exact', expectedBest, expectedBestMethod: 'exact', exactTails: { lnGt, lnEq } };
 }
 
 /**
@@ -217,24 +228,12 @@ function familyWiseLnP(perPosition: Int32Array, r: number, gamma: number, matche
  * union/Bonferroni methods bound the tail; they have no exact point probabilities).
  */
 export function payloadRandomizedLnP(wm: Watermark, pc: PayloadCounts, u: number): number | null {
-  const B = wm.payloadDigits, r = wm.payloadColours, gamma = wm.gammaEff;
-  let total = 0, cost = 0, matched = 0;
-  for (let b = 0; b < B; b++) {
-    const nb = pc.perPosition[b]!;
-    total += nb;
-    cost += exactCost(nb, r);
-    let best = 0;
-    for (let c = 1; c < r; c++) if (pc.counts[b * r + c]! > pc.counts[b * r + best]!) best = c;
-    matched += pc.counts[b * r + best]!;
-  }
-  if (total > CONVOLUTION_MAX_N || cost > EXACT_BUDGET) return null;
-  const pmfs: Float64Array[] = [];
-  for (const nb of pc.perPosition) {
-    const lp = cachedMaxLogPmf('exact', nb, r, gamma);
-    if (!lp) return null;
-    pmfs.push(lp);
-  }
-  const t = sumUpperTails(pmfs, matched);
+  const { exactTails } = decodePayloadWithTails(wm, pc);
+  return exactTails ? randomizedLnP(exactTails, u) : null;
+}
+
+/** ln(P(M > m) + u·P(M = m)) from the exact tails (decodePayloadWithTails). */
+export function randomizedLnP(t: { lnGt: number; lnEq: number }, u: number): number {
   const a = t.lnGt, b = Math.log(u) + t.lnEq;
   const hi = Math.max(a, b);
   return hi === -Infinity ? -Infinity : Math.min(0, hi + Math.log(Math.exp(a - hi) + Math.exp(b - hi)));
