@@ -21,3 +21,5 @@ export type { Candidate, LeakText, LeakTextResult, LeakAttribution, AccountWindo
 export { OpenModelRun, OpenModelPass, uniqueArgmax, assertOpenModelSpec } from './open-model.js';
 export { BoundedMeanEProcess, BET_FRACTIONS } from './betting.js';
 export type { NextTokenListing, OpenModelTest, OpenModelSummary, OpenModelOptions } from './open-model.js';
+export { LogprobRun, assertLogprobSpec, combineLogprobSampled, listingFromLogprobs } from './logprob.js';
+export type { LogprobItem, LogprobAccounting, LogprobTest, LogprobSummary, LogprobOptions } from './logprob.js';
