@@ -15,6 +15,7 @@ import { sha256Hex } from '@tracemark/detector';
 import { engineSamplerFor, engineWindows, type EngineMarking } from './engine.js';
 import { generateChoice, type ChoiceMarking, type ChoiceResult } from './generate.js';
 import { sendJson, SseWriter } from './http.js';
+import { chatLogprobs, completionLogprobs, type TokenLogprob } from './logprobs.js';
 import type { Sampling, ServedModel } from './model.js';
 import type { ChatRequest, CompletionRequest } from './schemas.js';
 import {
@@ -64,11 +65,19 @@ export interface Job {
   stream: boolean;
   includeUsage: boolean;
   trimStart: boolean;
+  /** Logprobs asked: how many alternatives per token (0 = the chosen token's only); null = not asked. */
+  logprobs: number | null;
 }
 
 function checkModel(ctx: GenerationContext, model: string): void {
   if (model !== ctx.model.id) {
     throw new ApiError(404, `The model '${model}' does not exist; this server serves '${ctx.model.id}'`, 'invalid_request_error', 'model', 'model_not_found');
+  }
+}
+
+function checkLogprobs(ctx: GenerationContext, asked: boolean): void {
+  if (asked && (ctx.model.logits === undefined || ctx.model.tokenBytes === undefined)) {
+    throw new ApiError(400, `logprobs are not available for the model '${ctx.model.id}'`, 'invalid_request_error', 'logprobs', 'invalid_value');
   }
 }
 
@@ -107,6 +116,7 @@ function encodePrompt(ctx: GenerationContext, text: string, maxTokens: number): 
 export function completionJob(ctx: GenerationContext, account: Account, r: CompletionRequest): Job {
   checkModel(ctx, r.model);
   const maxTokens = maxTokensOf(ctx, r.max_tokens, 'max_tokens');
+  checkLogprobs(ctx, r.logprobs != null);
   const texts = typeof r.prompt === 'string' ? [r.prompt] : r.prompt;
   return {
     endpoint: 'completions',
@@ -121,6 +131,7 @@ export function completionJob(ctx: GenerationContext, account: Account, r: Compl
     stream: r.stream === true,
     includeUsage: r.stream_options?.include_usage === true,
     trimStart: false,
+    logprobs: r.logprobs ?? null,
   };
 }
 
@@ -129,6 +140,10 @@ export function chatJob(ctx: GenerationContext, account: Account, r: ChatRequest
   if (r.max_tokens != null && r.max_completion_tokens != null && r.max_tokens !== r.max_completion_tokens) {
     throw new ApiError(400, 'max_tokens and max_completion_tokens disagree: give one', 'invalid_request_error', 'max_completion_tokens', 'invalid_value');
   }
+  if (r.top_logprobs != null && r.logprobs !== true) {
+    throw new ApiError(400, "Invalid 'top_logprobs': logprobs must be set to true when top_logprobs is used", 'invalid_request_error', 'top_logprobs', 'invalid_value');
+  }
+  checkLogprobs(ctx, r.logprobs === true);
   const param = r.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
   const maxTokens = maxTokensOf(ctx, r.max_completion_tokens ?? r.max_tokens, param);
   const chat = chatPrompt(ctx.model, r.messages);
@@ -145,6 +160,7 @@ export function chatJob(ctx: GenerationContext, account: Account, r: ChatRequest
     stream: r.stream === true,
     includeUsage: r.stream_options?.include_usage === true,
     trimStart: chat.trimStart,
+    logprobs: r.logprobs === true ? (r.top_logprobs ?? 0) : null,
   };
 }
 
@@ -184,6 +200,18 @@ export async function runJob(ctx: GenerationContext, job: Job, res: ServerRespon
     for (let j = 0; j < job.n; j++) {
       const index = pi * job.n + j;
       const rng = seededRng(rngSeed(job.seed, pi, j));
+      const lp = job.logprobs !== null ? { top: job.logprobs, sink: [] as TokenLogprob[] } : undefined;
+      let lpSent = 0, lpOffset = 0;
+      // the entries drawn since the last chunk, in the endpoint's shape (undefined when not asked)
+      const lpChunk = (): unknown => {
+        if (!lp) return undefined;
+        const fresh = lp.sink.slice(lpSent);
+        lpSent = lp.sink.length;
+        if (job.endpoint === 'chat.completions') return chatLogprobs(fresh);
+        const c = completionLogprobs(fresh, lpOffset);
+        for (const e of fresh) lpOffset += e.token.length;
+        return c;
+      };
       // An engine's sampler is per response: fresh state, the prompt as the engine sees it.
       const marking: ChoiceMarking =
         ctx.wm && embedder ? { wm: ctx.wm, embedder } : { engine: engineSamplerFor(ctx.engine!, prompt.tokens), engineWindows: (g) => engineWindows(ctx.engine!, prompt.tokens, g) };
@@ -198,6 +226,7 @@ export async function runJob(ctx: GenerationContext, job: Job, res: ServerRespon
         rng,
         signal,
         trimStart: job.trimStart,
+        ...(lp ? { logprobs: lp } : {}),
       });
       if (sse && job.endpoint === 'chat.completions') sse.data(chunk(job.endpoint, head, index, '', null, { role: true, includeUsage: job.includeUsage }));
       let result: ChoiceResult;
@@ -207,7 +236,7 @@ export async function runJob(ctx: GenerationContext, job: Job, res: ServerRespon
           result = step.value;
           break;
         }
-        sse?.data(chunk(job.endpoint, head, index, step.value, null, { includeUsage: job.includeUsage }));
+        sse?.data(chunk(job.endpoint, head, index, step.value, null, { includeUsage: job.includeUsage, logprobs: lpChunk() }));
       }
       completionTokens += result.completionTokens;
       const record = ledgerRecord(ctx, job, head, index, prompt, result);
@@ -219,10 +248,12 @@ export async function runJob(ctx: GenerationContext, job: Job, res: ServerRespon
       if (sse) {
         // The row is durable before the choice's final chunk (and [DONE]) is sent.
         if (ctx.ledger) await ctx.ledger.append(record);
-        sse.data(chunk(job.endpoint, head, index, '', result.finishReason, { includeUsage: job.includeUsage }));
+        // entries of tokens whose text never became a delta (held back, then cut by a stop) close the choice
+        const rest = lp && lp.sink.length > lpSent ? lpChunk() : undefined;
+        sse.data(chunk(job.endpoint, head, index, '', result.finishReason, { includeUsage: job.includeUsage, logprobs: rest }));
       } else {
         if (ctx.ledger) pending.push(ctx.ledger.append(record));
-        done.push({ index, text: result.text, finishReason: result.finishReason });
+        done.push({ index, text: result.text, finishReason: result.finishReason, ...(lp ? { logprobs: lpChunk() } : {}) });
       }
     }
   }

@@ -13,6 +13,7 @@ import { StopMatcher } from '@tracemark/lm';
 import { type Embedder, type Rng, type Seed, type Watermark } from '@tracemark/watermark';
 import { pairToBigInt } from '../ledger/u64.js';
 import type { EngineSampler } from './engine.js';
+import { NextLogprobs, tokenLogprob, type TokenLogprob } from './logprobs.js';
 import type { Sampling, ServedModel } from './model.js';
 
 /**
@@ -37,6 +38,12 @@ export type ChoiceRequest = ChoiceMarking & {
   trimStart?: boolean;
   /** Give the event loop a turn after this much uninterrupted compute (ms). */
   sliceMs?: number;
+  /**
+   * Logprobs asked: each emitted token's entry (with its `top` most likely alternatives) is
+   * pushed to `sink` as soon as the token is drawn — before its text is yielded — so a
+   * streaming caller can send the entries with the delta they belong to.
+   */
+  logprobs?: { top: number; sink: TokenLogprob[] };
 };
 
 export interface ChoiceResult {
@@ -52,6 +59,7 @@ const yieldTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 export async function* generateChoice(req: ChoiceRequest): AsyncGenerator<string, ChoiceResult, void> {
   const { model, prompt, maxTokens, sampling, rng, signal } = req;
   if (req.engine !== undefined && model.engineStep === undefined) throw new Error(`the model ${model.id} cannot serve an engine's watermark`);
+  if (req.logprobs !== undefined && (model.logits === undefined || model.tokenBytes === undefined)) throw new Error(`the model ${model.id} cannot return logprobs`);
   const ctx = new Uint32Array(prompt.length + maxTokens);
   ctx.set(prompt);
   let len = prompt.length;
@@ -81,6 +89,8 @@ export async function* generateChoice(req: ChoiceRequest): AsyncGenerator<string
       break;
     }
     let r: { token: number };
+    // q at this step (logprobs.ts: the tempered, truncated model distribution, never the watermarked one)
+    const lp = req.logprobs !== undefined ? new NextLogprobs(await model.logits!(ctx, len), sampling.temperature, sampling.topP) : null;
     if (req.engine !== undefined) {
       r = await model.engineStep!(req.engine, ctx, len, sampling, rng);
     } else {
@@ -96,6 +106,7 @@ export async function* generateChoice(req: ChoiceRequest): AsyncGenerator<string
     }
     ctx[len++] = r.token;
     produced++;
+    if (lp !== null) req.logprobs!.sink.push(tokenLogprob((id) => model.tokenBytes!(id), lp, r.token, req.logprobs!.top));
     const out = emit(stop.push(decoder.push(r.token)));
     if (out.length > 0) yield out;
     if (stop.stopped) {

@@ -3,11 +3,13 @@
  *
  * Unknown fields are refused (as OpenAI does: "Unrecognized request argument"), and
  * OpenAI features this server does not implement are accepted only at their neutral
- * value (e.g. presence_penalty 0, logprobs false), so a client never silently gets
- * something other than what it asked for.
+ * value (e.g. presence_penalty 0, echo false), so a client never silently gets
+ * something other than what it asked for. `logprobs` (chat: with `top_logprobs` ≤ 20;
+ * completions: the number of alternatives, ≤ 20) are served: logprobs.ts.
  */
 import { z } from 'zod';
 import { ApiError } from './errors.js';
+import { MAX_TOP_LOGPROBS } from './logprobs.js';
 
 /** Hard limits, independent of the server's configurable defaults. */
 export const LIMITS = {
@@ -61,7 +63,13 @@ export const CompletionRequestSchema = z.strictObject({
     { error: 'prompt must be a string or an array of strings (token-id prompts are not supported)' },
   ),
   echo: neutral('echo', (v) => v === false),
-  logprobs: neutral('logprobs', (v) => v === 0),
+  logprobs: nullish(
+    z
+      .number({ error: 'logprobs must be a number' })
+      .int('logprobs must be an integer')
+      .min(0, `logprobs must be in [0, ${MAX_TOP_LOGPROBS}]`)
+      .max(MAX_TOP_LOGPROBS, `logprobs must be in [0, ${MAX_TOP_LOGPROBS}]`),
+  ),
   best_of: neutral('best_of ≠ 1', (v) => v === 1),
   suffix: neutral('suffix', (v) => v === ''),
 });
@@ -86,8 +94,14 @@ export const ChatRequestSchema = z.strictObject({
   max_completion_tokens: nullish(
     z.number({ error: 'max_completion_tokens must be a number' }).int('max_completion_tokens must be an integer').min(1, 'max_completion_tokens must be ≥ 1'),
   ),
-  logprobs: neutral('logprobs', (v) => v === false),
-  top_logprobs: neutral('top_logprobs', (v) => v === 0),
+  logprobs: nullish(z.boolean({ error: 'logprobs must be a boolean' })),
+  top_logprobs: nullish(
+    z
+      .number({ error: 'top_logprobs must be a number' })
+      .int('top_logprobs must be an integer')
+      .min(0, `top_logprobs must be in [0, ${MAX_TOP_LOGPROBS}]`)
+      .max(MAX_TOP_LOGPROBS, `top_logprobs must be in [0, ${MAX_TOP_LOGPROBS}]`),
+  ),
   response_format: neutral('response_format other than text', (v) => typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'text'),
   tools: neutral('tools', (v) => Array.isArray(v) && v.length === 0),
   tool_choice: neutral('tool_choice', (v) => v === 'none'),

@@ -33,6 +33,8 @@ export interface DoneChoice {
   index: number;
   text: string;
   finishReason: FinishReason;
+  /** The choice's `logprobs` object (logprobs.ts), or null when not asked. */
+  logprobs?: unknown;
 }
 
 export function completionResponse(h: Head, choices: DoneChoice[], u: Usage): unknown {
@@ -42,7 +44,7 @@ export function completionResponse(h: Head, choices: DoneChoice[], u: Usage): un
     created: h.created,
     model: h.model,
     system_fingerprint: null,
-    choices: choices.map((c) => ({ index: c.index, text: c.text, logprobs: null, finish_reason: c.finishReason })),
+    choices: choices.map((c) => ({ index: c.index, text: c.text, logprobs: c.logprobs ?? null, finish_reason: c.finishReason })),
     usage: u,
   };
 }
@@ -57,7 +59,7 @@ export function chatResponse(h: Head, choices: DoneChoice[], u: Usage): unknown 
     choices: choices.map((c) => ({
       index: c.index,
       message: { role: 'assistant', content: c.text, refusal: null },
-      logprobs: null,
+      logprobs: c.logprobs ?? null,
       finish_reason: c.finishReason,
     })),
     usage: u,
@@ -75,15 +77,16 @@ export function chunk(
   index: number,
   text: string,
   finishReason: FinishReason | null,
-  opts: { role?: boolean; includeUsage?: boolean } = {},
+  opts: { role?: boolean; includeUsage?: boolean; logprobs?: unknown } = {},
 ): unknown {
+  const logprobs = opts.logprobs ?? null;
   const base = { id: h.id, created: h.created, model: h.model, system_fingerprint: null };
   const extra = opts.includeUsage ? { usage: null } : {};
   if (endpoint === 'completions') {
     return {
       ...base,
       object: 'text_completion',
-      choices: [{ index, text, logprobs: null, finish_reason: finishReason }],
+      choices: [{ index, text, logprobs, finish_reason: finishReason }],
       ...extra,
     };
   }
@@ -93,7 +96,7 @@ export function chunk(
   return {
     ...base,
     object: 'chat.completion.chunk',
-    choices: [{ index, delta, logprobs: null, finish_reason: finishReason }],
+    choices: [{ index, delta, logprobs, finish_reason: finishReason }],
     ...extra,
   };
 }
