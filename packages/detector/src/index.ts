@@ -45,6 +45,7 @@ export { maxMultinomialLogPmf, maxUnionLogPmf, sumUpperTailLog } from './maxmult
 export { TupleSet } from './tupleset.js';
 export * from './stats/index.js';
 export { scanCorpus, DEFAULT_DEDUP_BYTES } from './corpus/scan.js';
+export * from './corpus/external/index.js';
 export type { ScanOptions, ScanSummary, DocumentResult } from './corpus/scan.js';
 export { CheckpointSchema, CHECKPOINT_VERSION } from './corpus/checkpoint.js';
 export type { Checkpoint } from './corpus/checkpoint.js';

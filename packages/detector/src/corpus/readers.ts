@@ -26,7 +26,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { DetectorError } from '../errors.js';
 
@@ -77,13 +77,26 @@ export interface ReaderStats {
 
 export const DEFAULT_MAX_DOC_BYTES = 200_000_000;
 
+/**
+ * A piece of an uncompressed file: bytes [start, end), whose first line is line `firstLine`
+ * of the file. The out-of-core scan's shards (external/plan.ts) are such pieces, cut at
+ * line boundaries (blank lines for text paragraphs), so reading the pieces in order gives
+ * the documents, lines and numbers of reading the whole file.
+ */
+export interface ByteRange {
+  start: number;
+  end: number;
+  firstLine: number;
+}
+
 export function formatOf(path: string, format: CorpusFormat = 'auto'): 'text' | 'jsonl' {
   if (format !== 'auto') return format;
   return /\.(jsonl|ndjson)(\.gz)?$/i.test(path) ? 'jsonl' : 'text';
 }
 
-function openBytes(path: string): Readable {
-  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+function openBytes(path: string, range?: ByteRange): Readable {
+  if (range && range.end <= range.start) return Readable.from([]);
+  const raw = createReadStream(path, { highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end - 1 } : {}) });
   return /\.gz$/i.test(path) ? raw.pipe(createGunzip()) : raw;
 }
 
@@ -98,12 +111,12 @@ function decodeLine(bytes: Uint8Array, source: string, line: number): string {
 }
 
 /** Lines of a byte stream (without the "\n"), each as bytes, with 1-based numbers. */
-async function* lines(path: string, maxBytes: number): AsyncGenerator<{ bytes: Uint8Array; line: number }> {
+async function* lines(path: string, maxBytes: number, range?: ByteRange): AsyncGenerator<{ bytes: Uint8Array; line: number }> {
   let pending: Buffer[] = [];
   let pendingLen = 0;
-  let line = 0;
-  let first = true;
-  const stream = openBytes(path);
+  let line = range ? range.firstLine - 1 : 0;
+  let first = !range || range.start === 0; // a BOM only at the start of the file
+  const stream = openBytes(path, range);
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       let buf = chunk;
@@ -212,12 +225,13 @@ export function parseIdsRecord(rec: Record<string, unknown>, where: string, f: I
 }
 
 /** The documents of one file, in order. */
-export async function* readDocuments(path: string, opts: ReaderOptions = {}, stats?: ReaderStats): AsyncGenerator<RawDocument> {
+export async function* readDocuments(path: string, opts: ReaderOptions = {}, stats?: ReaderStats, range?: ByteRange): AsyncGenerator<RawDocument> {
   const maxBytes = opts.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
   const format = formatOf(path, opts.format);
+  if (range && (/\.gz$/i.test(path) || (format === 'text' && (opts.textMode ?? 'paragraph') === 'file'))) throw new DetectorError('BAD_OPTION', `${path}: a compressed file or a whole-file document cannot be read in pieces`);
   if (format === 'jsonl') {
     const field = opts.field ?? 'text';
-    for await (const { bytes, line } of lines(path, maxBytes)) {
+    for await (const { bytes, line } of lines(path, maxBytes, range)) {
       const s = decodeLine(bytes, path, line);
       if (s.trim() === '') continue;
       let problem: string | undefined;
@@ -255,7 +269,7 @@ export async function* readDocuments(path: string, opts: ReaderOptions = {}, sta
   let para: string[] = [];
   let paraBytes = 0;
   let paraLine = 0;
-  for await (const { bytes, line } of lines(path, maxBytes)) {
+  for await (const { bytes, line } of lines(path, maxBytes, range)) {
     let s = decodeLine(bytes, path, line);
     if (s.endsWith('\r')) s = s.slice(0, -1); // CRLF files: paragraphs are joined with \n
     if (s.trim() === '') {

@@ -27,7 +27,7 @@
  */
 import { statSync } from 'node:fs';
 import { exportEngineKeyFile, isEngineKey, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
-import { Detector, schemeNameOf, type DetectionResult, type DetectorOptions, type SchemeName } from '../detect.js';
+import { Detector, type DetectionResult, type DetectorOptions, type SchemeName } from '../detect.js';
 import { DetectorError } from '../errors.js';
 import { specId } from '../io/keys.js';
 import { EvidencePool, type FisherResult, type NovelResult, type PooledResult } from '../pool/index.js';
@@ -43,7 +43,8 @@ import { PartitionedDedup, type DedupSizing } from './partitions.js';
 import type { WorkerInit } from './protocol.js';
 import { allDocuments, scoredDocuments, scoreInline } from './scored-documents.js';
 import { WorkerPool } from './worker-pool.js';
-import { countDocument, emptyTotals, noteTop, type DocSummary, type ScanTotals } from './tally.js';
+import { summaryOf } from './summary.js';
+import { countDocument, emptyTotals, noteTop, type DocSummary } from './tally.js';
 
 export const DEFAULT_DEDUP_BYTES = 512 * 1024 * 1024;
 
@@ -310,27 +311,5 @@ function identityOptions(o: ScanOptions, exclude: (string | number[])[], keepTop
     ...(o.globalDedup === false ? { globalDedup: false } : {}),
     ...(o.dedupMemoryBytes !== undefined ? { dedupMemoryBytes: o.dedupMemoryBytes } : {}),
     ...(o.detector !== undefined ? { detector: { ...detector, ...(specialTokens ? { specialTokens: [...specialTokens] } : {}) } } : {}),
-  };
-}
-
-function summaryOf(spec: AnySpec, files: number, workers: number, at: ScanPosition, pool: EvidencePool, dedup: OwnerState | undefined, keepTop: number, resumedFrom: number | undefined): ScanSummary {
-  const t: ScanTotals = at.totals;
-  return {
-    scheme: schemeNameOf(spec),
-    keyFingerprint: spec.keyFingerprint,
-    files,
-    documents: t.documents,
-    emptyDocuments: t.emptyDocuments,
-    skippedLines: t.skippedLines,
-    tokens: t.tokens,
-    scored: t.scored,
-    tooShortDocuments: t.tooShortDocuments,
-    chunkedRuns: t.chunkedRuns,
-    specialStrings: t.specialStrings,
-    pooled: pool.pooled(dedup),
-    fisher: pool.fisher(),
-    workers,
-    ...(keepTop > 0 ? { mostMarked: at.top } : {}),
-    ...(resumedFrom !== undefined ? { progress: { complete: at.complete, resumedFrom, documentsDone: at.docsDone } } : {}),
   };
 }

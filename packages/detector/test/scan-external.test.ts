@@ -1,0 +1,99 @@
+// The out-of-core scan (corpus/external): plan → map jobs → reduce jobs → finalize gives the
+// bytes of the in-memory scanCorpus — summary JSON (minus the fields naming the mode) and the
+// per-document output file — for tracemark KGW with a payload, Gumbel, SynthID and an engine
+// spec, on Brown-corpus text with repeated documents; also when the corpus is cut into many
+// shards and a tiny memory budget forces many spilled runs and merge passes; and on worker threads.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { humanText } from '@tracemark/corpora';
+import { generateEngineKey, parseEngineSpec, seededRng, type AnySpec, type EngineKey, type EngineSpecInput, type WatermarkKey } from '@tracemark/watermark';
+import { planScan, runScanLocally, scanCorpus, type ScanSummary } from '../src/index.js';
+import { testKey, testSpec } from './helpers.js';
+
+let dir: string;
+let corpus: string;
+let texts: string[];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tm-ext-'));
+  const docs = humanText({ split: 'calibration', sources: ['brown'] }).slice(0, 70).map((d) => d.text);
+  texts = [...docs.slice(0, 50), docs[3]!, `${docs[10]!.slice(0, 400)} ${docs[60]!}`, '', ...docs.slice(50), docs[7]!];
+  corpus = join(dir, 'corpus.jsonl');
+  writeFileSync(corpus, texts.map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n') + '\n');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function engine(e: EngineSpecInput['engine'], seed: string): { spec: AnySpec; key: EngineKey } {
+  const rng = seededRng(seed);
+  const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(rng() * 256));
+  const spec0 = parseEngineSpec({ version: 2, tokenizer: 'o200k_base', engine: e, keyFingerprint: '0'.repeat(32) });
+  const key = generateEngineKey(spec0.engine, bytes);
+  return { spec: { ...spec0, keyFingerprint: key.fingerprint }, key };
+}
+
+function tracemark(input: Parameters<typeof testSpec>[1], seed: string): { spec: AnySpec; key: WatermarkKey } {
+  const key = testKey(seed);
+  return { spec: testSpec(key, input), key };
+}
+
+export const SPECS: [string, () => { spec: AnySpec; key: WatermarkKey | EngineKey }][] = [
+  ['kgw with a 16-bit payload', () => tracemark({ scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' }, payload: { bits: 16, digitBits: 2 } }, 'x-kgw')],
+  ['gumbel', () => tracemark({ scheme: { name: 'gumbel' }, context: { width: 2, mode: 'left' } }, 'x-gumbel')],
+  ['synthid', () => tracemark({ scheme: { name: 'synthid', layers: 30 }, context: { width: 2, mode: 'min' } }, 'x-synthid')],
+  ['engine vllm/gumbel', () => engine({ scheme: 'vllm/gumbel' }, 'x-vllm')],
+];
+
+/** The summary without the fields that name the mode (workers; dedupBytes: table memory vs bytes on disk). */
+function comparable(s: ScanSummary): string {
+  const { workers: _w, pooled, ...rest } = s;
+  const { dedupBytes: _b, ...p } = pooled;
+  return JSON.stringify({ ...rest, pooled: p });
+}
+
+let n = 0;
+async function inMemory(w: { spec: AnySpec; key: WatermarkKey | EngineKey }): Promise<{ summary: string; output: string; s: ScanSummary }> {
+  const output = join(dir, `mem-${n++}.jsonl`);
+  const s = await scanCorpus(w, [corpus], { idField: 'id', keepTop: 4, output });
+  return { summary: comparable(s), output: readFileSync(output, 'utf8'), s };
+}
+
+async function external(w: { spec: AnySpec; key: WatermarkKey | EngineKey }, o: { shardBytes?: number; memoryBytes?: number; workers?: number; partitionBits?: number } = {}): Promise<{ summary: string; output: string; s: ScanSummary; dir: string }> {
+  const output = join(dir, `ext-${n}.jsonl`);
+  const scanDir = join(dir, `scan-${n++}`);
+  const plan = planScan(w.spec, [corpus], { idField: 'id', ...(o.shardBytes !== undefined ? { shardBytes: o.shardBytes } : {}), ...(o.partitionBits !== undefined ? { partitionBits: o.partitionBits } : {}) });
+  const s = await runScanLocally(plan, scanDir, w.key, { keepTop: 4, output, workers: o.workers ?? 0, ...(o.memoryBytes !== undefined ? { memoryBytes: o.memoryBytes } : {}) });
+  return { summary: comparable(s), output: readFileSync(output, 'utf8'), s, dir: scanDir };
+}
+
+describe('out-of-core scan: the bytes of the in-memory scan', () => {
+  for (const [label, make] of SPECS) {
+    it(label, async () => {
+      const w = make();
+      const mem = await inMemory(w);
+      expect(mem.s.pooled.scored).toBeLessThan(mem.s.scored); // repeats were deduplicated
+      const ext = await external(w);
+      expect(ext.summary).toBe(mem.summary);
+      expect(ext.output).toBe(mem.output);
+      expect(ext.s.pooled.dedupEntries).toBe(mem.s.pooled.dedupEntries);
+    }, 120_000);
+  }
+});
+
+describe('out-of-core scan: shards, spills and threads do not change a bit', () => {
+  it('many shards (line ranges of the file), a tiny memory budget (many spilled runs, several merge passes), 2 worker threads', async () => {
+    const w = SPECS[1]![1](); // gumbel: real-valued scores, so the order of additions shows
+    const mem = await inMemory(w);
+    const ext = await external(w, { shardBytes: 20_000, memoryBytes: 64 * 1024, partitionBits: 2 });
+    expect(JSON.parse(readFileSync(join(ext.dir, 'plan.json'), 'utf8')).shards.length).toBeGreaterThan(8);
+    const runs = [0, 1, 2, 3].map((k) => JSON.parse(readFileSync(join(ext.dir, 'reduce', `p${k}.done.json`), 'utf8')).runs as number);
+    expect(Math.min(...runs)).toBeGreaterThan(64); // more runs than one merge pass takes
+    expect(ext.summary).toBe(mem.summary);
+    expect(ext.output).toBe(mem.output);
+    const threads = await external(w, { shardBytes: 50_000, workers: 2 });
+    expect(threads.s.workers).toBe(2);
+    expect(threads.summary).toBe(mem.summary);
+    expect(threads.output).toBe(mem.output);
+  }, 240_000);
+});
