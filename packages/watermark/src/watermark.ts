@@ -2,6 +2,7 @@
  * A Watermark binds a spec to its key and answers the two questions both sides ask:
  * "what is this step's seed?" and "what does the PRF say about this token there?".
  */
+import { prfBatch, type PrfWords } from './kernel/prf-batch.js';
 import { assertKeyMatches, type WatermarkKey } from './keys.js';
 import { gammaThreshold, gCount, payloadColourOf, tokenPrf, unit53 } from './prf.js';
 import { sipSeedToken, type SipKey, type U64 } from './siphash.js';
@@ -85,6 +86,18 @@ export class Watermark {
   /** Raw 64-bit PRF output for (window seed, token); self mode folds the token into the seed. */
   prf(window: Seed, token: number, out: U64 = this.#x): U64 {
     return tokenPrf(this.#prfKey, this.tokenSeed(window, token, this.#s), token, out);
+  }
+
+  /**
+   * prf(window, ids[i]) for i < n in one batched call (kernel/prf-batch.ts: WebAssembly
+   * when the runtime has it): the words are views valid until the next batched call.
+   */
+  prfMany(window: Seed, ids: Int32Array, n: number): PrfWords {
+    if (this.spec.scheme.name !== 'unigram' && this.hasher.mode === 'self') {
+      return prfBatch().perTokenSeed(this.#prfKey, ids, n, (v, out) => this.hasher.tokenSeed(window, v, out));
+    }
+    const s = this.tokenSeed(window, 0, this.#s); // one seed for every token in the other modes
+    return prfBatch().fixedSeed(this.#prfKey, s.hi, s.lo, ids, n);
   }
 
   /** KGW/unigram: is the token green at this step (zero-bit watermark)? */

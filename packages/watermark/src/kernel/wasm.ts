@@ -12,7 +12,10 @@
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;
-type ValType = typeof I32 | typeof I64;
+/** The 128-bit SIMD vector type (fixed-width SIMD proposal; Node ≥ 16.4 and current browsers). */
+export const V128 = 0x7b;
+export const F64 = 0x7c;
+type ValType = typeof I32 | typeof I64 | typeof V128 | typeof F64;
 
 function uleb(n: number, out: number[]): void {
   do {
@@ -102,6 +105,39 @@ export class FnBuilder {
   i64LtS(): this { return this.op(0x53); }
   i64ExtendI32U(): this { return this.op(0xad); }
   select(): this { return this.op(0x1b); }
+
+  // f64 (IEEE-754 binary64, round to nearest: the same results as JavaScript's number ops)
+  f64(v: number): this {
+    const d = new DataView(new ArrayBuffer(8));
+    d.setFloat64(0, v, true); // WebAssembly constants are little-endian
+    this.code.push(0x44, ...new Uint8Array(d.buffer));
+    return this;
+  }
+  loadF64(offset = 0): this { this.code.push(0x2b, 3); uleb(offset, this.code); return this; }
+  storeF64(offset = 0): this { this.code.push(0x39, 3); uleb(offset, this.code); return this; }
+  f64Add(): this { return this.op(0xa0); }
+  f64Sub(): this { return this.op(0xa1); }
+  f64Mul(): this { return this.op(0xa2); }
+  f64Lt(): this { return this.op(0x63); }
+  f64ConvertI32U(): this { return this.op(0xb8); }
+
+  // SIMD (prefix 0xfd, then the opcode as a LEB128 u32): only what the batched SipHash needs
+  simd(opcode: number): this { this.code.push(0xfd); uleb(opcode, this.code); return this; }
+  /** v128.load32x2_u: two u32 zero-extended to the two i64 lanes. */
+  loadU32x2(offset = 0): this { this.simd(0x06).code.push(3); uleb(offset, this.code); return this; }
+  storeV128(offset = 0): this { this.simd(0x0b).code.push(4); uleb(offset, this.code); return this; }
+  /** i8x16.shuffle of the two vectors on the stack (lane indices 0–15 first, 16–31 second). */
+  shuffle(lanes: readonly number[]): this {
+    if (lanes.length !== 16) throw new Error('i8x16.shuffle takes 16 lane indices');
+    this.simd(0x0d).code.push(...lanes);
+    return this;
+  }
+  i64x2Splat(): this { return this.simd(0x12); }
+  v128Or(): this { return this.simd(0x50); }
+  v128Xor(): this { return this.simd(0x51); }
+  i64x2Shl(): this { return this.simd(0xcb); }
+  i64x2ShrU(): this { return this.simd(0xcd); }
+  i64x2Add(): this { return this.simd(0xce); }
 
   // control
   block(): this { return this.op(0x02, 0x40); }

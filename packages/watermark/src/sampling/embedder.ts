@@ -40,6 +40,7 @@
  * stays exact; Gumbel and SynthID take the plain rest draw (unwatermarked).
  */
 import { messageDigits, type Watermark } from '../watermark.js';
+import { unit53Of } from '../prf.js';
 import type { U64 } from '../siphash.js';
 import type { Seed } from '../window.js';
 import { boundFactor, maxBoundFactor } from './bounds.js';
@@ -48,7 +49,7 @@ import { LazyRace } from './lazy-race.js';
 import { newResolved, resolveEpsilon, resolveOptions } from './options.js';
 import { weightedDraw, type Draw, type Source } from './race.js';
 import { rngU32, tokenExp, uniform53 } from './random.js';
-import { tournament } from './tournament.js';
+import { prfBatch } from '../kernel/prf-batch.js';
 import type { Rng, SamplingOptions, SparseDistribution, StepResult } from './types.js';
 
 export interface EmbedderOptions {
@@ -87,10 +88,6 @@ export class Embedder {
   readonly #lazy = new LazyRace();
   readonly #generic: Source = { n: 0, ids: new Int32Array(0), w: new Float64Array(0), total: 0, restBound: 0 };
   readonly #green = (v: number): boolean => this.#isGreen(v);
-  readonly #prfOf = (v: number): U64 => this.wm.prf(this.#seed, v, this.#x);
-  #p = new Float64Array(256);
-  #gLo = new Int32Array(256);
-  #gHi = new Int32Array(256);
 
   constructor(wm: Watermark, opts: EmbedderOptions = {}) {
     this.wm = wm;
@@ -250,8 +247,8 @@ export class Embedder {
     } else if (this.#kind === GUMBEL) {
       out[this.#gumbelRace(ds)] = 1;
     } else {
-      this.#tournamentOf(ds);
-      for (let i = 0; i < n; i++) out[ids[i]!] = this.#p[i]!;
+      const p = this.#tournamentOf(ds);
+      for (let i = 0; i < n; i++) out[ids[i]!] = p[i]!;
     }
     return out;
   }
@@ -330,14 +327,16 @@ export class Embedder {
 
   /** argmax ln(r_v)/w_v over the candidates (weights need not be normalised); lazily for a CandidateSet. */
   #gumbelRace(src: Source): number {
-    if (src instanceof CandidateSet) return this.#lazy.gumbel(src, this.#prfOf);
     const { n, ids, w } = src;
+    const words = this.wm.prfMany(this.#seed, ids, n); // every candidate's r_v: r_v is keyed, nothing bounds it unseen
+    if (src instanceof CandidateSet) return this.#lazy.gumbelWords(src, words);
+    const { lo, hi } = words;
     let best = -Infinity;
     let id = -1;
     for (let i = 0; i < n; i++) {
       const wt = w[i]!;
       if (!(wt > 0)) continue;
-      const key = Math.log(this.wm.uniform(this.#seed, ids[i]!)) / wt;
+      const key = Math.log(unit53Of(hi[i]!, lo[i]!)) / wt;
       if (key > best) {
         best = key;
         id = ids[i]!;
@@ -347,43 +346,23 @@ export class Embedder {
     return id;
   }
 
-  /** Fills #p[0..n) with the tournament winner's law over the candidates. */
-  #tournamentOf(src: Source): void {
+  /** The tournament winner's law over the candidates: p[0..n) (a view, valid until the next batched PRF call). */
+  #tournamentOf(src: Source): Float64Array {
     const { n, ids, w, total } = src;
-    if (this.#p.length < n) {
-      let cap = this.#p.length;
-      while (cap < n) cap *= 2;
-      this.#p = new Float64Array(cap);
-      this.#gLo = new Int32Array(cap);
-      this.#gHi = new Int32Array(cap);
-    }
-    const p = this.#p;
-    const gLo = this.#gLo;
-    const gHi = this.#gHi;
     if (!(total > 0)) throw new RangeError('the distribution has no token with positive probability');
-    for (let i = 0; i < n; i++) {
-      p[i] = w[i]! / total;
-      const x = this.wm.prf(this.#seed, ids[i]!, this.#x);
-      gLo[i] = x.lo | 0;
-      gHi[i] = x.hi | 0;
-    }
-    tournament(p, n, gLo, gHi, this.#layers);
+    // One batched PRF call gives every layer's g-values (bit l of x); the layers then run
+    // where the words are (kernel/tournament-module.ts), in the same float order.
+    this.wm.prfMany(this.#seed, ids, n);
+    const batch = prfBatch();
+    const { p } = batch.probs();
+    for (let i = 0; i < n; i++) p[i] = w[i]! / total;
+    batch.tournament(n, this.#layers);
+    return p;
   }
 
   #synthIdDraw(src: Source, nonceHi: number, nonceLo: number): number {
-    this.#tournamentOf(src);
-    const { n, ids } = src;
-    const p = this.#p;
-    let best = Infinity;
-    let id = -1;
-    for (let i = 0; i < n; i++) {
-      const key = tokenExp(nonceHi, nonceLo, ids[i]!) / p[i]!;
-      if (key < best) {
-        best = key;
-        id = ids[i]!;
-      }
-    }
-    return id;
+    const p = this.#tournamentOf(src);
+    return this.#lazy.byExponent(src.ids, p, prfBatch().probs().words, src.n, nonceHi, nonceLo);
   }
 
   #isGreen(v: number): boolean {

@@ -26,6 +26,7 @@
 import { fmix32 } from '../fmix32.js';
 import type { CandidateSet } from './candidates.js';
 import { unit53Of } from '../prf.js';
+import type { PrfWords } from '../kernel/prf-batch.js';
 import type { U64 } from '../siphash.js';
 import { restWins, type Draw } from './race.js';
 import { tokenExp } from './random.js';
@@ -34,6 +35,10 @@ import { tokenExp } from './random.js';
 const LEVELS = 160;
 /** c_k / e^δ, widened by 1e-6 (level rounding is below 1e-13 relative). */
 const DEPTH_BOUND = Float64Array.from({ length: LEVELS }, (_, k) => Math.exp(-k / 2) * (1 + 1e-6));
+/** SynthID's final race, levels by binary exponent: level k holds p ∈ [2^-k, 2^(1-k)), so p < 2^(1-k). */
+const EXPONENT_BOUND = Float64Array.from({ length: LEVELS }, (_, k) => 2 ** (1 - k) * (1 + 1e-6));
+/** Index of the high (sign, exponent) word of a float64 in an Int32Array alias. */
+const HI_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 const TWO32 = 4294967296;
 const TOP = TWO32 - 1;
 
@@ -137,12 +142,78 @@ export class LazyRace {
     return id;
   }
 
+  /**
+   * gumbel() with the candidates' PRF words already computed (x_i = hi[i]·2^32 + lo[i]
+   * for ids[i], one batched call: kernel/prf-batch.ts): the same token, bit for bit.
+   */
+  gumbelWords(cs: CandidateSet, words: PrfWords): number {
+    const { n, ids, logits: x, M, invT } = cs;
+    const { lo, hi } = words;
+    const thr = this.#thr;
+    thr.fill(0);
+    const scale = invT * 2;
+    let best = -Infinity;
+    let id = -1;
+    let evaluated = 0;
+    for (let i = 0; i < n; i++) {
+      const rHi = hi[i]! >>> 0;
+      const v = ids[i]!;
+      const l = x[v]!;
+      const d = (M - l) * scale;
+      const k = d >= LEVELS - 1 ? LEVELS - 1 : d | 0;
+      if (rHi < thr[k]!) continue;
+      evaluated++;
+      const wt = Math.exp((l - M) * invT);
+      if (!(wt > 0)) continue;
+      const key = Math.log(unit53Of(rHi, lo[i]!)) / wt;
+      if (key > best) {
+        best = key;
+        id = v;
+        this.#thresholds(-best * (1 + 1e-9));
+      }
+    }
+    this.evaluated = evaluated;
+    if (id < 0) throw new RangeError('the distribution has no token with positive probability');
+    return id;
+  }
+
+  /**
+   * SynthID's final draw (embedder.ts): argmin_i E_{ids[i]}/p[i] with the first strict
+   * minimum winning, −1 if no p[i] > 0. The same race as draw(), with levels read from
+   * p[i]'s binary exponent (its high word through `pHi`, an Int32Array alias of p's
+   * buffer: no Math.log to find the level), so only the tokens that can still win get
+   * their exponential: the same token, bit for bit.
+   */
+  byExponent(ids: Int32Array, p: Float64Array, pHi: Int32Array, n: number, nonceHi: number, nonceLo: number): number {
+    const thr = this.#thr;
+    thr.fill(0);
+    let best = Infinity;
+    let id = -1;
+    let evaluated = 0;
+    for (let i = 0; i < n; i++) {
+      const v = ids[i]!;
+      const e = (pHi[2 * i + HI_WORD]! >>> 20) & 0x7ff; // 0 for p = 0 and subnormals: the last level
+      const k = e >= 1023 ? 0 : 1023 - e >= LEVELS ? LEVELS - 1 : 1023 - e;
+      const b = fmix32(fmix32((v ^ nonceLo) >>> 0) ^ nonceHi);
+      if (b < thr[k]!) continue;
+      evaluated++;
+      const key = tokenExp(nonceHi, nonceLo, v) / p[i]!;
+      if (key < best) {
+        best = key;
+        id = v;
+        this.#thresholds(best * (1 + 1e-9), EXPONENT_BOUND);
+      }
+    }
+    this.evaluated = evaluated;
+    return id;
+  }
+
   /** thr[k] = ⌊e^{−a·c_k}·(1 − 2^-50)·2^32⌋: b below it means U < e^{−a·c_k}, E > a·c_k. */
-  #thresholds(a: number): void {
+  #thresholds(a: number, bound: Float64Array = DEPTH_BOUND): void {
     const thr = this.#thr;
     let k = 0;
     for (; k < LEVELS; k++) {
-      const e = a * DEPTH_BOUND[k]!;
+      const e = a * bound[k]!;
       if (e < 2 ** -36) break; // from here on every threshold is 2^32 − 1
       thr[k] = Math.floor(Math.exp(-e) * (1 - 2 ** -50) * TWO32);
     }
