@@ -13,82 +13,22 @@
  *   winMin(src, n, h, out)               out[j] = min_u64(src[j .. j+h-1]), j ≤ n-h
  *   min2(a, b, n, out)                   out[i] = min_u64(a[i], b[i])
  */
-import { assembleModule, FnBuilder, I32, I64 } from '@tracemark/watermark';
+import {
+  addrOf as addr,
+  assembleModule,
+  FnBuilder,
+  forLoop,
+  I32,
+  I64,
+  loadSipKey as loadKey,
+  sipAbsorb as absorb,
+  sipFinish as finish,
+  sipInit as init,
+  sipLocals,
+} from '@tracemark/watermark';
 
-const C0 = 0x736f6d6570736575n; // "somepseudorandomlygeneratedbytes"
-const C1 = 0x646f72616e646f6dn;
-const C2 = 0x6c7967656e657261n;
-const C3 = 0x7465646279746573n;
-
-interface SipLocals {
-  v0: number;
-  v1: number;
-  v2: number;
-  v3: number;
-}
-
-function sipLocals(f: FnBuilder): SipLocals {
-  return { v0: f.local(I64), v1: f.local(I64), v2: f.local(I64), v3: f.local(I64) };
-}
-
-function init(f: FnBuilder, v: SipLocals, k0: number, k1: number): void {
-  f.get(k0).i64(C0).i64Xor().set(v.v0);
-  f.get(k1).i64(C1).i64Xor().set(v.v1);
-  f.get(k0).i64(C2).i64Xor().set(v.v2);
-  f.get(k1).i64(C3).i64Xor().set(v.v3);
-}
-
-function round(f: FnBuilder, v: SipLocals): void {
-  const { v0, v1, v2, v3 } = v;
-  f.get(v0).get(v1).i64Add().set(v0);
-  f.get(v1).i64(13n).i64Rotl().get(v0).i64Xor().set(v1);
-  f.get(v0).i64(32n).i64Rotl().set(v0);
-  f.get(v2).get(v3).i64Add().set(v2);
-  f.get(v3).i64(16n).i64Rotl().get(v2).i64Xor().set(v3);
-  f.get(v0).get(v3).i64Add().set(v0);
-  f.get(v3).i64(21n).i64Rotl().get(v0).i64Xor().set(v3);
-  f.get(v2).get(v1).i64Add().set(v2);
-  f.get(v1).i64(17n).i64Rotl().get(v2).i64Xor().set(v1);
-  f.get(v2).i64(32n).i64Rotl().set(v2);
-}
-
-/** Compression of one 64-bit message word held in local m. */
-function absorb(f: FnBuilder, v: SipLocals, m: number): void {
-  f.get(v.v3).get(m).i64Xor().set(v.v3);
-  round(f, v);
-  round(f, v);
-  f.get(v.v0).get(m).i64Xor().set(v.v0);
-}
-
-/** Finalization; leaves the 64-bit hash on the stack. */
-function finish(f: FnBuilder, v: SipLocals): void {
-  f.get(v.v2).i64(0xffn).i64Xor().set(v.v2);
-  for (let r = 0; r < 4; r++) round(f, v);
-  f.get(v.v0).get(v.v1).i64Xor().get(v.v2).i64Xor().get(v.v3).i64Xor();
-}
-
-/** Push base + (i << shift). */
-function addr(f: FnBuilder, base: number, i: number, shift: number): void {
-  f.get(base).get(i).i32(shift).i32Shl().i32Add();
-}
-
-/** Load the two key words k0 (bytes 0..7) and k1 (bytes 8..15). */
-function loadKey(f: FnBuilder, keyPtr: number): { k0: number; k1: number } {
-  const k0 = f.local(I64), k1 = f.local(I64);
-  f.get(keyPtr).loadI64(0).set(k0);
-  f.get(keyPtr).loadI64(8).set(k1);
-  return { k0, k1 };
-}
-
-/** for (i = 0; i < n; i++) body — `i` must be a fresh i32 local. */
-function forLoop(f: FnBuilder, i: number, n: number, body: () => void): void {
-  f.i32(0).set(i);
-  f.block().loop();
-  f.get(i).get(n).i32GeU().brIf(1);
-  body();
-  f.get(i).i32(1).i32Add().set(i);
-  f.br(0).end().end();
-}
+// The SipHash rounds are emitted by @tracemark/watermark's kernel/sip-emit.ts, the same
+// code as the embedder's batched PRF (one SipHash kernel for embedder and detector).
 
 function buildPrf(): FnBuilder {
   const f = new FnBuilder('prf', [I32, I32, I32, I32, I32], []);
