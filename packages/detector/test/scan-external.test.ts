@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanText } from '@tracemark/corpora';
-import { generateEngineKey, parseEngineSpec, seededRng, type AnySpec, type EngineKey, type EngineSpecInput, type WatermarkKey } from '@tracemark/watermark';
+import type { AnySpec, EngineKey, WatermarkKey } from '@tracemark/watermark';
 import { planScan, runScanLocally, scanCorpus, type ScanSummary } from '../src/index.js';
-import { testKey, testSpec } from './helpers.js';
+import { SPECS } from './external-specs.js';
 
 let dir: string;
 let corpus: string;
@@ -24,26 +24,6 @@ beforeAll(() => {
   writeFileSync(corpus, texts.map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n') + '\n');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function engine(e: EngineSpecInput['engine'], seed: string): { spec: AnySpec; key: EngineKey } {
-  const rng = seededRng(seed);
-  const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(rng() * 256));
-  const spec0 = parseEngineSpec({ version: 2, tokenizer: 'o200k_base', engine: e, keyFingerprint: '0'.repeat(32) });
-  const key = generateEngineKey(spec0.engine, bytes);
-  return { spec: { ...spec0, keyFingerprint: key.fingerprint }, key };
-}
-
-function tracemark(input: Parameters<typeof testSpec>[1], seed: string): { spec: AnySpec; key: WatermarkKey } {
-  const key = testKey(seed);
-  return { spec: testSpec(key, input), key };
-}
-
-export const SPECS: [string, () => { spec: AnySpec; key: WatermarkKey | EngineKey }][] = [
-  ['kgw with a 16-bit payload', () => tracemark({ scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' }, payload: { bits: 16, digitBits: 2 } }, 'x-kgw')],
-  ['gumbel', () => tracemark({ scheme: { name: 'gumbel' }, context: { width: 2, mode: 'left' } }, 'x-gumbel')],
-  ['synthid', () => tracemark({ scheme: { name: 'synthid', layers: 30 }, context: { width: 2, mode: 'min' } }, 'x-synthid')],
-  ['engine vllm/gumbel', () => engine({ scheme: 'vllm/gumbel' }, 'x-vllm')],
-];
 
 /** The summary without the fields that name the mode (workers; dedupBytes: table memory vs bytes on disk). */
 function comparable(s: ScanSummary): string {
