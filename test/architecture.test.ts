@@ -4,7 +4,8 @@
  *
  *   layering     a package depends only on packages below it in LAYERS
  *                (watermark ← detector ← lm ← serve ← investigate ← evidence ← bench ← cli;
- *                corpora is data with no dependencies), so the graph has no cycles;
+ *                corpora is data with no dependencies; scan-queue, the Node-only queue layer
+ *                of corpus scans, sits just below cli), so the graph has no cycles;
  *   declared     every import of another package (workspace or third-party) from src is
  *                in that package's dependencies (devDependencies are not installed for users);
  *   boundaries   no relative import leaves its package;
@@ -20,7 +21,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const PACKAGES = join(ROOT, 'packages');
 
 /** Bottom to top: a package may depend on packages before it, never after. */
-const LAYERS = ['watermark', 'corpora', 'detector', 'lm', 'serve', 'investigate', 'evidence', 'bench', 'cli'] as const;
+const LAYERS = ['watermark', 'corpora', 'detector', 'lm', 'serve', 'investigate', 'evidence', 'bench', 'scan-queue', 'cli'] as const;
 
 const MAX_LINES = 400;
 /**

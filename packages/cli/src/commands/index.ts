@@ -1,5 +1,5 @@
 /**
- * The investigation commands (keygen, spec, generate, detect, scan, probe, report,
+ * The investigation commands (keygen, spec, generate, detect, scan, worker, probe, report,
  * verify, demo), registered on the `tracemark` program by bin.ts.
  */
 import type { Command } from 'commander';
@@ -16,6 +16,7 @@ import { registerVerify } from './verify.js';
 import { registerPlan } from './plan.js';
 import { registerAttribute } from './attribute.js';
 import { registerRadioactivity } from './radioactivity.js';
+import { registerWorker } from './worker.js';
 
 export function registerCommands(program: Command): void {
   registerKeygen(program);
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerGenerate(program);
   registerDetect(program);
   registerScan(program);
+  registerWorker(program);
   registerProbe(program);
   registerReport(program);
   registerVerify(program);

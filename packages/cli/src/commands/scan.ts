@@ -28,8 +28,9 @@ import { alphaFlag, collect, intFlag } from '../io/args.js';
 import { printJson, println, progress, setExitCode, warn } from '../io/output.js';
 import { sci } from '@tracemark/evidence';
 import type { ScanOutput } from '../schemas.js';
+import { addQueueScanOptions, queueRequested, scanOnQueue, type QueueScanFlags } from './scan-queue.js';
 
-export interface ScanFlags {
+export interface ScanFlags extends QueueScanFlags {
   spec: string;
   key: string;
   format: string;
@@ -83,6 +84,7 @@ export async function runScan(paths: string[], f: ScanFlags, signal: AbortSignal
   const reader = readerOptions(f);
   const ck = f.checkpoint;
   if (ck === undefined && (f.resume || limit !== undefined)) throw usage('--resume and --limit need --checkpoint <file>');
+  const onQueue = queueRequested(f);
   const spec = loadAnySpec(f.spec);
   const key = loadAnyKey(f.key, spec);
   let files: string[];
@@ -94,7 +96,7 @@ export async function runScan(paths: string[], f: ScanFlags, signal: AbortSignal
   const bar = progress('scan');
   try {
     if (f.output !== undefined && !(ck !== undefined && f.resume) && exists(f.output)) throw usage(`refusing to overwrite existing file ${f.output}`);
-    const s = await scanCorpus({ spec, key }, files, {
+    const s = onQueue ? await scanOnQueue(f, { spec, key, keyPath: f.key, files, reader, exclude: f.exclude ?? [], top, ...(f.output !== undefined ? { output: f.output } : {}) }, bar, signal) : await scanCorpus({ spec, key }, files, {
       ...reader,
       workers,
       exclude: f.exclude ?? [],
@@ -137,7 +139,7 @@ export async function runScan(paths: string[], f: ScanFlags, signal: AbortSignal
 }
 
 export function registerScan(program: Command): void {
-  program
+  const cmd = program
     .command('scan')
     .description('scan a corpus for the watermark: per-document results and an exact pooled test (resumable with --checkpoint)')
     .argument('<paths...>', 'files or directories (.txt/.md: paragraphs; .jsonl: one document per line; .gz allowed)')
@@ -158,7 +160,8 @@ export function registerScan(program: Command): void {
     .option('--checkpoint-every <n>', 'documents between checkpoints', '500')
     .option('--limit <n>', 'score at most n more documents, then save the checkpoint and stop')
     .option('--top <n>', 'most marked documents to list', '10')
-    .option('--json', 'machine-readable output')
+    .option('--json', 'machine-readable output');
+  addQueueScanOptions(cmd)
     .addHelpText(
       'after',
       `
@@ -166,12 +169,14 @@ Verdict: the pooled test — every distinct (window, token) tuple of the corpus 
 one exact p-value — at α (default 1e-6). Fisher's combination of the per-document tests
 (each on the tuples it adds) is reported as a second view. A progress line is shown on
 stderr only when stderr is a terminal. Exit 0 when the scan completed, 3 when it stopped
-early (--limit) with a checkpoint, 130 when interrupted (checkpoint saved).`,
+early (--limit) with a checkpoint, 130 when interrupted (checkpoint saved).
+With --queue the scan runs as map and reduce jobs of \`tracemark worker\` processes on any
+machines (docs/SCALE.md, "Across machines"); the summary is the same.`,
     )
     .action(async (paths: string[], f: ScanFlags) => {
       const ac = new AbortController();
       const onSignal = (): void => ac.abort();
-      if (f.checkpoint !== undefined) {
+      if (f.checkpoint !== undefined || f.queue !== undefined) {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
       }

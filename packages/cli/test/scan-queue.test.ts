@@ -1,0 +1,164 @@
+/**
+ * `tracemark scan --queue` and `tracemark worker` on a throwaway Redis (redis-server on a
+ * loopback port; skipped loudly without it, mandatory under TRACEMARK_CI=1):
+ *  - three real worker processes run a scan of several shards; one is killed with SIGKILL
+ *    while it holds a job; BullMQ's stalled-job check hands that job to another worker,
+ *    and the scan prints exactly what `tracemark scan` prints for the same corpus, with a
+ *    byte-identical per-document output file;
+ *  - the survivors stop on SIGTERM with exit code 0;
+ *  - a bad --queue URL, an unreachable Redis, a missing shared directory and flags that
+ *    do not go together are one line each, exit 2, nothing written.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { humanText } from '@tracemark/corpora';
+import { ScanOutputSchema } from '../src/schemas.js';
+import { runInProcess, spawnCli } from './helpers/cli.js';
+import { makeFixture, type Fixture } from './helpers/fixtures.js';
+import { describeRedis, useRedis } from './helpers/redis.js';
+
+let fx: Fixture;
+let dir: string;
+let corpus: string;
+const workers: ChildProcess[] = [];
+
+beforeAll(() => {
+  fx = makeFixture({ seed: 'scan-queue', payload: { bits: 16, digitBits: 2 } });
+  dir = mkdtempSync(join(tmpdir(), 'tracemark-scan-queue-'));
+  const docs = humanText({ split: 'calibration', sources: ['brown'] }).slice(0, 60).map((d) => d.text);
+  // repeated documents and a shared paragraph: corpus-wide dedup crosses shards
+  const texts = [...docs.slice(0, 40), docs[3]!, `${docs[10]!.slice(0, 400)} ${docs[50]!}`, '', ...docs.slice(40), docs[7]!, docs[25]!];
+  corpus = join(dir, 'corpus.jsonl');
+  writeFileSync(corpus, texts.map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n') + '\n');
+});
+
+afterAll(() => {
+  for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(fx.dir, { recursive: true, force: true });
+});
+
+interface Spawned {
+  proc: ChildProcess;
+  lines: string[];
+  /** Resolves with the first line matching `re` (rejects after `ms`). */
+  waitFor(re: RegExp, ms?: number): Promise<string>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function spawnWorker(url: string, name: string): Spawned {
+  const proc = spawnCli(['worker', '--queue', url, '--name', name, '--lock-ms', '3000', '--stalled-ms', '1000', '--max-stalled', '5']);
+  workers.push(proc);
+  const lines: string[] = [];
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  let buf = '';
+  let stderr = '';
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      lines.push(line);
+      for (const w of waiters.filter((x) => x.re.test(line))) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    proc,
+    lines,
+    exited,
+    waitFor: (re, ms = 45_000) => {
+      const seen = lines.find((l) => re.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`worker ${name}: no line matching ${re} within ${ms} ms\n${lines.join('\n')}\n${stderr}`)), ms);
+        waiters.push({ re, resolve: (l) => (clearTimeout(t), resolve(l)) });
+      });
+    },
+  };
+}
+
+describeRedis('scan --queue across worker processes', () => {
+  const redis = useRedis();
+
+  it('survives a worker killed with SIGKILL mid-scan and prints what `tracemark scan` prints', async () => {
+    const url = redis().url;
+    const shared = join(dir, 'shared');
+    mkdirSync(shared);
+    const [a, b, c] = [spawnWorker(url, 'w-a'), spawnWorker(url, 'w-b'), spawnWorker(url, 'w-c')];
+    await Promise.all([a, b, c].map((w) => w.waitFor(/^worker .* ready on redis:\/\/127\.0\.0\.1:\d+ \(concurrency 1\)$/)));
+
+    const queued = runInProcess(['scan', '--spec', fx.specPath, '--key', fx.keyPath, '--id-field', 'id', '--top', '5', '--json', corpus,
+      '--queue', url, '--shared-dir', shared, '--shards', '6', '--output', join(dir, 'queued.jsonl')], { timeoutMs: 90_000 });
+    // kill worker a while it holds its first job (its thread is still loading the detector and tokenizer)
+    const started = await a.waitFor(/^start \S+/);
+    const killedJob = started.split(' ')[1]!;
+    a.proc.kill('SIGKILL');
+    expect(await a.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(a.lines.some((l) => l.startsWith(`done ${killedJob} `))).toBe(false);
+
+    const q = await queued;
+    expect(q.stderr).toBe('');
+    expect(q.code).toBe(0);
+    // the killed worker's job was taken over after its lock expired, and finished by a survivor
+    const survivors = [b, c];
+    expect(survivors.some((w) => w.lines.some((l) => l.startsWith(`done ${killedJob} `)))).toBe(true);
+    expect(survivors.some((w) => w.lines.some((l) => l.startsWith(`start ${killedJob} `) && / stalled [1-9]/.test(l)))).toBe(true);
+    const jobs = [...b.lines, ...c.lines].filter((l) => l.startsWith('done '));
+    expect(jobs.filter((l) => /-map-/.test(l)).length).toBeGreaterThanOrEqual(6 - 1);
+    expect(jobs.filter((l) => /-reduce-/.test(l)).length).toBe(16);
+
+    const plain = await runInProcess(['scan', '--spec', fx.specPath, '--key', fx.keyPath, '--id-field', 'id', '--top', '5', '--json', corpus, '--output', join(dir, 'plain.jsonl')], { timeoutMs: 60_000 });
+    expect(plain.code).toBe(0);
+    const mode = (stdout: string): unknown => {
+      const { output: _o, ...rest } = ScanOutputSchema.parse(JSON.parse(stdout));
+      return rest;
+    };
+    expect(JSON.stringify(mode(q.stdout))).toBe(JSON.stringify(mode(plain.stdout)));
+    expect(ScanOutputSchema.parse(JSON.parse(q.stdout)).documents).toBe(64);
+    expect(readFileSync(join(dir, 'queued.jsonl'), 'utf8')).toBe(readFileSync(join(dir, 'plain.jsonl'), 'utf8'));
+
+    // SIGTERM: the idle survivors stop and exit 0
+    for (const w of survivors) w.proc.kill('SIGTERM');
+    for (const w of survivors) {
+      expect(await w.exited).toEqual({ code: 0, signal: null });
+      expect(w.lines.at(-1)).toMatch(/^worker w-[bc] stopped$/);
+    }
+  }, 120_000);
+
+  it('bad URL, unreachable Redis, missing shared directory, flags that do not go together: one line, exit 2', async () => {
+    const scan = ['scan', '--spec', fx.specPath, '--key', fx.keyPath, corpus];
+    const shared = join(dir, 'shared-bad');
+    mkdirSync(shared);
+    const cases: [string[], RegExp][] = [
+      [[...scan, '--queue', 'http://127.0.0.1:6379', '--shared-dir', shared], /--queue "http:\/\/127\.0\.0\.1:6379": unsupported scheme "http"/],
+      [[...scan, '--queue', 'redis://u:hunter2@127.0.0.1:1', '--shared-dir', shared], /cannot reach Redis at redis:\/\/u:\*\*\*@127\.0\.0\.1:1: connect ECONNREFUSED/],
+      [[...scan, '--queue', redis().url, '--shared-dir', join(dir, 'nope')], /--shared-dir .*nope: no such directory/],
+      [[...scan, '--queue', redis().url], /--queue needs --shared-dir/],
+      [[...scan, '--shared-dir', shared], /--shared-dir needs --queue/],
+      [[...scan, '--queue', redis().url, '--shared-dir', shared, '--workers', '2'], /drop --workers/],
+      [[...scan, '--queue', redis().url, '--shared-dir', shared, '--checkpoint', join(dir, 'ck')], /drop --checkpoint/],
+      [['worker', '--queue', 'redis://127.0.0.1:1'], /cannot reach Redis at redis:\/\/127\.0\.0\.1:1/],
+      [['worker', '--queue', 'redis//nope'], /--queue "redis\/\/nope": not a URL/],
+    ];
+    for (const [args, why] of cases) {
+      const r = await runInProcess(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.split('\n').filter((l) => l !== '');
+      expect(lines, args.join(' ')).toHaveLength(1);
+      expect(lines[0]).toMatch(why);
+      expect(r.stderr).not.toContain('hunter2');
+    }
+    // nothing was written to the shared directory
+    expect(readdirSync(shared)).toEqual([]);
+    expect(existsSync(join(dir, 'ck'))).toBe(false);
+  }, 60_000);
+});

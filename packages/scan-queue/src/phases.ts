@@ -1,0 +1,104 @@
+/**
+ * A scan's two phases on the queue: all map jobs, then — only once every map job has
+ * completed — all reduce jobs (a reduce job reads one partition's files from every
+ * shard). The coordinator enqueues a phase, waits for it, then enqueues the next: the
+ * barrier lives in one place, and a coordinator that is restarted simply enqueues and
+ * waits again.
+ *
+ * Job ids are the run id, the phase and the index, so enqueueing a phase twice adds
+ * nothing twice (BullMQ ignores an add whose id exists), a completed job counts as done
+ * at once, and a job that had failed is retried.
+ */
+import type { Job, Queue } from 'bullmq';
+import { queueFailure, queueUsage } from './errors.js';
+import { jobIdOf, type JobPayload } from './payload.js';
+
+/** The prefix a worker gives the reason of a job that failed on its input (the corpus, the key): exit 2, not 1. */
+export const BAD_INPUT = 'bad input: ';
+
+export interface PhaseOptions {
+  /** Attempts per job before it fails (default 3). */
+  attempts?: number;
+  /** Delay between polls of the jobs' states (default 250 ms). */
+  pollMs?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_ATTEMPTS = 3;
+
+/** Add the jobs (those already there are kept as they are; failed ones are retried); their ids. */
+export async function enqueuePhase(queue: Queue, payloads: readonly JobPayload[], o: PhaseOptions = {}): Promise<string[]> {
+  const attempts = o.attempts ?? DEFAULT_ATTEMPTS;
+  const jobs = payloads.map((p) => ({
+    name: p.kind,
+    data: p,
+    opts: {
+      jobId: jobIdOf(p),
+      attempts,
+      // a shared directory that hiccups gets a moment before the retry
+      backoff: { type: 'exponential' as const, delay: 1000 },
+      removeOnComplete: false,
+      removeOnFail: false,
+    },
+  }));
+  for (let i = 0; i < jobs.length; i += 500) await queue.addBulk(jobs.slice(i, i + 500));
+  const ids = jobs.map((j) => j.opts.jobId);
+  for (const id of ids) {
+    if ((await queue.getJobState(id)) === 'failed') await (await queue.getJob(id))?.retry('failed');
+  }
+  return ids;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/** Interrupted while waiting: the jobs stay queued (rerunning the same scan picks them up). */
+export class WaitInterrupted extends Error {
+  override name = 'WaitInterrupted';
+}
+
+/**
+ * Wait until every job completed. Jobs are checked in order and each one only until it is
+ * done, so the polling costs about one Redis call per job plus one per poll interval. A
+ * failed job stops the wait with its reason.
+ */
+export async function waitForPhase(queue: Queue, ids: readonly string[], describe: (id: string) => string, o: PhaseOptions = {}): Promise<void> {
+  const pollMs = o.pollMs ?? 250;
+  o.onProgress?.(0, ids.length);
+  for (let i = 0; i < ids.length; ) {
+    if (o.signal?.aborted) throw new WaitInterrupted('interrupted');
+    const id = ids[i]!;
+    const state = await queue.getJobState(id);
+    if (state === 'completed') {
+      o.onProgress?.(++i, ids.length);
+      continue;
+    }
+    if (state === 'failed') {
+      const job: Job | undefined = await queue.getJob(id);
+      const reason = job?.failedReason ?? 'unknown reason';
+      throw reason.startsWith(BAD_INPUT) ? queueUsage(`${describe(id)}: ${reason.slice(BAD_INPUT.length)}`) : queueFailure(`${describe(id)} failed: ${reason}`);
+    }
+    if (state === 'unknown') throw queueFailure(`${describe(id)}: job ${id} is no longer in the queue (removed by someone else?)`);
+    await sleep(pollMs, o.signal);
+  }
+}
+
+/** Remove the jobs that no worker holds (waiting, delayed, completed, failed); active ones are left to finish. */
+export async function removeJobs(queue: Queue, ids: readonly string[]): Promise<void> {
+  for (const id of ids) {
+    try {
+      await queue.remove(id);
+    } catch {
+      // locked by a worker: it completes on its own and is harmless
+    }
+  }
+}
