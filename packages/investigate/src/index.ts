@@ -39,3 +39,7 @@ export { teacherForce, topListing } from './open-model/teacher-force.js';
 export { ledgerTexts } from './open-model/ledger-texts.js';
 export type { LedgerTexts } from './open-model/ledger-texts.js';
 export type { ForcedText, TeacherForceOptions, TeacherForceResult } from './open-model/teacher-force.js';
+export { logprobTest, logprobItem, tokenIdResolver } from './logprob-test.js';
+export type { LogprobReport, LogprobItemStats } from './logprob-test.js';
+export { choiceLogprobs, logprobsFields, bytesFromTokenText } from './probe/logprobs.js';
+export type { TokenLogprobs } from './probe/transcript.js';

@@ -11,6 +11,7 @@ import { controlWarnings, RadioactivityRun, usage, type EvidenceItem, type Radio
 import { isEngineSpec, type AnySpec, type EngineKey, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { loadEvidence, loadFamilyMap, loadSpecFilter, specTokenizer, unionFilter, unsupervisedFilter } from './inputs.js';
 import type { EvidenceRecord } from './probe/transcript.js';
+import { logprobTest, type LogprobReport } from './logprob-test.js';
 
 export type RadioactivityVariant = 'unfiltered' | 'supervised' | 'unsupervised';
 export const RADIOACTIVITY_VARIANTS: readonly RadioactivityVariant[] = ['unfiltered', 'supervised', 'unsupervised'];
@@ -37,6 +38,11 @@ export interface RadioactivityOptions {
   /** …or take them from a JSONL {"id", "family"} file. */
   familyMap?: string;
   alpha: number;
+  /**
+   * The logprob test (§4c) on transcript lines that carry logprobs (`probe --logprobs`):
+   * 'auto' (default) runs it when the suspect's transcript has them, 'off' never.
+   */
+  logprobTest?: 'auto' | 'off';
   /** Called with each warning about the inputs (e.g. a control on other prompts); not part of the report. */
   warn?: (msg: string) => void;
   /**
@@ -60,6 +66,8 @@ export interface RadioactivityReport extends CombinedVerdict {
   families: { k: number; source: 'hash' | 'map'; labels?: string[] } | null;
   decoys: { k: number; seed: string };
   variants: VariantResult[];
+  /** The logprob test, when it ran: it counts as one more variant in the combined verdict. */
+  logprob?: { suspect: LogprobReport; control: LogprobReport | null };
   controlsOk: boolean;
   warnings: string[];
 }
@@ -117,7 +125,8 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
         specialTokens: tokenizer.specialTokenIds,
       }, tick),
     }));
-    const warnings = variants.flatMap((v) => v.warnings.map((w) => `${v.variant}: ${w}`));
+    const logprob = o.logprobTest === 'off' ? null : runLogprob(o, suspect.records, control?.records, tokenizer);
+    const warnings = [...variants.flatMap((v) => v.warnings.map((w) => `${v.variant}: ${w}`)), ...(logprob ? logprobWarnings(logprob) : [])];
     return {
       alpha: o.alpha,
       transcript: o.transcript,
@@ -126,13 +135,35 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
       families: fam ? { k: fam.labels.length, source: 'map', labels: fam.labels } : k > 0 ? { k, source: 'hash' } : null,
       decoys: { k: o.decoyKeys.length, seed: o.decoySeed },
       variants,
-      ...combineVariants(variants.map((v) => v.suspect.pooled.lnP), o.alpha),
+      ...(logprob ? { logprob } : {}),
+      ...combineVariants([...variants.map((v) => v.suspect.pooled.lnP), ...(logprob ? [logprob.suspect.test.lnP] : [])], o.alpha),
       controlsOk: warnings.length === 0,
       warnings,
     };
   } finally {
     tokenizer.dispose();
   }
+}
+
+/** The logprob test on the suspect's (and the control's) lines with logprobs; null when the suspect has none or the spec cannot run it. */
+function runLogprob(o: RadioactivityOptions, suspect: readonly EvidenceRecord[], control: readonly EvidenceRecord[] | undefined, tokenizer: ReturnType<typeof specTokenizer>): NonNullable<RadioactivityReport['logprob']> | null {
+  if (!suspect.some((r) => r.logprobs !== undefined)) return null;
+  if (isEngineSpec(o.spec) || o.spec.payload !== null) {
+    o.warn?.('the transcript has logprobs, but the logprob test needs a zero-bit tracemark spec (version 1): not run');
+    return null;
+  }
+  const base = { spec: o.spec, key: o.key as WatermarkKey, decoyKeys: o.decoyKeys as WatermarkKey[], alpha: o.alpha, tokenizer };
+  const s = logprobTest({ ...base, records: suspect })!;
+  const c = control ? logprobTest({ ...base, records: control }) : null;
+  return { suspect: s, control: c };
+}
+
+function logprobWarnings(l: NonNullable<RadioactivityReport['logprob']>): string[] {
+  const w: string[] = [];
+  if (l.suspect.decoys.significant > 0) w.push(`logprob: ${l.suspect.decoys.significant} of ${l.suspect.decoys.k} decoy keys are significant at α = ${l.suspect.alpha}`);
+  if (l.control?.verdict === 'detected') w.push(`logprob: control model is significant (log10 p = ${l.control.test.log10P.toFixed(1)}): the pipeline or the control is compromised`);
+  if (l.control && l.control.decoys.significant > 0) w.push(`logprob: control: ${l.control.decoys.significant} of ${l.control.decoys.k} decoy keys are significant`);
+  return w;
 }
 
 /** detector's `radioactivityTest`, step for step, calling `tick` after each response scored. */

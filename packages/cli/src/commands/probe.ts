@@ -29,6 +29,7 @@ export interface ProbeFlags {
   temperature: string;
   topP?: string;
   system?: string;
+  logprobs?: string;
   concurrency: string;
   rps: string;
   retries: string;
@@ -92,6 +93,7 @@ export async function runProbeCommand(f: ProbeFlags, signal: AbortSignal): Promi
     temperature: numFlag('temperature', f.temperature, (n) => n >= 0 && n <= 2, 'a number in [0, 2]'),
     ...(f.topP !== undefined ? { topP: numFlag('top-p', f.topP, (n) => n > 0 && n <= 1, 'a number in (0, 1]') } : {}),
     ...(f.system !== undefined ? { system: f.system } : {}),
+    ...(f.logprobs !== undefined ? { logprobs: intFlag('logprobs', f.logprobs, 0, 20) } : {}),
     concurrency: intFlag('concurrency', f.concurrency, 1, 256),
     rps: numFlag('rps', f.rps, (n) => n >= 0 && n <= 100_000, 'a number ≥ 0 (0 = unlimited)'),
     policy: {
@@ -130,6 +132,7 @@ export function registerProbe(program: Command): void {
     .option('--temperature <t>', 'sampling temperature', '1')
     .option('--top-p <p>', 'nucleus sampling mass')
     .option('--system <text>', 'chat: a system message sent with every prompt (its windows are excluded from scoring)')
+    .option('--logprobs <k>', 'ask for the top-k logprobs (0-20) at every token and record them: radioactivity then runs the logprob test (chat: logprobs + top_logprobs k; completions: logprobs k)')
     .option('--concurrency <n>', 'requests in flight at once', '4')
     .option('--rps <r>', 'at most r request starts per second, retries included (0 = unlimited)', '0')
     .option('--retries <n>', 'retries per request on 429, 5xx, timeouts and network errors', '6')

@@ -43,6 +43,8 @@ export interface RadioactivityFlags {
   familyMap?: string;
   variants?: string;
   alpha?: string;
+  /** commander's --no-logprob-test: false turns the logprob test off. */
+  logprobTest?: boolean;
   json?: boolean;
 }
 
@@ -124,6 +126,7 @@ export async function runRadioactivity(f: RadioactivityFlags): Promise<Radioacti
     ...(families !== undefined ? { families } : {}),
     ...(f.familyMap !== undefined ? { familyMap: f.familyMap } : {}),
     alpha,
+    logprobTest: f.logprobTest === false ? 'off' : 'auto',
     warn,
     onProgress: (done, total) => bar.update(done, total),
   }).finally(() => bar.done());
@@ -142,9 +145,20 @@ export function printRadioactivity(r: RadioactivityReport): void {
       `${v.variant.padEnd(13)} ${String(s.pooled.scored).padStart(9)} ${fmt(s.pooled.log10P).padStart(9)} ${r.families ? `${fmt(s.families?.fisherLog10P).padStart(10)} ` : ''}${`${fmt(s.decoys.medianLog10P, 2)}/${fmt(s.decoys.minLog10P, 2)}`.padStart(15)} ${s.decoys.ks ? s.decoys.ks.pValue.toFixed(3).padStart(7) : '—'.padStart(7)} ${fmt(v.control?.pooled.log10P).padStart(8)}`,
     );
   }
+  if (r.logprob) {
+    const l = r.logprob.suspect;
+    println(
+      `${'logprob'.padEnd(13)} ${String(l.test.windows).padStart(9)} ${fmt(l.test.log10P).padStart(9)} ${r.families ? `${'—'.padStart(10)} ` : ''}${`${fmt(l.decoys.medianLog10P, 2)}/${fmt(l.decoys.minLog10P, 2)}`.padStart(15)} ${'—'.padStart(7)} ${fmt(r.logprob.control?.test.log10P).padStart(8)}`,
+    );
+  }
   for (const v of r.variants) if (v.filterDescription) println(`  ${v.variant}: ${v.filterDescription}`);
+  if (r.logprob) {
+    const l = r.logprob.suspect;
+    println(`  logprob: green mass ${l.test.mean.toFixed(3)} (null ${l.test.nullMean.toFixed(3)}) at ${l.test.windows} distinct windows of ${l.responses.withLogprobs} of ${l.responses.total} answers with logprobs (anytime-valid e-process p)`);
+  }
   println('');
-  const corr = r.variants.length > 1 ? ` (smallest of ${r.variants.length} variants, Bonferroni-corrected)` : '';
+  const tests = r.variants.length + (r.logprob ? 1 : 0);
+  const corr = tests > 1 ? ` (smallest of ${tests} tests, Bonferroni-corrected)` : '';
   println(`verdict: ${r.verdict === 'detected' ? 'RADIOACTIVE' : 'not detected'} — p = ${fmtLog10(r.combinedLog10P)}${corr}`);
   println(r.controlsOk ? 'negative controls: passed (decoys null and uniform; control not significant)' : `negative controls FAILED:\n  ${r.warnings.join('\n  ')}`);
 }
@@ -193,6 +207,7 @@ export function registerRadioactivity(program: Command): void {
     .option('--families <k>', 'split the prompts into k families by hashing their ids; Fisher-combine the disjoint sub-tests')
     .option('--family-map <file>', 'JSONL {"id", "family"}: explicit prompt families (instead of --families)')
     .option('--alpha <a>', 'significance level of the verdict', '1e-6')
+    .option('--no-logprob-test', 'do not run the logprob test on a transcript with logprobs (probe --logprobs); by default it runs and counts as one more test in the Bonferroni verdict')
     .option('--json', 'machine-readable output')
     .action(async (f: RadioactivityFlags) => {
       if (f.model !== undefined) {

@@ -62,6 +62,29 @@ const CombinedVerdictShape = {
   warnings: z.array(z.string()),
 };
 
+// the logprob test's decoys: e-process p-values, conservative, so no KS check (as the open-model test's)
+const EProcessDecoysSchema = z.strictObject({
+  k: count,
+  log10P: z.array(logP),
+  medianLog10P: logP.nullable(),
+  minLog10P: logP.nullable(),
+  significant: count,
+  ks: z.null(),
+  uniform: z.null(),
+});
+
+/** The logprob test of one transcript (investigate's LogprobReport; docs/RADIOACTIVITY.md §4c). */
+const LogprobReportSchema = z.strictObject({
+  scheme: schemeName,
+  alpha: alphaLevel,
+  accounting: z.strictObject({ responses: count, positions: count, noContext: count, excluded: count }),
+  test: z.strictObject({ windows: count, observations: count, mean: prob, nullMean: prob, maxLnE: z.number().min(0), lnP: logP, log10P: logP }),
+  decoys: EProcessDecoysSchema,
+  verdict: z.enum(['detected', 'not-detected']),
+  responses: z.strictObject({ withLogprobs: count, total: count }),
+  tokens: z.strictObject({ tokens: count, unknownTokens: count, unknownAlternatives: count }),
+});
+
 export const RadioactivityOutputSchema = z.strictObject({
   command: z.literal('radioactivity'),
   alpha: alphaLevel,
@@ -81,20 +104,14 @@ export const RadioactivityOutputSchema = z.strictObject({
       verdict: z.enum(['detected', 'not-detected']),
     }),
   ),
+  /** Present when the transcript has logprobs (probe --logprobs) and the logprob test ran: one more test in the Bonferroni verdict. */
+  logprob: z.strictObject({ suspect: LogprobReportSchema, control: LogprobReportSchema.nullable() }).optional(),
   ...CombinedVerdictShape,
 });
 export type RadioactivityOutputJson = z.infer<typeof RadioactivityOutputSchema>;
 
 // `radioactivity --model`: the open-model test (suspect weights in hand; docs/RADIOACTIVITY.md §4b)
-const OpenModelDecoysSchema = z.strictObject({
-  k: count,
-  log10P: z.array(logP),
-  medianLog10P: logP.nullable(),
-  minLog10P: logP.nullable(),
-  significant: count,
-  ks: z.null(),
-  uniform: z.null(),
-});
+const OpenModelDecoysSchema = EProcessDecoysSchema;
 
 export const RadioactivityOpenModelOutputSchema = z.strictObject({
   command: z.literal('radioactivity'),

@@ -18,6 +18,7 @@ import {
   type Endpoint,
   type RetryPolicy,
 } from './client.js';
+import { choiceLogprobs, logprobsFields } from './logprobs.js';
 import { parseTranscript, readTranscriptBytes, TranscriptWriter, type TranscriptLine } from './transcript.js';
 
 export interface ProbePrompt {
@@ -36,6 +37,8 @@ export interface ProbeOptions {
   temperature: number;
   topP?: number;
   system?: string;
+  /** Ask for the top-k logprobs at every generated token (chat: logprobs + top_logprobs k; completions: logprobs k). */
+  logprobs?: number;
   concurrency: number;
   rps: number;
   policy: RetryPolicy;
@@ -81,9 +84,12 @@ export function endpointUrl(baseUrl: string, endpoint: Endpoint): string {
   return `${baseUrl.replace(/\/+$/, '')}${endpoint === 'chat' ? '/chat/completions' : '/completions'}`;
 }
 
-export function requestBody(o: Pick<ProbeOptions, 'model' | 'endpoint' | 'maxTokens' | 'temperature' | 'topP' | 'system'>, prompt: string): Record<string, unknown> {
+type BodySettings = Pick<ProbeOptions, 'model' | 'endpoint' | 'maxTokens' | 'temperature' | 'topP' | 'system' | 'logprobs'>;
+
+export function requestBody(o: BodySettings, prompt: string): Record<string, unknown> {
   const common: Record<string, unknown> = { model: o.model, max_tokens: o.maxTokens, temperature: o.temperature };
   if (o.topP !== undefined) common.top_p = o.topP;
+  if (o.logprobs !== undefined) Object.assign(common, logprobsFields(o.endpoint, o.logprobs));
   if (o.endpoint === 'chat') {
     const messages = [...(o.system !== undefined ? [{ role: 'system', content: o.system }] : []), { role: 'user', content: prompt }];
     return { model: o.model, messages, ...common };
@@ -92,7 +98,7 @@ export function requestBody(o: Pick<ProbeOptions, 'model' | 'endpoint' | 'maxTok
 }
 
 /** The flag that sets each request field (for messages naming what differs). */
-const SETTING_FLAGS: Record<string, string> = { max_tokens: '--max-tokens', temperature: '--temperature', top_p: '--top-p' };
+const SETTING_FLAGS: Record<string, string> = { max_tokens: '--max-tokens', temperature: '--temperature', top_p: '--top-p', logprobs: '--logprobs', top_logprobs: '--logprobs' };
 
 function describeSetting(field: string, v: unknown): string {
   const flag = SETTING_FLAGS[field];
@@ -116,7 +122,7 @@ function systemOf(messages: unknown): string | undefined {
  */
 export function resumeSettingMismatch(
   line: Pick<TranscriptLine, 'prompt' | 'request'>,
-  o: Pick<ProbeOptions, 'model' | 'endpoint' | 'maxTokens' | 'temperature' | 'topP' | 'system'>,
+  o: BodySettings,
 ): { field: string; recorded: string; now: string } | null {
   const want = requestBody(o, line.prompt);
   const got = line.request;
@@ -142,6 +148,7 @@ interface Parsed {
   finishReason: string | null;
   model: string | null;
   usage: TranscriptLine['usage'];
+  logprobs: TranscriptLine['logprobs'] | null;
 }
 
 function parseAnswer(endpoint: Endpoint, body: string): Parsed | string {
@@ -162,6 +169,7 @@ function parseAnswer(endpoint: Endpoint, body: string): Parsed | string {
     finishReason: typeof c.finish_reason === 'string' ? c.finish_reason : null,
     model: typeof o.model === 'string' ? o.model : null,
     usage: u !== null && typeof u === 'object' && !Array.isArray(u) ? (u as TranscriptLine['usage']) : null,
+    logprobs: choiceLogprobs(endpoint, c),
   };
 }
 
@@ -294,6 +302,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeSummary> {
           startedAt,
           finishedAt: new Date().toISOString(),
           attempts: res.attempts,
+          ...(o.logprobs !== undefined && a.logprobs ? { logprobs: a.logprobs } : {}),
         };
         writer.append(line);
         summary.answered++;

@@ -16,6 +16,17 @@ export const UsageSchema = z
   .object({ prompt_tokens: z.number().optional(), completion_tokens: z.number().optional(), total_tokens: z.number().optional() })
   .passthrough();
 
+/** One alternative the API listed at a position: its token text, bytes (when the API gives them) and natural-log probability. */
+export const LogprobAltSchema = z.strictObject({ token: z.string(), bytes: z.array(z.number().int().min(0).max(255)).nullable(), logprob: z.number().nullable() });
+/** One generated token with the alternatives listed at its position (`probe --logprobs`). */
+export const TokenLogprobsSchema = z.strictObject({
+  token: z.string(),
+  bytes: z.array(z.number().int().min(0).max(255)).nullable(),
+  logprob: z.number().nullable(),
+  top: z.array(LogprobAltSchema),
+});
+export type TokenLogprobs = z.infer<typeof TokenLogprobsSchema>;
+
 export const TranscriptLineSchema = z.strictObject({
   type: z.literal('tracemark-probe'),
   version: z.literal(1),
@@ -42,6 +53,12 @@ export const TranscriptLineSchema = z.strictObject({
   startedAt: z.string(),
   finishedAt: z.string(),
   attempts: z.number().int().min(1),
+  /**
+   * `probe --logprobs k`: the returned logprobs of choices[0], one entry per generated token
+   * (chat `logprobs.content`, or the completions arrays), normalised. Absent in transcripts
+   * made without it (older ones stay readable).
+   */
+  logprobs: z.array(TokenLogprobsSchema).optional(),
 });
 export type TranscriptLine = z.infer<typeof TranscriptLineSchema>;
 
@@ -53,6 +70,8 @@ export interface EvidenceRecord {
   given: string[];
   response: string;
   line: number;
+  /** The returned logprobs (probe --logprobs), when the line has them. */
+  logprobs?: TokenLogprobs[];
 }
 
 /** Texts in a probe request the suspect model was given: the prompt, and for chat every message. */
@@ -169,7 +188,7 @@ export function evidenceRecords(bytes: Uint8Array, source: string): EvidenceReco
         const is = r.error.issues[0]!;
         throw usage(`${source}:${line}: not a probe transcript line: ${is.path.join('.') || '(root)'}: ${is.message}`);
       }
-      rec = { promptId: r.data.promptId, prompt: r.data.prompt, given: givenTexts(r.data), response: r.data.response, line };
+      rec = { promptId: r.data.promptId, prompt: r.data.prompt, given: givenTexts(r.data), response: r.data.response, line, ...(r.data.logprobs ? { logprobs: r.data.logprobs } : {}) };
     } else {
       const id = o.promptId ?? o.id;
       const resp = o.response ?? o.text;
