@@ -35,7 +35,7 @@ interface PrfExports {
   prfSeed: Kernel;
   prfSeeds: Kernel;
   prfSeedSimd?: Kernel;
-  tournament(p: number, lo: number, hi: number, n: number, layers: number, factors: number): void;
+  tournament(p: number, lo: number, hi: number, n: number, layers: number, factors: number, clamp: number): void;
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
@@ -143,7 +143,27 @@ export class PrfBatch {
   tournament(n: number, layers: number): void {
     const k = this.#k;
     if (k === null) tournament(this.#p, n, this.#lo, this.#hi, layers);
-    else k.tournament(this.#pOffset(), DATA + 4 * this.#cap, DATA + 8 * this.#cap, n, layers, FACTORS);
+    else k.tournament(this.#pOffset(), DATA + 4 * this.#cap, DATA + 8 * this.#cap, n, layers, FACTORS, 1);
+  }
+
+  /**
+   * The engines' SynthID reweighting (engines/embed/common.ts tournamentReweightWords: for
+   * each layer p ← p · (1 + g_l − Σ_{g_l(v)=1} p_v), no clamp) in WebAssembly: g_l = bit l
+   * of hi[i]·2^32 + lo[i] (hi null: 0). A new array with the same floats, or null on the
+   * JavaScript backend (the caller keeps its own loop there).
+   */
+  reweight(probs: Float64Array, lo: ArrayLike<number>, hi: ArrayLike<number> | null, layers: number): Float64Array | null {
+    const k = this.#k;
+    if (k === null) return null;
+    const n = probs.length;
+    this.#ensure(n);
+    this.#p.set(probs);
+    const [L, H] = [this.#lo, this.#hi];
+    for (let i = 0; i < n; i++) L[i] = lo[i]! | 0;
+    if (hi) for (let i = 0; i < n; i++) H[i] = hi[i]! | 0;
+    else H.fill(0, 0, n);
+    k.tournament(this.#pOffset(), DATA + 4 * this.#cap, DATA + 8 * this.#cap, n, layers, FACTORS, 0);
+    return this.#p.slice(0, n);
   }
 
   #call(kernel: Kernel, key: SipKey, seedPtr: number, ids: Int32Array, n: number): PrfWords {

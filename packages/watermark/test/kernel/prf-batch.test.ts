@@ -171,3 +171,36 @@ describe('SynthID final race by exponent levels (LazyRace.byExponent)', () => {
     expect(evaluated / total).toBeLessThan(0.2);
   });
 });
+
+describe('engine SynthID reweighting in WebAssembly (engines/embed/common.ts)', () => {
+  // The engines' _update_scores as the samplers computed it before the kernel: branchy, unclamped.
+  function reference(probs: Float64Array, depth: number, bit: (i: number, l: number) => number): Float64Array {
+    const p = Float64Array.from(probs);
+    for (let l = 0; l < depth; l++) {
+      let mass = 0;
+      for (let i = 0; i < p.length; i++) if (bit(i, l)) mass += p[i]!;
+      for (let i = 0; i < p.length; i++) p[i]! *= 1 + bit(i, l) - mass;
+    }
+    return p;
+  }
+  const identical = (a: Float64Array, b: Float64Array): boolean => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+
+  it('tournamentReweightWords and tournamentReweight (packed bits) give the same floats as the branchy loops', async () => {
+    const { tournamentReweight, tournamentReweightWords } = await import('../../src/engines/embed/common.js');
+    for (const [n, depth] of [[1, 32], [40, 30], [3000, 32], [2500, 33], [777, 64], [500, 1]] as const) {
+      const probs = Float64Array.from({ length: n }, () => Math.exp(-12 * rng()));
+      const z = probs.reduce((a, x) => a + x, 0);
+      for (let i = 0; i < n; i++) probs[i] = probs[i]! / z;
+      const g = Uint8Array.from({ length: n * depth }, () => (rng() < 0.5 ? 1 : 0));
+      const lo = new Int32Array(n), hi = new Int32Array(n);
+      for (let i = 0; i < n; i++) for (let l = 0; l < depth; l++) if (g[i * depth + l]) l < 32 ? (lo[i] |= 1 << l) : (hi[i] |= 1 << (l - 32));
+      const want = reference(probs, depth, (i, l) => g[i * depth + l]!);
+      expect(identical(tournamentReweight(probs, depth, g, { lo, hi }), want), `packed n=${n} depth=${depth}`).toBe(true);
+      expect(identical(tournamentReweight(probs, depth, g), want), `bytes n=${n} depth=${depth}`).toBe(true);
+      if (depth <= 32) {
+        const words = Uint32Array.from(lo, (x) => x >>> 0);
+        expect(identical(tournamentReweightWords(probs, depth, words), want), `words n=${n} depth=${depth}`).toBe(true);
+      }
+    }
+  });
+});

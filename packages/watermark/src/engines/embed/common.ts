@@ -1,6 +1,7 @@
 // Shared pieces of the engine samplers: the step's candidate distribution, ordinary draws,
 // the engines' argmax tie rule, truncation (for the one engine that biases before it) and
 // the SynthID tournament reweighting.
+import { prfBatch } from '../../kernel/prf-batch.js';
 import type { Rng } from '../../sampling/types.js';
 
 /**
@@ -160,9 +161,13 @@ export function truncateTopKTopP(probs: Float64Array, ids: Int32Array, topK = 0,
 /**
  * SynthID tournament reweighting (vLLM synthid, HF and synthid-text `_update_scores`):
  * for each layer l, p ← p · (1 + g_l − Σ_v g_l(v) p(v)). `g` holds candidate i's bit of
- * layer l at g[i * depth + l].
+ * layer l at g[i * depth + l]. Given the bits packed as words too, the layers run in
+ * WebAssembly (kernel/tournament-module.ts, the same floats) when the runtime has it.
  */
-export function tournamentReweight(probs: Float64Array, depth: number, g: Uint8Array): Float64Array {
+export function tournamentReweight(probs: Float64Array, depth: number, g: Uint8Array, packed?: { lo: Int32Array; hi: Int32Array }): Float64Array {
+  // `packed`: the same bits as words (layer l = bit l of hi·2^32 + lo), as the kernel reads them
+  const fast = packed && depth <= 64 ? prfBatch().reweight(probs, packed.lo, packed.hi, depth) : null;
+  if (fast) return fast;
   const p = Float64Array.from(probs);
   for (let l = 0; l < depth; l++) {
     let mass = 0;
@@ -174,6 +179,8 @@ export function tournamentReweight(probs: Float64Array, depth: number, g: Uint8A
 
 /** The same with layer l's bit of candidate i being bit l of words[i] (vLLM synthid). */
 export function tournamentReweightWords(probs: Float64Array, depth: number, words: Uint32Array): Float64Array {
+  const fast = depth <= 32 ? prfBatch().reweight(probs, words, null, depth) : null;
+  if (fast) return fast;
   const p = Float64Array.from(probs);
   for (let l = 0; l < depth; l++) {
     let mass = 0;

@@ -49,6 +49,8 @@ export interface SynthidStepReading {
   readonly contextHash: I64;
   readonly g: Uint8Array; // candidate-major, depth per candidate
   readonly depth: number;
+  /** The same bits as words: g(i, l) = bit l of hi[i]·2^32 + lo[i] (depth ≤ 64; what the WebAssembly tournament reads). */
+  readonly packed?: { lo: Int32Array; hi: Int32Array };
 }
 
 /** A flavour's keys, hash start and (HF) table, prepared once per sampler. */
@@ -80,21 +82,44 @@ export function synthidReadPrepared(p: SynthidPrepared, context: readonly number
   for (const t of context) h = lcgStepWords(h, i64FromInt32(t));
   const depth = p.keyWords.length;
   const g = new Uint8Array(ids.length * depth);
+  const pack = depth <= 64;
+  const lo = new Int32Array(pack ? ids.length : 0);
+  const hi = new Int32Array(pack ? ids.length : 0);
   if (p.table) {
     const table = p.table;
     const mask = table.length - 1;
     const kLo = Int32Array.from(p.keyWords, (k) => k.lo | 0);
     for (let i = 0; i < ids.length; i++) {
       const ht = (Math.imul((h.lo + ids[i]!) | 0, A_LO) + 1) | 0;
-      for (let l = 0; l < depth; l++) g[i * depth + l] = table[(Math.imul((ht + kLo[l]!) | 0, A_LO) + 1) & mask]!;
+      let a = 0, b = 0;
+      for (let l = 0; l < depth; l++) {
+        const bit = table[(Math.imul((ht + kLo[l]!) | 0, A_LO) + 1) & mask]!;
+        g[i * depth + l] = bit;
+        if (l < 32) a |= bit << l;
+        else b |= bit << (l - 32);
+      }
+      if (pack) {
+        lo[i] = a;
+        hi[i] = b;
+      }
     }
   } else {
     for (let i = 0; i < ids.length; i++) {
       const ht = lcgStepWords(h, i64FromInt32(ids[i]!));
-      for (let l = 0; l < depth; l++) g[i * depth + l] = synthidTextGWords(lcgStepWords(ht, p.keyWords[l]!));
+      let a = 0, b = 0;
+      for (let l = 0; l < depth; l++) {
+        const bit = synthidTextGWords(lcgStepWords(ht, p.keyWords[l]!));
+        g[i * depth + l] = bit;
+        if (l < 32) a |= bit << l;
+        else b |= bit << (l - 32);
+      }
+      if (pack) {
+        lo[i] = a;
+        hi[i] = b;
+      }
     }
   }
-  return { contextHash: h, g, depth };
+  return pack ? { contextHash: h, g, depth, packed: { lo, hi } } : { contextHash: h, g, depth };
 }
 
 /** The same, preparing the keys on each call (for one-off readings). */
@@ -169,7 +194,7 @@ export function createSynthidSampler(o: SynthidEmbedOptions): SynthidSampler {
         ringAt = (ringAt + 1) % historySize;
         if (repeated) idx = drawIndex(c.probs, rng);
         else {
-          idx = drawIndex(tournamentReweight(c.probs, r.depth, r.g), rng);
+          idx = drawIndex(tournamentReweight(c.probs, r.depth, r.g, r.packed), rng);
           watermarked = true;
         }
       }
