@@ -25,7 +25,7 @@
  */
 import { Embedder, PlainSampler, Watermark, WatermarkKey, parseSpec, seededRng } from '../src/index.js';
 import type { Rng, SamplingOptions, WatermarkSpecInput } from '../src/index.js';
-import { createEngineSampler, type EngineEmbedConfig } from '../src/engines/embed/index.js';
+import { createEngineSampler, drawIndex, engineCandidates, type EngineEmbedConfig } from '../src/engines/embed/index.js';
 
 export interface EmbedBenchOptions {
   vocabSizes?: number[];
@@ -257,6 +257,8 @@ export interface EngineEmbedBenchRow {
   steps: number;
   /** Share of the timed steps the engine watermarked. */
   watermarked: number;
+  /** Median step ÷ the plain engine path's median step (same rounds). */
+  ratio: number;
 }
 
 const SGLANG_A = { lo: 0x89abcdef, hi: 0x01234567 };
@@ -282,51 +284,72 @@ export const ENGINE_SAMPLERS: Array<{ name: string; config: (V: number) => Engin
 ];
 
 /**
- * Tokens/s of each engine sampler over a dense `llm` distribution: 1 / the median step time
- * over the steps that fit in the time budget (after one warm-up step; a step slower than the
- * budget is timed once). The median, because the machine may be shared.
+ * Tokens/s of each engine sampler over a dense `flat` distribution: 1 / the median step
+ * time, with the engines' own unwatermarked path as the baseline ("plain": engineCandidates
+ * + drawIndex, the softmax and inverse-CDF draw every engine sampler also does). The
+ * samplers run round-robin (one step each per round, after one warm-up step) until each has
+ * spent its time budget, so every ratio compares steps taken under the same load; a step
+ * slower than the budget is timed once.
  */
 export function runEngineEmbedBench(opts: { vocabSizes?: number[]; budgetMs?: number; quick?: boolean; log?: (line: string) => void } = {}): EngineEmbedBenchRow[] {
   const vocabSizes = opts.vocabSizes ?? [32_000, 151_936];
   const budget = opts.budgetMs ?? (opts.quick ? 300 : 1500);
   const log = opts.log ?? ((line: string) => console.log(line));
   const rows: EngineEmbedBenchRow[] = [];
-  const pools = new Map(vocabSizes.map((V) => [V, Array.from({ length: 4 }, (_, i) => makeLogits('flat', V, seededRng(`engines-${V}-${i}`)))]));
-  log('');
-  log(`engine emulators (src/engines/embed): tokens/s (1 / median step) on a dense flat distribution, ${budget} ms per cell; wm = share of steps watermarked`);
-  log(['sampler'.padEnd(30), ...vocabSizes.flatMap((V) => [`V=${V}`.padStart(12), 'wm'.padStart(5)])].join(' '));
-  for (const { name, config } of ENGINE_SAMPLERS) {
-    const cells: string[] = [];
-    for (const V of vocabSizes) {
-      const pool = pools.get(V)!;
-      const sampler = createEngineSampler(config(V));
-      const rng = seededRng(`engines-${name}-${V}`);
-      let i = 0;
-      let wm = 0;
-      const stepOnce = (): void => {
-        wm += sampler.step({ logits: pool[i++ % 4]! }, rng).watermarked ? 1 : 0;
-      };
-      const w0 = now();
-      stepOnce();
-      const warm = now() - w0;
-      wm = 0;
-      const ts: number[] = [];
-      const t0 = now();
-      if (warm >= budget) ts.push(warm);
-      else
-        while (now() - t0 < budget) {
-          const t = now();
-          stepOnce();
-          ts.push(now() - t);
-        }
-      ts.sort((a, b) => a - b);
-      const tps = 1000 / ts[ts.length >> 1]!;
-      const share = warm >= budget ? 1 : wm / ts.length;
-      rows.push({ sampler: name, V, tokensPerSecond: tps, steps: ts.length, watermarked: share });
-      cells.push((tps >= 100 ? Math.round(tps).toString() : tps.toFixed(1)).padStart(12), `${Math.round(100 * share)}%`.padStart(5));
+  const names = ['plain (engine path, no watermark)', ...ENGINE_SAMPLERS.map((s) => s.name)];
+  const cells = new Map<string, string[]>(names.map((n) => [n, []]));
+  for (const V of vocabSizes) {
+    const pool = Array.from({ length: 4 }, (_, i) => makeLogits('flat', V, seededRng(`engines-${V}-${i}`)));
+    const steppers: Array<(i: number) => boolean> = [
+      (() => {
+        const rng = seededRng(`engines-plain-${V}`);
+        return (i: number) => {
+          drawIndex(engineCandidates({ logits: pool[i & 3]! }).probs, rng);
+          return false;
+        };
+      })(),
+      ...ENGINE_SAMPLERS.map(({ name, config }) => {
+        const sampler = createEngineSampler(config(V));
+        const rng = seededRng(`engines-${name}-${V}`);
+        return (i: number) => sampler.step({ logits: pool[i & 3]! }, rng).watermarked;
+      }),
+    ];
+    const ts: number[][] = steppers.map(() => []);
+    const spent = steppers.map(() => 0);
+    const wm = steppers.map(() => 0);
+    const warm = steppers.map((f) => {
+      const t = now();
+      f(0);
+      return now() - t;
+    });
+    for (let round = 1; spent.some((x, j) => x < budget && warm[j]! < budget); round++) {
+      for (let j0 = 0; j0 < steppers.length; j0++) {
+        const j = (j0 + round) % steppers.length;
+        if (spent[j]! >= budget || warm[j]! >= budget) continue;
+        const t = now();
+        if (steppers[j]!(round)) wm[j]!++;
+        const dt = now() - t;
+        ts[j]!.push(dt);
+        spent[j]! += dt;
+      }
     }
-    log([name.padEnd(30), ...cells].join(' '));
+    const median = steppers.map((_, j) => {
+      if (ts[j]!.length === 0) return warm[j]!;
+      const a = ts[j]!.sort((x, y) => x - y);
+      return a[a.length >> 1]!;
+    });
+    names.forEach((name, j) => {
+      const tps = 1000 / median[j]!;
+      const share = ts[j]!.length === 0 ? (j === 0 ? 0 : 1) : wm[j]! / ts[j]!.length;
+      const ratio = median[j]! / median[0]!;
+      rows.push({ sampler: name, V, tokensPerSecond: tps, steps: Math.max(1, ts[j]!.length), watermarked: share, ratio });
+      cells.get(name)!.push((tps >= 100 ? Math.round(tps).toString() : tps.toFixed(1)).padStart(12), `${Math.round(100 * share)}%`.padStart(5), `${ratio.toFixed(2)}×`.padStart(8));
+    });
   }
+  log('');
+  log(`engine emulators (src/engines/embed): tokens/s (1 / median step) on a dense flat distribution, ${budget} ms per cell, samplers interleaved; wm = share of steps watermarked; ×plain = median step ÷ the plain engine path's`);
+  log(['sampler'.padEnd(34), ...vocabSizes.flatMap((V) => [`V=${V}`.padStart(12), 'wm'.padStart(5), '×plain'.padStart(8)])].join(' '));
+  for (const name of names) log([name.padEnd(34), ...cells.get(name)!].join(' '));
   return rows;
 }
 
