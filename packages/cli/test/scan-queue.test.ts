@@ -5,7 +5,8 @@
  *    while it holds a job; BullMQ's stalled-job check hands that job to another worker,
  *    and the scan prints exactly what `tracemark scan` prints for the same corpus, with a
  *    byte-identical per-document output file;
- *  - the survivors stop on SIGTERM with exit code 0;
+ *  - the survivors stop on SIGTERM with exit code 0; a worker signalled while it runs a job
+ *    finishes it first, and a second signal hands the job back to the queue instead;
  *  - a bad --queue URL, an unreachable Redis, a missing shared directory and flags that
  *    do not go together are one line each, exit 2, nothing written.
  */
@@ -131,6 +132,45 @@ describeRedis('scan --queue across worker processes', () => {
       expect(await w.exited).toEqual({ code: 0, signal: null });
       expect(w.lines.at(-1)).toMatch(/^worker w-[bc] stopped$/);
     }
+  }, 120_000);
+
+  it('SIGTERM lets the running job finish; a second SIGTERM hands it back to the queue; both exit 0', async () => {
+    const url = redis().url;
+    const shared = join(dir, 'shared-stop');
+    mkdirSync(shared);
+    const small = join(dir, 'small.jsonl');
+    writeFileSync(small, readFileSync(corpus, 'utf8').split('\n').slice(0, 30).join('\n') + '\n');
+    const base = ['scan', '--spec', fx.specPath, '--key', fx.keyPath, '--id-field', 'id', '--json', small];
+    const x = spawnWorker(url, 'w-finish');
+    await x.waitFor(/ ready on /);
+    const queued = runInProcess([...base, '--queue', url, '--shared-dir', shared, '--shards', '3', '--partition-bits', '1'], { timeoutMs: 90_000 });
+    const finishing = (await x.waitFor(/^start \S+/)).split(' ')[1]!;
+    x.proc.kill('SIGTERM');
+    expect(await x.exited).toEqual({ code: 0, signal: null });
+    const stopAt = x.lines.findIndex((l) => l.startsWith('stopping: running jobs finish'));
+    expect(stopAt).toBeGreaterThan(0);
+    expect(x.lines.slice(stopAt).filter((l) => l.startsWith('start '))).toEqual([]); // nothing new after the signal
+    expect(x.lines.slice(stopAt).some((l) => l.startsWith(`done ${finishing} `))).toBe(true);
+
+    const y = spawnWorker(url, 'w-release');
+    const releasing = (await y.waitFor(/^start \S+/)).split(' ')[1]!;
+    y.proc.kill('SIGTERM');
+    await y.waitFor(/^stopping: running jobs finish/);
+    y.proc.kill('SIGTERM');
+    expect(await y.exited).toEqual({ code: 0, signal: null });
+    expect(y.lines).toContain(`released ${releasing}`);
+    expect(y.lines.some((l) => l.startsWith(`done ${releasing} `))).toBe(false);
+
+    const z = spawnWorker(url, 'w-rest');
+    const q = await queued;
+    expect(q.code).toBe(0);
+    // the released job went back to the queue (no attempt used up, not a stall) and z did it
+    expect(z.lines.some((l) => l.startsWith(`start ${releasing} `) && / stalled 0\)$/.test(l))).toBe(true);
+    expect(z.lines.some((l) => l.startsWith(`done ${releasing} `))).toBe(true);
+    const plain = await runInProcess(base);
+    expect(q.stdout).toBe(plain.stdout);
+    z.proc.kill('SIGTERM');
+    expect(await z.exited).toEqual({ code: 0, signal: null });
   }, 120_000);
 
   it('bad URL, unreachable Redis, missing shared directory, flags that do not go together: one line, exit 2', async () => {

@@ -19,6 +19,7 @@ export interface QueueScanFlags {
   shards?: string;
   sharedDir?: string;
   attempts?: string;
+  partitionBits?: string;
 }
 
 export function addQueueScanOptions(cmd: Command): Command {
@@ -26,13 +27,14 @@ export function addQueueScanOptions(cmd: Command): Command {
     .option('--queue <url>', 'run the scan as jobs on a BullMQ queue in Redis (redis://host:port[/db]), for `tracemark worker` processes on any machines; needs --shared-dir')
     .option('--shared-dir <dir>', 'with --queue: a directory every worker mounts at the same path (the plan and the jobs\' files)')
     .option('--shards <n>', 'with --queue: cut the corpus into about n map jobs (default: pieces of 64 MiB; files are never merged, .gz files never cut)')
-    .option('--attempts <n>', 'with --queue: attempts per job before the scan fails', '3');
+    .option('--attempts <n>', 'with --queue: attempts per job before the scan fails', '3')
+    .option('--partition-bits <b>', 'with --queue: 2^b partitions, i.e. reduce jobs (0–12; default 4: 16); more lets more machines reduce at once');
 }
 
 /** The --queue flags checked against the rest; true when the scan runs on the queue. */
 export function queueRequested(f: QueueScanFlags & { checkpoint?: string; resume?: boolean; limit?: string; workers: string }): boolean {
   if (f.queue === undefined) {
-    for (const [flag, v] of [['--shared-dir', f.sharedDir], ['--shards', f.shards]] as const) if (v !== undefined) throw usage(`${flag} needs --queue <redis-url>`);
+    for (const [flag, v] of [['--shared-dir', f.sharedDir], ['--shards', f.shards], ['--partition-bits', f.partitionBits]] as const) if (v !== undefined) throw usage(`${flag} needs --queue <redis-url>`);
     return false;
   }
   if (f.sharedDir === undefined) throw usage('--queue needs --shared-dir <dir>: a directory every worker mounts at the same path');
@@ -57,6 +59,7 @@ export interface QueueScanInputs {
 export async function scanOnQueue(f: QueueScanFlags, x: QueueScanInputs, bar: Progress, signal: AbortSignal): Promise<ScanSummary> {
   const attempts = intFlag('attempts', f.attempts, 1, 100);
   const shards = f.shards !== undefined ? intFlag('shards', f.shards, 1, 1_000_000) : undefined;
+  const partitionBits = f.partitionBits !== undefined ? intFlag('partition-bits', f.partitionBits, 0, 12) : undefined;
   const q = await import('@tracemark/scan-queue');
   try {
     const r = await q.runQueuedScan(x.spec, x.key, x.files, {
@@ -68,6 +71,7 @@ export async function scanOnQueue(f: QueueScanFlags, x: QueueScanInputs, bar: Pr
       attempts,
       keepTop: x.top,
       ...(shards !== undefined ? { shards } : {}),
+      ...(partitionBits !== undefined ? { partitionBits } : {}),
       ...(x.output !== undefined ? { output: x.output } : {}),
       ...(x.memoryBytes !== undefined ? { memoryBytes: x.memoryBytes } : {}),
       signal,
