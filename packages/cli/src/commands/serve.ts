@@ -24,7 +24,7 @@ export function registerServe(program: Command): void {
     .description('run a watermarking OpenAI-compatible HTTP server with a provenance ledger')
     .requiredOption('--spec <file>', "watermark spec (JSON): tracemark's own, or an engine spec (vLLM, SGLang, HF: that engine's watermark is emulated)")
     .requiredOption('--key <file>', 'watermark key file, or the engine key file of an engine spec (must match the spec fingerprint)')
-    .option('--model <builtin|dir>', 'built-in reference model, or a local ONNX model directory', 'builtin')
+    .option('--model <builtin|dir|file>', 'built-in reference model, a local ONNX model directory, or a Kneser–Ney model file (.tmkn, e.g. a distilled student)', 'builtin')
     .option('--keys <file>', 'API keys → accounts (JSON); without it every request is "anonymous"')
     .option('--ledger <file|url>', 'provenance ledger: a SQLite file (created if missing) or a postgres:// URL (several replicas)')
     .option('--host <addr>', 'address to bind', '127.0.0.1')
