@@ -82,15 +82,51 @@ export function vllmCandidateWords(k: VllmPrfKey, context: ArrayLike<number>, id
   return out;
 }
 
-/** vLLM's Gumbel-max choice, float32 as torch computes it: argmax(logit − ln(−ln(max(u, FLT_MIN)))). */
+/** vLLM's f32 Gumbel noise −ln(−ln(max(u, FLT_MIN))) of a PRF word, as torch computes it. */
+function vllmNoise(word: number): number {
+  const u = Math.max(vllmUniform(word), FLT_MIN);
+  return -Math.fround(Math.log(Math.fround(-Math.fround(Math.log(u)))));
+}
+
+/** Half-nat levels of f32 logit depth below the largest (the last holds everything deeper). */
+const LEVELS = 64;
+
+/**
+ * vLLM's Gumbel-max choice, float32 as torch computes it: argmax(logit − ln(−ln(max(u, FLT_MIN))))
+ * with ties to the lowest id, evaluated lazily with the same result. The noise grows with
+ * the word (u = (word >>> 8) + 1 over 2^24 + 1), so with the best score S so far a
+ * candidate whose f32 logit is at depth level k (≤ M − k/2) can only reach S if its noise
+ * is ≥ S − M + k/2; below a per-level threshold on word >>> 8 (widened by a margin far
+ * above f32 rounding) its score is certainly < S and its two logarithms are skipped.
+ */
 export function vllmGumbelIndex(c: Candidates, words: Uint32Array): number {
-  const scores = new Float64Array(c.n);
-  for (let i = 0; i < c.n; i++) {
-    const u = Math.max(vllmUniform(words[i]!), FLT_MIN);
-    const noise = -Math.fround(Math.log(Math.fround(-Math.fround(Math.log(u)))));
-    scores[i] = Math.fround(Math.fround(c.logits[i]!) + noise);
+  const { n, ids, logits } = c;
+  let M = -Infinity;
+  for (let i = 0; i < n; i++) M = Math.max(M, Math.fround(logits[i]!));
+  const thr = new Float64Array(LEVELS); // skip when (word >>> 8) < thr[level]
+  let best = 0;
+  let bestScore = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const lf = Math.fround(logits[i]!);
+    const d = (M - lf) * 2;
+    const k = d >= LEVELS - 1 ? LEVELS - 1 : d | 0; // NaN (−∞ logits): level 0, never skipped
+    if (words[i]! >>> 8 < thr[k]!) continue;
+    const score = Math.fround(lf + vllmNoise(words[i]!));
+    if (score > bestScore || (score === bestScore && ids[i]! < ids[best]!) || i === 0) {
+      const improved = score > bestScore;
+      best = i;
+      bestScore = score;
+      if (improved && bestScore > -Infinity) {
+        const slack = 1e-3 + 1e-6 * (Math.abs(bestScore) + Math.abs(M));
+        for (let j = 0; j < LEVELS; j++) {
+          // noise < τ ⇔ u < exp(−exp(−τ)); thresholds one below, with a relative margin
+          const tau = bestScore - M + j / 2 - slack;
+          thr[j] = Math.floor(Math.exp(-Math.exp(-tau)) * (1 - 1e-6) * 16777217) - 1;
+        }
+      }
+    }
   }
-  return argmaxById(c.ids, scores);
+  return best;
 }
 
 /**

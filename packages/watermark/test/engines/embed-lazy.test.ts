@@ -1,0 +1,37 @@
+// The engine samplers' lazy paths choose the token their dense formulas choose.
+import { describe, expect, it } from 'vitest';
+import { argmaxById, engineCandidates } from '../../src/engines/embed/common.js';
+import { vllmGumbelIndex } from '../../src/engines/embed/vllm.js';
+import { vllmUniform } from '../../src/engines/vllm-prf.js';
+import { seededRng } from '../../src/index.js';
+
+const rng = seededRng('engine-lazy');
+
+/** vLLM's Gumbel-max as written before the lazy evaluation: every candidate's f32 score. */
+function denseGumbel(ids: Int32Array, logits: Float64Array, words: Uint32Array): number {
+  const scores = new Float64Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const u = Math.max(vllmUniform(words[i]!), 2 ** -126);
+    const noise = -Math.fround(Math.log(Math.fround(-Math.fround(Math.log(u)))));
+    scores[i] = Math.fround(Math.fround(logits[i]!) + noise);
+  }
+  return argmaxById(ids, scores);
+}
+
+describe('vllmGumbelIndex (lazy)', () => {
+  it('equals the dense f32 argmax (ties to the lowest id) on 400 random steps', () => {
+    for (let t = 0; t < 400; t++) {
+      const n = 1 + Math.floor(rng() * 5000);
+      const scale = [0.5, 3, 10, 40][t % 4]!;
+      const logits = Float64Array.from({ length: n }, () => (rng() < 0.01 ? -Infinity : scale * Math.log(rng() + 1e-12)));
+      if (t % 7 === 0) logits.fill(1.5); // every score decided by the noise alone
+      if (t % 11 === 0) for (let i = 0; i < n; i += 3) logits[i] = 2; // ties of logits
+      if (logits.every((x) => x === -Infinity)) logits[0] = 0;
+      const ids = Int32Array.from({ length: n }, (_, i) => (i * 7919 + t) % 1_000_003);
+      // words with repeats, so equal scores (ties broken by id) happen
+      const words = Uint32Array.from({ length: n }, () => (t % 5 === 0 ? Math.floor(rng() * 64) << 26 : Math.floor(rng() * 2 ** 32)) >>> 0);
+      const c = engineCandidates({ ids, logits });
+      expect(vllmGumbelIndex(c, words), `step ${t}`).toBe(denseGumbel(c.ids, c.logits, words));
+    }
+  });
+});
