@@ -2,14 +2,15 @@
 // bytes of the in-memory scanCorpus — summary JSON (minus the fields naming the mode) and the
 // per-document output file — for tracemark KGW with a payload, Gumbel, SynthID and an engine
 // spec, on Brown-corpus text with repeated documents; also when the corpus is cut into many
-// shards and a tiny memory budget forces many spilled runs and merge passes; and on worker threads.
+// shards and a tiny memory budget forces every partition through pieces on disk; on worker
+// threads; and through scanCorpus's memoryBytes / spillDir, whose rule picks the mode.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanText } from '@tracemark/corpora';
 import type { AnySpec, EngineKey, WatermarkKey } from '@tracemark/watermark';
-import { planScan, runScanLocally, scanCorpus, type ScanSummary } from '../src/index.js';
+import { minimumBudget, planScan, runScanLocally, scanCorpus, type ScanSummary } from '../src/index.js';
 import { SPECS } from './external-specs.js';
 
 let dir: string;
@@ -27,7 +28,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The summary without the fields that name the mode (workers; dedupBytes: table memory vs bytes on disk). */
 function comparable(s: ScanSummary): string {
-  const { workers: _w, pooled, ...rest } = s;
+  const { workers: _w, mode: _m, pooled, ...rest } = s;
   const { dedupBytes: _b, ...p } = pooled;
   return JSON.stringify({ ...rest, pooled: p });
 }
@@ -62,13 +63,13 @@ describe('out-of-core scan: the bytes of the in-memory scan', () => {
 });
 
 describe('out-of-core scan: shards, spills and threads do not change a bit', () => {
-  it('many shards (line ranges of the file), a tiny memory budget (many spilled runs, several merge passes), 2 worker threads', async () => {
+  it('many shards (line ranges of the file), a tiny memory budget (every partition spilled in hash pieces), 2 worker threads', async () => {
     const w = SPECS[1]![1](); // gumbel: real-valued scores, so the order of additions shows
     const mem = await inMemory(w);
     const ext = await external(w, { shardBytes: 20_000, memoryBytes: 64 * 1024, partitionBits: 2 });
     expect(JSON.parse(readFileSync(join(ext.dir, 'plan.json'), 'utf8')).shards.length).toBeGreaterThan(8);
     const runs = [0, 1, 2, 3].map((k) => JSON.parse(readFileSync(join(ext.dir, 'reduce', `p${k}.done.json`), 'utf8')).runs as number);
-    expect(Math.min(...runs)).toBeGreaterThan(64); // more runs than one merge pass takes
+    expect(Math.min(...runs)).toBeGreaterThan(16); // every partition went through pieces on disk
     expect(ext.summary).toBe(mem.summary);
     expect(ext.output).toBe(mem.output);
     const threads = await external(w, { shardBytes: 50_000, workers: 2 });
@@ -76,4 +77,30 @@ describe('out-of-core scan: shards, spills and threads do not change a bit', () 
     expect(threads.summary).toBe(mem.summary);
     expect(threads.output).toBe(mem.output);
   }, 240_000);
+});
+
+describe('scanCorpus with a memory budget', () => {
+  it('runs out of core when the corpus may not fit, in memory when it certainly fits, and in a given spill directory; the same bytes', async () => {
+    const w = SPECS[0]![1]();
+    const mem = await inMemory(w);
+    const out = join(dir, 'budget.jsonl');
+    // the smallest budget leaves 4 MiB for the set: 32 768 input bytes at most stay in memory
+    const small = await scanCorpus(w, [corpus], { idField: 'id', keepTop: 4, output: out, memoryBytes: minimumBudget(0) });
+    expect(small.mode?.outOfCore).toBe(true);
+    expect(comparable(small)).toBe(mem.summary);
+    expect(readFileSync(out, 'utf8')).toBe(mem.output);
+    rmSync(out);
+    const spill = join(dir, 'spill');
+    const given = await scanCorpus(w, [corpus], { idField: 'id', keepTop: 4, output: out, spillDir: spill, workers: 1 });
+    expect(given.mode).toEqual({ outOfCore: true, why: 'a spill directory was given' });
+    expect(comparable(given)).toBe(mem.summary);
+    expect(readFileSync(join(spill, 'plan.json'), 'utf8')).toContain('tracemark-scan-plan'); // kept
+    const tiny = join(dir, 'tiny.jsonl');
+    writeFileSync(tiny, texts.slice(0, 3).map((text) => JSON.stringify({ text: text.slice(0, 5000) })).join('\n') + '\n');
+    const fits = await scanCorpus(w, [tiny], { memoryBytes: minimumBudget(0) });
+    expect(fits.mode?.outOfCore).toBe(false);
+    expect(fits.pooled.dedup).toBe('global');
+    await expect(scanCorpus(w, [corpus], { memoryBytes: minimumBudget(2) - 1, workers: 2 })).rejects.toThrow(/below the \d+ a scan on 2 worker threads needs/);
+    await expect(scanCorpus(w, [corpus], { spillDir: join(dir, 'spill2'), checkpoint: join(dir, 'x.ck') })).rejects.toThrow(/resumes from its spill directory/);
+  }, 120_000);
 });

@@ -43,10 +43,14 @@ import { PartitionedDedup, type DedupSizing } from './partitions.js';
 import type { WorkerInit } from './protocol.js';
 import { allDocuments, scoredDocuments, scoreInline } from './scored-documents.js';
 import { WorkerPool } from './worker-pool.js';
+import { chooseScanMode, minimumBudget } from './external/choose.js';
+import { scanOutOfCore } from './external/out-of-core.js';
 import { summaryOf } from './summary.js';
 import { countDocument, emptyTotals, noteTop, type DocSummary } from './tally.js';
 
 export const DEFAULT_DEDUP_BYTES = 512 * 1024 * 1024;
+/** memoryBytes when only spillDir is given. */
+export const DEFAULT_SCAN_MEMORY = 512 * 1024 * 1024;
 
 export interface ScanOptions extends ReaderOptions {
   /** Worker threads (default 0: score in this thread). */
@@ -83,6 +87,15 @@ export interface ScanOptions extends ReaderOptions {
   limit?: number;
   /** Stop at the next document when aborted (saving the checkpoint). */
   signal?: AbortSignal;
+  /**
+   * The scan's memory budget in bytes: it stays in memory only when the corpus certainly
+   * fits (external/choose.ts), otherwise it runs out of core — exact either way.
+   */
+  memoryBytes?: number;
+  /** Run out of core in this directory (kept: rerunning the same scan there resumes it). */
+  spillDir?: string;
+  /** Out of core: uncompressed files above this are cut into shards of about this size (default 64 MiB). */
+  shardBytes?: number;
 }
 
 export interface DocumentResult {
@@ -119,6 +132,8 @@ export interface ScanSummary {
   mostMarked?: DocSummary[];
   /** With a checkpoint, limit or signal: how far the scan got. */
   progress?: { complete: boolean; resumedFrom: number; documentsDone: number };
+  /** With memoryBytes or spillDir: whether the scan ran out of core, and why. */
+  mode?: { outOfCore: boolean; why: string };
 }
 
 export async function scanCorpus(
@@ -149,6 +164,15 @@ export async function scanCorpus(
     if (vocabSize !== undefined) opts = { ...opts, ids: { ...opts.ids, vocabSize } };
   }
 
+  let mode: ScanSummary['mode'];
+  if ((opts.memoryBytes !== undefined || opts.spillDir !== undefined) && globalDedup) {
+    const memory = intOption('memoryBytes', opts.memoryBytes ?? DEFAULT_SCAN_MEMORY, 1, Number.MAX_SAFE_INTEGER);
+    const choice = chooseScanMode(inputIdentity(files), memory, workers, opts.spillDir);
+    if (!choice) throw new DetectorError('BAD_OPTION', `a memory budget of ${memory} bytes is below the ${minimumBudget(workers)} a scan on ${workers} worker threads needs`);
+    if (choice.outOfCore) return scanOutOfCore(watermark, files, opts, choice, workers);
+    opts = { ...opts, dedupMemoryBytes: choice.buffers };
+    mode = { outOfCore: false, why: choice.why };
+  }
   // The main thread's detector validates spec and key up front and pools payloads.
   const detector = new Detector(spec, key, opts.detector);
   const sizing: DedupSizing = { budgetBytes: opts.dedupMemoryBytes ?? DEFAULT_DEDUP_BYTES, expectedTuples: expectedTuples(files) };
@@ -163,7 +187,7 @@ export async function scanCorpus(
   const at: ScanPosition = { complete: false, docsDone: 0, outputBytes: 0, totals: emptyTotals(), top: [] };
   const tracked = opts.checkpoint !== undefined || opts.limit !== undefined || opts.signal !== undefined;
   let resumedFrom = 0;
-  const summary = async (): Promise<ScanSummary> => summaryOf(spec, files.length, workers, at, pool, await dedupState(false), keepTop, tracked ? resumedFrom : undefined);
+  const summary = async (): Promise<ScanSummary> => ({ ...summaryOf(spec, files.length, workers, at, pool, await dedupState(false), keepTop, tracked ? resumedFrom : undefined), ...(mode ? { mode } : {}) });
   let output: DocOutput | undefined;
   try {
     const ck = opts.checkpoint;

@@ -51,7 +51,7 @@ export const ReduceDoneSchema = z.strictObject({
   /** Tuples read from the map files, and the distinct ones kept (first occurrences). */
   tuples: count,
   distinct: count,
-  /** Sorted runs spilled to disk (0: the partition fitted in the memory budget). */
+  /** Files spilled to disk: hash pieces and their first occurrences (0: the partition fitted in the memory budget). */
   runs: count,
   files: Files,
 });

@@ -4,4 +4,5 @@ export { runMapJob, type MapJobOptions } from './map-job.js';
 export { runReduceJob, DEFAULT_REDUCE_MEMORY, type ReduceJobOptions } from './reduce-job.js';
 export { finalizeScan, type FinalizeOptions } from './finalize.js';
 export { runScanLocally, savePlan, loadPlan, type LocalScanOptions } from './local.js';
+export { buffersWithin, chooseScanMode, dedupCapacity, minimumBudget, RUNTIME_RESERVE_BYTES, THREAD_RESERVE_BYTES, type ModeChoice } from './choose.js';
 export { scanPaths, MapDoneSchema, ReduceDoneSchema, type MapDone, type ReduceDone } from './done.js';

@@ -33,6 +33,8 @@ export interface LocalScanOptions extends FinalizeOptions {
   workers?: number;
   /** Bytes for the reduce jobs' buffers, shared by the jobs running at once (default 64 MiB). */
   memoryBytes?: number;
+  /** Called when each phase ends, with its wall time (benchmarks). */
+  onPhase?: (phase: 'map' | 'reduce' | 'finalize', ms: number) => void;
 }
 
 /**
@@ -79,9 +81,17 @@ export async function runScanLocally(plan: ScanPlan, dir: string, key: Watermark
   savePlan(dir, plan);
   const maps: JobRequest[] = plan.shards.map((_, shard) => ({ type: 'map', shard }));
   const P = 2 ** plan.partitionBits;
+  let t0 = performance.now();
+  const phase = (name: 'map' | 'reduce' | 'finalize'): void => {
+    const t = performance.now();
+    opts.onPhase?.(name, t - t0);
+    t0 = t;
+  };
   if (workers === 0) {
     for (let s = 0; s < plan.shards.length; s++) await runMapJob(plan, s, dir, key);
+    phase('map');
     for (let k = 0; k < P; k++) await runReduceJob(plan, k, dir, { memoryBytes: memory });
+    phase('reduce');
   } else {
     const threads = Math.min(workers, Math.max(plan.shards.length, P));
     const reduceMemory = Math.floor(memory / Math.min(threads, P));
@@ -92,12 +102,17 @@ export async function runScanLocally(plan: ScanPlan, dir: string, key: Watermark
     const pool = Array.from({ length: threads }, () => startWorker(entry, init));
     try {
       await runAll(pool, maps);
+      phase('map');
       await runAll(pool, reduces);
+      phase('reduce');
     } finally {
       await Promise.all(pool.map((w) => w.terminate()));
     }
   }
-  return finalizeScan(plan, dir, key, { ...opts, workers });
+  const { onPhase: _p, memoryBytes: _m, ...fin } = opts;
+  const summary = await finalizeScan(plan, dir, key, { ...fin, workers });
+  phase('finalize');
+  return summary;
 }
 
 /** Run the jobs on the workers, each taking the next job when it finishes one; the first failure stops the rest. */
