@@ -60,6 +60,23 @@ export function philoxWasm(c0: number, c1: number, c2: number, c3: number, k0: n
 }
 
 /**
+ * Philox4x32-10 of the counters (src[i], c1, c2, c3) under key (k0, k1) for i < n:
+ * out[4i .. 4i+4) (vLLM's candidate words: one call per block of 4 token ids).
+ */
+export function philoxManyWasm(src: ArrayLike<number>, n: number, c1: number, c2: number, c3: number, k0: number, k1: number, out = new Uint32Array(4 * n)): Uint32Array {
+  const m0 = Math.min(BLOCK, n);
+  const outAt = (m0 + VLLM_LANES) * 4;
+  const s = kernel(outAt + (m0 + VLLM_LANES) * 16);
+  for (let i0 = 0; i0 < n; i0 += BLOCK) {
+    const m = Math.min(BLOCK, n - i0);
+    stage(s, 0, src, i0, i0 + m, 0);
+    s.k.philoxMany(0, m, c1 | 0, c2 | 0, c3 | 0, k0 | 0, k1 | 0, outAt);
+    out.set(s.u32.subarray(outAt >> 2, (outAt >> 2) + 4 * m), 4 * i0);
+  }
+  return out;
+}
+
+/**
  * vLLM's PRF word of every position of a text (philox or philox_legacy layout): the
  * context of position i is tokens[i-w .. i), -1 before the first token.
  */

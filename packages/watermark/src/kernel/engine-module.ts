@@ -6,6 +6,8 @@
  *
  * All pointers are byte offsets into the module's memory; words are u32 little-endian.
  *   philox(c0, c1, c2, c3, k0, k1, out)          out[0..4) = Philox4x32-10(c, k)
+ *   philoxMany(src, n, c1, c2, c3, k0, k1, out)  out[4i .. 4i+4) = Philox4x32-10((src[i], c1, c2, c3), (k0, k1)),
+ *                                               VLLM_LANES counters per iteration (room for the extra ones past n)
  *   vllmWords(kLo, kHi, pad, n, w, legacy, out)  out[i] = vLLM's word at position i, whose context
  *                                               is pad[i .. i+w) and token pad[i+w] (vllm-prf.ts)
  *   digests(src, n, w, hi, lo)                   (hi[i], lo[i]) = digestContext of src[i .. i+w)
@@ -39,6 +41,34 @@ function philoxFn(): FnBuilder {
   f.get(6).get(l.x1).storeI32(4);
   f.get(6).get(l.x2).storeI32(8);
   f.get(6).get(l.x3).storeI32(12);
+  return f;
+}
+
+/** Philox of many counters that differ in their first word: vLLM's candidate words (a block of 4 per call). */
+function philoxManyFn(): FnBuilder {
+  const [src, n, c1, c2, c3, k0, k1, out] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const f = new FnBuilder('philoxMany', [I32, I32, I32, I32, I32, I32, I32, I32], []);
+  const lanes = Array.from({ length: VLLM_LANES }, (_, k) => ({ k, l: philoxLocals(f), at: f.local(I32) }));
+  const i = f.local(I32);
+  f.i32(0).set(i);
+  f.block().loop();
+  f.get(i).get(n).i32GeU().brIf(1);
+  for (const { k, l, at } of lanes) {
+    f.get(i).i32(k).i32Add().set(at);
+    addr4(f, src, at);
+    f.loadI32(0).set(l.x0);
+    f.get(c1).set(l.x1).get(c2).set(l.x2).get(c3).set(l.x3).get(k0).set(l.a).get(k1).set(l.b);
+  }
+  philoxRoundsInterleaved(f, lanes.map((x) => x.l));
+  for (const { l, at } of lanes) {
+    f.get(out).get(at).i32(4).i32Shl().i32Add().set(at);
+    f.get(at).get(l.x0).storeI32(0);
+    f.get(at).get(l.x1).storeI32(4);
+    f.get(at).get(l.x2).storeI32(8);
+    f.get(at).get(l.x3).storeI32(12);
+  }
+  f.get(i).i32(VLLM_LANES).i32Add().set(i);
+  f.br(0).end().end();
   return f;
 }
 
@@ -257,6 +287,7 @@ function synthidFn(): FnBuilder {
 export interface EngineKernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   philox(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: number): void;
+  philoxMany(src: number, n: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: number): void;
   vllmWords(kLo: number, kHi: number, pad: number, n: number, w: number, legacy: number, out: number): void;
   digests(src: number, n: number, w: number, hi: number, lo: number): void;
   sglang(src: number, n: number, h: number, preA: number, preB: number, preCoin: number, dual: number, ctx: number, ha: number, hb: number, coin: number): void;
@@ -267,6 +298,6 @@ export interface EngineKernelExports {
 /** A fresh instance (synchronous compile: the module is a few kB). */
 export function instantiateEngineKernel(): EngineKernelExports {
   const WA = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => unknown; Instance: new (m: unknown, i: object) => { exports: unknown } } }).WebAssembly;
-  const bytes = assembleModule([philoxFn(), vllmWordsFn(), digestsFn(), sglangFn(), synthidFn(), sbwFn()], 4);
+  const bytes = assembleModule([philoxFn(), philoxManyFn(), vllmWordsFn(), digestsFn(), sglangFn(), synthidFn(), sbwFn()], 4);
   return new WA.Instance(new WA.Module(bytes), {}).exports as EngineKernelExports;
 }

@@ -5,5 +5,5 @@ export { addrOf, forLoop, loadSipKey, sipAbsorb, sipFinish, sipInit, sipLocals, 
 export type { SipLocals } from './sip-emit.js';
 export { PrfBatch, prfBatch } from './prf-batch.js';
 export type { PrfBackend, PrfWords } from './prf-batch.js';
-export { philoxWasm, vllmWordsWasm, contextDigestsWasm, sglangHashesWasm, synthidWasm, sbwWasm } from './engine-kernel.js';
+export { philoxWasm, philoxManyWasm, vllmWordsWasm, contextDigestsWasm, sglangHashesWasm, synthidWasm, sbwWasm } from './engine-kernel.js';
 export type { SglangKernelKeys, SglangHashes, SynthidKernelParams, SbwKernelMode } from './engine-kernel.js';

@@ -1,8 +1,8 @@
 // The engine samplers' lazy paths choose the token their dense formulas choose.
 import { describe, expect, it } from 'vitest';
 import { argmaxById, engineCandidates } from '../../src/engines/embed/common.js';
-import { vllmGumbelIndex } from '../../src/engines/embed/vllm.js';
-import { vllmUniform } from '../../src/engines/vllm-prf.js';
+import { vllmCandidateWords, vllmGumbelIndex, vllmPrfKey } from '../../src/engines/embed/vllm.js';
+import { absorbContext, philoxBlockWords, philoxLegacyWord, vllmUniform } from '../../src/engines/vllm-prf.js';
 import { seededRng } from '../../src/index.js';
 
 const rng = seededRng('engine-lazy');
@@ -32,6 +32,22 @@ describe('vllmGumbelIndex (lazy)', () => {
       const words = Uint32Array.from({ length: n }, () => (t % 5 === 0 ? Math.floor(rng() * 64) << 26 : Math.floor(rng() * 2 ** 32)) >>> 0);
       const c = engineCandidates({ ids, logits });
       expect(vllmGumbelIndex(c, words), `step ${t}`).toBe(denseGumbel(c.ids, c.logits, words));
+    }
+  });
+});
+
+describe('vllmCandidateWords (Philox in one WebAssembly call)', () => {
+  it('equals the per-token JavaScript words for both layouts, dense and sparse ids', () => {
+    for (const prf of ['philox', 'philox_legacy'] as const) {
+      for (const [n, spread] of [[64, 64], [5000, 5000], [3000, 200_000], [100_001, 100_001], [70, 90]] as const) {
+        const k = vllmPrfKey(prf, BigInt(Math.floor(rng() * 2 ** 52)) * 4099n);
+        const context = Array.from({ length: 4 }, () => Math.floor(rng() * 150_000));
+        const ids = spread === n ? Int32Array.from({ length: n }, (_, i) => i) : Int32Array.from({ length: n }, () => Math.floor(rng() * spread));
+        const state = absorbContext(k.words, context);
+        const block = new Uint32Array(4);
+        const want = Uint32Array.from(ids, (t) => (prf === 'philox' ? philoxBlockWords(k.words, state, t >>> 2, block)[t & 3]! : philoxLegacyWord(k.words, state, t)));
+        expect(Array.from(vllmCandidateWords(k, context, ids)), `${prf} n=${n} spread=${spread}`).toEqual(Array.from(want));
+      }
     }
   });
 });

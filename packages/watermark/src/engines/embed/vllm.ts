@@ -21,6 +21,7 @@ import {
   type EngineSampler,
   type EngineStep,
 } from './common.js';
+import { philoxManyWasm } from '../../kernel/engine-kernel.js';
 import { VllmHistory, type VllmDedupMode } from './vllm-history.js';
 
 const MAX_U64 = (1n << 64n) - 1n;
@@ -68,6 +69,7 @@ export function vllmCandidateWords(k: VllmPrfKey, context: ArrayLike<number>, id
     return out;
   }
   const state = absorbContext(k.words, context);
+  if (ids.length >= 64 && philoxBatch(k, state, ids, out)) return out;
   if (k.prf === 'philox_legacy') {
     for (let i = 0; i < ids.length; i++) out[i] = philoxLegacyWord(k.words, state, ids[i]!);
     return out;
@@ -80,6 +82,46 @@ export function vllmCandidateWords(k: VllmPrfKey, context: ArrayLike<number>, id
     out[i] = block[t & 3]!;
   }
   return out;
+}
+
+/** "WMTK", the token tag of vLLM's Philox key word (vllm-prf.ts). */
+const VLLM_TOKEN_TAG = 0x574d544b;
+
+/**
+ * vllmCandidateWords' Philox layouts in one WebAssembly call (kernel/engine-kernel.ts):
+ * the blocks of 4 ids between the smallest and largest candidate (when there are no
+ * more of them than candidates), or one counter per id (legacy). False when WebAssembly
+ * is unavailable or the ids are too sparse: the caller computes them in JavaScript.
+ */
+function philoxBatch(k: VllmPrfKey, state: Uint32Array, ids: Int32Array, out: Uint32Array): boolean {
+  const k0 = (k.words.lo ^ state[3]!) >>> 0;
+  const k1 = (k.words.hi ^ VLLM_TOKEN_TAG) >>> 0;
+  try {
+    if (k.prf === 'philox_legacy') {
+      const w = philoxManyWasm(ids, ids.length, state[0]!, state[1]!, state[2]!, k0, k1);
+      for (let i = 0; i < ids.length; i++) out[i] = w[4 * i]!;
+      return true;
+    }
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < ids.length; i++) {
+      const b = ids[i]! >>> 2;
+      if (b < lo) lo = b;
+      if (b > hi) hi = b;
+    }
+    const nb = hi - lo + 1;
+    if (nb > ids.length) return false;
+    const blocks = new Uint32Array(nb);
+    for (let b = 0; b < nb; b++) blocks[b] = lo + b;
+    const w = philoxManyWasm(blocks, nb, state[0]!, state[1]!, state[2]!, k0, k1);
+    for (let i = 0; i < ids.length; i++) {
+      const t = ids[i]! >>> 0;
+      out[i] = w[4 * ((t >>> 2) - lo) + (t & 3)]!;
+    }
+    return true;
+  } catch {
+    return false; // no WebAssembly here (a browser page whose CSP refuses it)
+  }
 }
 
 /** vLLM's f32 Gumbel noise −ln(−ln(max(u, FLT_MIN))) of a PRF word, as torch computes it. */
