@@ -7,6 +7,8 @@
  *    byte-identical per-document output file;
  *  - the survivors stop on SIGTERM with exit code 0; a worker signalled while it runs a job
  *    finishes it first, and a second signal hands the job back to the queue instead;
+ *  - an engine spec (vllm/gumbel, its own key file) and a Gumbel spec give the plain scan's
+ *    bytes too;
  *  - a bad --queue URL, an unreachable Redis, a missing shared directory and flags that
  *    do not go together are one line each, exit 2, nothing written.
  */
@@ -20,6 +22,7 @@ import { ScanOutputSchema } from '../src/schemas.js';
 import { runInProcess, spawnCli } from './helpers/cli.js';
 import { makeFixture, type Fixture } from './helpers/fixtures.js';
 import { describeRedis, useRedis } from './helpers/redis.js';
+import { startScanWorker } from '@tracemark/scan-queue';
 
 let fx: Fixture;
 let dir: string;
@@ -171,6 +174,32 @@ describeRedis('scan --queue across worker processes', () => {
     expect(q.stdout).toBe(plain.stdout);
     z.proc.kill('SIGTERM');
     expect(await z.exited).toEqual({ code: 0, signal: null });
+  }, 120_000);
+
+  it('an engine spec (vllm/gumbel) and a Gumbel spec through the queue: the plain scan\'s bytes', async () => {
+    const url = redis().url;
+    // an in-process worker (its jobs on threads) is enough here: this is about the specs and keys, not processes
+    const worker = await startScanWorker({ queue: url, concurrency: 2, lockMs: 5000, stalledMs: 2000 });
+    try {
+      const engineSpec = join(dir, 'vllm.spec.json'), engineKey = join(dir, 'vllm.key.json'), gumbelSpec = join(dir, 'gumbel.spec.json');
+      expect((await runInProcess(['spec', 'init', '--engine', 'vllm/gumbel', '--out', engineSpec, '--key-out', engineKey])).code).toBe(0);
+      expect((await runInProcess(['spec', 'init', '--key', fx.keyPath, '--scheme', 'gumbel', '--width', '2', '--out', gumbelSpec])).code).toBe(0);
+      for (const [label, spec, key] of [['vllm/gumbel', engineSpec, engineKey], ['gumbel', gumbelSpec, fx.keyPath]] as const) {
+        const shared = join(dir, `shared-${label.replace(/\W/g, '-')}`);
+        mkdirSync(shared);
+        const base = ['scan', '--spec', spec, '--key', key, '--id-field', 'id', '--top', '3', '--json', corpus];
+        const out = (name: string): string => join(dir, `${label.replace(/\W/g, '-')}-${name}.jsonl`);
+        const q = await runInProcess([...base, '--queue', url, '--shared-dir', shared, '--shards', '4', '--output', out('queued')], { timeoutMs: 90_000 });
+        expect(q.stderr, label).toBe('');
+        expect(q.code, label).toBe(0);
+        const plain = await runInProcess([...base, '--output', out('plain')], { timeoutMs: 60_000 });
+        const strip = (stdout: string): unknown => ({ ...ScanOutputSchema.parse(JSON.parse(stdout)), output: undefined });
+        expect(JSON.stringify(strip(q.stdout)), label).toBe(JSON.stringify(strip(plain.stdout)));
+        expect(readFileSync(out('queued'), 'utf8'), label).toBe(readFileSync(out('plain'), 'utf8'));
+      }
+    } finally {
+      await worker.stop('release');
+    }
   }, 120_000);
 
   it('bad URL, unreachable Redis, missing shared directory, flags that do not go together: one line, exit 2', async () => {
