@@ -13,8 +13,8 @@
  *     warm-up scan, so thread start-up (compiling TypeScript under tsx, loading the
  *     tokenizer) is not in the figures;
  *   - the load average before and after: the box may be shared.
- * The queued summary is checked to equal the in-memory one (JSON, minus `workers` and
- * `pooled.dedupBytes`, which name the mode).
+ * The queued summary is checked to equal the in-memory one (JSON, minus `workers`, `mode`
+ * and `pooled.dedupBytes`, which name the mode).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,9 +34,9 @@ const arg = (name: string): string | undefined => {
 };
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 const fmt = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(0)} k`);
-/** The summary without the fields that name the mode: workers, and pooled.dedupBytes (table memory vs bytes on disk). */
+/** The summary without the fields that name the mode: workers, mode, and pooled.dedupBytes (table memory vs bytes on disk). */
 const strip = (s: ScanSummary): string => {
-  const { workers: _w, pooled, ...rest } = s;
+  const { workers: _w, mode: _m, pooled, ...rest } = s;
   const { dedupBytes: _b, ...p } = pooled;
   return JSON.stringify({ ...rest, pooled: p });
 };

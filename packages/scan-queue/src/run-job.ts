@@ -28,7 +28,7 @@ export interface JobResult {
   tuples: number;
   /** Reduce: distinct tuples kept; map: documents read. */
   count: number;
-  /** Reduce: sorted runs spilled to disk. */
+  /** Reduce: files spilled to disk (0: the partition fitted in the memory budget). */
   runs: number;
 }
 

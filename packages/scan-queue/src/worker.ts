@@ -58,7 +58,7 @@ export interface RunningWorker {
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 function describe(r: JobResult): string {
-  return r.kind === 'map' ? `${r.count} documents, ${r.tuples} tuples` : `${r.tuples} tuples, ${r.count} distinct, ${r.runs} runs spilled`;
+  return r.kind === 'map' ? `${r.count} documents, ${r.tuples} tuples` : `${r.tuples} tuples, ${r.count} distinct, ${r.runs} files spilled`;
 }
 
 export async function startScanWorker(o: ScanWorkerOptions): Promise<RunningWorker> {
