@@ -1,6 +1,8 @@
 // The engine samplers' lazy paths choose the token their dense formulas choose.
 import { describe, expect, it } from 'vitest';
 import { argmaxById, engineCandidates } from '../../src/engines/embed/common.js';
+import { sglangSelectIndex, sglangSelectionScore } from '../../src/engines/embed/sglang.js';
+import { sglangHash } from '../../src/engines/sglang.js';
 import { vllmCandidateWords, vllmGumbelIndex, vllmPrfKey } from '../../src/engines/embed/vllm.js';
 import { absorbContext, philoxBlockWords, philoxLegacyWord, vllmUniform } from '../../src/engines/vllm-prf.js';
 import { seededRng } from '../../src/index.js';
@@ -48,6 +50,23 @@ describe('vllmCandidateWords (Philox in one WebAssembly call)', () => {
         const want = Uint32Array.from(ids, (t) => (prf === 'philox' ? philoxBlockWords(k.words, state, t >>> 2, block)[t & 3]! : philoxLegacyWord(k.words, state, t)));
         expect(Array.from(vllmCandidateWords(k, context, ids)), `${prf} n=${n} spread=${spread}`).toEqual(Array.from(want));
       }
+    }
+  });
+});
+
+describe('sglangSelectIndex (lazy)', () => {
+  it('equals the dense f32 argmax of ln(u)/p (ties to the lowest id) on 300 random steps', () => {
+    for (let t = 0; t < 300; t++) {
+      const n = 1 + Math.floor(rng() * 4000);
+      const spread = [1, 8, 60, 800][t % 4]!; // down to probabilities that vanish in f32
+      const logits = Float64Array.from({ length: n }, () => -spread * rng());
+      if (t % 9 === 0) logits.fill(0);
+      const ids = Int32Array.from({ length: n }, (_, i) => (i * 104729 + t) % 2_000_003);
+      const c = engineCandidates({ ids, logits });
+      const key = { lo: Math.floor(rng() * 2 ** 32) >>> 0, hi: Math.floor(rng() * 2 ** 32) >>> 0 };
+      const ctx = Math.floor(rng() * 2 ** 32) >>> 0;
+      const scores = Float64Array.from(c.ids, (v, i) => sglangSelectionScore(sglangHash(key, ctx, v), c.probs[i]!));
+      expect(sglangSelectIndex(c, key, ctx), `step ${t}`).toBe(argmaxById(c.ids, scores));
     }
   });
 });

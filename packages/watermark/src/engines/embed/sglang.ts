@@ -20,11 +20,42 @@ export function sglangSelectionScore(hash: number, prob: number): number {
   return Math.fround(Math.fround(Math.log(u)) / pf);
 }
 
-/** argmax over the candidates of ln(u_v)/p_v under the key chosen for this context (ties to the lowest id). */
+/** Levels of f32 probability by binary exponent (level k: p < 2^(1-k)); the last holds everything smaller. */
+const LEVELS = 160;
+const HI_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+const pBits = new Float64Array(1);
+const pWords = new Int32Array(pBits.buffer);
+
+/**
+ * argmax over the candidates of ln(u_v)/p_v under the key chosen for this context (ties to
+ * the lowest id), evaluated lazily with the same result: ln(u) < 0, so a candidate with
+ * p_v < 2^(1−k) scores < ln(u_v)/2^(1−k), and once the best score is S every candidate
+ * with u_v < e^{S·2^(1−k)} (a threshold on its hash per level, widened far beyond f32
+ * rounding) scores below S: its logarithm is skipped. Every candidate still gets its hash.
+ */
 export function sglangSelectIndex(c: Candidates, key: U64Words, contextHash: number): number {
-  const scores = new Float64Array(c.n);
-  for (let i = 0; i < c.n; i++) scores[i] = sglangSelectionScore(sglangHash(key, contextHash, c.ids[i]!), c.probs[i]!);
-  return argmaxById(c.ids, scores);
+  const { n, ids, probs } = c;
+  const thr = new Float64Array(LEVELS); // skip when hash < thr[level]
+  let best = 0;
+  let bestScore = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const hash = sglangHash(key, contextHash, ids[i]!);
+    pBits[0] = probs[i]!;
+    const e = (pWords[HI_WORD]! >>> 20) & 0x7ff;
+    const k = e >= 1023 ? 0 : 1023 - e >= LEVELS ? LEVELS - 1 : 1023 - e;
+    if (hash < thr[k]!) continue;
+    const score = sglangSelectionScore(hash, probs[i]!);
+    if (i === 0 || score > bestScore || (score === bestScore && ids[i]! < ids[best]!)) {
+      const improved = score > bestScore;
+      best = i;
+      bestScore = score;
+      if (improved && bestScore > -Infinity) {
+        const a = bestScore * (1 + 1e-5) - 1e-30; // S widened (more negative) past f32 rounding
+        for (let j = 0; j < LEVELS; j++) thr[j] = Math.floor(Math.exp(a * 2 ** (1 - j)) * (1 - 1e-6) * TWO32) - 512;
+      }
+    }
+  }
+  return best;
 }
 
 export interface SglangEmbedOptions {
