@@ -115,9 +115,12 @@ describeRedis('scan --queue across worker processes', () => {
     const survivors = [b, c];
     expect(survivors.some((w) => w.lines.some((l) => l.startsWith(`done ${killedJob} `)))).toBe(true);
     expect(survivors.some((w) => w.lines.some((l) => l.startsWith(`start ${killedJob} `) && / stalled [1-9]/.test(l)))).toBe(true);
-    const jobs = [...b.lines, ...c.lines].filter((l) => l.startsWith('done '));
-    expect(jobs.filter((l) => /-map-/.test(l)).length).toBeGreaterThanOrEqual(6 - 1);
-    expect(jobs.filter((l) => /-reduce-/.test(l)).length).toBe(16);
+    // (distinct ids: on a very busy box a live worker's lock can lapse too, and its job is then redone — harmlessly)
+    const done = new Set([...b.lines, ...c.lines].filter((l) => l.startsWith('done ')).map((l) => l.split(' ')[1]!));
+    const shards = (JSON.parse(readFileSync(join(shared, 'plan.json'), 'utf8')) as { shards: unknown[] }).shards.length;
+    expect(shards).toBeGreaterThanOrEqual(5);
+    expect([...done].filter((id) => /-map-/.test(id)).length).toBe(shards);
+    expect([...done].filter((id) => /-reduce-/.test(id)).length).toBe(16);
 
     const plain = await runInProcess(['scan', '--spec', fx.specPath, '--key', fx.keyPath, '--id-field', 'id', '--top', '5', '--json', corpus, '--output', join(dir, 'plain.jsonl')], { timeoutMs: 60_000 });
     expect(plain.code).toBe(0);
