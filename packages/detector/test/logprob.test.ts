@@ -7,7 +7,7 @@
  */
 import { seededRng, Watermark, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { describe, expect, it } from 'vitest';
-import { combineLogprobSampled, listingFromLogprobs, LogprobRun, RadioactivityRun, type LogprobItem, type NextTokenListing } from '../src/index.js';
+import { combineLogprobSampled, listingFromLogprobs, LogprobRun, RadioactivityRun, WindowHashSet, type LogprobItem, type NextTokenListing } from '../src/index.js';
 import { randomTokens, testKey, testSpec } from './helpers.js';
 
 const V = 400;
@@ -137,6 +137,54 @@ describe('LogprobRun power (a suspect tilted by e^δ toward our green tokens)', 
   });
 });
 
+describe('LogprobRun with a window filter', () => {
+  const input = { scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' } } as const;
+  /** The windows (real key) of a text of ours: what a supervised filter holds. */
+  function filterOf(key: WatermarkKey, spec: WatermarkSpec, seed: string): WindowHashSet {
+    const wm = new Watermark(spec, key);
+    const f = new WindowHashSet();
+    const t = randomTokens(300, seed, V);
+    const w = { hi: 0, lo: 0 };
+    for (let i = 1; i < t.length; i++) if (wm.windowSeed(t, i, w)) f.add(w.hi >>> 0, w.lo >>> 0);
+    return f;
+  }
+
+  it('H0 over 300 keys: the filtered test rejects at most at the level', () => {
+    let hits = 0;
+    for (let k = 1; k <= 300; k++) {
+      const key = testKey(`lp-filter-h0:${k}`);
+      const spec = testSpec(key, input);
+      const run = new LogprobRun({ spec, key, filter: filterOf(key, spec, `f:${k}`) });
+      for (const it of transcript(6, 60, `filter-h0:${k}`, 5)) run.add(it);
+      const s = run.summary();
+      expect(s.accounting.unselected).toBeGreaterThan(0);
+      if (s.test.lnP <= Math.log(0.05)) hits++;
+    }
+    expect(hits / 300).toBeLessThanOrEqual(0.05 + 0.038);
+  });
+
+  it('reads only filtered windows, under every key alike', () => {
+    const key = testKey('lp-filter');
+    const spec = testSpec(key, input);
+    const wm = new Watermark(spec, key);
+    const filter = filterOf(key, spec, 'f');
+    const items = transcript(20, 60, 'filter-power', 5, wm, 1);
+    const all = new LogprobRun({ spec, key });
+    const run = new LogprobRun({ spec, key, filter, filterName: 'supervised', decoyKeys: [testKey('lp-filter-decoy')] });
+    for (const it of items) {
+      all.add(it);
+      run.add(it);
+    }
+    const s = run.summary(), a = all.summary();
+    expect(s.filter).toEqual({ name: 'supervised', windows: filter.size });
+    expect(s.test.windows).toBeLessThanOrEqual(filter.size);
+    expect(s.test.windows).toBeLessThan(a.test.windows);
+    expect(s.accounting.unselected + s.accounting.excluded + s.accounting.noContext).toBeGreaterThan(a.accounting.excluded + a.accounting.noContext);
+    expect(s.verdict).toBe('detected');
+    expect(s.decoys.significant).toBe(0);
+  });
+});
+
 describe('LogprobRun positions', () => {
   const key = testKey('lp-pos');
   const spec = testSpec(key, { scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' } });
@@ -148,7 +196,7 @@ describe('LogprobRun positions', () => {
     // window 5 occurs at positions 1 and 3 (read once); position 4's window is unknown (−1)
     run.add({ id: 'a', tokens: [5, 9, 5, -1, 7, 7], listings: [1, 2, 3, 4, 5, 6].map((v) => flat([v, v + 10])), given: [[9, 3]] });
     const s = run.summary();
-    expect(s.accounting).toEqual({ responses: 1, positions: 6, noContext: 2, excluded: 1 });
+    expect(s.accounting).toEqual({ responses: 1, positions: 6, noContext: 2, excluded: 1, unselected: 0 });
     expect(s.test.windows).toBe(2); // windows 5 (position 1) and 7 (position 5)
     expect(s.test.observations).toBe(2);
   });

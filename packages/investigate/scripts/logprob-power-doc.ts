@@ -13,17 +13,20 @@ export interface PowerTest {
   decoysSignificant: number;
 }
 
+export type PowerVariant = 'unfiltered' | 'supervised';
+
 export interface LogprobPowerCell {
   rho: number;
+  /** Distillation seed of the student. */
+  seed: number;
   queries: number;
   /** Generated tokens so far. */
   tokens: number;
-  /** The sampled-token test: distinct tuples scored. */
-  sampledScored: number;
-  sampled: PowerTest;
-  /** The logprob test per top-k asked: distinct windows read, mean green mass, test. */
-  logprob: { k: number; windows: number; mean: number; test: PowerTest }[];
-  /** 2·min(sampled, logprob at the largest k) (Bonferroni: both tests on one transcript). */
+  /** The sampled-token test per variant: distinct tuples scored, and the test. */
+  sampled: { variant: PowerVariant; scored: number; test: PowerTest }[];
+  /** The logprob test per top-k asked and variant: distinct windows read, mean green mass, test. */
+  logprob: { k: number; variant: PowerVariant; windows: number; mean: number; test: PowerTest }[];
+  /** What `radioactivity --filter` reports on the top-5 transcript: the smallest p of its four tests (sampled and logprob, unfiltered and supervised) × 4. */
   combinedLog10P: number;
 }
 
@@ -33,7 +36,9 @@ export interface LogprobPowerResults {
   answerTokens: number;
   trainingTokens: number;
   probeTokens: number;
-  distilSeed: number;
+  distilSeeds: number[];
+  /** Windows in the supervised filter (every window the ledger recorded for the harvested answers). */
+  filterWindows: number;
   decoys: number;
   /** The green mass's null mean μ (γ_eff). */
   nullMean: number;
@@ -44,28 +49,34 @@ export interface LogprobPowerResults {
 
 const f1 = (x: number): string => (Math.abs(x) < 0.05 ? '0.0' : x.toFixed(1)); // no "-0.0"
 const bold = (x: number): string => (x <= -6 ? `**${f1(x)}**` : f1(x));
-const minOf = (xs: (number | null)[]): string => {
-  const v = xs.filter((x): x is number => x !== null);
-  return v.length === 0 ? '—' : Math.min(...v).toFixed(2);
-};
+
+function lp(c: LogprobPowerCell, k: number, v: PowerVariant) {
+  return c.logprob.find((l) => l.k === k && l.variant === v);
+}
 
 export function renderLogprobPower(r: LogprobPowerResults): string {
-  const ks = r.cells[0]?.logprob.map((l) => l.k) ?? [];
   const L: string[] = [];
   L.push(
-    `Spec ${r.spec}; ${r.servedAnswers} harvested answers of ≤ ${r.answerTokens} tokens from the built-in reference model; order-3 KN students of ≈ ${r.trainingTokens.toLocaleString('en-US')} training tokens (distillation seed ${r.distilSeed}; ρ = share harvested, the rest human text; ρ = 0 is the innocent control); each student answers the same probe prompts (≤ ${r.probeTokens} tokens, temperature 1) and returns its top-k logprobs at every token; ${r.decoys} decoy keys per test; one run, ${r.seconds} s at load average ${r.loadAverage.toFixed(1)} (raw results in docs/logprob-power-results.json).`,
+    `Spec ${r.spec}; ${r.servedAnswers} harvested answers of ≤ ${r.answerTokens} tokens from the built-in reference model; order-3 KN students of ≈ ${r.trainingTokens.toLocaleString('en-US')} training tokens (distillation seeds ${r.distilSeeds.join(', ')}; ρ = share harvested, the rest human text; ρ = 0 is the innocent control); each student answers the same probe prompts (≤ ${r.probeTokens} tokens, temperature 1) and returns its top-k logprobs at every token; supervised = only windows in the ledger filter of the harvested answers (${r.filterWindows.toLocaleString('en-US')} windows); ${r.decoys} decoy keys per test; one run, ${r.seconds} s at load average ${r.loadAverage.toFixed(1)} (raw results in docs/logprob-power-results.json).`,
     '',
-    `| ρ | queries | tokens | sampled: tuples | log10 p (sampled) | ${ks.map((k) => `logprob top-${k}: windows, mass | log10 p (top-${k})`).join(' | ')} | combined log10 p | decoys min log10 p |`,
-    `|---:|---:|---:|---:|---:|${ks.map(() => '---:|---:|').join('')}---:|---:|`,
+    '| ρ | seed | queries | tokens | sampled log10 p: unfiltered / supervised | logprob top-5: windows, mass | logprob top-5 log10 p: unfiltered / supervised | logprob top-20 log10 p: unfiltered / supervised | combined log10 p (4 tests) | decoys min log10 p |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const c of r.cells) {
-    const lp = c.logprob.map((l) => `${l.windows.toLocaleString('en-US')}, ${l.mean.toFixed(3)} | ${bold(l.test.log10P)}`).join(' | ');
-    const decoys = minOf([c.sampled.decoysMinLog10P, ...c.logprob.map((l) => l.test.decoysMinLog10P)]);
-    L.push(`| ${c.rho} | ${c.queries.toLocaleString('en-US')} | ${c.tokens.toLocaleString('en-US')} | ${c.sampledScored.toLocaleString('en-US')} | ${bold(c.sampled.log10P)} | ${lp} | ${bold(c.combinedLog10P)} | ${decoys} |`);
+    const s = (v: PowerVariant): string => bold(c.sampled.find((x) => x.variant === v)!.test.log10P);
+    const l = (k: number, v: PowerVariant): string => {
+      const x = lp(c, k, v);
+      return x ? bold(x.test.log10P) : '—';
+    };
+    const u5 = lp(c, 5, 'unfiltered')!;
+    const decoys = [...c.sampled.map((x) => x.test.decoysMinLog10P), ...c.logprob.map((x) => x.test.decoysMinLog10P)].filter((x): x is number => x !== null);
+    L.push(
+      `| ${c.rho} | ${c.seed} | ${c.queries.toLocaleString('en-US')} | ${c.tokens.toLocaleString('en-US')} | ${s('unfiltered')} / ${s('supervised')} | ${u5.windows.toLocaleString('en-US')}, ${u5.mean.toFixed(3)} | ${l(5, 'unfiltered')} / ${l(5, 'supervised')} | ${l(20, 'unfiltered')} / ${l(20, 'supervised')} | ${bold(c.combinedLog10P)} | ${decoys.length ? Math.min(...decoys).toFixed(2) : '—'} |`,
+    );
   }
   L.push(
     '',
-    `Bold: p ≤ 1e-6. The logprob p-values are anytime-valid (1 / max of the e-process over the answers so far), the sampled-token p is the exact test at that fixed number of queries; combined = 2·min(sampled, logprob top-${ks.at(-1)}). Mass: the mean green mass X_w (null ${r.nullMean}).`,
+    `Bold: p ≤ 1e-6. The logprob p-values are anytime-valid (1 / max of the e-process over the answers so far), the sampled-token p is the exact test at that fixed number of queries. Combined: the smallest of the four top-5-transcript tests × 4 (Bonferroni), what \`radioactivity --filter\` reports. Mass: the mean green mass X_w, unfiltered (null ${r.nullMean}).`,
   );
   return L.join('\n');
 }

@@ -25,7 +25,7 @@ export {
 } from './inputs.js';
 export * from './grid/index.js';
 export { controlOverlapWarning, controlPromptOverlap, investigateRadioactivity, RADIOACTIVITY_VARIANTS } from './radioactivity.js';
-export type { PromptOverlap, RadioactivityOptions, RadioactivityReport, RadioactivityVariant, VariantResult } from './radioactivity.js';
+export type { LogprobVariantResult, PromptOverlap, RadioactivityOptions, RadioactivityReport, RadioactivityVariant, VariantResult } from './radioactivity.js';
 export { engineNullModel, planAssumed, planFromPilot, planNullModel } from './plan.js';
 export type { InvestigationPlan, PilotOptions, PlanEffect, PlanOptions } from './plan.js';
 export { attributeCloneAccounts, attributeLeakedTexts, ledgerCandidates } from './attribute.js';

@@ -8,7 +8,7 @@
  * the null mean). Both depend on the tokenizer alone, never on the key, so the test stays
  * valid; they are counted in the report.
  */
-import { isTiktokenEncoding, LogprobRun, listingFromLogprobs, type LogprobItem, type LogprobSummary, type NextTokenListing, type TextTokenizer } from '@tracemark/detector';
+import { isTiktokenEncoding, LogprobRun, listingFromLogprobs, type LogprobItem, type LogprobSummary, type NextTokenListing, type TextTokenizer, type WindowSet } from '@tracemark/detector';
 import { tiktoken } from '@tracemark/lm';
 import type { WatermarkKey, WatermarkSpec } from '@tracemark/watermark';
 import type { EvidenceRecord, TokenLogprobs } from './probe/transcript.js';
@@ -90,12 +90,15 @@ export function logprobTest(o: {
   alpha: number;
   records: readonly EvidenceRecord[];
   tokenizer: TextTokenizer;
+  /** A window filter (supervised / unsupervised, as for the sampled-token test). */
+  filter?: WindowSet;
+  filterName?: string;
 }): LogprobReport | null {
   const lines = o.records.filter((r): r is EvidenceRecord & { logprobs: TokenLogprobs[] } => r.logprobs !== undefined);
   if (lines.length === 0) return null;
   const resolve = tokenIdResolver(o.spec.tokenizer, o.tokenizer);
   const stats: LogprobItemStats = { tokens: 0, unknownTokens: 0, unknownAlternatives: 0 };
-  const run = new LogprobRun({ spec: o.spec, key: o.key, decoyKeys: o.decoyKeys, alpha: o.alpha });
+  const run = new LogprobRun({ spec: o.spec, key: o.key, decoyKeys: o.decoyKeys, alpha: o.alpha, ...(o.filter ? { filter: o.filter, filterName: o.filterName ?? 'filter' } : {}) });
   for (const r of lines) run.add(logprobItem(r, o.tokenizer, resolve, stats));
   return { ...run.summary(), responses: { withLogprobs: lines.length, total: o.records.length }, tokens: stats };
 }

@@ -52,6 +52,12 @@ export interface RadioactivityOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+export interface LogprobVariantResult {
+  variant: RadioactivityVariant;
+  suspect: LogprobReport;
+  control: LogprobReport | null;
+}
+
 export interface VariantResult extends RadioactivityResult {
   variant: RadioactivityVariant;
   filterDescription: string | null;
@@ -66,8 +72,8 @@ export interface RadioactivityReport extends CombinedVerdict {
   families: { k: number; source: 'hash' | 'map'; labels?: string[] } | null;
   decoys: { k: number; seed: string };
   variants: VariantResult[];
-  /** The logprob test, when it ran: it counts as one more variant in the combined verdict. */
-  logprob?: { suspect: LogprobReport; control: LogprobReport | null };
+  /** The logprob test per variant (same filters), when it ran: each counts as one more test in the combined verdict. */
+  logprob?: LogprobVariantResult[];
   controlsOk: boolean;
   warnings: string[];
 }
@@ -125,7 +131,7 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
         specialTokens: tokenizer.specialTokenIds,
       }, tick),
     }));
-    const logprob = o.logprobTest === 'off' ? null : runLogprob(o, suspect.records, control?.records, tokenizer);
+    const logprob = o.logprobTest === 'off' ? null : runLogprob(o, filters, suspect.records, control?.records, tokenizer);
     const warnings = [...variants.flatMap((v) => v.warnings.map((w) => `${v.variant}: ${w}`)), ...(logprob ? logprobWarnings(logprob) : [])];
     return {
       alpha: o.alpha,
@@ -136,7 +142,7 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
       decoys: { k: o.decoyKeys.length, seed: o.decoySeed },
       variants,
       ...(logprob ? { logprob } : {}),
-      ...combineVariants([...variants.map((v) => v.suspect.pooled.lnP), ...(logprob ? [logprob.suspect.test.lnP] : [])], o.alpha),
+      ...combineVariants([...variants.map((v) => v.suspect.pooled.lnP), ...(logprob ?? []).map((l) => l.suspect.test.lnP)], o.alpha),
       controlsOk: warnings.length === 0,
       warnings,
     };
@@ -145,24 +151,34 @@ export async function investigateRadioactivity(o: RadioactivityOptions): Promise
   }
 }
 
-/** The logprob test on the suspect's (and the control's) lines with logprobs; null when the suspect has none or the spec cannot run it. */
-function runLogprob(o: RadioactivityOptions, suspect: readonly EvidenceRecord[], control: readonly EvidenceRecord[] | undefined, tokenizer: ReturnType<typeof specTokenizer>): NonNullable<RadioactivityReport['logprob']> | null {
+/** The logprob test on the suspect's (and the control's) lines with logprobs, per variant; null when the suspect has none or the spec cannot run it. */
+function runLogprob(
+  o: RadioactivityOptions,
+  filters: readonly { variant: RadioactivityVariant; filter?: WindowSet }[],
+  suspect: readonly EvidenceRecord[],
+  control: readonly EvidenceRecord[] | undefined,
+  tokenizer: ReturnType<typeof specTokenizer>,
+): LogprobVariantResult[] | null {
   if (!suspect.some((r) => r.logprobs !== undefined)) return null;
   if (isEngineSpec(o.spec) || o.spec.payload !== null) {
     o.warn?.('the transcript has logprobs, but the logprob test needs a zero-bit tracemark spec (version 1): not run');
     return null;
   }
   const base = { spec: o.spec, key: o.key as WatermarkKey, decoyKeys: o.decoyKeys as WatermarkKey[], alpha: o.alpha, tokenizer };
-  const s = logprobTest({ ...base, records: suspect })!;
-  const c = control ? logprobTest({ ...base, records: control }) : null;
-  return { suspect: s, control: c };
+  return filters.map((f) => {
+    const b = { ...base, ...(f.filter ? { filter: f.filter, filterName: f.variant } : {}) };
+    return { variant: f.variant, suspect: logprobTest({ ...b, records: suspect })!, control: control ? logprobTest({ ...b, records: control }) : null };
+  });
 }
 
-function logprobWarnings(l: NonNullable<RadioactivityReport['logprob']>): string[] {
+function logprobWarnings(ls: readonly LogprobVariantResult[]): string[] {
   const w: string[] = [];
-  if (l.suspect.decoys.significant > 0) w.push(`logprob: ${l.suspect.decoys.significant} of ${l.suspect.decoys.k} decoy keys are significant at α = ${l.suspect.alpha}`);
-  if (l.control?.verdict === 'detected') w.push(`logprob: control model is significant (log10 p = ${l.control.test.log10P.toFixed(1)}): the pipeline or the control is compromised`);
-  if (l.control && l.control.decoys.significant > 0) w.push(`logprob: control: ${l.control.decoys.significant} of ${l.control.decoys.k} decoy keys are significant`);
+  for (const l of ls) {
+    const who = `logprob ${l.variant}`;
+    if (l.suspect.decoys.significant > 0) w.push(`${who}: ${l.suspect.decoys.significant} of ${l.suspect.decoys.k} decoy keys are significant at α = ${l.suspect.alpha}`);
+    if (l.control?.verdict === 'detected') w.push(`${who}: control model is significant (log10 p = ${l.control.test.log10P.toFixed(1)}): the pipeline or the control is compromised`);
+    if (l.control && l.control.decoys.significant > 0) w.push(`${who}: control: ${l.control.decoys.significant} of ${l.control.decoys.k} decoy keys are significant`);
+  }
   return w;
 }
 

@@ -21,11 +21,10 @@ describe('docs/RADIOACTIVITY.md §4c', () => {
   it('no decoy and no ρ = 0 student is significant; the ρ = 1 clone is detected by the logprob test at every checkpoint', () => {
     expect(r.cells.length).toBeGreaterThan(0);
     for (const c of r.cells) {
-      expect(c.sampled.decoysSignificant).toBe(0);
-      for (const l of c.logprob) expect(l.test.decoysSignificant).toBe(0);
+      for (const t of [...c.sampled, ...c.logprob]) expect(t.test.decoysSignificant).toBe(0);
       if (c.rho === 0) {
-        expect(c.sampled.log10P).toBeGreaterThan(-3);
-        for (const l of c.logprob) expect(l.test.log10P).toBeGreaterThan(-3);
+        for (const t of [...c.sampled, ...c.logprob]) expect(t.test.log10P).toBeGreaterThan(-3);
+        expect(c.combinedLog10P).toBeGreaterThan(-3);
       }
       if (c.rho === 1) for (const l of c.logprob) expect(l.test.log10P).toBeLessThanOrEqual(-6);
     }

@@ -74,7 +74,8 @@ describe('logprob test end to end: tracemark serve a KN student, probe --logprob
     expect(line.logprobs![0]!.top.length).toBe(5);
     const base = { spec: SPEC, key: KEY, variants: ['unfiltered'] as const, decoyKeys: DECOYS, decoySeed: '0'.repeat(64), alpha: 1e-6 };
     const r = await investigateRadioactivity({ ...base, transcript: clone, control: innocent });
-    const l = r.logprob!;
+    const l = r.logprob![0]!;
+    expect(l.variant).toBe('unfiltered');
     const sampled = r.variants[0]!.suspect.pooled;
     console.log(
       `clone: logprob ${l.suspect.test.windows} windows, mass ${l.suspect.test.mean.toFixed(3)}, log10 p ${l.suspect.test.log10P.toFixed(1)}; sampled ${sampled.scored} tuples, log10 p ${sampled.log10P.toFixed(1)}; ` +
@@ -94,8 +95,18 @@ describe('logprob test end to end: tracemark serve a KN student, probe --logprob
     const off = await investigateRadioactivity({ ...base, transcript: clone, logprobTest: 'off' });
     expect(off.logprob).toBeUndefined();
     expect(off.combinedLnP).toBeCloseTo(sampled.lnP, 9);
+    // with the unsupervised filter too: the logprob test runs per variant, four tests in the Bonferroni verdict
+    const teacherOpts = { model: 'builtin', responsesPerPrompt: 1, maxTokens: 80, temperature: 1, seed: 1 };
+    const u = await investigateRadioactivity({ ...base, variants: ['unfiltered', 'unsupervised'], teacher: teacherOpts, transcript: clone });
+    expect(u.logprob!.map((v) => [v.variant, v.suspect.filter?.name ?? null])).toEqual([['unfiltered', null], ['unsupervised', 'unsupervised']]);
+    const lu = u.logprob![1]!.suspect;
+    expect(lu.accounting.unselected).toBeGreaterThan(0);
+    expect(lu.test.windows).toBeLessThan(l.suspect.test.windows);
+    console.log(`clone, unsupervised filter: logprob ${lu.test.windows} windows, log10 p ${lu.test.log10P.toFixed(1)}; sampled log10 p ${u.variants[1]!.suspect.pooled.log10P.toFixed(1)}`);
+    const lnPs = [...u.variants.map((v) => v.suspect.pooled.lnP), ...u.logprob!.map((v) => v.suspect.test.lnP)];
+    expect(u.combinedLnP).toBeCloseTo(Math.min(0, Math.min(...lnPs) + Math.log(4)), 9);
     const alone = await investigateRadioactivity({ ...base, transcript: innocent });
-    expect(alone.logprob!.suspect.verdict).toBe('not-detected');
+    expect(alone.logprob![0]!.suspect.verdict).toBe('not-detected');
     expect(alone.verdict).toBe('not-detected');
   }, 240_000);
 });

@@ -145,19 +145,19 @@ export function printRadioactivity(r: RadioactivityReport): void {
       `${v.variant.padEnd(13)} ${String(s.pooled.scored).padStart(9)} ${fmt(s.pooled.log10P).padStart(9)} ${r.families ? `${fmt(s.families?.fisherLog10P).padStart(10)} ` : ''}${`${fmt(s.decoys.medianLog10P, 2)}/${fmt(s.decoys.minLog10P, 2)}`.padStart(15)} ${s.decoys.ks ? s.decoys.ks.pValue.toFixed(3).padStart(7) : '—'.padStart(7)} ${fmt(v.control?.pooled.log10P).padStart(8)}`,
     );
   }
-  if (r.logprob) {
-    const l = r.logprob.suspect;
+  for (const lv of r.logprob ?? []) {
+    const l = lv.suspect;
     println(
-      `${'logprob'.padEnd(13)} ${String(l.test.windows).padStart(9)} ${fmt(l.test.log10P).padStart(9)} ${r.families ? `${'—'.padStart(10)} ` : ''}${`${fmt(l.decoys.medianLog10P, 2)}/${fmt(l.decoys.minLog10P, 2)}`.padStart(15)} ${'—'.padStart(7)} ${fmt(r.logprob.control?.test.log10P).padStart(8)}`,
+      `${`logprob/${lv.variant.slice(0, 5)}`.padEnd(13)} ${String(l.test.windows).padStart(9)} ${fmt(l.test.log10P).padStart(9)} ${r.families ? `${'—'.padStart(10)} ` : ''}${`${fmt(l.decoys.medianLog10P, 2)}/${fmt(l.decoys.minLog10P, 2)}`.padStart(15)} ${'—'.padStart(7)} ${fmt(lv.control?.test.log10P).padStart(8)}`,
     );
   }
   for (const v of r.variants) if (v.filterDescription) println(`  ${v.variant}: ${v.filterDescription}`);
-  if (r.logprob) {
-    const l = r.logprob.suspect;
-    println(`  logprob: green mass ${l.test.mean.toFixed(3)} (null ${l.test.nullMean.toFixed(3)}) at ${l.test.windows} distinct windows of ${l.responses.withLogprobs} of ${l.responses.total} answers with logprobs (anytime-valid e-process p)`);
+  for (const lv of r.logprob ?? []) {
+    const l = lv.suspect;
+    println(`  logprob/${lv.variant}: green mass ${l.test.mean.toFixed(3)} (null ${l.test.nullMean.toFixed(3)}) at ${l.test.windows} distinct windows of ${l.responses.withLogprobs} of ${l.responses.total} answers with logprobs (anytime-valid e-process p)`);
   }
   println('');
-  const tests = r.variants.length + (r.logprob ? 1 : 0);
+  const tests = r.variants.length + (r.logprob?.length ?? 0);
   const corr = tests > 1 ? ` (smallest of ${tests} tests, Bonferroni-corrected)` : '';
   println(`verdict: ${r.verdict === 'detected' ? 'RADIOACTIVE' : 'not detected'} — p = ${fmtLog10(r.combinedLog10P)}${corr}`);
   println(r.controlsOk ? 'negative controls: passed (decoys null and uniform; control not significant)' : `negative controls FAILED:\n  ${r.warnings.join('\n  ')}`);

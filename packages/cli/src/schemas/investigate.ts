@@ -77,7 +77,8 @@ const EProcessDecoysSchema = z.strictObject({
 const LogprobReportSchema = z.strictObject({
   scheme: schemeName,
   alpha: alphaLevel,
-  accounting: z.strictObject({ responses: count, positions: count, noContext: count, excluded: count }),
+  filter: z.strictObject({ name: z.string(), windows: count }).nullable(),
+  accounting: z.strictObject({ responses: count, positions: count, noContext: count, excluded: count, unselected: count }),
   test: z.strictObject({ windows: count, observations: count, mean: prob, nullMean: prob, maxLnE: z.number().min(0), lnP: logP, log10P: logP }),
   decoys: EProcessDecoysSchema,
   verdict: z.enum(['detected', 'not-detected']),
@@ -104,8 +105,10 @@ export const RadioactivityOutputSchema = z.strictObject({
       verdict: z.enum(['detected', 'not-detected']),
     }),
   ),
-  /** Present when the transcript has logprobs (probe --logprobs) and the logprob test ran: one more test in the Bonferroni verdict. */
-  logprob: z.strictObject({ suspect: LogprobReportSchema, control: LogprobReportSchema.nullable() }).optional(),
+  /** Present when the transcript has logprobs (probe --logprobs) and the logprob test ran: per variant (same filters), each one more test in the Bonferroni verdict. */
+  logprob: z
+    .array(z.strictObject({ variant: z.enum(['unfiltered', 'supervised', 'unsupervised']), suspect: LogprobReportSchema, control: LogprobReportSchema.nullable() }))
+    .optional(),
   ...CombinedVerdictShape,
 });
 export type RadioactivityOutputJson = z.infer<typeof RadioactivityOutputSchema>;

@@ -12,6 +12,9 @@
  *               Unigram: listed tokens that occur in a given text are dropped into the
  *               rest) and every token of the window is known (the API's token strings are
  *               mapped to ids by the caller; an unknown one is −1);
+ *   filter      optionally, only positions whose window (real key) is in a window set — the
+ *               supervised / unsupervised filters of §1, decided by window only, applied to
+ *               every key alike — so the test reads the windows a student most likely learned;
  *   X_w         Σ_{v listed} p(v)·s(w, v) + (1 − Σ listed p)·μ at each distinct window seed
  *               (first occurrence in the transcript; OpenModelPass also credits tokens whose
  *               PRF input another window shares at μ), so X_w ∈ [0, 1] and, under H0 (the
@@ -28,6 +31,7 @@ import { Scorer } from '../scorer.js';
 import { lnToLog10 } from '../stats/index.js';
 import { OpenModelPass, assertOpenModelSpec, type NextTokenListing } from './open-model.js';
 import { decoySummary, type DecoySummary } from './radioactivity.js';
+import { windowMask, type WindowSet } from './windows.js';
 
 /** One answer with what the API returned at each of its positions. */
 export interface LogprobItem {
@@ -48,6 +52,8 @@ export interface LogprobAccounting {
   noContext: number;
   /** Windows of a given text (Unigram: listed tokens of a given text, counted per token). */
   excluded: number;
+  /** Positions whose window the filter does not select. */
+  unselected: number;
 }
 
 export interface LogprobTest {
@@ -64,6 +70,7 @@ export interface LogprobTest {
 export interface LogprobSummary {
   scheme: SchemeName;
   alpha: number;
+  filter: { name: string; windows: number } | null;
   accounting: LogprobAccounting;
   test: LogprobTest;
   decoys: DecoySummary;
@@ -75,6 +82,10 @@ export interface LogprobOptions {
   key: WatermarkKey;
   decoyKeys?: readonly WatermarkKey[];
   alpha?: number;
+  /** Window filter (seeds under the real key): only positions whose window it holds are read, under every key. */
+  filter?: WindowSet | undefined;
+  /** How the filter was made, for the record. */
+  filterName?: string;
 }
 
 /** Refuses what the logprob test does not cover (the open-model test's refusals), in one line. */
@@ -88,7 +99,7 @@ class LogprobPass {
   readonly pass: OpenModelPass;
   readonly #scorer: Scorer;
   readonly #unigram: boolean;
-  readonly acc: LogprobAccounting = { responses: 0, positions: 0, noContext: 0, excluded: 0 };
+  readonly acc: LogprobAccounting = { responses: 0, positions: 0, noContext: 0, excluded: 0, unselected: 0 };
   readonly #w = { hi: 0, lo: 0 };
 
   constructor(spec: WatermarkSpec, key: WatermarkKey) {
@@ -97,7 +108,8 @@ class LogprobPass {
     this.#unigram = spec.scheme.name === 'unigram';
   }
 
-  add(item: LogprobItem): void {
+  /** `mask[i]` = 0 drops position i (the filter, decided with the real key). */
+  add(item: LogprobItem, mask?: Uint8Array): void {
     const a = this.acc;
     a.responses++;
     const { tokens, listings } = item;
@@ -111,6 +123,10 @@ class LogprobPass {
       a.positions++;
       if (!knownWindow(tokens, i, h) || !wm.windowSeed(tokens, i, this.#w)) {
         a.noContext++;
+        continue;
+      }
+      if (mask && mask[i] === 0) {
+        a.unselected++;
         continue;
       }
       if (ex) {
@@ -160,6 +176,8 @@ export class LogprobRun {
   readonly #spec: WatermarkSpec;
   readonly #real: LogprobPass;
   readonly #decoys: LogprobPass[];
+  readonly #filter: WindowSet | undefined;
+  readonly #filterName: string;
 
   constructor(o: LogprobOptions) {
     this.alpha = o.alpha ?? 1e-6;
@@ -171,11 +189,15 @@ export class LogprobRun {
       if (k.fingerprint === o.key.fingerprint) throw new RangeError('a decoy key must differ from the real key');
       return new LogprobPass({ ...o.spec, keyFingerprint: k.fingerprint } as WatermarkSpec, k);
     });
+    this.#filter = o.filter;
+    this.#filterName = o.filterName ?? (o.filter ? 'filter' : '');
   }
 
   add(item: LogprobItem): void {
-    this.#real.add(item);
-    for (const d of this.#decoys) d.add(item);
+    // unknown tokens (−1) hash like any id here; their positions are skipped before the mask is read
+    const mask = this.#filter ? windowMask(this.#real.pass.wm, item.tokens, this.#filter) : undefined;
+    this.#real.add(item, mask);
+    for (const d of this.#decoys) d.add(item, mask);
   }
 
   summary(): LogprobSummary {
@@ -184,6 +206,7 @@ export class LogprobRun {
     return {
       scheme: schemeNameOf(this.#spec),
       alpha: this.alpha,
+      filter: this.#filter ? { name: this.#filterName, windows: this.#filter.size } : null,
       accounting: { ...this.#real.acc },
       test,
       // e-process p-values are conservative, not uniform: no KS check (as the open-model test)
