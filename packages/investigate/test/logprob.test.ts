@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { humanText, promptSet } from '@tracemark/corpora';
 import { distil, encodeKnFile, harvest, referenceModel } from '@tracemark/lm';
+import { writeTinyCausalLM } from '@tracemark/lm/testing';
 import { loadServedModel, TracemarkServer } from '@tracemark/serve';
 import { generateKey, parseSpec, Watermark, WatermarkKey } from '@tracemark/watermark';
 import { bytesFromTokenText, choiceLogprobs, evidenceRecords, investigateRadioactivity, runProbe, TranscriptLineSchema } from '../src/index.js';
@@ -109,6 +110,39 @@ describe('logprob test end to end: tracemark serve a KN student, probe --logprob
     expect(alone.logprob![0]!.suspect.verdict).toBe('not-detected');
     expect(alone.verdict).toBe('not-detected');
   }, 240_000);
+});
+
+describe('logprob test through an ONNX model and the completions endpoint (hf: tokenizer)', () => {
+  it('serves logprobs from the model\'s logits, maps the returned token texts back to ids, runs the test; the unwatermarked logprobs are null', async () => {
+    const modelDir = join(dir, 'tiny-onnx');
+    await writeTinyCausalLM(modelDir, { vocabSize: 256, hidden: 16, seed: 3 });
+    const key = generateKey();
+    const spec = parseSpec({ version: 1, tokenizer: `hf:${modelDir}`, scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' }, keyFingerprint: key.fingerprint });
+    const model = await loadServedModel(modelDir, spec);
+    const server = new TracemarkServer({ wm: new Watermark(spec, key), model, host: '127.0.0.1', port: 0 });
+    const url = await server.listen();
+    const transcript = join(dir, 'tiny.jsonl');
+    try {
+      await runProbe({
+        baseUrl: `${url}/v1`, model: model.id, endpoint: 'completions', prompts: ['ba be', 'ko mu', 'la pe ri', 'sa to', 'vi ze', 'mo na'].map((prompt, i) => ({ id: `t${i}`, prompt })),
+        transcript, resume: false, maxTokens: 40, temperature: 1, logprobs: 3, concurrency: 1, rps: 0,
+        policy: { retries: 0, baseDelayMs: 10, maxDelayMs: 10, timeoutMs: 60_000 }, apiKey: undefined, signal: new AbortController().signal,
+      });
+    } finally {
+      await server.shutdown();
+    }
+    const line = TranscriptLineSchema.parse(JSON.parse(readFileSync(transcript, 'utf8').split('\n')[0]!));
+    expect(line.request.logprobs).toBe(3);
+    expect(line.logprobs!.length).toBeGreaterThan(0);
+    expect(line.logprobs!.every((e) => e.top.length === 3 && e.logprob !== null && e.logprob <= 0)).toBe(true);
+    const r = await investigateRadioactivity({ spec, key, transcript, variants: ['unfiltered'], decoyKeys: DECOYS.slice(0, 3), decoySeed: '0'.repeat(64), alpha: 1e-6 });
+    const l = r.logprob![0]!.suspect;
+    console.log(`tiny ONNX: ${l.tokens.tokens} tokens (${l.tokens.unknownTokens} unknown), ${l.test.windows} windows, log10 p ${l.test.log10P.toFixed(2)}`);
+    expect(l.responses.withLogprobs).toBe(6);
+    expect(l.tokens.unknownTokens).toBeLessThan(l.tokens.tokens / 2);
+    expect(l.test.windows).toBeGreaterThan(20);
+    expect(l.verdict).toBe('not-detected');
+  }, 180_000);
 });
 
 describe('logprobs in transcripts', () => {
