@@ -103,6 +103,12 @@ describe('the server returns logprobs', () => {
       expect(top.length).toBeLessThanOrEqual(5);
       expect(Math.max(...top)).toBeGreaterThanOrEqual(lp.token_logprobs[i] - 1e-9);
     }
+    // streamed: the same entries, split over the chunks, with running text offsets
+    const st = await post('/v1/completions', { ...body, logprobs: 5, stream: true });
+    const parts = sseChunks(st.text).map((ch) => ch.choices[0]?.logprobs).filter((x) => x);
+    expect(parts.flatMap((x: any) => x.tokens)).toEqual(lp.tokens);
+    expect(parts.flatMap((x: any) => x.token_logprobs)).toEqual(lp.token_logprobs);
+    expect(parts.flatMap((x: any) => x.text_offset)).toEqual(lp.text_offset);
   });
 
   it('chat: logprobs.content with top_logprobs; streaming sends the same entries', async () => {
