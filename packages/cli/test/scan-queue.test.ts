@@ -9,6 +9,8 @@
  *    finishes it first, and a second signal hands the job back to the queue instead;
  *  - an engine spec (vllm/gumbel, its own key file) and a Gumbel spec give the plain scan's
  *    bytes too;
+ *  - Redis killed and restarted empty mid-scan: the coordinator adds the lost jobs again
+ *    (one warning) and prints the same output;
  *  - a bad --queue URL, an unreachable Redis, a missing shared directory and flags that
  *    do not go together are one line each, exit 2, nothing written.
  */
@@ -200,6 +202,28 @@ describeRedis('scan --queue across worker processes', () => {
         expect(JSON.stringify(strip(q.stdout)), label).toBe(JSON.stringify(strip(plain.stdout)));
         expect(readFileSync(out('queued'), 'utf8'), label).toBe(readFileSync(out('plain'), 'utf8'));
       }
+    } finally {
+      await worker.stop('release');
+    }
+  }, 120_000);
+
+  it('Redis restarted empty mid-scan: the coordinator adds the lost jobs again and the result is the same', async () => {
+    const url = redis().url;
+    const lines: string[] = [];
+    const worker = await startScanWorker({ queue: url, lockMs: 3000, stalledMs: 1000, log: (l) => lines.push(l) });
+    try {
+      const shared = join(dir, 'shared-outage');
+      mkdirSync(shared);
+      const base = ['scan', '--spec', fx.specPath, '--key', fx.keyPath, '--id-field', 'id', '--json', corpus];
+      const queued = runInProcess([...base, '--queue', url, '--shared-dir', shared, '--shards', '6'], { timeoutMs: 90_000 });
+      const deadline = Date.now() + 60_000;
+      while (lines.filter((l) => /^done \S+-map-/.test(l)).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await redis().restart(); // every queue, job and lock is gone
+      const q = await queued;
+      expect(q.code).toBe(0);
+      expect(q.stderr).toMatch(/^tracemark: warning: job \S+-map-\d+ is no longer in the queue \(Redis restarted, or the queue was cleared\): adding the phase's missing jobs again\n$/);
+      const plain = await runInProcess(base);
+      expect(q.stdout).toBe(plain.stdout);
     } finally {
       await worker.stop('release');
     }

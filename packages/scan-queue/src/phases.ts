@@ -7,7 +7,8 @@
  *
  * Job ids are the run id, the phase and the index, so enqueueing a phase twice adds
  * nothing twice (BullMQ ignores an add whose id exists), a completed job counts as done
- * at once, and a job that had failed is retried.
+ * at once, and a job that had failed is retried. Redis holds no state that cannot be
+ * rebuilt: the shared directory's done markers say which jobs are done.
  */
 import type { Job, Queue } from 'bullmq';
 import { queueFailure, queueUsage } from './errors.js';
@@ -22,14 +23,15 @@ export interface PhaseOptions {
   /** Delay between polls of the jobs' states (default 250 ms). */
   pollMs?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Something the user should know (a job that had vanished from the queue). */
+  warn?: (line: string) => void;
   signal?: AbortSignal;
 }
 
 export const DEFAULT_ATTEMPTS = 3;
 
-/** Add the jobs (those already there are kept as they are; failed ones are retried); their ids. */
-export async function enqueuePhase(queue: Queue, payloads: readonly JobPayload[], o: PhaseOptions = {}): Promise<string[]> {
-  const attempts = o.attempts ?? DEFAULT_ATTEMPTS;
+/** Add the jobs; those already there are kept as they are (BullMQ skips an add whose id exists). Their ids. */
+async function addJobs(queue: Queue, payloads: readonly JobPayload[], attempts: number): Promise<string[]> {
   const jobs = payloads.map((p) => ({
     name: p.kind,
     data: p,
@@ -43,7 +45,12 @@ export async function enqueuePhase(queue: Queue, payloads: readonly JobPayload[]
     },
   }));
   for (let i = 0; i < jobs.length; i += 500) await queue.addBulk(jobs.slice(i, i + 500));
-  const ids = jobs.map((j) => j.opts.jobId);
+  return jobs.map((j) => j.opts.jobId);
+}
+
+/** Add the phase's jobs (existing ones are kept; failed ones are retried); their ids, in order. */
+export async function enqueuePhase(queue: Queue, payloads: readonly JobPayload[], o: PhaseOptions = {}): Promise<string[]> {
+  const ids = await addJobs(queue, payloads, o.attempts ?? DEFAULT_ATTEMPTS);
   for (const id of ids) {
     if ((await queue.getJobState(id)) === 'failed') await (await queue.getJob(id))?.retry('failed');
   }
@@ -67,27 +74,35 @@ export class WaitInterrupted extends Error {
 }
 
 /**
- * Wait until every job completed. Jobs are checked in order and each one only until it is
- * done, so the polling costs about one Redis call per job plus one per poll interval. A
- * failed job stops the wait with its reason.
+ * Wait until every job of the phase completed. Jobs are checked in order and each one only
+ * until it is done, so the polling costs about one Redis call per job plus one per poll
+ * interval. A failed job stops the wait with its reason. A job that is no longer in the
+ * queue (Redis restarted without persistence, or someone cleared the queue) is not lost
+ * work: the phase's jobs are added again — those still there are skipped, and a job whose
+ * files are already done returns at once.
  */
-export async function waitForPhase(queue: Queue, ids: readonly string[], describe: (id: string) => string, o: PhaseOptions = {}): Promise<void> {
+export async function waitForPhase(queue: Queue, payloads: readonly JobPayload[], describe: (p: JobPayload) => string, o: PhaseOptions = {}): Promise<void> {
   const pollMs = o.pollMs ?? 250;
-  o.onProgress?.(0, ids.length);
-  for (let i = 0; i < ids.length; ) {
+  o.onProgress?.(0, payloads.length);
+  for (let i = 0; i < payloads.length; ) {
     if (o.signal?.aborted) throw new WaitInterrupted('interrupted');
-    const id = ids[i]!;
+    const p = payloads[i]!;
+    const id = jobIdOf(p);
     const state = await queue.getJobState(id);
     if (state === 'completed') {
-      o.onProgress?.(++i, ids.length);
+      o.onProgress?.(++i, payloads.length);
       continue;
     }
     if (state === 'failed') {
       const job: Job | undefined = await queue.getJob(id);
       const reason = job?.failedReason ?? 'unknown reason';
-      throw reason.startsWith(BAD_INPUT) ? queueUsage(`${describe(id)}: ${reason.slice(BAD_INPUT.length)}`) : queueFailure(`${describe(id)} failed: ${reason}`);
+      throw reason.startsWith(BAD_INPUT) ? queueUsage(`${describe(p)}: ${reason.slice(BAD_INPUT.length)}`) : queueFailure(`${describe(p)} failed: ${reason}`);
     }
-    if (state === 'unknown') throw queueFailure(`${describe(id)}: job ${id} is no longer in the queue (removed by someone else?)`);
+    if (state === 'unknown') {
+      o.warn?.(`job ${id} is no longer in the queue (Redis restarted, or the queue was cleared): adding the phase's missing jobs again`);
+      await addJobs(queue, payloads.slice(i), o.attempts ?? DEFAULT_ATTEMPTS);
+      continue;
+    }
     await sleep(pollMs, o.signal);
   }
 }

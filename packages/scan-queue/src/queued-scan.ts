@@ -8,8 +8,9 @@
  * What a crash leaves: a killed worker's job goes back to the queue (worker.ts) and is
  * redone from scratch by another worker; a killed coordinator leaves its jobs queued and
  * the workers finish them — rerunning the same command with the same shared directory
- * finds the plan and the run record, enqueues nothing twice, and finalizes. Jobs are
- * removed from Redis once the scan has finalized.
+ * finds the plan and the run record, enqueues nothing twice, and finalizes. A Redis that
+ * restarts empty loses the queue, not the work: the coordinator adds the lost jobs again
+ * (phases.ts). Jobs are removed from Redis once the scan has finalized.
  *
  * The corpus files, the key file and the shared directory must be readable at the same
  * absolute paths on every worker machine (a worker may be given its own --key instead).
@@ -20,7 +21,7 @@ import { Queue } from 'bullmq';
 import { finalizeScan, planScan, type PlanOptions, type ScanPlan, type ScanSummary } from '@tracemark/detector';
 import type { AnySpec, EngineKey, WatermarkKey } from '@tracemark/watermark';
 import { queueUsage } from './errors.js';
-import type { JobPayload } from './payload.js';
+import type { JobPayload, MapPayload, ReducePayload } from './payload.js';
 import { PAYLOAD_VERSION } from './payload.js';
 import { enqueuePhase, removeJobs, waitForPhase, type PhaseOptions } from './phases.js';
 import { connectionOptions, parseRedisUrl } from './redis-url.js';
@@ -101,6 +102,7 @@ export async function runQueuedScan(spec: AnySpec, key: WatermarkKey | EngineKey
     ...(attempts !== undefined ? { attempts } : {}),
     ...(pollMs !== undefined ? { pollMs } : {}),
     ...(signal !== undefined ? { signal } : {}),
+    warn,
     onProgress: (done, total) => onProgress?.(p, done, total),
   });
   try {
@@ -109,11 +111,11 @@ export async function runQueuedScan(spec: AnySpec, key: WatermarkKey | EngineKey
     const maps: JobPayload[] = plan.shards.map((_, shard) => ({ ...common, kind: 'map', shard }));
     const mapIds = await enqueuePhase(queue, maps, phase('map'));
     ids.push(...mapIds);
-    await waitForPhase(queue, mapIds, (id) => describeShard(plan, mapIds.indexOf(id)), phase('map'));
+    await waitForPhase(queue, maps, (p) => describeShard(plan, (p as MapPayload).shard), phase('map'));
     const reduces: JobPayload[] = Array.from({ length: partitions }, (_, partition) => ({ ...common, kind: 'reduce', partition, ...(memoryBytes !== undefined ? { memoryBytes } : {}) }));
     const reduceIds = await enqueuePhase(queue, reduces, phase('reduce'));
     ids.push(...reduceIds);
-    await waitForPhase(queue, reduceIds, (id) => `reduce job of partition ${reduceIds.indexOf(id)}`, phase('reduce'));
+    await waitForPhase(queue, reduces, (p) => `reduce job of partition ${(p as ReducePayload).partition}`, phase('reduce'));
     let n = 0;
     const summary = await finalizeScan(plan, dir, key, {
       ...(output !== undefined ? { output } : {}),

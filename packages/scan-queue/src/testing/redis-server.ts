@@ -3,7 +3,8 @@
  * TRACEMARK_REDIS_SERVER), on a free loopback port, its working directory a temporary
  * directory, no persistence (`--save '' --appendonly no`). Stopped (SIGKILL: nothing of
  * it is worth keeping) and its directory removed however this process ends: stop(), the
- * process's exit, or SIGINT / SIGTERM / SIGHUP.
+ * process's exit, or SIGINT / SIGTERM / SIGHUP. `restart()` simulates an outage: the server
+ * is killed and an empty one started on the same port.
  *
  * Without the binary: `redisUnavailable()` says why; `describeRedis` (packages/cli/test/helpers/redis.ts)
  * skips loudly, or fails under TRACEMARK_CI=1 where the queue tests are mandatory.
@@ -31,6 +32,8 @@ export interface TestRedis {
   url: string;
   port: number;
   dir: string;
+  /** Kill the server (SIGKILL) and start an empty one on the same port: an outage that loses every queue. */
+  restart(): Promise<void>;
   stop(): void;
 }
 
@@ -74,36 +77,54 @@ export async function startRedis(): Promise<TestRedis> {
     stop();
     process.kill(process.pid, sig);
   };
+  const kill = (): void => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
   const stop = (): void => {
     if (stopped) return;
     stopped = true;
     process.removeListener('exit', stop);
     for (const sig of signals) process.removeListener(sig, onSignal);
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    kill();
     rmSync(dir, { recursive: true, force: true });
+  };
+  /** A server on `port`, answering PING. */
+  const launch = async (port: number): Promise<void> => {
+    let log = '';
+    const c = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = c;
+    c.stdout!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-4000)));
+    c.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-4000)));
+    c.unref();
+    (c.stdout as unknown as { unref?: () => void }).unref?.();
+    (c.stderr as unknown as { unref?: () => void }).unref?.();
+    try {
+      await waitForPing(port, c, () => log);
+    } catch (e) {
+      c.kill('SIGKILL');
+      throw e;
+    }
   };
   process.once('exit', stop);
   for (const sig of signals) process.once(sig, onSignal);
   try {
     for (let attempt = 0; ; attempt++) {
       const port = await freePort();
-      let log = '';
-      child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'], {
-        cwd: dir,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-4000)));
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-4000)));
-      child.unref();
-      (child.stdout as unknown as { unref?: () => void }).unref?.();
-      (child.stderr as unknown as { unref?: () => void }).unref?.();
       try {
-        await waitForPing(port, child, () => log);
-        return { url: `redis://127.0.0.1:${port}`, port, dir, stop };
+        await launch(port);
       } catch (e) {
-        child.kill('SIGKILL');
         if (attempt >= 2) throw e; // the port was taken between the probe and the start
+        continue;
       }
+      const restart = async (): Promise<void> => {
+        kill();
+        await new Promise((r) => setTimeout(r, 100));
+        await launch(port);
+      };
+      return { url: `redis://127.0.0.1:${port}`, port, dir, stop, restart };
     }
   } catch (e) {
     stop();
