@@ -105,8 +105,6 @@ export async function startScanWorker(o: ScanWorkerOptions): Promise<RunningWork
     lockDuration: o.lockMs ?? DEFAULT_LOCK_MS,
     stalledInterval: o.stalledMs ?? DEFAULT_STALLED_MS,
     maxStalledCount: o.maxStalled ?? DEFAULT_MAX_STALLED,
-    // results stay until the scan that enqueued them removes its jobs
-    removeOnComplete: { count: 1_000_000 },
   });
   // Connection errors while running: BullMQ reconnects by itself; say so once per message.
   let lastError = '';
