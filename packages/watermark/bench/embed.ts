@@ -3,7 +3,7 @@
  * surviving token gets its PRF) versus sparse (ε-exact candidates), against a plain
  * unwatermarked sampler doing the same extraction from the logits.
  *
- *   node --conditions=source --import tsx packages/watermark/bench/embed.ts [--quick] [--engines | --interleaved]
+ *   node --conditions=source --import tsx packages/watermark/bench/embed.ts [--quick] [--engines | --interleaved [--rounds N]]
  *
  * Logit profiles (each a sorted profile with Gaussian noise, randomly permuted):
  *   zipf-1.6  p_r ∝ r^-1.6      entropy ≈ 1.2 nats (peaked)
@@ -413,6 +413,9 @@ function pad(cells: string[], widths: number[]): string {
 const argv = (globalThis as unknown as { process?: { argv: string[] } }).process?.argv ?? [];
 if (argv[1] && import.meta.url.endsWith(argv[1].replace(/\\/g, '/').split('/').slice(-2).join('/'))) {
   if (argv.includes('--engines')) runEngineEmbedBench({ quick: argv.includes('--quick') });
-  else if (argv.includes('--interleaved')) runInterleavedEmbedBench({ quick: argv.includes('--quick') });
+  else if (argv.includes('--interleaved')) {
+    const r = argv.indexOf('--rounds');
+    runInterleavedEmbedBench({ quick: argv.includes('--quick'), ...(r > 0 ? { rounds: Number(argv[r + 1]) } : {}) });
+  }
   else runEmbedBench({ quick: argv.includes('--quick') });
 }
