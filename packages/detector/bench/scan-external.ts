@@ -56,8 +56,8 @@ function parseBytes(s: string): number {
   return Math.round(Number(m[1]) * mult);
 }
 
-function hwmBytes(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+function statusBytes(field: 'VmHWM' | 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
@@ -76,12 +76,14 @@ function duBytes(dir: string): number {
 /** The generated corpus: files of at most 512 MB, written once per (size, seed). */
 function generate(dir: string, bytes: number): string[] {
   const meta = join(dir, 'corpus.json');
-  const want = JSON.stringify({ bytes, version: 1 });
+  const want = JSON.stringify({ bytes, version: 2 });
   if (existsSync(meta) && readFileSync(meta, 'utf8') === want) return (JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as string[]);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const sentences = allDocuments().flatMap((d) => d.text.split(/(?<=[.!?])\s+/)).filter((s) => s.length > 20);
-  const vocab = [...new Set(sentences.flatMap((s) => s.split(/\s+/)).filter((w) => /^[A-Za-z]+$/.test(w)))];
+  // sentences as word lists, JSON-escaped once (generating must not take longer than scanning)
+  const esc = (t: string): string => JSON.stringify(t).slice(1, -1);
+  const sentences = allDocuments().flatMap((d) => d.text.split(/(?<=[.!?])\s+/)).filter((s) => s.length > 20).map((s) => s.split(' ').map(esc));
+  const vocab = [...new Set(sentences.flat().filter((w) => /^[A-Za-z]+$/.test(w)))];
   const rng = seededRng('scan-external corpus');
   const pick = <T>(xs: T[]): T => xs[Math.floor(rng() * xs.length)]!;
   const recent: string[] = [];
@@ -100,29 +102,32 @@ function generate(dir: string, bytes: number): string[] {
         const n = 4 + Math.floor(rng() * 30);
         const parts: string[] = [];
         for (let i = 0; i < n; i++) {
-          let s = pick(sentences);
+          const ws = pick(sentences);
           if (rng() < 0.5) {
-            const ws = s.split(' ');
-            ws[Math.floor(rng() * ws.length)] = pick(vocab);
-            s = ws.join(' ');
-          }
-          parts.push(s);
+            const k = Math.floor(rng() * ws.length);
+            parts.push([...ws.slice(0, k), pick(vocab), ...ws.slice(k + 1)].join(' '));
+          } else parts.push(ws.join(' '));
         }
         text = parts.join(' ');
         if (recent.length < 1000) recent.push(text);
         else recent[Math.floor(rng() * 1000)] = text;
       }
-      const line = `${JSON.stringify({ id: `g${doc++}`, text })}\n`;
+      const line = `{"id":"g${doc++}","text":"${text}"}\n`;
       buf.push(line);
       bufLen += line.length;
-      inFile += Buffer.byteLength(line);
       if (bufLen > 8e6) {
-        writeSync(fd, buf.join(''));
+        const b = Buffer.from(buf.join(''));
+        writeSync(fd, b);
+        inFile += b.length;
         buf = [];
         bufLen = 0;
       }
     }
-    if (buf.length) writeSync(fd, buf.join(''));
+    if (buf.length) {
+      const b = Buffer.from(buf.join(''));
+      writeSync(fd, b);
+      inFile += b.length;
+    }
     closeSync(fd);
     written += inFile;
   }
@@ -141,11 +146,24 @@ async function scanPhase(files: string[], spillDir: string): Promise<void> {
   const plan = planScan(spec, files, {});
   const planMs = performance.now() - t0;
   const phases: Record<string, number> = { plan: planMs };
-  const s = await runScanLocally(plan, spillDir, key, { workers, memoryBytes: choice.buffers, onPhase: (p, ms) => (phases[p] = ms) });
+  // RSS sampled while the main thread waits for the workers (with workers: 0 only the peak is known)
+  const rssByPhase: Record<string, number> = {};
+  let maxRss = 0;
+  const timer = setInterval(() => (maxRss = Math.max(maxRss, statusBytes('VmRSS'))), 50);
+  const s = await runScanLocally(plan, spillDir, key, {
+    workers,
+    memoryBytes: choice.buffers,
+    onPhase: (p, ms) => {
+      phases[p] = ms;
+      rssByPhase[p] = Math.max(maxRss, statusBytes('VmRSS'));
+      maxRss = 0;
+    },
+  });
+  clearInterval(timer);
   const wallMs = performance.now() - t0;
   const reduces = readdirSync(join(spillDir, 'reduce')).filter((f) => f.endsWith('.done.json')).map((f) => JSON.parse(readFileSync(join(spillDir, 'reduce', f), 'utf8')) as { runs: number; tuples: number; distinct: number });
   const disk = duBytes(spillDir);
-  console.log(JSON.stringify({ hwm: hwmBytes(), wallMs, phases, shards: plan.shards.length, partitions: 2 ** plan.partitionBits, buffers: choice.buffers, runs: reduces.reduce((x, r) => x + r.runs, 0), tuples: reduces.reduce((x, r) => x + r.tuples, 0), distinct: reduces.reduce((x, r) => x + r.distinct, 0), disk, documents: s.documents, tokens: s.tokens, scored: s.scored, pooled: { scored: s.pooled.scored, log10P: s.pooled.log10P } }));
+  console.log(JSON.stringify({ hwm: statusBytes('VmHWM'), rssByPhase, wallMs, phases, shards: plan.shards.length, partitions: 2 ** plan.partitionBits, buffers: choice.buffers, runs: reduces.reduce((x, r) => x + r.runs, 0), tuples: reduces.reduce((x, r) => x + r.tuples, 0), distinct: reduces.reduce((x, r) => x + r.distinct, 0), disk, documents: s.documents, tokens: s.tokens, scored: s.scored, pooled: { scored: s.pooled.scored, log10P: s.pooled.log10P } }));
 }
 
 /** Child: the subset out of core (same budget, forced by a spill directory) and in memory; identical? */
@@ -154,10 +172,14 @@ async function checkPhase(subset: string, spillDir: string): Promise<void> {
   const outExt = `${subset}.ext.jsonl`, outMem = `${subset}.mem.jsonl`;
   rmSync(outExt, { force: true });
   rmSync(outMem, { force: true });
+  let t = performance.now();
   const ext = await scanCorpus({ spec, key }, [subset], { memoryBytes: memory, spillDir, workers, output: outExt, keepTop: 5, shardBytes: 1 << 20 });
+  const extMs = performance.now() - t;
+  t = performance.now();
   const mem = await scanCorpus({ spec, key }, [subset], { workers, output: outMem, keepTop: 5 });
+  const memMs = performance.now() - t;
   const identical = comparable(ext) === comparable(mem) && readFileSync(outExt).equals(readFileSync(outMem));
-  console.log(JSON.stringify({ identical, outOfCore: ext.mode?.outOfCore === true, documents: mem.documents, tokens: mem.tokens, distinct: mem.pooled.dedupEntries, subsetBytes: statSync(subset).size }));
+  console.log(JSON.stringify({ identical, extMs, memMs, outOfCore: ext.mode?.outOfCore === true, documents: mem.documents, tokens: mem.tokens, distinct: mem.pooled.dedupEntries, subsetBytes: statSync(subset).size }));
   for (const f of [outExt, outMem]) rmSync(f, { force: true });
   rmSync(spillDir, { recursive: true, force: true });
 }
@@ -207,7 +229,9 @@ async function main(): Promise<void> {
       ]],
     ),
   );
-  console.log(`subset check (${((check.subsetBytes as number) / 1e6).toFixed(1)} MB, ${check.documents} documents, ${(check.tokens as number).toLocaleString('en')} tokens, out of core under the same budget vs in memory): ${check.identical ? 'identical' : 'DIFFERENT'}`);
+  const rss = scan.rssByPhase as Record<string, number>;
+  console.log(`peak RSS sampled per phase: map ${mib(rss.map!)}, reduce ${mib(rss.reduce!)}, finalize ${mib(rss.finalize!)} (the process: main thread and worker threads)`);
+  console.log(`subset check (${((check.subsetBytes as number) / 1e6).toFixed(1)} MB, ${check.documents} documents, ${(check.tokens as number).toLocaleString('en')} tokens, out of core under the same budget vs in memory): ${check.identical ? 'identical' : 'DIFFERENT'}; wall ${s(check.extMs as number)} out of core vs ${s(check.memMs as number)} in memory (${((check.extMs as number) / (check.memMs as number)).toFixed(2)}×)`);
   console.log(`load average at the end: ${endLoad} on ${availableParallelism()} cores (other processes compete for them)`);
   if (a.json) writeFileSync(a.json, `${JSON.stringify({ date: new Date().toISOString(), args: { gb: Number(a.gb), memory: a.memory, workers }, loadStart: startLoad, loadEnd: endLoad, cores: availableParallelism(), corpusBytes, files: files.length, scan, check }, null, 2)}\n`);
   if (!a.keep) rmSync(dir, { recursive: true, force: true });

@@ -7,18 +7,21 @@
  * URL module registers tsx and then imports the real entry, and the worker gets
  * `--conditions=source` so @tracemark/* packages resolve to their sources too.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-export function startWorker(entry: URL, workerData: unknown): Worker {
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData });
+/** `resourceLimits`: bounds on the worker's V8 heap (the out-of-core scan keeps its threads within a memory budget). */
+export function startWorker(entry: URL, workerData: unknown, resourceLimits?: ResourceLimits): Worker {
+  const limits = resourceLimits ? { resourceLimits } : {};
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData, ...limits });
   const code = `import { register } from ${JSON.stringify(tsxApi())};\nregister();\nawait import(${JSON.stringify(entry.href)});\n`;
   // profiling flags carry over, so `node --cpu-prof` also profiles the workers
   const profiling = process.execArgv.filter((a) => /^--(cpu|heap)-prof/.test(a));
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), {
     workerData,
+    ...limits,
     execArgv: ['--conditions=source', ...profiling],
   });
 }

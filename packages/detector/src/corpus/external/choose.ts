@@ -16,10 +16,15 @@
  */
 import { partitionBits } from '../partitions.js';
 
-/** Bytes the process needs besides the dedup set or the reduce buffers: Node, the main thread's tokenizer and I/O buffers (measured: docs/SCALE.md). */
-export const RUNTIME_RESERVE_BYTES = 160 * 1024 * 1024;
-/** Each worker thread: its own heap, tokenizer and write buffers. */
-export const THREAD_RESERVE_BYTES = 96 * 1024 * 1024;
+/**
+ * Bytes the process needs besides the dedup set or the reduce buffers: Node, the main
+ * thread's tokenizer (o200k: ≈ 100 MiB), block buffers. Measured (docs/SCALE.md): an
+ * out-of-core scan with 1 MiB of buffers peaks at 248 MiB on 0 workers and 359 MiB on 2,
+ * run from TypeScript sources under tsx (built JavaScript needs less).
+ */
+export const RUNTIME_RESERVE_BYTES = 256 * 1024 * 1024;
+/** Each worker thread beyond that (map threads hold a tokenizer while the main thread does not; reduce threads start fresh). */
+export const THREAD_RESERVE_BYTES = 64 * 1024 * 1024;
 /** The engine's buffers never get less than this, whatever the budget (a budget below the reserve is refused). */
 const MIN_BUFFERS = 4 * 1024 * 1024;
 
