@@ -11,13 +11,14 @@
  *    bytes too;
  *  - Redis killed and restarted empty mid-scan: the coordinator adds the lost jobs again
  *    (one warning) and prints the same output;
+ *  - the jobs in Redis carry the key file's path, never the key;
  *  - a bad --queue URL, an unreachable Redis, a missing shared directory and flags that
  *    do not go together are one line each, exit 2, nothing written.
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { humanText } from '@tracemark/corpora';
 import { ScanOutputSchema } from '../src/schemas.js';
@@ -226,6 +227,31 @@ describeRedis('scan --queue across worker processes', () => {
       expect(q.stdout).toBe(plain.stdout);
     } finally {
       await worker.stop('release');
+    }
+  }, 120_000);
+
+  it('Redis holds the key file\'s path, never the key', async () => {
+    const url = redis().url;
+    const shared = join(dir, 'shared-keys');
+    mkdirSync(shared);
+    const secret = (JSON.parse(readFileSync(fx.keyPath, 'utf8')) as { key: string }).key;
+    expect(secret).toMatch(/^[0-9a-f]{64}$/);
+    // no worker yet: the map jobs wait in Redis while we read everything it holds
+    const queued = runInProcess(['scan', '--spec', fx.specPath, '--key', fx.keyPath, '--json', corpus, '--queue', url, '--shared-dir', shared, '--shards', '2'], { timeoutMs: 90_000 });
+    const cli = (...args: string[]): string => execFileSync('redis-cli', ['-p', String(redis().port), '--raw', ...args], { encoding: 'utf8' });
+    const deadline = Date.now() + 30_000;
+    while (!/-map-1$/m.test(cli('--scan')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const keys = cli('--scan').split('\n').filter(Boolean);
+    const dump = keys.map((k) => (cli('TYPE', k).trim() === 'hash' ? cli('HGETALL', k) : '')).join('\n');
+    expect(dump).toContain(`"key":${JSON.stringify(fx.keyPath)}`);
+    for (const form of [secret, Buffer.from(secret, 'hex').toString('base64'), Buffer.from(secret, 'hex').toString('base64url')]) expect(dump).not.toContain(form);
+    const worker = await startScanWorker({ queue: url });
+    try {
+      const q = await queued;
+      expect(q.code).toBe(0);
+      expect(q.stderr).toMatch(/^tracemark: warning: no worker is connected to the queue yet: start `tracemark worker --queue redis:\/\/127\.0\.0\.1:\d+` on each machine; the jobs wait for them\n$/);
+    } finally {
+      await worker.stop('finish');
     }
   }, 120_000);
 
