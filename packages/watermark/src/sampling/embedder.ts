@@ -24,6 +24,8 @@
  *    plain `sampleRest`. The winner among the candidates does not depend on the other tokens
  *    (sparse = dense coupling). Races skip tokens that cannot win (lazy-race.ts; KGW/unigram:
  *    no PRF call for them; Gumbel: no exp/log), with the same winner.
+ *  - Gumbel and SynthID need every candidate's PRF: one batched call (wm.prfMany, WebAssembly
+ *    SIMD where available); SynthID's layers run on those words in the same module.
  *
  * Sparse steps (candidates + an unlisted rest of mass ≤ R) resolve the rest exactly, by
  * thinning: KGW/unigram draw from the rest with probability R_w/(C_w + R_w) (its biased
