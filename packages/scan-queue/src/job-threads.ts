@@ -3,8 +3,12 @@
  * tokenizes and scores for seconds or minutes, and BullMQ renews the job's lock from that
  * event loop (every lockDuration / 2). A job computed in-line would block the renewal,
  * lose its lock while still running, and be handed to a second worker as if this one had
- * died. Threads are kept between jobs (a thread started from TypeScript sources spends
- * about a second compiling before its first job) — one per concurrent job at most.
+ * died. Threads are kept between jobs of the same kind (a thread started from TypeScript
+ * sources spends about a second compiling before its first job) — one per concurrent job
+ * at most. A reduce job gets a thread that never ran a map job: a map thread keeps its
+ * tokenizer's WebAssembly memory, which never shrinks, and the reduce job's memory budget
+ * should not sit on top of it; idle threads of the other kind are ended when a job of a
+ * new kind starts (the scan's phases come one after the other).
  */
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '@tracemark/detector';
@@ -37,15 +41,18 @@ export class JobAbandoned extends Error {
 
 const entry = new URL(import.meta.url.endsWith('.ts') ? './job-thread.ts' : './job-thread.js', import.meta.url);
 
+type Kind = JobPayload['kind'];
+
 export class JobThreads {
-  readonly #idle: Worker[] = [];
+  readonly #idle: { thread: Worker; kind: Kind }[] = [];
   readonly #all = new Set<Worker>();
   #next = 0;
 
   /** Run one job on an idle thread (or a new one). Aborting `signal` terminates that thread and rejects with JobAbandoned. */
   async run(payload: JobPayload, overrides: JobOverrides, signal?: AbortSignal): Promise<JobResult> {
     if (signal?.aborted) throw new JobAbandoned('abandoned before it started');
-    const thread = this.#idle.pop() ?? this.#start();
+    const kind = payload.kind;
+    const thread = this.#takeIdle(kind) ?? this.#start(kind);
     const id = ++this.#next;
     return new Promise<JobResult>((resolve, reject) => {
       const done = (keep: boolean): void => {
@@ -53,7 +60,7 @@ export class JobThreads {
         thread.off('error', onError);
         thread.off('exit', onExit);
         signal?.removeEventListener('abort', onAbort);
-        if (keep) this.#idle.push(thread);
+        if (keep) this.#idle.push({ thread, kind });
         else this.#drop(thread);
       };
       const onMessage = (m: ThreadReply): void => {
@@ -84,7 +91,13 @@ export class JobThreads {
     });
   }
 
-  #start(): Worker {
+  #takeIdle(kind: Kind): Worker | undefined {
+    const i = this.#idle.findIndex((x) => x.kind === kind);
+    return i >= 0 ? this.#idle.splice(i, 1)[0]!.thread : undefined;
+  }
+
+  #start(kind: Kind): Worker {
+    for (const x of this.#idle.filter((y) => y.kind !== kind)) this.#drop(x.thread);
     const t = startWorker(entry, null);
     this.#all.add(t);
     return t;
@@ -92,7 +105,7 @@ export class JobThreads {
 
   #drop(t: Worker): void {
     this.#all.delete(t);
-    const i = this.#idle.indexOf(t);
+    const i = this.#idle.findIndex((x) => x.thread === t);
     if (i >= 0) this.#idle.splice(i, 1);
     void t.terminate();
   }
