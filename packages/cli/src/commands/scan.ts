@@ -25,6 +25,7 @@ import {
 } from '@tracemark/detector';
 import type { Command } from 'commander';
 import { alphaFlag, collect, intFlag } from '../io/args.js';
+import { sizeFlag } from '../io/size.js';
 import { printJson, println, progress, setExitCode, warn } from '../io/output.js';
 import { sci } from '@tracemark/evidence';
 import type { ScanOutput } from '../schemas.js';
@@ -43,6 +44,10 @@ export interface ScanFlags extends QueueScanFlags {
   exclude?: string[];
   alpha?: string;
   workers: string;
+  /** Memory budget (--memory 512MiB): in memory when the corpus certainly fits, else out of core. */
+  memory?: string;
+  /** Run out of core in this directory (kept: rerunning resumes). */
+  spillDir?: string;
   output?: string;
   checkpoint?: string;
   resume?: boolean;
@@ -85,6 +90,8 @@ export async function runScan(paths: string[], f: ScanFlags, signal: AbortSignal
   const ck = f.checkpoint;
   if (ck === undefined && (f.resume || limit !== undefined)) throw usage('--resume and --limit need --checkpoint <file>');
   const onQueue = queueRequested(f);
+  const memoryBytes = f.memory !== undefined ? sizeFlag('memory', f.memory) : undefined;
+  if (f.spillDir !== undefined && (ck !== undefined || onQueue)) throw usage(`--spill-dir runs the scan out of core here, resumable from that directory: it cannot be combined with ${ck !== undefined ? '--checkpoint' : '--queue (use --shared-dir)'}`);
   const spec = loadAnySpec(f.spec);
   const key = loadAnyKey(f.key, spec);
   let files: string[];
@@ -96,9 +103,11 @@ export async function runScan(paths: string[], f: ScanFlags, signal: AbortSignal
   const bar = progress('scan');
   try {
     if (f.output !== undefined && !(ck !== undefined && f.resume) && exists(f.output)) throw usage(`refusing to overwrite existing file ${f.output}`);
-    const s = onQueue ? await scanOnQueue(f, { spec, key, keyPath: f.key, files, reader, exclude: f.exclude ?? [], top, ...(f.output !== undefined ? { output: f.output } : {}) }, bar, signal) : await scanCorpus({ spec, key }, files, {
+    const s = onQueue ? await scanOnQueue(f, { spec, key, keyPath: f.key, files, reader, exclude: f.exclude ?? [], top, ...(f.output !== undefined ? { output: f.output } : {}), ...(memoryBytes !== undefined ? { memoryBytes } : {}) }, bar, signal) : await scanCorpus({ spec, key }, files, {
       ...reader,
       workers,
+      ...(memoryBytes !== undefined ? { memoryBytes } : {}),
+      ...(f.spillDir !== undefined ? { spillDir: f.spillDir } : {}),
       exclude: f.exclude ?? [],
       keepTop: top,
       ...(f.output !== undefined ? { output: f.output } : {}),
@@ -154,6 +163,8 @@ export function registerScan(program: Command): void {
     .option('--exclude <text>', 'a text given to the generator: its windows are not scored (repeatable)', collect)
     .option('--alpha <α>', 'significance level of the verdict (default 1e-6)')
     .option('--workers <n>', 'worker threads', '0')
+    .option('--memory <size>', 'memory budget, e.g. 512MiB: the scan stays in memory when the corpus certainly fits, otherwise it runs out of core (pieces on disk); exact either way (docs/SCALE.md)')
+    .option('--spill-dir <dir>', 'run out of core in this directory (kept; rerunning the same scan there resumes it)')
     .option('--output <file>', 'per-document results as JSONL')
     .option('--checkpoint <file>', 'save progress here (documents done + pooled state): the scan becomes resumable')
     .option('--resume', 'continue the scan saved in --checkpoint')
