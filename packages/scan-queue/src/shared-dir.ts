@@ -10,11 +10,11 @@
  * a fresh run id, so jobs a Redis still remembers from an earlier directory are never
  * taken as this scan's.
  */
-import { accessSync, constants, closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { accessSync, constants, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { parsePlan, planHash, type ScanPlan } from '@tracemark/detector';
+import { planHash, savePlan, scanPaths, type ScanPlan } from '@tracemark/detector';
 import { queueUsage } from './errors.js';
 
 export function checkSharedDir(dir: string): string {
@@ -79,27 +79,18 @@ export interface SharedScan {
 }
 
 /**
- * Put the plan and the run record in the shared directory, or find them there from an
- * earlier run of the same scan. A directory holding another scan's plan is refused.
+ * Put the plan (the detector's savePlan: atomic; a directory holding another scan's plan
+ * is refused) and the run record in the shared directory, or find them there from an
+ * earlier run of the same scan.
  */
 export function prepareSharedDir(dir: string, plan: ScanPlan): SharedScan {
-  const planPath = join(dir, 'plan.json');
+  const planPath = scanPaths.plan(dir);
   const runPath = join(dir, 'queue-run.json');
   const hash = planHash(plan);
-  const existing = readJson(planPath);
-  if (existing !== undefined) {
-    let other: string;
-    try {
-      other = planHash(parsePlan(existing, planPath).plan);
-    } catch {
-      other = '';
-    }
-    if (other !== hash) throw queueUsage(`--shared-dir ${dir}: it holds another scan (plan.json differs: other inputs, spec or options); use an empty directory`);
-  } else {
-    writeJsonAtomic(planPath, plan);
-  }
+  const hadPlan = existsSync(planPath);
+  savePlan(dir, plan);
   const rec = RunRecordSchema.safeParse(readJson(runPath));
-  if (existing !== undefined && rec.success && rec.data.planHash === hash) return { planPath, planHash: hash, run: rec.data.run, resumed: true };
+  if (hadPlan && rec.success && rec.data.planHash === hash) return { planPath, planHash: hash, run: rec.data.run, resumed: true };
   const run = randomBytes(8).toString('hex');
   writeJsonAtomic(runPath, { type: 'tracemark-queue-run', version: 1, planHash: hash, run });
   return { planPath, planHash: hash, run, resumed: false };

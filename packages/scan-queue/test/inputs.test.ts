@@ -119,7 +119,7 @@ describe('shared directory', () => {
     const again = prepareSharedDir(dir, plan);
     expect(again).toEqual({ ...first, resumed: true });
     const other = planScan(spec, [corpus], { textMode: 'file' });
-    expect(usageMessage(() => prepareSharedDir(dir, other))).toMatch(/holds another scan/);
+    expect(() => prepareSharedDir(dir, other)).toThrow(/holds another scan \(its plan\.json differs\)/);
     // a fresh directory for the same plan gets a fresh run: no job of the old one is taken as its own
     const dir2 = join(tmp, 'shared2');
     mkdirSync(dir2);
