@@ -203,6 +203,35 @@ export function synthidWasm(p: SynthidKernelParams, tokens: ArrayLike<number>, c
   }
 }
 
+/**
+ * HF SynthID's g-values of the candidates `ids` after a context whose LCG state has low
+ * word hLo (embed/synthid.ts synthidReadPrepared): layers[i·depth + l], and the same bits
+ * packed into lo/hi (bit l of hi[i]·2^32 + lo[i]). keysLo: the keys' low words; the table
+ * (0/1 entries, power-of-two size) is staged once, as synthidWasm does.
+ */
+export function hfSynthidBitsWasm(ids: Int32Array, hLo: number, keysLo: Int32Array, table: Uint32Array, layers: Uint8Array, lo: Int32Array, hi: Int32Array): void {
+  const n = ids.length;
+  const depth = keysLo.length;
+  const tableAt = TABLE_AT; // words; the table is bytes from here
+  const idsAt = tableAt + Math.ceil(table.length / 8) * 2;
+  const loAt = idsAt + BLOCK;
+  const hiAt = loAt + BLOCK;
+  const layersAt = hiAt + BLOCK; // BLOCK · depth bytes
+  const staged = stagedTable;
+  const s = kernel((layersAt + Math.ceil((BLOCK * depth) / 4)) * 4);
+  for (let l = 0; l < depth; l++) s.i32[l] = keysLo[l]!;
+  if (staged !== table) new Uint8Array(s.k.memory.buffer, tableAt * 4, table.length).set(table);
+  stagedTable = table;
+  for (let i0 = 0; i0 < n; i0 += BLOCK) {
+    const m = Math.min(BLOCK, n - i0);
+    s.i32.set(ids.subarray(i0, i0 + m), idsAt);
+    s.k.hfSynthidBits(idsAt * 4, m, hLo | 0, 0, depth, tableAt * 4, table.length - 1, layersAt * 4, loAt * 4, hiAt * 4);
+    layers.set(new Uint8Array(s.k.memory.buffer, layersAt * 4, m * depth), i0 * depth);
+    lo.set(s.i32.subarray(loAt, loAt + m), i0);
+    hi.set(s.i32.subarray(hiAt, hiAt + m), i0);
+  }
+}
+
 /** SBW seeding: selfhash, or lefthash summing hashed ids (its detector) or raw ids (its generator). */
 export type SbwKernelMode = 'selfhash' | 'lefthash-detector' | 'lefthash-generator';
 

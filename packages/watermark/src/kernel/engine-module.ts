@@ -21,6 +21,10 @@
  *                                               depth i64 keys; g[i] = Σ g-values: HF's table[low & mask]
  *                                               (u8) or synthid-text's 12 shifted LCG rounds, bit 30 (synthid.ts);
  *                                               layers ≠ 0: each g-value also as a byte at layers[i·depth + l]
+ *   hfSynthidBits(ids, n, hLo, keys, depth, table, mask, layers, lo, hi)
+ *                                               HF SynthID's g-values of candidates ids[i] after a context
+ *                                               whose LCG state has low word hLo (keys: depth u32 low words):
+ *                                               layers[i·depth + l] (u8), and packed: bit l of hi[i]·2^32 + lo[i]
  *   sbw(pad, n, w, kLo, kHi, mode, seeds, words)  vLLM SBW's seeds and words (sbw-fn.ts)
  */
 import { addr4, fmix, murmurMix, philoxLocals, philoxRounds, philoxRoundsInterleaved } from './emit.js';
@@ -284,7 +288,44 @@ function synthidFn(): FnBuilder {
   return f;
 }
 
+// Low word of the LCG multiplier: HF's g = table[h_l mod size] needs only the low 32 bits (embed/synthid.ts).
+const SYNTHID_A_LO = 0x4c957f2d;
+
+function hfSynthidBitsFn(): FnBuilder {
+  const [ids, n, hLo, keys, depth, table, mask, layers, lo, hi] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const f = new FnBuilder('hfSynthidBits', [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], []);
+  const i = f.local(I32), l = f.local(I32), ht = f.local(I32), bit = f.local(I32), a = f.local(I32), b = f.local(I32), out = f.local(I32);
+  f.get(layers).set(out);
+  f.i32(0).set(i);
+  f.block().loop();
+  f.get(i).get(n).i32GeU().brIf(1);
+  // ht = (hLo + id)·A + 1; bit_l = table[((ht + key_l)·A + 1) & mask]
+  addr4(f, ids, i);
+  f.loadI32(0).get(hLo).i32Add().i32(SYNTHID_A_LO).i32Mul().i32(1).i32Add().set(ht);
+  f.i32(0).set(a).i32(0).set(b).i32(0).set(l);
+  f.block().loop();
+  f.get(l).get(depth).i32GeU().brIf(1);
+  f.get(table);
+  addr4(f, keys, l);
+  f.loadI32(0).get(ht).i32Add().i32(SYNTHID_A_LO).i32Mul().i32(1).i32Add().get(mask).i32And().i32Add().loadU8(0).set(bit);
+  f.get(out).get(bit).storeI8(0);
+  f.get(out).i32(1).i32Add().set(out);
+  // bit l of the packed words (i32 shifts take l mod 32)
+  f.get(bit).get(l).i32Shl().get(a).i32Or().get(a).get(l).i32(32).i32LtU().select().set(a);
+  f.get(b).get(b).get(bit).get(l).i32Shl().i32Or().get(l).i32(32).i32LtU().select().set(b);
+  f.get(l).i32(1).i32Add().set(l);
+  f.br(0).end().end();
+  addr4(f, lo, i);
+  f.get(a).storeI32(0);
+  addr4(f, hi, i);
+  f.get(b).storeI32(0);
+  f.get(i).i32(1).i32Add().set(i);
+  f.br(0).end().end();
+  return f;
+}
+
 export interface EngineKernelExports {
+  hfSynthidBits(ids: number, n: number, hLo: number, keys: number, depth: number, table: number, mask: number, layers: number, lo: number, hi: number): void;
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   philox(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: number): void;
   philoxMany(src: number, n: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: number): void;
@@ -298,6 +339,6 @@ export interface EngineKernelExports {
 /** A fresh instance (synchronous compile: the module is a few kB). */
 export function instantiateEngineKernel(): EngineKernelExports {
   const WA = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => unknown; Instance: new (m: unknown, i: object) => { exports: unknown } } }).WebAssembly;
-  const bytes = assembleModule([philoxFn(), philoxManyFn(), vllmWordsFn(), digestsFn(), sglangFn(), synthidFn(), sbwFn()], 4);
+  const bytes = assembleModule([philoxFn(), philoxManyFn(), vllmWordsFn(), digestsFn(), sglangFn(), synthidFn(), hfSynthidBitsFn(), sbwFn()], 4);
   return new WA.Instance(new WA.Module(bytes), {}).exports as EngineKernelExports;
 }

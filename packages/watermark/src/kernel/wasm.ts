@@ -87,6 +87,7 @@ export class FnBuilder {
   i32Mul(): this { return this.op(0x6c); }
   i32And(): this { return this.op(0x71); }
   i32Xor(): this { return this.op(0x73); }
+  i32Or(): this { return this.op(0x72); }
   i32ShrU(): this { return this.op(0x76); }
   i32ShrS(): this { return this.op(0x75); }
   i32Rotl(): this { return this.op(0x77); }

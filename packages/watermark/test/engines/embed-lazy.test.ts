@@ -70,3 +70,25 @@ describe('sglangSelectIndex (lazy)', () => {
     }
   });
 });
+
+describe('HF SynthID g-values from WebAssembly (synthidReadPrepared, ≥ 256 candidates)', () => {
+  it('equal the JavaScript reading (< 256 candidates), bytes and packed words', async () => {
+    const { prepareSynthid, synthidReadPrepared } = await import('../../src/engines/embed/synthid.js');
+    const { hfSynthidTable } = await import('../../src/engines/synthid.js');
+    for (const depth of [1, 30, 33, 64]) {
+      const keys = Array.from({ length: depth }, () => Math.floor(rng() * 2 ** 40));
+      const p = prepareSynthid('hf', keys, hfSynthidTable(depth === 33 ? 1024 : 65536, 0));
+      const ids = Int32Array.from({ length: 40_000 + depth }, () => Math.floor(rng() * 256_000));
+      const ctx = [1, 2, 3, 4].map(() => Math.floor(rng() * 256_000));
+      const big = synthidReadPrepared(p, ctx, ids);
+      for (let i0 = 0; i0 < ids.length; i0 += 4099) {
+        const part = synthidReadPrepared(p, ctx, ids.subarray(i0, i0 + 255));
+        expect(part.contextHash).toEqual(big.contextHash);
+        expect(Array.from(part.g)).toEqual(Array.from(big.g.subarray(i0 * depth, (i0 + part.g.length / depth) * depth)));
+        const n = part.g.length / depth;
+        expect(Array.from(part.packed!.lo)).toEqual(Array.from(big.packed!.lo.subarray(i0, i0 + n)));
+        expect(Array.from(part.packed!.hi)).toEqual(Array.from(big.packed!.hi.subarray(i0, i0 + n)));
+      }
+    }
+  });
+});

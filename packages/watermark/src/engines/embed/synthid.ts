@@ -10,6 +10,7 @@
 // - otherwise p ← p · (1 + g_l − E_p[g_l]) for every layer l, then an ordinary draw.
 // HF reweights the whole (truncated) distribution with g from its bit table; synthid-text
 // first keeps the top_k candidates and uses its IV + 12-round g.
+import { hfSynthidBitsWasm } from '../../kernel/engine-kernel.js';
 import type { Rng } from '../../sampling/types.js';
 import { hfSynthidTable, lcgStepWords, synthidTextGWords, synthidTextIv } from '../synthid.js';
 import { i64, i64FromBigInt, i64FromInt32, type I64 } from '../u64.js';
@@ -85,7 +86,9 @@ export function synthidReadPrepared(p: SynthidPrepared, context: readonly number
   const pack = depth <= 64;
   const lo = new Int32Array(pack ? ids.length : 0);
   const hi = new Int32Array(pack ? ids.length : 0);
-  if (p.table) {
+  if (p.table && pack && ids.length >= 256 && hfBitsWasm(h.lo, p, ids, g, lo, hi)) {
+    // the same bits from one WebAssembly call (kernel/engine-kernel.ts hfSynthidBitsWasm)
+  } else if (p.table) {
     const table = p.table;
     const mask = table.length - 1;
     const kLo = Int32Array.from(p.keyWords, (k) => k.lo | 0);
@@ -120,6 +123,16 @@ export function synthidReadPrepared(p: SynthidPrepared, context: readonly number
     }
   }
   return pack ? { contextHash: h, g, depth, packed: { lo, hi } } : { contextHash: h, g, depth };
+}
+
+/** HF's g-values in WebAssembly; false where it is unavailable (the caller computes them in JavaScript). */
+function hfBitsWasm(hLo: number, p: SynthidPrepared, ids: Int32Array, g: Uint8Array, lo: Int32Array, hi: Int32Array): boolean {
+  try {
+    hfSynthidBitsWasm(ids, hLo, Int32Array.from(p.keyWords, (k) => k.lo | 0), p.table!, g, lo, hi);
+    return true;
+  } catch {
+    return false; // no WebAssembly here (a browser page whose CSP refuses it)
+  }
 }
 
 /** The same, preparing the keys on each call (for one-off readings). */
