@@ -5,7 +5,8 @@
  * When the stream's distinct tuples fit an exact set (TupleSet: 16 bytes per slot, at most
  * half full) the stream passes once through the set and every tuple seen for the first
  * time is written out — in arrival order, which is document order: nothing is sorted.
- * When they may not fit (more records than the set holds), the stream is first split by
+ * (With more records than the set holds, that pass is tried first and abandoned when the
+ * set overflows.) When they do not fit, the stream is split by
  * a hash of the tuple into up to 64 pieces on disk (each piece keeps document order and
  * holds every copy of its tuples), and each piece is deduplicated the same way — split
  * again, with another hash, if its distinct tuples still overflow the set. Pieces hold
@@ -73,9 +74,19 @@ export class FirstOccurrences {
       if (!this.#inMemory(blocks, count, out, emitted)) throw new DetectorError('IO_ERROR', 'reduce: the set overflowed below its capacity');
       return out.count;
     }
-    const pieces = this.#pieces(blocks, count, 0);
+    // More records than the set holds, but repeats may leave few distinct tuples: try one
+    // pass first (an overflow shows early, when the set fills) before splitting on disk.
+    const W = this.#c.words - 3;
+    const whole = this.#newFile(W, 4096);
+    let pieces: string[];
+    if (this.#inMemory(blocks, count, whole)) {
+      whole.commit(FileKind.run, this.#c.id, this.#c.plan, false);
+      pieces = [whole.file.path];
+    } else {
+      whole.file.abort();
+      pieces = this.#pieces(blocks, count, 0);
+    }
     try {
-      const W = this.#c.words - 3;
       const readers = pieces.map((p) => new RecordReader(p, { kind: FileKind.run, id: this.#c.id, plan: this.#c.plan, words: W }, Math.max(16, Math.floor(this.#c.memory / 2 / (pieces.length * W * 4)))));
       mergeByFirstWords(readers, (b, at) => {
         out.push(b, at);
