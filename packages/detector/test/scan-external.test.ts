@@ -104,3 +104,32 @@ describe('scanCorpus with a memory budget', () => {
     await expect(scanCorpus(w, [corpus], { spillDir: join(dir, 'spill2'), checkpoint: join(dir, 'x.ck') })).rejects.toThrow(/resumes from its spill directory/);
   }, 120_000);
 });
+
+describe('out-of-core scan: text paragraphs cut into shards, and token ids', () => {
+  it('a text file cut after blank lines (CRLF, runs of blank lines, a BOM) and a JSONL of token ids with prompt ids: the in-memory bytes', async () => {
+    const w = SPECS[3]![1](); // vllm/gumbel
+    const paras = texts.filter((t) => t !== '').slice(0, 40).map((t) => t.replace(/\n\s*\n/g, '\n').slice(0, 1500));
+    const txt = join(dir, 'paras.txt');
+    // blank lines of every kind between paragraphs; CRLF in part of the file; a BOM at its start
+    const seps = ['\n\n', '\n\n\n', '\n \t\n', '\r\n\r\n'];
+    writeFileSync(txt, '\uFEFF' + paras.map((p, i) => (i % 4 === 3 ? p.replace(/\n/g, '\r\n') : p) + seps[i % 4]).join(''));
+    const both = async (file: string, extra: Parameters<typeof planScan>[2] = {}): Promise<void> => {
+      const outMem = join(dir, `m-${n}.jsonl`), outExt = join(dir, `e-${n}.jsonl`), scanDir = join(dir, `scan-${n++}`);
+      const mem = await scanCorpus(w, [file], { ...extra, keepTop: 3, output: outMem } as Parameters<typeof scanCorpus>[2]);
+      const plan = planScan(w.spec, [file], { shardBytes: 4000, ...extra });
+      expect(plan.shards.length).toBeGreaterThan(5);
+      const ext = await runScanLocally(plan, scanDir, w.key, { keepTop: 3, output: outExt });
+      expect(comparable(ext)).toBe(comparable(mem));
+      expect(readFileSync(outExt, 'utf8')).toBe(readFileSync(outMem, 'utf8'));
+    };
+    await both(txt);
+    const d = new (await import('../src/index.js')).Detector(w.spec, w.key);
+    const idsFile = join(dir, 'ids.jsonl');
+    writeFileSync(idsFile, paras.map((p, i) => {
+      const ids = Array.from(d.tokenize(p).tokens);
+      return JSON.stringify(i % 3 === 0 ? { ids, prompt_ids: ids.slice(0, 20) } : { ids });
+    }).join('\n') + '\n');
+    d.dispose();
+    await both(idsFile, { ids: {} });
+  }, 120_000);
+});
