@@ -15,7 +15,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { parseAnySpec, type AnySpec } from '@tracemark/watermark';
+import { canonicalJson, parseAnySpec, type AnySpec } from '@tracemark/watermark';
 import type { DetectorOptions } from '../../detect.js';
 import { DetectorError } from '../../errors.js';
 import { sha256Hex, specId } from '../../io/keys.js';
@@ -129,9 +129,9 @@ function readerOf(o: ReaderOptions): ReaderOptions {
   return Object.fromEntries(Object.entries({ format, textMode, field, idField, skipMalformed, maxDocBytes, ids }).filter(([, v]) => v !== undefined));
 }
 
-/** The plan's identity: stamped into every file of the scan. */
+/** The plan's identity: stamped into every file of the scan (canonical JSON: key order does not matter). */
 export function planHash(plan: ScanPlan): string {
-  return sha256Hex(JSON.stringify(plan)).slice(0, 32);
+  return sha256Hex(canonicalJson(plan)).slice(0, 32);
 }
 
 /** A plan read from JSON (plan.json, a queue message): checked with zod, the spec parsed. */
