@@ -1,7 +1,8 @@
 /**
  * `tracemark scan --queue` and `tracemark worker` on a throwaway Redis (redis-server on a
  * loopback port; skipped loudly without it, mandatory under TRACEMARK_CI=1):
- *  - three real worker processes run a scan of several shards; one is killed with SIGKILL
+ *  - three real worker processes run a scan of several shards (two of them with a 64 KiB
+ *    reduce budget, so partitions spill to disk); one is killed with SIGKILL
  *    while it holds a job; BullMQ's stalled-job check hands that job to another worker,
  *    and the scan prints exactly what `tracemark scan` prints for the same corpus, with a
  *    byte-identical per-document output file;
@@ -56,8 +57,8 @@ interface Spawned {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function spawnWorker(url: string, name: string): Spawned {
-  const proc = spawnCli(['worker', '--queue', url, '--name', name, '--lock-ms', '3000', '--stalled-ms', '1000', '--max-stalled', '5']);
+function spawnWorker(url: string, name: string, extra: string[] = []): Spawned {
+  const proc = spawnCli(['worker', '--queue', url, '--name', name, '--lock-ms', '3000', '--stalled-ms', '1000', '--max-stalled', '5', ...extra]);
   workers.push(proc);
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
@@ -99,7 +100,8 @@ describeRedis('scan --queue across worker processes', () => {
     const url = redis().url;
     const shared = join(dir, 'shared');
     mkdirSync(shared);
-    const [a, b, c] = [spawnWorker(url, 'w-a'), spawnWorker(url, 'w-b'), spawnWorker(url, 'w-c')];
+    // the survivors' reduce jobs get a tiny memory budget: partitions spill to disk, and the result must not change
+    const [a, b, c] = [spawnWorker(url, 'w-a'), spawnWorker(url, 'w-b', ['--memory', '64KiB']), spawnWorker(url, 'w-c', ['--memory', '64KiB'])];
     await Promise.all([a, b, c].map((w) => w.waitFor(/^worker .* ready on redis:\/\/127\.0\.0\.1:\d+ \(concurrency 1\)$/)));
 
     const queued = runInProcess(['scan', '--spec', fx.specPath, '--key', fx.keyPath, '--id-field', 'id', '--top', '5', '--json', corpus,
@@ -124,6 +126,7 @@ describeRedis('scan --queue across worker processes', () => {
     expect(shards).toBeGreaterThanOrEqual(5);
     expect([...done].filter((id) => /-map-/.test(id)).length).toBe(shards);
     expect([...done].filter((id) => /-reduce-/.test(id)).length).toBe(16);
+    expect([...b.lines, ...c.lines].some((l) => /^done \S+-reduce-\d+ .* [1-9]\d* files spilled$/.test(l))).toBe(true);
 
     const plain = await runInProcess(['scan', '--spec', fx.specPath, '--key', fx.keyPath, '--id-field', 'id', '--top', '5', '--json', corpus, '--output', join(dir, 'plain.jsonl')], { timeoutMs: 60_000 });
     expect(plain.code).toBe(0);
@@ -269,6 +272,7 @@ describeRedis('scan --queue across worker processes', () => {
       [[...scan, '--queue', redis().url, '--shared-dir', shared, '--checkpoint', join(dir, 'ck')], /drop --checkpoint/],
       [['worker', '--queue', 'redis://127.0.0.1:1'], /cannot reach Redis at redis:\/\/127\.0\.0\.1:1/],
       [['worker', '--queue', 'redis//nope'], /--queue "redis\/\/nope": not a URL/],
+      [['worker', '--queue', redis().url, '--memory', 'lots'], /--memory must be a size such as 512MiB/],
     ];
     for (const [args, why] of cases) {
       const r = await runInProcess(args);

@@ -24,7 +24,7 @@ export interface QueueScanFlags {
 
 export function addQueueScanOptions(cmd: Command): Command {
   return cmd
-    .option('--queue <url>', 'run the scan as jobs on a BullMQ queue in Redis (redis://host:port[/db]), for `tracemark worker` processes on any machines; needs --shared-dir')
+    .option('--queue <url>', 'run the scan as jobs on a BullMQ queue in Redis (redis://host:port[/db]), for `tracemark worker` processes on any machines; needs --shared-dir; --memory is then each reduce job\'s budget')
     .option('--shared-dir <dir>', 'with --queue: a directory every worker mounts at the same path (the plan and the jobs\' files)')
     .option('--shards <n>', 'with --queue: cut the corpus into about n map jobs (default: pieces of 64 MiB; files are never merged, .gz files never cut)')
     .option('--attempts <n>', 'with --queue: attempts per job before the scan fails', '3')

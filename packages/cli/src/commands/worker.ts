@@ -9,12 +9,14 @@
 import type { Command } from 'commander';
 import { failure, usage } from '@tracemark/detector';
 import { intFlag } from '../io/args.js';
+import { sizeFlag } from '../io/size.js';
 import { println } from '../io/output.js';
 
 interface WorkerFlags {
   queue: string;
   concurrency: string;
   key?: string;
+  memory?: string;
   lockMs: string;
   stalledMs: string;
   maxStalled: string;
@@ -28,6 +30,7 @@ export function registerWorker(program: Command): void {
     .requiredOption('--queue <url>', 'the Redis of the queue: redis://host:port[/db] (rediss:// for TLS)')
     .option('--concurrency <n>', 'jobs run at once, each on its own thread', '1')
     .option('--key <file>', 'this machine\'s copy of the watermark key file (default: the path the scan was started with)')
+    .option('--memory <size>', 'memory budget of each reduce job on this machine, e.g. 2GiB (default: the scan\'s --memory, else 64 MiB); a partition larger than it spills to disk')
     .option('--lock-ms <ms>', 'a job\'s lock lives this long without renewal: a dead worker\'s job is handed on after at most lock + stalled interval', '30000')
     .option('--stalled-ms <ms>', 'how often to look for jobs whose worker died', '15000')
     .option('--max-stalled <n>', 'a job whose worker died more than n times fails', '2')
@@ -46,6 +49,7 @@ a second signal hands them back to the queue); exit 0.`,
       const lockMs = intFlag('lock-ms', f.lockMs, 1000, 3_600_000);
       const stalledMs = intFlag('stalled-ms', f.stalledMs, 500, 3_600_000);
       const maxStalled = intFlag('max-stalled', f.maxStalled, 0, 1000);
+      const memoryBytes = f.memory !== undefined ? sizeFlag('memory', f.memory) : undefined;
       const q = await import('@tracemark/scan-queue');
       let w: Awaited<ReturnType<typeof q.startScanWorker>>;
       try {
@@ -56,6 +60,7 @@ a second signal hands them back to the queue); exit 0.`,
           stalledMs,
           maxStalled,
           ...(f.key !== undefined ? { key: f.key } : {}),
+          ...(memoryBytes !== undefined ? { memoryBytes } : {}),
           ...(f.name !== undefined ? { name: f.name } : {}),
           log: (line) => println(line),
         });
