@@ -1,0 +1,116 @@
+/**
+ * The closed-model sampled test on one neural student, reached as a real suspect endpoint:
+ * `tracemark serve --model <student dir>` (the cloner's own spec and a fresh key of theirs,
+ * KGW δ = 0.001: tracemark serve always embeds, and at δ = 0.001 the sampling is the
+ * student's own distribution to within 0.1 %, independent of our key), `tracemark probe`
+ * over HTTP with probe prompts disjoint from the harvest prompts, then the radioactivity test
+ * (`investigateRadioactivity`, what `tracemark radioactivity` runs) on the first q answers of
+ * the transcript for each q, with our spec and key, decoy keys, the unfiltered and the
+ * unsupervised (fresh builtin-teacher answers to the probe prompts) variants.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { investigateRadioactivity } from '../../src/index.js';
+import { DECOYS, ROOT, SIZES, SPEC, KEY, WORK, type Cell } from './setup.js';
+
+const CLI = ['--conditions=source', '--import', 'tsx', `${ROOT}packages/cli/src/bin.ts`];
+
+export interface ClosedCell {
+  queries: number;
+  maxTokens: number;
+  variant: string;
+  scored: number;
+  /** Green tuples among the scored, and γ·scored. */
+  green: number;
+  expected: number;
+  log10P: number;
+  decoysMinLog10P: number | null;
+  decoysSignificant: number;
+  combinedLog10P: number;
+}
+
+function run(args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [...CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`tracemark ${args[0]} exited ${code}: ${err.split('\n').slice(-3).join(' ')}`))));
+  });
+}
+
+/** Start `tracemark serve` on a free port; resolves with its URL and a stop function. */
+async function serve(dir: string, cwd: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const p = spawn(process.execPath, [...CLI, 'serve', '--spec', 'suspect-spec.json', '--key', 'suspect-key.json', '--model', dir, '--port', '0', '--max-queue', '4096'], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: p.stdout });
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.on('line', (l) => {
+      try {
+        const e = JSON.parse(l) as { event?: string; url?: string };
+        if (e.event === 'listening' && e.url) resolve(e.url);
+      } catch {
+        /* not JSON */
+      }
+    });
+    p.on('exit', (code) => reject(new Error(`tracemark serve exited ${code}`)));
+  });
+  const stop = (): Promise<void> =>
+    new Promise((resolve) => {
+      p.on('exit', () => resolve());
+      p.kill('SIGINT');
+    });
+  return { url, stop };
+}
+
+export async function closedModelTests(cell: Cell, queries: number[], maxTokens: number): Promise<ClosedCell[]> {
+  const cwd = `${WORK}closed/${cell.name}/`;
+  mkdirSync(cwd, { recursive: true });
+  const dir = `${WORK}students/${cell.name}`;
+  const prompts = (JSON.parse(readFileSync(`${WORK}prompts.json`, 'utf8')) as { probe: string[] }).probe;
+  const qMax = Math.max(...queries);
+  if (qMax > prompts.length) throw new Error(`${qMax} queries but only ${prompts.length} probe prompts`);
+  writeFileSync(`${cwd}prompts.jsonl`, prompts.slice(0, qMax).map((p, i) => `${JSON.stringify({ id: `p${i}`, prompt: p })}\n`).join(''));
+  await run(['keygen', '--out', 'suspect-key.json'], cwd);
+  await run(['spec', 'init', '--key', 'suspect-key.json', '--tokenizer', `hf:${dir}`, '--delta', '0.001', '--out', 'suspect-spec.json'], cwd);
+  const server = await serve(dir, cwd);
+  const t0 = performance.now();
+  try {
+    await run(['probe', '--base-url', server.url.replace(/\/?(v1)?\/?$/, '/v1'), '--model', `onnx:${cell.name}`, '--endpoint', 'completions', '--prompts', 'prompts.jsonl', '--max-tokens', String(maxTokens), '--temperature', '1', '--concurrency', '1', '--transcript', 'transcript.jsonl', '--resume'], cwd);
+  } finally {
+    await server.stop();
+  }
+  process.stderr.write(`${cell.name}: probed ${qMax} prompts in ${Math.round((performance.now() - t0) / 1000)} s\n`);
+  const lines = readFileSync(`${cwd}transcript.jsonl`, 'utf8').split('\n').filter((l) => l.trim());
+  const out: ClosedCell[] = [];
+  for (const q of queries) {
+    const file = `${cwd}transcript-${q}.jsonl`;
+    writeFileSync(file, lines.slice(0, q).map((l) => `${l}\n`).join(''));
+    const r = await investigateRadioactivity({
+      spec: SPEC,
+      key: KEY,
+      transcript: file,
+      variants: ['unfiltered', 'unsupervised'],
+      teacher: { model: 'builtin', responsesPerPrompt: 1, maxTokens: SIZES.answerTokens, temperature: 1, seed: 5 },
+      decoyKeys: DECOYS,
+      decoySeed: 'neural-students/decoys',
+      alpha: 1e-6,
+    });
+    for (const v of r.variants) {
+      out.push({
+        queries: q,
+        maxTokens,
+        variant: v.variant,
+        scored: v.suspect.accounting.scored,
+        green: v.suspect.pooled.score,
+        expected: v.suspect.pooled.expected,
+        log10P: v.suspect.pooled.log10P,
+        decoysMinLog10P: v.suspect.decoys.minLog10P ?? null,
+        decoysSignificant: v.suspect.decoys.significant,
+        combinedLog10P: r.combinedLog10P,
+      });
+      process.stderr.write(`${cell.name} closed q=${q} ${v.variant}: ${v.suspect.accounting.scored} scored, log10 p ${v.suspect.pooled.log10P.toFixed(1)}\n`);
+    }
+  }
+  return out;
+}

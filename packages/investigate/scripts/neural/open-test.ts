@@ -1,0 +1,116 @@
+/**
+ * The open-model test (docs/RADIOACTIVITY.md §4b) on one neural student: its ONNX directory
+ * loaded by @tracemark/lm's adapter and teacher-forced by `teacherForce` (what
+ * `tracemark radioactivity --model` runs) on
+ *  - supervised: the watermarked answers we served to the cell's harvest prompts (for the
+ *    control: our watermarked answers to the same prompts, which it never saw), at most
+ *    SIZES.supervisedTexts of them (a seeded sample; for ρ = 0, which took none, a sample of all), and
+ *  - unsupervised: the fresh watermarked answers to the fresh prompts (held out from the harvest).
+ *
+ * Why the library call and not the CLI: `radioactivity --model <dir>` refuses a suspect whose
+ * tokenizer id (hf:<dir>) is not the spec's (o200k_base), although this student's
+ * tokenizer.json is o200k_base exactly (prepare.ts checks it); the texts are token ids, so the
+ * test itself does not depend on the id.
+ */
+import { readFileSync } from 'node:fs';
+import { loadOnnxLanguageModel, type OnnxLanguageModel } from '@tracemark/lm';
+import type { SparseDistribution } from '@tracemark/watermark';
+import { teacherForce, type ForcedText } from '../../src/index.js';
+import { shuffled } from './prepare.js';
+import { DECOYS, KEY, SIZES, SPEC, WORK, type Cell } from './setup.js';
+
+export interface OpenCell {
+  variant: 'supervised' | 'unsupervised';
+  texts: number;
+  windows: number;
+  greenMass: number;
+  nullMean: number;
+  massLog10P: number;
+  argmaxGreen: number;
+  argmaxScored: number;
+  argmaxLog10P: number;
+  log10P: number;
+  decoysMinLog10P: number | null;
+  decoysSignificant: number;
+  seconds: number;
+}
+
+interface ServedText { tokens: number[]; start: number }
+
+/** Keep this many of the most likely ids per reading; teacherForce reads the first 64 (its listSize). */
+const LISTED = 256;
+
+/**
+ * The suspect as teacherForce reads it, with a cheaper listing than the adapter's
+ * `distribution` (which lists and sorts every id above 1e-12 / V: ~20k ids of a 200k
+ * vocabulary per reading, most of the time of a reading on these shared cores). Same logits,
+ * same probabilities; only ids with p > 1e-9 are listed (the LISTED most likely, sorted),
+ * the rest is restMass. teacherForce reads the 64 most likely listed ids and counts the rest
+ * at the null mean, so its result is the adapter's unless fewer than 64 ids have p > 1e-9
+ * (then ids below 1e-9 count at the null mean instead of their own score).
+ */
+function fastReader(m: OnnxLanguageModel) {
+  const distributionAsync = async (prefix: ArrayLike<number>, n: number): Promise<SparseDistribution> => {
+    const lg = await m.logitsAsync(prefix, n);
+    let max = -Infinity;
+    for (let i = 0; i < lg.length; i++) if (lg[i]! > max) max = lg[i]!;
+    let z = 0;
+    for (let i = 0; i < lg.length; i++) z += Math.exp(lg[i]! - max);
+    const cut = max + Math.log(1e-9 * z);
+    const cand: number[] = [];
+    for (let i = 0; i < lg.length; i++) if (lg[i]! > cut) cand.push(i);
+    cand.sort((a, b) => lg[b]! - lg[a]! || a - b);
+    const ids = Int32Array.from(cand.slice(0, LISTED));
+    const probs = Float64Array.from(ids, (i) => Math.exp(lg[i]! - max) / z);
+    const listed = probs.reduce((a, p) => a + p, 0);
+    return { ids, probs, restMass: Math.max(0, 1 - listed), sampleRest: () => { throw new Error('the fast reader does not sample'); } };
+  };
+  return {
+    id: m.id,
+    tokenizer: m.tokenizer,
+    vocabSize: m.vocabSize,
+    distribution: (): SparseDistribution => { throw new Error('use distributionAsync'); },
+    distributionAsync,
+  };
+}
+
+export async function openModelTests(cell: Cell & { served: number[] }): Promise<OpenCell[]> {
+  const harvest = JSON.parse(readFileSync(`${WORK}harvest.json`, 'utf8')) as { watermarked: ServedText[] };
+  const held = JSON.parse(readFileSync(`${WORK}heldout.json`, 'utf8')) as { fresh: ServedText[] };
+  // A student that took no harvested answer (ρ = 0) is tested on all our served answers, as an innocent model would be.
+  const pool = cell.served.length ? cell.served : harvest.watermarked.map((_, i) => i);
+  const pick = shuffled(pool.length, 77 + cell.seed).slice(0, SIZES.supervisedTexts).map((i) => pool[i]!);
+  const asForced = (t: ServedText): ForcedText => ({ tokens: t.tokens, start: t.start });
+  const sets: [OpenCell['variant'], ForcedText[]][] = [
+    ['supervised', pick.map((i) => asForced(harvest.watermarked[i]!))],
+    ['unsupervised', held.fresh.map(asForced)],
+  ];
+  const suspect = await loadOnnxLanguageModel(`${WORK}students/${cell.name}`);
+  const out: OpenCell[] = [];
+  try {
+    for (const [variant, texts] of sets) {
+      const t0 = performance.now();
+      const r = await teacherForce({ spec: SPEC, key: KEY, suspect: fastReader(suspect), texts, decoyKeys: DECOYS, alpha: 1e-6 });
+      const t = r.summary.test;
+      out.push({
+        variant,
+        texts: texts.length,
+        windows: t.windows,
+        greenMass: t.greenMass.mean,
+        nullMean: t.greenMass.nullMean,
+        massLog10P: t.greenMass.log10P,
+        argmaxGreen: t.argmax.score,
+        argmaxScored: t.argmax.scored,
+        argmaxLog10P: t.argmax.log10P,
+        log10P: t.log10P,
+        decoysMinLog10P: r.summary.decoys.minLog10P ?? null,
+        decoysSignificant: r.summary.decoys.significant,
+        seconds: Math.round((performance.now() - t0) / 1000),
+      });
+      process.stderr.write(`${cell.name} open ${variant}: ${t.windows} windows, log10 p ${t.log10P.toFixed(1)}\n`);
+    }
+  } finally {
+    await suspect.dispose();
+  }
+  return out;
+}
