@@ -13,6 +13,7 @@
  *  - Redis killed and restarted empty mid-scan: the coordinator adds the lost jobs again
  *    (one warning) and prints the same output;
  *  - the jobs in Redis carry the key file's path, never the key;
+ *  - a malformed line in a later shard fails the scan while earlier shards still run;
  *  - a bad --queue URL, an unreachable Redis, a missing shared directory and flags that
  *    do not go together are one line each, exit 2, nothing written.
  */
@@ -255,6 +256,30 @@ describeRedis('scan --queue across worker processes', () => {
       expect(q.stderr).toMatch(/^tracemark: warning: no worker is connected to the queue yet: start `tracemark worker --queue redis:\/\/127\.0\.0\.1:\d+` on each machine; the jobs wait for them\n$/);
     } finally {
       await worker.stop('finish');
+    }
+  }, 120_000);
+
+  it('a malformed line in a later shard fails the scan at once: one line naming file and line, exit 2', async () => {
+    const url = redis().url;
+    const lines: string[] = [];
+    const worker = await startScanWorker({ queue: url, concurrency: 2, log: (l) => lines.push(l) });
+    try {
+      const shared = join(dir, 'shared-bad-line');
+      mkdirSync(shared);
+      const big = join(dir, 'a-big.jsonl'), bad = join(dir, 'b-bad.jsonl');
+      writeFileSync(big, readFileSync(corpus, 'utf8').repeat(4));
+      writeFileSync(bad, '{"id":"ok","text":"fine"}\n{"id":"broken","text":\n');
+      const q = await runInProcess(['scan', '--spec', fx.specPath, '--key', fx.keyPath, big, bad, '--queue', url, '--shared-dir', shared], { timeoutMs: 90_000 });
+      expect(q.code).toBe(2);
+      expect(q.stdout).toBe('');
+      const err = q.stderr.split('\n').filter(Boolean);
+      expect(err).toHaveLength(1);
+      expect(err[0]).toMatch(/^tracemark: map job of shard 1 \(.*b-bad\.jsonl\): .*b-bad\.jsonl.*2/);
+      // shard 0 (the big file) was still running: the failure of the later shard did not wait for it
+      expect(lines.some((l) => /^done \S+-map-0 /.test(l))).toBe(false);
+      expect(lines.some((l) => /^failed \S+-map-1: /.test(l))).toBe(true);
+    } finally {
+      await worker.stop('release');
     }
   }, 120_000);
 

@@ -83,6 +83,9 @@ export class WaitInterrupted extends Error {
  */
 export async function waitForPhase(queue: Queue, payloads: readonly JobPayload[], describe: (p: JobPayload) => string, o: PhaseOptions = {}): Promise<void> {
   const pollMs = o.pollMs ?? 250;
+  const ours = new Map(payloads.map((p) => [jobIdOf(p), p]));
+  const failedSince = newFailures(queue);
+  await failedSince(); // the failures already there are other scans' (or a rerun's, retried by enqueuePhase)
   o.onProgress?.(0, payloads.length);
   for (let i = 0; i < payloads.length; ) {
     if (o.signal?.aborted) throw new WaitInterrupted('interrupted');
@@ -93,18 +96,35 @@ export async function waitForPhase(queue: Queue, payloads: readonly JobPayload[]
       o.onProgress?.(++i, payloads.length);
       continue;
     }
-    if (state === 'failed') {
-      const job: Job | undefined = await queue.getJob(id);
-      const reason = job?.failedReason ?? 'unknown reason';
-      throw reason.startsWith(BAD_INPUT) ? queueUsage(`${describe(p)}: ${reason.slice(BAD_INPUT.length)}`) : queueFailure(`${describe(p)} failed: ${reason}`);
-    }
+    if (state === 'failed') throw failure(describe(p), (await queue.getJob(id))?.failedReason);
     if (state === 'unknown') {
       o.warn?.(`job ${id} is no longer in the queue (Redis restarted, or the queue was cleared): adding the phase's missing jobs again`);
       await addJobs(queue, payloads.slice(i), o.attempts ?? DEFAULT_ATTEMPTS);
       continue;
     }
+    // a later job of ours that failed stops the scan now, not when the wait reaches it
+    for (const job of await failedSince()) {
+      const later = job.id !== undefined ? ours.get(job.id) : undefined;
+      if (later) throw failure(describe(later), job.failedReason);
+    }
     await sleep(pollMs, o.signal);
   }
+}
+
+function failure(what: string, reason: string | undefined): Error {
+  const r = reason ?? 'unknown reason';
+  return r.startsWith(BAD_INPUT) ? queueUsage(`${what}: ${r.slice(BAD_INPUT.length)}`) : queueFailure(`${what} failed: ${r}`);
+}
+
+/** Each call: the jobs that failed since the previous call (newest first; one counter read when none did). */
+function newFailures(queue: Queue): () => Promise<Job[]> {
+  let seen = -1;
+  return async () => {
+    const n = await queue.getFailedCount();
+    const fresh = seen < 0 ? 0 : n - seen;
+    seen = n;
+    return fresh > 0 ? ((await queue.getJobs(['failed'], 0, fresh - 1, false)) as Job[]) : [];
+  };
 }
 
 /** Remove the jobs that no worker holds (waiting, delayed, completed, failed); active ones are left to finish. */
