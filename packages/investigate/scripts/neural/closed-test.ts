@@ -41,14 +41,14 @@ function run(args: string[], cwd: string): Promise<string> {
 }
 
 /** Start `tracemark serve` on a free port; resolves with its URL and a stop function. */
-async function serve(dir: string, cwd: string): Promise<{ url: string; stop: () => Promise<void> }> {
+async function serve(dir: string, cwd: string): Promise<{ url: string; model: string; stop: () => Promise<void> }> {
   const p = spawn(process.execPath, [...CLI, 'serve', '--spec', 'suspect-spec.json', '--key', 'suspect-key.json', '--model', dir, '--port', '0', '--max-queue', '4096'], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: p.stdout });
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, model } = await new Promise<{ url: string; model: string }>((resolve, reject) => {
     lines.on('line', (l) => {
       try {
-        const e = JSON.parse(l) as { event?: string; url?: string };
-        if (e.event === 'listening' && e.url) resolve(e.url);
+        const e = JSON.parse(l) as { event?: string; url?: string; model?: string };
+        if (e.event === 'listening' && e.url && e.model) resolve({ url: e.url, model: e.model });
       } catch {
         /* not JSON */
       }
@@ -60,7 +60,7 @@ async function serve(dir: string, cwd: string): Promise<{ url: string; stop: () 
       p.on('exit', () => resolve());
       p.kill('SIGINT');
     });
-  return { url, stop };
+  return { url, model, stop };
 }
 
 export async function closedModelTests(cell: Cell, queries: number[], maxTokens: number): Promise<ClosedCell[]> {
@@ -76,7 +76,7 @@ export async function closedModelTests(cell: Cell, queries: number[], maxTokens:
   const server = await serve(dir, cwd);
   const t0 = performance.now();
   try {
-    await run(['probe', '--base-url', server.url.replace(/\/?(v1)?\/?$/, '/v1'), '--model', `onnx:${cell.name}`, '--endpoint', 'completions', '--prompts', 'prompts.jsonl', '--max-tokens', String(maxTokens), '--temperature', '1', '--concurrency', '1', '--transcript', 'transcript.jsonl', '--resume'], cwd);
+    await run(['probe', '--base-url', server.url.replace(/\/?(v1)?\/?$/, '/v1'), '--model', server.model, '--endpoint', 'completions', '--prompts', 'prompts.jsonl', '--max-tokens', String(maxTokens), '--temperature', '1', '--concurrency', '1', '--transcript', 'transcript.jsonl', '--resume'], cwd);
   } finally {
     await server.stop();
   }
