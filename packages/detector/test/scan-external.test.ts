@@ -4,7 +4,7 @@
 // spec, on Brown-corpus text with repeated documents; also when the corpus is cut into many
 // shards and a tiny memory budget forces every partition through pieces on disk; on worker
 // threads; and through scanCorpus's memoryBytes / spillDir, whose rule picks the mode.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,4 +132,18 @@ describe('out-of-core scan: text paragraphs cut into shards, and token ids', () 
     d.dispose();
     await both(idsFile, { ids: {} });
   }, 120_000);
+});
+
+describe('out-of-core scan: bad input', () => {
+  it('a malformed line fails its map job on a thread with the message scanCorpus gives; nothing is written', async () => {
+    const w = SPECS[1]![1]();
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(bad, [JSON.stringify({ text: texts[0] }), '{"text": 3}', JSON.stringify({ text: texts[1] })].join('\n') + '\n');
+    const mem = await scanCorpus(w, [bad], {}).then(() => '', (e: Error) => e.message);
+    expect(mem).toBe(`${bad}:2: field "text" is missing or not a string`);
+    const out = join(dir, 'bad.out.jsonl'), scanDir = join(dir, 'scan-bad-input');
+    await expect(runScanLocally(planScan(w.spec, [bad]), scanDir, w.key, { workers: 2, output: out })).rejects.toThrow(mem);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(join(scanDir, 'map', 's0', 'done.json'))).toBe(false);
+  }, 60_000);
 });

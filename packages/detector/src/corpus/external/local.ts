@@ -132,16 +132,18 @@ async function runAll(pool: Worker[], jobs: JobRequest[]): Promise<void> {
   let failed: DetectorError | undefined;
   const one = (w: Worker, job: JobRequest): Promise<JobReply> =>
     new Promise((resolve) => {
-      const onMsg = (r: JobReply): void => {
+      const settle = (r: JobReply): void => {
+        w.off('message', settle);
         w.off('error', onErr);
+        w.off('exit', onExit);
         resolve(r);
       };
-      const onErr = (e: Error): void => {
-        w.off('message', onMsg);
-        resolve({ ok: false, code: 'WORKER_FAILED', message: `a scan job worker failed: ${e.message}` });
-      };
-      w.once('message', onMsg);
-      w.once('error', onErr);
+      // a thread over its heap limits ends with an error; one that is terminated, with an exit
+      const onErr = (e: Error): void => settle({ ok: false, code: 'WORKER_FAILED', message: `a scan job thread failed: ${e.message}` });
+      const onExit = (code: number): void => settle({ ok: false, code: 'WORKER_FAILED', message: `a scan job thread exited (code ${code})` });
+      w.on('message', settle);
+      w.on('error', onErr);
+      w.on('exit', onExit);
       w.postMessage(job);
     });
   await Promise.all(
