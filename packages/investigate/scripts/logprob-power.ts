@@ -11,8 +11,9 @@
  * whenever the k most likely are listed, which Kneser–Ney listings (every continuation and
  * the most frequent unigrams) guarantee.
  *
- *   node --conditions=source --import tsx packages/investigate/scripts/logprob-power.ts [--write]
+ *   node --conditions=source --import tsx packages/investigate/scripts/logprob-power.ts [--queries N] [--write]
  *
+ * --queries N (default 1000): probe N prompts; checkpoints 50, 100, 300, 1000, 3000, 10000 up to N.
  * --write: docs/logprob-power-results.json and the table between the markers of §4c.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,13 @@ const KEY = new WatermarkKey(Uint8Array.from({ length: 32 }, (_, i) => (i * 41 +
 const SPEC = parseSpec({ version: 1, scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' }, keyFingerprint: KEY.fingerprint });
 const DECOYS = Array.from({ length: 5 }, (_, i) => new WatermarkKey(Uint8Array.from({ length: 32 }, (_, j) => (j * 13 + i * 29 + 3) & 0xff)));
 const RHOS = [1, 0.1, 0.05, 0.01, 0];
-const CHECKPOINTS = [50, 100, 300, 1000];
+const qi = process.argv.indexOf('--queries');
+const MAX_QUERIES = qi >= 0 ? Number(process.argv[qi + 1]) : 1000;
+if (!(Number.isInteger(MAX_QUERIES) && MAX_QUERIES >= 50 && MAX_QUERIES <= 100_000)) {
+  process.stderr.write('--queries must be an integer in [50, 100000]\n');
+  process.exit(2);
+}
+const CHECKPOINTS = [50, 100, 300, 1000, 3000, 10_000].filter((c) => c <= MAX_QUERIES);
 const KS = [5, 20];
 const PROBE_TOKENS = 80;
 const DISTIL_SEEDS = [4, 5];
@@ -39,7 +46,7 @@ const teacher = referenceModel();
 const human = humanText({ split: 'train' }).map((d) => d.text);
 const served = harvest({ teacher, spec: SPEC, key: KEY, prompts: promptSet(150, 21), maxTokens: 120, seed: 9 });
 // probe prompts: another seed than the harvest's (drawn independently, not guaranteed disjoint)
-const prompts = promptSet(CHECKPOINTS.at(-1)!, 303).map((p) => ({ text: p, tokens: encode(SPEC.tokenizer, p) }));
+const prompts = promptSet(MAX_QUERIES, 303).map((p) => ({ text: p, tokens: encode(SPEC.tokenizer, p) }));
 const wm = new Watermark(SPEC, KEY);
 const mu = wm.gammaEff;
 // the supervised filter: every window the server's ledger recorded for the harvested answers
