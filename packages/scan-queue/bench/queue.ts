@@ -10,8 +10,10 @@
  *     (real processes, from TypeScript sources), wall time split into the map phase, the
  *     reduce phase and the coordinator's finalize, and the workers' CPU (from
  *     /proc/<pid>/stat) per token for the map and reduce jobs. Each worker first runs a
- *     warm-up scan, so thread start-up (compiling TypeScript under tsx, loading the
- *     tokenizer) is not in the figures;
+ *     warm-up scan (its process, connections and module cache are warm), but a worker
+ *     starts a fresh job thread per phase (a reduce job never runs on a map thread), so
+ *     each phase includes one thread start per worker: compiling TypeScript under tsx and,
+ *     for map jobs, loading the tokenizer;
  *   - the load average before and after: the box may be shared.
  * The queued summary is checked to equal the in-memory one (JSON, minus `workers`, `mode`
  * and `pooled.dedupBytes`, which name the mode).
