@@ -147,3 +147,12 @@ describe('out-of-core scan: bad input', () => {
     expect(existsSync(join(scanDir, 'map', 's0', 'done.json'))).toBe(false);
   }, 60_000);
 });
+
+describe('out-of-core scan: output path', () => {
+  it('an output file in a missing directory is refused before any job runs', async () => {
+    const w = SPECS[1]![1]();
+    const scanDir = join(dir, 'scan-no-out');
+    await expect(runScanLocally(planScan(w.spec, [corpus]), scanDir, w.key, { output: join(dir, 'nope', 'out.jsonl') })).rejects.toThrow(/nope: does not exist|the directory .*nope does not exist/);
+    expect(existsSync(join(scanDir, 'plan.json'))).toBe(false);
+  });
+});

@@ -9,7 +9,8 @@
  * map jobs hold a tokenizer, one document and a write buffer per partition.
  */
 import { exportEngineKeyFile, isEngineKey, type EngineKey, type EngineKeyFile, type WatermarkKey } from '@tracemark/watermark';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { DetectorError, type DetectorErrorCode } from '../../errors.js';
 import { runningFromSources, startWorker } from '../../spawn.js';
@@ -86,6 +87,8 @@ export function loadPlan(dir: string): ScanPlan {
 export async function runScanLocally(plan: ScanPlan, dir: string, key: WatermarkKey | EngineKey, opts: LocalScanOptions = {}): Promise<ScanSummary> {
   const workers = opts.workers ?? 0;
   const memory = opts.memoryBytes ?? DEFAULT_REDUCE_MEMORY;
+  // the output is written at the very end: a missing directory must not wait for hours of jobs
+  if (opts.output !== undefined && !isDirectory(dirname(opts.output))) throw new DetectorError('IO_ERROR', `${opts.output}: the directory ${dirname(opts.output)} does not exist`);
   savePlan(dir, plan);
   const maps: JobRequest[] = plan.shards.map((_, shard) => ({ type: 'map', shard }));
   const P = 2 ** plan.partitionBits;
@@ -155,4 +158,12 @@ async function runAll(pool: Worker[], jobs: JobRequest[]): Promise<void> {
     }),
   );
   if (failed) throw failed;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -14,7 +14,7 @@
  */
 import { serialize } from 'node:v8';
 import { parseAnySpec, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
-import { Detector, hasPayload, type DetectorOptions } from '../../detect.js';
+import { Detector, hasPayload, type DetectionResult, type DetectorOptions } from '../../detect.js';
 import { DetectorError } from '../../errors.js';
 import { partitionOf } from '../../tupleset.js';
 import type { ScanDoc } from '../docscore.js';
@@ -35,7 +35,7 @@ export interface MapDocEntry {
   line: number;
   id?: string;
   /** undefined: an empty document (counted, not scored). */
-  result?: import('../../detect.js').DetectionResult;
+  result?: DetectionResult;
 }
 
 export interface MapJobOptions {
