@@ -6,7 +6,8 @@
  * over HTTP with probe prompts disjoint from the harvest prompts, then the radioactivity test
  * (`investigateRadioactivity`, what `tracemark radioactivity` runs) on the first q answers of
  * the transcript for each q, with our spec and key, decoy keys, the unfiltered and the
- * unsupervised (fresh builtin-teacher answers to the probe prompts) variants.
+ * unsupervised (fresh builtin-teacher answers to the probe prompts) variants; the probe asks
+ * for the top-20 logprobs, so the logprob test (§4c) runs on the same answers.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,9 @@ export interface ClosedCell {
   log10P: number;
   decoysMinLog10P: number | null;
   decoysSignificant: number;
+  /** The logprob test (§4c) on the same answers' top-20 logprobs: distinct windows read, log10 p, decoys. */
+  logprob: { windows: number; log10P: number; decoysMinLog10P: number | null; decoysSignificant: number } | null;
+  /** Bonferroni over every test run on this transcript (both variants, sampled and logprob). */
   combinedLog10P: number;
 }
 
@@ -76,7 +80,7 @@ export async function closedModelTests(cell: Cell, queries: number[], maxTokens:
   const server = await serve(dir, cwd);
   const t0 = performance.now();
   try {
-    await run(['probe', '--base-url', server.url.replace(/\/?(v1)?\/?$/, '/v1'), '--model', server.model, '--endpoint', 'completions', '--prompts', 'prompts.jsonl', '--max-tokens', String(maxTokens), '--temperature', '1', '--concurrency', '1', '--transcript', 'transcript.jsonl', '--resume'], cwd);
+    await run(['probe', '--base-url', server.url.replace(/\/?(v1)?\/?$/, '/v1'), '--model', server.model, '--endpoint', 'completions', '--prompts', 'prompts.jsonl', '--max-tokens', String(maxTokens), '--temperature', '1', '--logprobs', '20', '--concurrency', '1', '--transcript', 'transcript.jsonl', '--resume'], cwd);
   } finally {
     await server.stop();
   }
@@ -97,6 +101,7 @@ export async function closedModelTests(cell: Cell, queries: number[], maxTokens:
       alpha: 1e-6,
     });
     for (const v of r.variants) {
+      const lp = r.logprob?.find((x) => x.variant === v.variant)?.suspect;
       out.push({
         queries: q,
         maxTokens,
@@ -107,6 +112,7 @@ export async function closedModelTests(cell: Cell, queries: number[], maxTokens:
         log10P: v.suspect.pooled.log10P,
         decoysMinLog10P: v.suspect.decoys.minLog10P ?? null,
         decoysSignificant: v.suspect.decoys.significant,
+        logprob: lp ? { windows: lp.test.windows, log10P: lp.test.log10P, decoysMinLog10P: lp.decoys.minLog10P ?? null, decoysSignificant: lp.decoys.significant } : null,
         combinedLog10P: r.combinedLog10P,
       });
       process.stderr.write(`${cell.name} closed q=${q} ${v.variant}: ${v.suspect.accounting.scored} scored, log10 p ${v.suspect.pooled.log10P.toFixed(1)}\n`);

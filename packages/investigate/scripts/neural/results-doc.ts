@@ -21,6 +21,7 @@ export interface StudentMetrics {
   steps: number;
   batch: number;
   budgetSeconds: number;
+  threads: number;
   trainSeconds: number;
   finalTrainLoss: number;
   heldoutHumanPpl: number;
@@ -79,6 +80,11 @@ export const closedP = (s: NeuralStudent): number | undefined => {
   return s.closed.find((c) => c.queries === q && c.variant === 'unfiltered')?.log10P;
 };
 
+export const closedLogprobP = (s: NeuralStudent): number | undefined => {
+  const q = Math.max(0, ...s.closed.map((c) => c.queries));
+  return s.closed.find((c) => c.queries === q && c.variant === 'unfiltered')?.logprob?.log10P;
+};
+
 /** Tuples, and queries at this answer length, for an exact binomial test to reach log10 p = −9 at the measured effect (normal approximation for planning only). */
 function needed(c: ClosedCell, gamma: number): { perTuple: number; tuples: number; queries: number } | null {
   const eps = c.green / c.scored - gamma;
@@ -92,7 +98,7 @@ export function renderNeural(r: NeuralResults): string {
   const L: string[] = [];
   const m0 = r.students[0]?.metrics;
   L.push(
-    `Spec ${r.spec}; teacher: the built-in KN reference model; every student ${m0 ? `${m0.layers} layers, width ${m0.width}, ${m0.heads} heads, context ${m0.context}, batch ${m0.batch} × ${m0.context} tokens, AdamW, ≤ ${m0.budgetSeconds} s of training on 2 threads (shared cores: steps differ)` : ''}, trained on ${n(r.sizes.trainingTokens ?? 0)} tokens (ρ = share of prompt + answer documents harvested from our watermarked serving, the rest human text; the control: the same teacher's answers to the same prompts without the watermark); vocabulary: ids seen ≥ 2 times, the others seen one <rare> class; ${r.decoys} decoy keys. Tokenizer: tiktoken o200k_base as tokenizer.json, identical ids on ${n(r.tokenizerCheck.tokens)} held-out tokens (${r.tokenizerCheck.encodeMismatches} encode / ${r.tokenizerCheck.decodeMismatches} decode mismatches in ${r.tokenizerCheck.docs} documents). Raw results: docs/neural-students-results.json.`,
+    `Spec ${r.spec}; teacher: the built-in KN reference model; every student ${m0 ? `${m0.layers} layers, width ${m0.width}, ${m0.heads} heads, context ${m0.context}, batch ${m0.batch} × ${m0.context} tokens, AdamW, ≤ ${m0.budgetSeconds} s of training on ${m0.threads} thread(s) of 2 shared cores (other work ran beside it, so steps differ)` : ''}, trained on ${n(r.sizes.trainingTokens ?? 0)} tokens (ρ = share of prompt + answer documents harvested from our watermarked serving, the rest human text; the control: the same teacher's answers to the same prompts without the watermark); vocabulary: ids seen ≥ 2 times, the others seen one <rare> class; ${r.decoys} decoy keys. Tokenizer: tiktoken o200k_base as tokenizer.json, identical ids on ${n(r.tokenizerCheck.tokens)} held-out tokens (${r.tokenizerCheck.encodeMismatches} encode / ${r.tokenizerCheck.decodeMismatches} decode mismatches in ${r.tokenizerCheck.docs} documents). Raw results: docs/neural-students-results.json.`,
     '',
     '**Students**',
     '',
@@ -117,26 +123,28 @@ export function renderNeural(r: NeuralResults): string {
   }
   L.push(
     '',
-    '**Closed-model sampled test** (`tracemark serve --model <student>` unwatermarked for our key, `tracemark probe` over HTTP with prompts disjoint from the harvest prompts, temperature 1; the radioactivity test on the first q answers)',
+    '**Closed-model tests** (`tracemark serve --model <student>` unwatermarked for our key, `tracemark probe --logprobs 20` over HTTP with prompts disjoint from the harvest prompts, temperature 1; the sampled-token radioactivity test and the logprob test (§4c) on the first q answers)',
     '',
-    '| ρ | seed | queries × max tokens | variant | scored tuples | green (expected) | log10 p | decoys min log10 p |',
-    '|---|---:|---:|---|---:|---:|---:|---:|',
+    '| ρ | seed | queries × max tokens | variant | scored tuples | green (expected) | log10 p (sampled) | decoys min | logprob test: windows, log10 p | decoys min |',
+    '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|',
   );
   for (const s of r.students) {
     for (const c of s.closed) {
-      L.push(`| ${who(s)} | ${s.seed} | ${c.queries} × ${c.maxTokens} | ${c.variant} | ${n(c.scored)} | ${n(c.green)} (${c.expected.toFixed(0)}) | ${bold(c.log10P)} | ${dmin(c.decoysMinLog10P)} |`);
+      const lp = c.logprob ? `${n(c.logprob.windows)}, ${bold(c.logprob.log10P)} | ${dmin(c.logprob.decoysMinLog10P)}` : '— | —';
+      L.push(`| ${who(s)} | ${s.seed} | ${c.queries} × ${c.maxTokens} | ${c.variant} | ${n(c.scored)} | ${n(c.green)} (${c.expected.toFixed(0)}) | ${bold(c.log10P)} | ${dmin(c.decoysMinLog10P)} | ${lp} |`);
     }
   }
   const groups = new Map<string, NeuralStudent[]>();
   for (const s of r.students) groups.set(`${s.teacher}/${s.rho}`, [...(groups.get(`${s.teacher}/${s.rho}`) ?? []), s]);
   const repeats = [...groups.values()].filter((g) => g.length > 1);
   if (repeats.length) {
-    L.push('', 'Seed ranges (min, max of log10 p): ');
+    L.push('', 'Seed ranges (min, max of log10 p):', '');
     for (const g of repeats) {
       const parts = [
         ['open supervised', g.map(openP('supervised'))],
         ['open unsupervised', g.map(openP('unsupervised'))],
-        ['closed (most queries)', g.map(closedP)],
+        ['closed sampled (most queries)', g.map(closedP)],
+        ['closed logprob (most queries)', g.map(closedLogprobP)],
       ] as const;
       const txt = parts.filter(([, v]) => v.every((x) => x !== undefined)).map(([k, v]) => `${k}${spread(v as number[])}`);
       L.push(`- ρ = ${who(g[0]!)}: ${txt.join('; ')}`);
@@ -148,9 +156,9 @@ export function renderNeural(r: NeuralResults): string {
   };
   L.push(
     '',
-    `**Frontier** (smallest ρ detected in every seed): open-model supervised ${fr(-9, openP('supervised'))} at p ≤ 1e-9, ${fr(-6, openP('supervised'))} at α = 1e-6; open-model unsupervised ${fr(-9, openP('unsupervised'))} / ${fr(-6, openP('unsupervised'))}; closed-model sampled (queries run) ${fr(-9, closedP)} / ${fr(-6, closedP)}.`,
+    `**Frontier** (smallest ρ detected in every seed): open-model supervised ${fr(-9, openP('supervised'))} at p ≤ 1e-9, ${fr(-6, openP('supervised'))} at α = 1e-6; open-model unsupervised ${fr(-9, openP('unsupervised'))} / ${fr(-6, openP('unsupervised'))}; closed-model sampled (queries run) ${fr(-9, closedP)} / ${fr(-6, closedP)}; closed-model logprob ${fr(-9, closedLogprobP)} / ${fr(-6, closedLogprobP)}.`,
   );
-  const low = r.students.filter((s) => s.teacher === 'watermarked' && s.rho > 0 && s.rho <= 0.1);
+  const low = r.students.filter((s) => s.teacher === 'watermarked' && s.rho > 0);
   const why: string[] = [];
   for (const s of low) {
     const q = Math.max(0, ...s.closed.map((c) => c.queries));
@@ -161,7 +169,17 @@ export function renderNeural(r: NeuralResults): string {
       `- ρ = ${s.rho} seed ${s.seed}: ${n(c.scored)} distinct tuples from ${c.queries} queries, green share ${(c.green / c.scored).toFixed(4)} against γ = 0.25 (effect ${nd ? `+${nd.perTuple.toFixed(4)} per tuple; ≈ ${n(nd.tuples)} tuples, ≈ ${n(nd.queries)} queries of ${c.maxTokens} tokens to reach 1e-9 if the effect held and tuples stayed distinct` : 'none measurable'}).`,
     );
   }
-  if (why.length) L.push('', 'Where the closed-model test falls short (from the largest query count run):', '', ...why);
+  for (const s of low) {
+    const c = s.open.find((x) => x.variant === 'supervised');
+    if (!c || c.log10P <= -9) continue;
+    const eps = c.greenMass - c.nullMean;
+    // X_w ∈ [0, 1] with mean μ has variance ≤ μ(1 − μ): a conservative count of windows for z = 6 (1e-9)
+    const windows = eps > 0 ? Math.ceil((36 * c.nullMean * (1 - c.nullMean)) / (eps * eps)) : null;
+    why.push(
+      `- ρ = ${s.rho} seed ${s.seed}, open-model supervised: ${n(c.windows)} distinct windows in ${c.texts} served texts, green mass ${c.greenMass.toFixed(4)} against ${c.nullMean.toFixed(2)} (effect ${eps > 0 ? `+${eps.toFixed(4)} per window; ≈ ${n(windows!)} distinct windows needed at that effect, while h = 1 over o200k offers at most one per distinct previous token` : 'none measurable'}).`,
+    );
+  }
+  if (why.length) L.push('', 'Where the tests fall short (closed-model: from the largest query count run):', '', ...why);
   L.push('', 'Bold: detected at α = 1e-6.');
   return L.join('\n');
 }
