@@ -10,7 +10,7 @@
  * for the top-20 logprobs, so the logprob test (§4c) runs on the same answers.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { investigateRadioactivity } from '../../src/index.js';
 import { DECOYS, ROOT, SIZES, SPEC, KEY, WORK, type Cell } from './setup.js';
@@ -75,8 +75,9 @@ export async function closedModelTests(cell: Cell, queries: number[], maxTokens:
   const qMax = Math.max(...queries);
   if (qMax > prompts.length) throw new Error(`${qMax} queries but only ${prompts.length} probe prompts`);
   writeFileSync(`${cwd}prompts.jsonl`, prompts.slice(0, qMax).map((p, i) => `${JSON.stringify({ id: `p${i}`, prompt: p })}\n`).join(''));
-  await run(['keygen', '--out', 'suspect-key.json'], cwd);
-  await run(['spec', 'init', '--key', 'suspect-key.json', '--tokenizer', `hf:${dir}`, '--delta', '0.001', '--out', 'suspect-spec.json'], cwd);
+  // The suspect's own key and spec, made once: a rerun with more queries resumes the same endpoint.
+  if (!existsSync(`${cwd}suspect-key.json`)) await run(['keygen', '--out', 'suspect-key.json'], cwd);
+  if (!existsSync(`${cwd}suspect-spec.json`)) await run(['spec', 'init', '--key', 'suspect-key.json', '--tokenizer', `hf:${dir}`, '--delta', '0.001', '--out', 'suspect-spec.json'], cwd);
   const server = await serve(dir, cwd);
   const t0 = performance.now();
   try {

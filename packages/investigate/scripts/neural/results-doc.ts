@@ -64,12 +64,13 @@ function spread(values: number[]): string {
   return ` [${f1(Math.min(...values))}, ${f1(Math.max(...values))}] over ${values.length} seeds`;
 }
 
-/** Smallest watermarked ρ whose every seed reaches log10 p ≤ t in the given test; null if none. */
-export function frontier(r: NeuralResults, t: number, pick: (s: NeuralStudent) => number | undefined): number | null {
+/** Smallest watermarked ρ whose every seed (or, with `any`, some seed) reaches log10 p ≤ t in the given test; null if none. */
+export function frontier(r: NeuralResults, t: number, pick: (s: NeuralStudent) => number | undefined, any = false): number | null {
   const rhos = [...new Set(r.students.filter((s) => s.teacher === 'watermarked' && s.rho > 0).map((s) => s.rho))].sort((a, b) => a - b);
   for (const rho of rhos) {
     const vals = r.students.filter((s) => s.teacher === 'watermarked' && s.rho === rho).map(pick);
-    if (vals.length && vals.every((v) => v !== undefined && v <= t)) return rho;
+    const hit = (v: number | undefined): boolean => v !== undefined && v <= t;
+    if (vals.length && (any ? vals.some(hit) : vals.every(hit))) return rho;
   }
   return null;
 }
@@ -150,13 +151,13 @@ export function renderNeural(r: NeuralResults): string {
       L.push(`- ρ = ${who(g[0]!)}: ${txt.join('; ')}`);
     }
   }
-  const fr = (t: number, pick: (s: NeuralStudent) => number | undefined): string => {
-    const x = frontier(r, t, pick);
+  const fr = (t: number, pick: (s: NeuralStudent) => number | undefined, any = false): string => {
+    const x = frontier(r, t, pick, any);
     return x === null ? 'none' : `ρ = ${x}`;
   };
   L.push(
     '',
-    `**Frontier** (smallest ρ detected in every seed): open-model supervised ${fr(-9, openP('supervised'))} at p ≤ 1e-9, ${fr(-6, openP('supervised'))} at α = 1e-6; open-model unsupervised ${fr(-9, openP('unsupervised'))} / ${fr(-6, openP('unsupervised'))}; closed-model sampled (queries run) ${fr(-9, closedP)} / ${fr(-6, closedP)}; closed-model logprob ${fr(-9, closedLogprobP)} / ${fr(-6, closedLogprobP)}.`,
+    `**Frontier** (smallest ρ detected in every seed): open-model supervised ${fr(-9, openP('supervised'))} at p ≤ 1e-9, ${fr(-6, openP('supervised'))} at α = 1e-6; open-model unsupervised ${fr(-9, openP('unsupervised'))} / ${fr(-6, openP('unsupervised'))}; closed-model sampled (queries run) ${fr(-9, closedP)} / ${fr(-6, closedP)}; closed-model logprob ${fr(-9, closedLogprobP)} / ${fr(-6, closedLogprobP)}. In at least one seed: ${fr(-9, openP('supervised'), true)} / ${fr(-6, openP('supervised'), true)}; ${fr(-9, openP('unsupervised'), true)} / ${fr(-6, openP('unsupervised'), true)}; ${fr(-9, closedP, true)} / ${fr(-6, closedP, true)}; ${fr(-9, closedLogprobP, true)} / ${fr(-6, closedLogprobP, true)} (same order).`,
   );
   const low = r.students.filter((s) => s.teacher === 'watermarked' && s.rho > 0);
   const why: string[] = [];
@@ -169,14 +170,16 @@ export function renderNeural(r: NeuralResults): string {
       `- ρ = ${s.rho} seed ${s.seed}: ${n(c.scored)} distinct tuples from ${c.queries} queries, green share ${(c.green / c.scored).toFixed(4)} against γ = 0.25 (effect ${nd ? `+${nd.perTuple.toFixed(4)} per tuple; ≈ ${n(nd.tuples)} tuples, ≈ ${n(nd.queries)} queries of ${c.maxTokens} tokens to reach 1e-9 if the effect held and tuples stayed distinct` : 'none measurable'}).`,
     );
   }
+  // Planning σ of one window's green mass: from the detected students' mass tests (z from the normal tail of their p).
+  const sigmas = r.students.flatMap((s) => s.open.filter((c) => c.massLog10P <= -6 && c.greenMass > c.nullMean).map((c) => (Math.sqrt(c.windows) * (c.greenMass - c.nullMean)) / Math.sqrt(2 * Math.LN10 * -c.massLog10P)));
+  const sigma = sigmas.length ? sigmas.sort((a, b) => a - b)[Math.floor(sigmas.length / 2)]! : null;
   for (const s of low) {
     const c = s.open.find((x) => x.variant === 'supervised');
     if (!c || c.log10P <= -9) continue;
     const eps = c.greenMass - c.nullMean;
-    // X_w ∈ [0, 1] with mean μ has variance ≤ μ(1 − μ): a conservative count of windows for z = 6 (1e-9)
-    const windows = eps > 0 ? Math.ceil((36 * c.nullMean * (1 - c.nullMean)) / (eps * eps)) : null;
+    const windows = eps > 0 && sigma !== null ? Math.ceil((6 * sigma / eps) ** 2) : null;
     why.push(
-      `- ρ = ${s.rho} seed ${s.seed}, open-model supervised: ${n(c.windows)} distinct windows in ${c.texts} served texts, green mass ${c.greenMass.toFixed(4)} against ${c.nullMean.toFixed(2)} (effect ${eps > 0 ? `+${eps.toFixed(4)} per window; ≈ ${n(windows!)} distinct windows needed at that effect, while h = 1 over o200k offers at most one per distinct previous token` : 'none measurable'}).`,
+      `- ρ = ${s.rho} seed ${s.seed}, open-model supervised: ${n(c.windows)} distinct windows in ${c.texts} served texts, green mass ${c.greenMass.toFixed(4)} against ${c.nullMean.toFixed(2)} (effect ${eps > 0 ? `+${eps.toFixed(4)} per window${windows !== null ? `; with the per-window σ ≈ ${sigma!.toFixed(3)} of the detected students, ≈ ${n(windows)} distinct windows to reach 1e-9 — h = 1 has one window per distinct previous token, and the student's training data held ≈ ${n(s.metrics.vocab + s.metrics.rareIds)} distinct ids` : ''}` : 'none measurable'}).`,
     );
   }
   if (why.length) L.push('', 'Where the tests fall short (closed-model: from the largest query count run):', '', ...why);
