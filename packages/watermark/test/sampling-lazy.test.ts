@@ -83,7 +83,13 @@ describe('lazy race (lazy-race.ts) = weightedDraw (race.ts), token for token', (
       if (s % 2 === 0) cs.buildSparse(logits, o, [1e-9, 0.01][s % 4 === 0 ? 0 : 1]!);
       else cs.buildDense(logits, o);
       const seed = { hi: Math.floor(lr() * 2 ** 32), lo: Math.floor(lr() * 2 ** 32) };
-      const got = lazy.gumbel(cs, (v) => wm.prf(seed, v, x));
+      const words = { lo: new Int32Array(cs.n), hi: new Int32Array(cs.n) };
+      for (let i = 0; i < cs.n; i++) {
+        const r = wm.prf(seed, cs.ids[i]!, x);
+        words.lo[i] = r.lo;
+        words.hi[i] = r.hi;
+      }
+      const got = lazy.gumbelWords(cs, words);
       evaluated += lazy.evaluated;
       n += cs.n;
       cs.weigh();

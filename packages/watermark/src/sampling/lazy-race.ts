@@ -27,7 +27,6 @@ import { fmix32 } from '../fmix32.js';
 import type { CandidateSet } from './candidates.js';
 import { unit53Of } from '../prf.js';
 import type { PrfWords } from '../kernel/prf-batch.js';
-import type { U64 } from '../siphash.js';
 import { restWins, type Draw } from './race.js';
 import { tokenExp } from './random.js';
 
@@ -108,43 +107,10 @@ export class LazyRace {
 
   /**
    * Gumbel (embedder.ts): argmax_v ln(r_v)/w_v, r_v = unit53(prf(v)), i.e. the race
-   * argmin_v E_v/w_v with E_v = −ln r_v. Every candidate needs its PRF (r_v is keyed), but
-   * r_v's top 32 bits are the PRF's hi word, so the same thresholds skip Math.exp and
-   * Math.log for the tokens that cannot win: the same token, bit for bit.
-   */
-  gumbel(cs: CandidateSet, prf: (v: number) => U64): number {
-    const { n, ids, logits: x, M, invT } = cs;
-    const thr = this.#thr;
-    thr.fill(0);
-    const scale = invT * 2;
-    let best = -Infinity;
-    let id = -1;
-    let evaluated = 0;
-    for (let i = 0; i < n; i++) {
-      const v = ids[i]!;
-      const r = prf(v);
-      const l = x[v]!;
-      const d = (M - l) * scale;
-      const k = d >= LEVELS - 1 ? LEVELS - 1 : d | 0;
-      if (r.hi >>> 0 < thr[k]!) continue;
-      evaluated++;
-      const wt = Math.exp((l - M) * invT);
-      if (!(wt > 0)) continue;
-      const key = Math.log(unit53Of(r.hi, r.lo)) / wt;
-      if (key > best) {
-        best = key;
-        id = v;
-        this.#thresholds(-best * (1 + 1e-9));
-      }
-    }
-    this.evaluated = evaluated;
-    if (id < 0) throw new RangeError('the distribution has no token with positive probability');
-    return id;
-  }
-
-  /**
-   * gumbel() with the candidates' PRF words already computed (x_i = hi[i]·2^32 + lo[i]
-   * for ids[i], one batched call: kernel/prf-batch.ts): the same token, bit for bit.
+   * argmin_v E_v/w_v with E_v = −ln r_v. Every candidate needs its PRF (r_v is keyed); the
+   * words come precomputed (x_i = hi[i]·2^32 + lo[i] for ids[i], one batched call:
+   * kernel/prf-batch.ts). r_v's top 32 bits are the hi word, so the same thresholds skip
+   * Math.exp and Math.log for the tokens that cannot win: the same token, bit for bit.
    */
   gumbelWords(cs: CandidateSet, words: PrfWords): number {
     const { n, ids, logits: x, M, invT } = cs;
