@@ -41,12 +41,13 @@ import type { DocScored } from './docscore.js';
 import type { OwnerState } from './owner.js';
 import { PartitionedDedup, type DedupSizing } from './partitions.js';
 import type { WorkerInit } from './protocol.js';
+import { recordDocument } from './record-document.js';
 import { allDocuments, scoredDocuments, scoreInline } from './scored-documents.js';
 import { WorkerPool } from './worker-pool.js';
 import { chooseScanMode, minimumBudget } from './external/choose.js';
 import { scanOutOfCore } from './external/out-of-core.js';
 import { summaryOf } from './summary.js';
-import { countDocument, emptyTotals, noteTop, type DocSummary } from './tally.js';
+import { emptyTotals, type DocSummary } from './tally.js';
 
 export const DEFAULT_DEDUP_BYTES = 512 * 1024 * 1024;
 /** memoryBytes when only spillDir is given. */
@@ -257,13 +258,7 @@ export async function scanCorpus(
         // with workers the owners decided; here the main thread's partitions decide now
         const novelty = !globalDedup ? undefined : (d.novelty ?? decideHere(local!, d));
         const novel = pool.add(d, { index, novelty }).test!;
-        const r = d.result;
-        countDocument(t, r);
-        const id = meta.id !== undefined ? { id: meta.id } : {};
-        noteTop(at.top, { index, source: meta.source, line: meta.line, ...id, tokens: r.tokens, scored: r.scored, lnP: r.lnP, log10P: r.log10P, novel: novel.scored }, keepTop);
-        const out: DocumentResult = { index, source: meta.source, line: meta.line, ...id, result: r, novel };
-        if (opts.onDocument) await opts.onDocument(out);
-        if (output) await output.write(`${JSON.stringify(out)}\n`);
+        await recordDocument(at, { index, ...meta }, d.result, novel, { keepTop, onDocument: opts.onDocument, output });
       }
       at.docsDone = index + 1;
       thisRun++;

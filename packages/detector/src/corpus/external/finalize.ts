@@ -20,7 +20,8 @@ import type { ScanPosition } from '../checkpoint.js';
 import { atomicOutput, type DocOutput } from '../doc-output.js';
 import type { DocumentResult, ScanSummary } from '../scan.js';
 import { summaryOf } from '../summary.js';
-import { countDocument, emptyTotals, noteTop } from '../tally.js';
+import { recordDocument } from '../record-document.js';
+import { emptyTotals } from '../tally.js';
 import { MapDoneSchema, readDone, ReduceDoneSchema, scanPaths, type MapDone, type ReduceDone } from './done.js';
 import { FileKind, getF64, HEADER_BYTES, openChecked, RecordReader } from './format.js';
 import type { MapDocEntry } from './map-job.js';
@@ -94,17 +95,11 @@ export async function finalizeScan(plan: ScanPlan, dir: string, key: WatermarkKe
             }
           }
           byJ.sort(js, score, pos, colour, n);
-          const r = entry.result;
           const novel = pool.add(
             { count: n, hi: EMPTY_I32, lo: EMPTY_I32, token: EMPTY_I32, score: score.subarray(0, n), ...(payload ? { pos: pos.subarray(0, n), colour: colour.subarray(0, n) } : {}) },
             { index, novelty: novelty.subarray(0, n) },
           ).test!;
-          countDocument(t, r);
-          const id = entry.id !== undefined ? { id: entry.id } : {};
-          noteTop(at.top, { index, source: entry.source, line: entry.line, ...id, tokens: r.tokens, scored: r.scored, lnP: r.lnP, log10P: r.log10P, novel: novel.scored }, keepTop);
-          const out: DocumentResult = { index, source: entry.source, line: entry.line, ...id, result: r, novel };
-          if (opts.onDocument) await opts.onDocument(out);
-          if (output) await output.write(`${JSON.stringify(out)}\n`);
+          await recordDocument(at, { index, source: entry.source, line: entry.line, id: entry.id }, entry.result, novel, { keepTop, onDocument: opts.onDocument, output });
         }
         docs.end();
       } finally {
