@@ -5,16 +5,11 @@
  */
 import { Redis } from 'ioredis';
 import { queueUsage } from './errors.js';
-import type { RedisTarget } from './redis-url.js';
+import { addressOptions, type RedisTarget } from './redis-url.js';
 
 export async function assertRedisReachable(t: RedisTarget, timeoutMs = 5000): Promise<void> {
   const client = new Redis({
-    host: t.host,
-    port: t.port,
-    db: t.db,
-    ...(t.username !== undefined ? { username: t.username } : {}),
-    ...(t.password !== undefined ? { password: t.password } : {}),
-    ...(t.tls ? { tls: {} } : {}),
+    ...addressOptions(t),
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,

@@ -75,13 +75,20 @@ export function parseRedisUrl(raw: string): RedisTarget {
  */
 export function connectionOptions(t: RedisTarget): RedisOptions {
   return {
+    ...addressOptions(t),
+    maxRetriesPerRequest: null,
+    retryStrategy: (times: number) => Math.min(200 * times, 5000),
+  };
+}
+
+/** Where and as whom to connect: the options every connection to `t` shares. */
+export function addressOptions(t: RedisTarget): RedisOptions {
+  return {
     host: t.host,
     port: t.port,
     db: t.db,
     ...(t.username !== undefined ? { username: t.username } : {}),
     ...(t.password !== undefined ? { password: t.password } : {}),
     ...(t.tls ? { tls: {} } : {}),
-    maxRetriesPerRequest: null,
-    retryStrategy: (times: number) => Math.min(200 * times, 5000),
   };
 }
