@@ -3,7 +3,7 @@
 // printing "stopped" — for the test to kill -9 it there.
 //   node --conditions=source --import tsx external-crash-child.ts <dir> map|reduce <index> <spec index> <stopAt>
 import { loadPlan, runMapJob, runReduceJob } from '../src/index.js';
-import { SPECS } from './external-specs.js';
+import { SPECS } from './scan-specs.js';
 
 const [dir, kind, index, specIndex, stopAt] = process.argv.slice(2) as [string, string, string, string, string];
 const plan = loadPlan(dir);

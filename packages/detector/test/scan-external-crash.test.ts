@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanText } from '@tracemark/corpora';
 import { planScan, runMapJob, runReduceJob, runScanLocally, savePlan, scanCorpus, scanPaths, type ScanPlan, type ScanSummary } from '../src/index.js';
-import { SPECS } from './external-specs.js';
+import { SPECS } from './scan-specs.js';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
 const CHILD = join(import.meta.dirname, 'external-crash-child.ts');

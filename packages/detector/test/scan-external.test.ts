@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanText } from '@tracemark/corpora';
 import type { AnySpec, EngineKey, WatermarkKey } from '@tracemark/watermark';
 import { minimumBudget, planScan, runScanLocally, scanCorpus, type ScanSummary } from '../src/index.js';
-import { SPECS } from './external-specs.js';
+import { SPECS } from './scan-specs.js';
 
 let dir: string;
 let corpus: string;

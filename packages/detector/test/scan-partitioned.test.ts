@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanText } from '@tracemark/corpora';
-import { generateEngineKey, parseEngineSpec, seededRng, type AnySpec, type EngineKey, type EngineSpecInput, type WatermarkKey } from '@tracemark/watermark';
+import { seededRng, type AnySpec, type EngineKey, type WatermarkKey } from '@tracemark/watermark';
 import { Detector, scanCorpus, type ScanSummary } from '../src/index.js';
 import { PartitionOwner } from '../src/corpus/owner.js';
 import { initialSlots, PartitionedDedup, partitionBits } from '../src/corpus/partitions.js';
 import { ADDED, PRESENT, TupleSet } from '../src/tupleset.js';
-import { testKey, testSpec } from './helpers.js';
+import { engineSpec, tracemarkSpec } from './scan-specs.js';
 
 let dir: string;
 let corpus: string;
@@ -30,25 +30,12 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function engine(e: EngineSpecInput['engine'], seed: string): { spec: AnySpec; key: EngineKey } {
-  const rng = seededRng(seed);
-  const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(rng() * 256));
-  const spec0 = parseEngineSpec({ version: 2, tokenizer: 'o200k_base', engine: e, keyFingerprint: '0'.repeat(32) });
-  const key = generateEngineKey(spec0.engine, bytes);
-  return { spec: { ...spec0, keyFingerprint: key.fingerprint }, key };
-}
-
-function tracemark(input: Parameters<typeof testSpec>[1], seed: string): { spec: AnySpec; key: WatermarkKey } {
-  const key = testKey(seed);
-  return { spec: testSpec(key, input), key };
-}
-
 const SPECS: [string, () => { spec: AnySpec; key: WatermarkKey | EngineKey }][] = [
-  ['kgw with a 16-bit payload', () => tracemark({ scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' }, payload: { bits: 16, digitBits: 2 } }, 'p-kgw')],
-  ['gumbel', () => tracemark({ scheme: { name: 'gumbel' }, context: { width: 2, mode: 'left' } }, 'p-gumbel')],
-  ['synthid', () => tracemark({ scheme: { name: 'synthid', layers: 30 }, context: { width: 2, mode: 'min' } }, 'p-synthid')],
-  ['engine vllm/gumbel', () => engine({ scheme: 'vllm/gumbel' }, 'p-vllm')],
-  ['engine sglang/gumbel', () => engine({ scheme: 'sglang/gumbel' }, 'p-sglang')],
+  ['kgw with a 16-bit payload', () => tracemarkSpec({ scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' }, payload: { bits: 16, digitBits: 2 } }, 'p-kgw')],
+  ['gumbel', () => tracemarkSpec({ scheme: { name: 'gumbel' }, context: { width: 2, mode: 'left' } }, 'p-gumbel')],
+  ['synthid', () => tracemarkSpec({ scheme: { name: 'synthid', layers: 30 }, context: { width: 2, mode: 'min' } }, 'p-synthid')],
+  ['engine vllm/gumbel', () => engineSpec({ scheme: 'vllm/gumbel' }, 'p-vllm')],
+  ['engine sglang/gumbel', () => engineSpec({ scheme: 'sglang/gumbel' }, 'p-sglang')],
 ];
 
 async function run(w: { spec: AnySpec; key: WatermarkKey | EngineKey }, workers: number, name: string, extra: Parameters<typeof scanCorpus>[2] = {}): Promise<{ summary: string; output: string; s: ScanSummary }> {
