@@ -15,7 +15,7 @@ import { humanText, promptSet } from '@tracemark/corpora';
 import { distil, generateTextSync, harvest, referenceModel } from '@tracemark/lm';
 import { Embedder, parseSpec, Watermark, WatermarkKey } from '@tracemark/watermark';
 import { teacherForce, type ForcedText } from '../src/index.js';
-import { OPEN_MODEL_BEGIN, OPEN_MODEL_END, renderOpenModel, type OpenModelCell, type OpenModelResults } from './open-model-doc.js';
+import { OPEN_MODEL_BEGIN, OPEN_MODEL_END, readingOf, renderOpenModel, type OpenModelCell, type OpenModelResults } from './open-model-doc.js';
 
 const KEY = new WatermarkKey(Uint8Array.from({ length: 32 }, (_, i) => (i * 41 + 7) & 0xff));
 const SPEC = parseSpec({ version: 1, scheme: { name: 'kgw', gamma: 0.25, delta: 2 }, context: { width: 1, mode: 'left' }, keyFingerprint: KEY.fingerprint });
@@ -42,21 +42,7 @@ for (const rho of RHOS) {
     for (const [variant, texts] of [['supervised', servedTexts], ['unsupervised', fresh]] as const) {
       const r = await teacherForce({ spec: SPEC, key: KEY, suspect: d.model, texts, decoyKeys: DECOYS, alpha: 1e-6 });
       const t = r.summary.test;
-      cells.push({
-        rho,
-        seed,
-        variant,
-        windows: t.windows,
-        greenMass: t.greenMass.mean,
-        nullMean: t.greenMass.nullMean,
-        massLog10P: t.greenMass.log10P,
-        argmaxGreen: t.argmax.score,
-        argmaxScored: t.argmax.scored,
-        argmaxLog10P: t.argmax.log10P,
-        log10P: t.log10P,
-        decoysMinLog10P: r.summary.decoys.minLog10P ?? null,
-        decoysSignificant: r.summary.decoys.significant,
-      });
+      cells.push({ rho, seed, variant, ...readingOf(r) });
       process.stderr.write(`ρ ${rho} seed ${seed} ${variant}: log10 p ${t.log10P.toFixed(1)}\n`);
     }
   }

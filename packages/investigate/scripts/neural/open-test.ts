@@ -16,22 +16,13 @@ import { readFileSync } from 'node:fs';
 import { loadOnnxLanguageModel, type OnnxLanguageModel } from '@tracemark/lm';
 import type { SparseDistribution } from '@tracemark/watermark';
 import { teacherForce, type ForcedText } from '../../src/index.js';
+import { readingOf, type OpenModelReading } from '../open-model-doc.js';
 import { shuffled } from './prepare.js';
 import { DECOYS, KEY, SIZES, SPEC, WORK, type Cell } from './setup.js';
 
-export interface OpenCell {
+export interface OpenCell extends OpenModelReading {
   variant: 'supervised' | 'unsupervised';
   texts: number;
-  windows: number;
-  greenMass: number;
-  nullMean: number;
-  massLog10P: number;
-  argmaxGreen: number;
-  argmaxScored: number;
-  argmaxLog10P: number;
-  log10P: number;
-  decoysMinLog10P: number | null;
-  decoysSignificant: number;
   seconds: number;
 }
 
@@ -95,16 +86,7 @@ export async function openModelTests(cell: Cell & { served: number[] }): Promise
       out.push({
         variant,
         texts: texts.length,
-        windows: t.windows,
-        greenMass: t.greenMass.mean,
-        nullMean: t.greenMass.nullMean,
-        massLog10P: t.greenMass.log10P,
-        argmaxGreen: t.argmax.score,
-        argmaxScored: t.argmax.scored,
-        argmaxLog10P: t.argmax.log10P,
-        log10P: t.log10P,
-        decoysMinLog10P: r.summary.decoys.minLog10P ?? null,
-        decoysSignificant: r.summary.decoys.significant,
+        ...readingOf(r),
         seconds: Math.round((performance.now() - t0) / 1000),
       });
       process.stderr.write(`${cell.name} open ${variant}: ${t.windows} windows, log10 p ${t.log10P.toFixed(1)}\n`);
