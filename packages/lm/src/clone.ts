@@ -178,8 +178,11 @@ function takeTokens(get: (i: number) => Uint32Array, count: number, want: number
   return taken;
 }
 
-/** Fisher–Yates permutation of 0..n-1 from a small seeded generator (mulberry32). */
-function shuffled(n: number, seed: number): number[] {
+/**
+ * Fisher–Yates permutation of 0..n-1 from a small seeded generator (mulberry32): the order
+ * in which distil takes documents (exported so experiments can reproduce a student's data).
+ */
+export function shuffled(n: number, seed: number): number[] {
   let a = seed >>> 0;
   const rand = () => {
     a = (a + 0x6d2b79f5) | 0;

@@ -27,7 +27,7 @@ export { generate, generateText, generateSync, generateTextSync, promptWindows }
 export type { GenerateOptions, GenerateEvent, GenerateSummary, StopReason, StepEmbedder, TokenDecoder } from './generate.js';
 export { drawSparse } from './draw.js';
 export { StopMatcher } from './stop.js';
-export { harvest, distil } from './clone.js';
+export { harvest, distil, shuffled } from './clone.js';
 export type { HarvestOptions, HarvestedResponse, DistilOptions, DistilResult } from './clone.js';
 export * from './onnx/index.js';
 export { generateTexts, loadModel } from './generate-texts.js';

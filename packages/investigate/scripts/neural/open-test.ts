@@ -13,11 +13,10 @@
  * test itself does not depend on the id.
  */
 import { readFileSync } from 'node:fs';
-import { loadOnnxLanguageModel, type OnnxLanguageModel } from '@tracemark/lm';
+import { loadOnnxLanguageModel, shuffled, type OnnxLanguageModel } from '@tracemark/lm';
 import type { SparseDistribution } from '@tracemark/watermark';
 import { teacherForce, type ForcedText } from '../../src/index.js';
 import { readingOf, type OpenModelReading } from '../open-model-doc.js';
-import { shuffled } from './prepare.js';
 import { DECOYS, KEY, SIZES, SPEC, WORK, type Cell } from './setup.js';
 
 export interface OpenCell extends OpenModelReading {

@@ -12,28 +12,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { humanText, promptSet } from '@tracemark/corpora';
-import { encode, generateTextSync, harvest, referenceModel, type HarvestedResponse } from '@tracemark/lm';
+import { encode, generateTextSync, harvest, referenceModel, shuffled, type HarvestedResponse } from '@tracemark/lm';
 import { Embedder, Watermark } from '@tracemark/watermark';
 import { writeO200kTokenizer } from './o200k-tokenizer.js';
 import { checkO200kTokenizer } from './check-tokenizer.js';
 import { CELLS, KEY, SIZES, SPEC, WORK, type Cell } from './setup.js';
-
-/** mulberry32 permutation of 0..n-1 (the order distil's takeTokens uses). */
-export function shuffled(n: number, seed: number): number[] {
-  let a = seed >>> 0;
-  const rand = (): number => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  const p = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [p[i], p[j]] = [p[j]!, p[i]!];
-  }
-  return p;
-}
 
 /** Documents in seeded order until `want` tokens are taken (the last one cut); the indices taken. */
 function take(docs: readonly number[][], want: number, seed: number, into: number[][]): { tokens: number; used: number[] } {
