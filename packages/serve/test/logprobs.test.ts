@@ -6,7 +6,7 @@
  * refused with a 400 naming the parameter.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encode, referenceModel } from '@tracemark/lm';
+import { encode, referenceModel, tiktoken } from '@tracemark/lm';
 import { generateKey, parseSpec, Watermark, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { loadServedModel, NextLogprobs, tokenText, TracemarkServer, type ServedModel } from '../src/index.js';
 
@@ -87,8 +87,11 @@ describe('the server returns logprobs', () => {
     expect(lp.tokens.join('')).toBe(c.text);
     expect(lp.text_offset[0]).toBe(0);
     expect(lp.text_offset[1]).toBe(lp.tokens[0].length);
-    // recompute q from the reference model's dense log-probabilities
-    const ctx = [...encode('o200k_base', prompt), ...encode('o200k_base', c.text)];
+    // recompute q from the reference model's dense log-probabilities, at the generated ids
+    // (each returned token's bytes → its id; re-encoding the text may tokenize it otherwise)
+    const enc = tiktoken('o200k_base');
+    const bytesOf = (t: string): Uint8Array => (t.startsWith('bytes:') ? Uint8Array.from(t.slice(6).split('\\x').filter(Boolean), (h) => parseInt(h, 16)) : new TextEncoder().encode(t));
+    const ctx = [...encode('o200k_base', prompt), ...lp.tokens.map((t: string) => enc.encode_single_token(bytesOf(t)))];
     const start = ctx.length - lp.tokens.length;
     for (let i = 0; i < lp.tokens.length; i++) {
       const l = teacher.logits!(ctx, start + i);
