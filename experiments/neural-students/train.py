@@ -1,7 +1,13 @@
 """Train one neural student (a small decoder-only transformer) on a cell's token ids and export
 it as an ONNX model directory that @tracemark/lm's ONNX adapter loads.
 
-    /usr/bin/python3 experiments/neural-students/train.py <cell name> [--steps N] [--threads 2]
+    /usr/bin/python3 experiments/neural-students/train.py <cell name> [--steps N] [--threads 1] [--budget S]
+
+Training is reproducible and pause-safe: the learning-rate schedule and the stopping point follow
+the fixed --steps count only (batches are drawn from the seeded torch RNG), so a process that is
+paused (SIGSTOP/SIGCONT) or slowed by other work on the shared cores trains the same model. --budget
+is a generous wall-clock safety cap; metrics.json records whether it cut training short
+(stoppedBy), the wall seconds and the process CPU seconds (which a pause does not count).
 
 Reads work/cells/<cell>.json (the training mix written by prepare.ts), work/heldout.json and
 work/tokenizer/; writes work/students/<cell>/ (config.json, generation_config.json,
@@ -180,8 +186,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("cell")
     ap.add_argument("--steps", type=int, default=3000)
-    ap.add_argument("--budget", type=float, default=240, help="wall seconds of training; stops earlier than --steps when reached")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--budget", type=float, default=3600, help="wall-clock safety cap in seconds (not part of the schedule); recorded if it stops training")
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--d", type=int, default=128)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--heads", type=int, default=4)
@@ -189,6 +195,7 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--dropout", type=float, default=0.0)
     ap.add_argument("--min-count", type=int, default=2)
+    ap.add_argument("--out", default=None, help="student directory name under work/students/ (default: the cell's name)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     cell = json.load(open(os.path.join(WORK, "cells", a.cell + ".json")))
@@ -213,14 +220,20 @@ def main():
     params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     t0 = time.time()
+    c0 = time.process_time()
     losses = []
-    # The schedule follows the wall-time budget (the 2 cores are shared, so steps per second vary): warm-up over the
-    # first 5%, then cosine decay to 0 at the budget or at --steps, whichever comes first.
+    # The schedule follows the step count alone (never the clock: the lead pauses training processes while it runs
+    # benchmarks, and the cores are shared), so a cell's model depends only on its data, seed and arguments:
+    # warm-up over the first 100 steps, then cosine decay to 0 at --steps.
+    warmup = min(100, max(1, a.steps // 20))
     def lr_at(step):
-        frac = max((time.time() - t0) / a.budget, step / a.steps)
-        return a.lr * min(1, (step + 1) / 20) * 0.5 * (1 + math.cos(math.pi * min(frac, 1)))
+        return a.lr * min(1, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / a.steps))
     step = 0
-    while step < a.steps and time.time() - t0 < a.budget:
+    stopped_by = "steps"
+    while step < a.steps:
+        if time.time() - t0 >= a.budget:
+            stopped_by = "budget"
+            break
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         starts = torch.randint(0, len(data) - CONTEXT - 1, (a.batch,))
@@ -235,11 +248,12 @@ def main():
         if step % 50 == 1:
             print(f"{a.cell} step {step} loss {loss:.3f} ({time.time() - t0:.0f} s)", flush=True)
     train_seconds = time.time() - t0
+    cpu_seconds = time.process_time() - c0
     final_loss = sum(losses[-50:]) / len(losses[-50:])
     ppl_human, unseen_human = perplexity(model, held["human"], eos, small, K, n_rare)
     ppl_harvest, unseen_harvest = perplexity(model, held["harvested"], eos, small, K, n_rare)
 
-    out = os.path.join(WORK, "students", a.cell)
+    out = os.path.join(WORK, "students", a.out or a.cell)
     os.makedirs(os.path.join(out, "onnx"), exist_ok=True)
     model.eval()
     in_map = torch.full((V,), K, dtype=torch.long)
@@ -287,9 +301,9 @@ def main():
         "cell": a.cell, "rho": cell["rho"], "seed": cell["seed"], "teacher": cell["teacher"],
         "torchSeed": seed, "harvestedTokens": cell["harvestedTokens"], "humanTokens": cell["humanTokens"],
         "servedAnswers": len(cell["served"]), "vocab": K, "rareIds": n_rare, "minCount": a.min_count, "seenIds": len(counts), "params": params,
-        "layers": a.layers, "width": a.d, "heads": a.heads, "context": CONTEXT, "steps": step, "budgetSeconds": a.budget, "batch": a.batch,
+        "layers": a.layers, "width": a.d, "heads": a.heads, "context": CONTEXT, "steps": step, "stepsPlanned": a.steps, "stoppedBy": stopped_by, "budgetSeconds": a.budget, "batch": a.batch,
         "lr": a.lr, "dropout": a.dropout, "threads": a.threads,
-        "trainSeconds": round(train_seconds, 1), "finalTrainLoss": round(final_loss, 4),
+        "trainSeconds": round(train_seconds, 1), "cpuSeconds": round(cpu_seconds, 1), "finalTrainLoss": round(final_loss, 4),
         "heldoutHumanPpl": round(ppl_human, 2), "heldoutHumanUnseen": round(unseen_human, 4),
         "heldoutHarvestPpl": round(ppl_harvest, 2), "heldoutHarvestUnseen": round(unseen_harvest, 4),
     }

@@ -5,13 +5,18 @@
  * student's own distribution to within 0.1 %, independent of our key), `tracemark probe`
  * over HTTP with probe prompts disjoint from the harvest prompts, then the radioactivity test
  * (`investigateRadioactivity`, what `tracemark radioactivity` runs) on the first q answers of
- * the transcript for each q, with our spec and key, decoy keys, the unfiltered and the
- * unsupervised (fresh builtin-teacher answers to the probe prompts) variants; the probe asks
- * for the top-20 logprobs, so the logprob test (§4c) runs on the same answers.
+ * the transcript for each q, with our spec and key, decoy keys, the unfiltered, supervised
+ * (servedFilter: the windows of the answers the cell took, what the ledger holds for the
+ * cloner's accounts) and unsupervised (fresh builtin-teacher answers to the probe prompts)
+ * variants; the probe asks for the top-20 logprobs, so the logprob test (§4c) runs on the same
+ * answers.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { specId } from '@tracemark/detector';
+import { encodeFilterJson, pairToBigInt, sortUnique } from '@tracemark/serve';
+import { Watermark, type Seed } from '@tracemark/watermark';
 import { investigateRadioactivity } from '../../src/index.js';
 import { DECOYS, ROOT, SIZES, SPEC, KEY, WORK, type Cell } from './setup.js';
 
@@ -67,7 +72,32 @@ async function serve(dir: string, cwd: string): Promise<{ url: string; model: st
   return { url, model, stop };
 }
 
-export async function closedModelTests(cell: Cell, queries: number[], maxTokens: number): Promise<ClosedCell[]> {
+interface ServedText { tokens: number[]; start: number }
+
+/**
+ * The supervised filter file of a cell, as `tracemark ledger export-filter` would write it for
+ * the cloner's accounts: the window of every answer position of the watermarked answers the
+ * cell took (the ledger also records the window of a final end-of-text step; the harvest keeps
+ * no trace of it, so at most one window per answer is missing). The control cell's harvest came
+ * from the unwatermarked teacher, which our ledger never saw: it gets our watermarked answers
+ * to the same prompts, and ρ = 0, which took none, every answer we served (as an innocent
+ * suspect would be tested against the whole ledger).
+ */
+function servedFilter(cell: Cell & { served: number[] }, file: string): void {
+  const served = (JSON.parse(readFileSync(`${WORK}harvest.json`, 'utf8')) as { watermarked: ServedText[] }).watermarked;
+  const texts = cell.served.length ? cell.served.map((i) => served[i]!) : served;
+  const wm = new Watermark(SPEC, KEY);
+  const seed: Seed = { hi: 0, lo: 0 };
+  const windows: bigint[] = [];
+  for (const t of texts) {
+    for (let end = t.start; end < t.tokens.length; end++) if (wm.windowSeed(t.tokens, end, seed)) windows.push(pairToBigInt(seed.hi, seed.lo));
+  }
+  const w = sortUnique(windows);
+  const header = { type: 'tracemark-filter' as const, version: 1 as const, specId: specId(SPEC), keyFingerprint: KEY.fingerprint, accounts: ['cloner'], since: null, until: null, created: '2026-01-01T00:00:00.000Z', responses: texts.length, count: w.length };
+  writeFileSync(file, encodeFilterJson(header, w));
+}
+
+export async function closedModelTests(cell: Cell & { served: number[] }, queries: number[], maxTokens: number): Promise<ClosedCell[]> {
   const cwd = `${WORK}closed/${cell.name}/`;
   mkdirSync(cwd, { recursive: true });
   const dir = `${WORK}students/${cell.name}`;
@@ -87,6 +117,7 @@ export async function closedModelTests(cell: Cell, queries: number[], maxTokens:
   }
   process.stderr.write(`${cell.name}: probed ${qMax} prompts in ${Math.round((performance.now() - t0) / 1000)} s\n`);
   const lines = readFileSync(`${cwd}transcript.jsonl`, 'utf8').split('\n').filter((l) => l.trim());
+  servedFilter(cell, `${cwd}served-filter.json`);
   const out: ClosedCell[] = [];
   for (const q of queries) {
     const file = `${cwd}transcript-${q}.jsonl`;
@@ -95,7 +126,8 @@ export async function closedModelTests(cell: Cell, queries: number[], maxTokens:
       spec: SPEC,
       key: KEY,
       transcript: file,
-      variants: ['unfiltered', 'unsupervised'],
+      variants: ['unfiltered', 'supervised', 'unsupervised'],
+      filters: [`${cwd}served-filter.json`],
       teacher: { model: 'builtin', responsesPerPrompt: 1, maxTokens: SIZES.answerTokens, temperature: 1, seed: 5 },
       decoyKeys: DECOYS,
       decoySeed: 'neural-students/decoys',

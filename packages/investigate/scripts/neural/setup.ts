@@ -14,9 +14,9 @@ export const DECOYS = Array.from({ length: 8 }, (_, i) => new WatermarkKey(Uint8
 
 export const SIZES = {
   /** Training tokens of every student (prompt + answer tokens for harvested documents). */
-  trainingTokens: 150_000,
+  trainingTokens: 300_000,
   /** Harvest prompts: the first of one promptSet draw; probe and fresh prompts come after them, so the sets are disjoint. */
-  harvestPrompts: 1500,
+  harvestPrompts: 3200,
   probePrompts: 1000,
   freshPrompts: 60,
   promptSeed: 21,
@@ -44,8 +44,8 @@ const cell = (rho: number, seed: number, teacher: Cell['teacher'] = 'watermarked
   teacher,
 });
 
-/** In training order: the ρ = 1 student first, then the control, then the sweep, then repeats. */
-export const CELLS: Cell[] = [cell(1, 1), cell(1, 1, 'unwatermarked'), cell(0.1, 1), cell(0.05, 1), cell(0.01, 1), cell(0, 1), cell(1, 2), cell(1, 2, 'unwatermarked'), cell(0.1, 2), cell(0.05, 2)];
+/** Every ρ and the unwatermarked-teacher control in seeds 1 and 2; in training order (the cells that can be detected first). */
+export const CELLS: Cell[] = [1, 2].flatMap((seed) => [cell(1, seed), cell(1, seed, 'unwatermarked'), cell(0.1, seed), cell(0.05, seed), cell(0.01, seed), cell(0, seed)]);
 
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const EXP = `${ROOT}experiments/neural-students/`;
