@@ -7,6 +7,9 @@
  * (`--copies N` repeats the corpus N times with a per-copy prefix so tuples stay mostly
  * distinct and the dedup set grows as in a real corpus):
  *   - single-thread tokenize-only (Tokenizer.encode per document): the reference rate;
+ *   - single-thread detect (Detector.detect per document: tokenize and score, no corpus-wide
+ *     dedup, no file, no pooling): the least CPU any scan can spend per token, so 2 × its
+ *     ratio to tokenize-only is the most 2 cores can give (the ceiling printed);
  *   - `scanCorpus` with 0, 1 and 2 worker threads (corpus-wide dedup, partitioned across
  *     the workers), throughput relative to that reference; worker start-up (under tsx:
  *     compiling TypeScript) is measured by a one-document scan and subtracted;
@@ -19,7 +22,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { allDocuments } from '@tracemark/corpora';
 import { generateKey, parseSpec } from '@tracemark/watermark';
-import { scanCorpus, Tokenizer } from '../src/index.js';
+import { Detector, scanCorpus, Tokenizer } from '../src/index.js';
 import { fmt, table } from './table.js';
 
 export interface ScanBenchRow {
@@ -60,6 +63,17 @@ export async function runScanBench(o: { quick?: boolean; copies?: number; worker
   const tokenizeTokPerS = tokens / (bestTok / 1000);
   const tokNs = (cpuTok / tokens) * 1e6;
   log(`corpus: ${docs.length} documents, ${tokens.toLocaleString('en')} tokens; single-thread tokenize-only ${fmt(tokenizeTokPerS)} tokens/s, CPU ${tokNs.toFixed(0)} ns/token`);
+  const detector = new Detector(spec, key);
+  let cpuDetect = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const c0 = process.cpuUsage();
+    for (const d of docs) detector.detect(d);
+    const c = process.cpuUsage(c0);
+    cpuDetect = Math.min(cpuDetect, (c.user + c.system) / 1000);
+  }
+  detector.dispose();
+  const detectNs = (cpuDetect / tokens) * 1e6;
+  log(`single-thread detect (tokenize + score per document): CPU ${detectNs.toFixed(0)} ns/token = ${(detectNs / tokNs).toFixed(3)}× tokenize-only; so no scan on 2 cores can pass ${((2 * tokNs) / detectNs).toFixed(2)}× tokenize-only`);
 
   const dir = mkdtempSync(join(tmpdir(), 'tm-scan-bench-'));
   const rows: ScanBenchRow[] = [];
