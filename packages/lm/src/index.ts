@@ -2,6 +2,7 @@ export type { LanguageModel, ResolvedSampling } from './types.js';
 export { resolveSampling } from './types.js';
 export { tiktoken, tokenizerInfo, encode, decode, StreamDecoder } from './tokenizer.js';
 export type { TokenizerInfo } from './tokenizer.js';
+export { hfMatchesTiktoken, type VocabularyCheck } from './same-vocabulary.js';
 export { truncate, cutByCount, cutByMass } from './truncate.js';
 export { shortList } from './listing.js';
 export type { ShortListOptions, ExistingRest } from './listing.js';

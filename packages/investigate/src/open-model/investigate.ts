@@ -11,8 +11,8 @@
  * is Bonferroni-corrected over them (chosen before looking at the scores).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { firstLine, usage, assertOpenModelSpec, type OpenModelSummary } from '@tracemark/detector';
-import { decodeKnFile, KneserNeyModel, loadModel, type LanguageModel } from '@tracemark/lm';
+import { firstLine, usage, assertOpenModelSpec, isHfTokenizerId, isTiktokenEncoding, type OpenModelSummary } from '@tracemark/detector';
+import { decodeKnFile, hfMatchesTiktoken, KneserNeyModel, loadModel, type LanguageModel } from '@tracemark/lm';
 import { type AnySpec, type WatermarkKey, type WatermarkSpec } from '@tracemark/watermark';
 import { loadEvidence, loadSpecFilter, specTokenizer, unionFilter } from '../inputs.js';
 import { promptsFromFile } from '../probe/prompts.js';
@@ -64,7 +64,12 @@ export interface OpenModelReport extends CombinedVerdict {
   warnings: string[];
 }
 
-/** "builtin", a Kneser–Ney model file, or an ONNX model directory, checked against the spec's tokenizer. */
+/**
+ * "builtin", a Kneser–Ney model file, or an ONNX model directory, checked against the spec's
+ * tokenizer. A model directory whose tokenizer.json is a tiktoken encoding's vocabulary (every id
+ * the same bytes; checked once per process) is accepted for a spec that names that encoding:
+ * the test reads token ids, so the two ids name the same tokenizer.
+ */
 export async function loadSuspectModel(which: string, spec: WatermarkSpec): Promise<{ model: LanguageModel; dispose: () => Promise<void> }> {
   if (which !== 'builtin' && existsSync(which) && statSync(which).isFile()) {
     let model: KneserNeyModel;
@@ -78,8 +83,12 @@ export async function loadSuspectModel(which: string, spec: WatermarkSpec): Prom
   }
   const m = await loadModel(which, spec.tokenizer);
   if (m.model.tokenizer !== spec.tokenizer) {
-    await m.dispose();
-    throw usage(`--model ${which}: its tokenizer is ${m.model.tokenizer}, the spec's is ${spec.tokenizer}`);
+    // the model's id names its tokenizer by the directory's name; the files are in `which`
+    const same = isHfTokenizerId(m.model.tokenizer) && isTiktokenEncoding(spec.tokenizer) ? hfMatchesTiktoken(`hf:${which}`, spec.tokenizer) : null;
+    if (same?.same !== true) {
+      await m.dispose();
+      throw usage(`--model ${which}: its tokenizer is ${m.model.tokenizer}, the spec's is ${spec.tokenizer}${same && !same.same ? ` and they differ (${same.reason})` : ''}`);
+    }
   }
   return { model: m.model, dispose: () => m.dispose() };
 }
