@@ -16,6 +16,8 @@ logs=experiments/neural-students/work/logs
 mkdir -p "$logs"
 tsx="node --conditions=source --import tsx"
 for c in $cells; do
+  # a student already trained is kept (resume after a stop); NEURAL_RETRAIN=1 trains it again
+  [ -f "experiments/neural-students/work/students/$c/metrics.json" ] && [ "${NEURAL_RETRAIN:-0}" != 1 ] || \
   LD_LIBRARY_PATH="${NEURAL_BLAS_DIR:-}" OMP_NUM_THREADS=${NEURAL_THREADS:-1} OPENBLAS_NUM_THREADS=${NEURAL_THREADS:-1} nice -n 10 /usr/bin/python3 -u experiments/neural-students/train.py "$c" --threads ${NEURAL_THREADS:-1} --steps "${NEURAL_STEPS:-4000}" --budget "${NEURAL_BUDGET:-3600}" > "$logs/$c.log" 2>&1
   if [ "${NEURAL_TEST:-0}" = 1 ]; then
     nice -n 10 $tsx packages/investigate/scripts/neural-students.ts open "$c" > "$logs/$c.open.log" 2>&1

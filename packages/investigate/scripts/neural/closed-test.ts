@@ -83,7 +83,7 @@ interface ServedText { tokens: number[]; start: number }
  * to the same prompts, and ρ = 0, which took none, every answer we served (as an innocent
  * suspect would be tested against the whole ledger).
  */
-function servedFilter(cell: Cell & { served: number[] }, file: string): void {
+export function servedFilter(cell: Cell & { served: number[] }, file: string): void {
   const served = (JSON.parse(readFileSync(`${WORK}harvest.json`, 'utf8')) as { watermarked: ServedText[] }).watermarked;
   const texts = cell.served.length ? cell.served.map((i) => served[i]!) : served;
   const wm = new Watermark(SPEC, KEY);
