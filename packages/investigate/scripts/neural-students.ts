@@ -5,6 +5,7 @@
  *   node --conditions=source --import tsx packages/investigate/scripts/neural/prepare.ts      harvest + training mixes
  *   /usr/bin/python3 experiments/neural-students/train.py <cell>                              one student → ONNX
  *   node --conditions=source --import tsx packages/investigate/scripts/neural-students.ts open <cell>
+ *   node --conditions=source --import tsx packages/investigate/scripts/neural-students.ts open-cli <cell>     the same through `tracemark radioactivity --model`
  *   node --conditions=source --import tsx packages/investigate/scripts/neural-students.ts closed <cell> [--queries 100,300] [--max-tokens 60]
  *   node --conditions=source --import tsx packages/investigate/scripts/neural-students.ts [--write]
  *
@@ -14,6 +15,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { closedModelTests } from './neural/closed-test.js';
+import { openModelCli } from './neural/open-cli.js';
 import { openModelTests } from './neural/open-test.js';
 import { NEURAL_BEGIN, NEURAL_END, renderNeural, type NeuralResults, type NeuralStudent } from './neural/results-doc.js';
 import { CELLS, DECOYS, ROOT, SIZES, SPEC_LABEL, WORK, type Cell } from './neural/setup.js';
@@ -48,6 +50,9 @@ function addResults(n: string, part: Partial<NeuralStudent>): void {
 if (cmd === 'open') {
   const c = cellByName(name);
   addResults(c.name, { open: await openModelTests(c) });
+} else if (cmd === 'open-cli') {
+  const c = cellByName(name);
+  addResults(c.name, { openCli: await openModelCli(c) });
 } else if (cmd === 'closed') {
   const c = cellByName(name);
   const queries = flag('--queries', '100,300').split(',').map(Number);
@@ -63,7 +68,7 @@ if (cmd === 'open') {
     const m = `${WORK}students/${c.name}/metrics.json`;
     if (!existsSync(m)) continue;
     const r = existsSync(resultFile(c.name)) ? (JSON.parse(readFileSync(resultFile(c.name), 'utf8')) as Partial<NeuralStudent>) : {};
-    students.push({ ...c, metrics: JSON.parse(readFileSync(m, 'utf8')) as NeuralStudent['metrics'], open: r.open ?? [], closed: r.closed ?? [] });
+    students.push({ ...c, metrics: JSON.parse(readFileSync(m, 'utf8')) as NeuralStudent['metrics'], open: r.open ?? [], ...(r.openCli ? { openCli: r.openCli } : {}), closed: r.closed ?? [] });
   }
   const check = JSON.parse(readFileSync(`${WORK}tokenizer-check.json`, 'utf8')) as NeuralResults['tokenizerCheck'];
   const results: NeuralResults = { spec: SPEC_LABEL, sizes: { ...SIZES }, decoys: DECOYS.length, tokenizerCheck: check, students };
@@ -78,5 +83,5 @@ if (cmd === 'open') {
     process.stderr.write('wrote docs/neural-students-results.json and docs/RADIOACTIVITY.md\n');
   }
 } else {
-  fail(`unknown command ${JSON.stringify(cmd)}: open <cell> | closed <cell> | --write`);
+  fail(`unknown command ${JSON.stringify(cmd)}: open <cell> | open-cli <cell> | closed <cell> | --write`);
 }

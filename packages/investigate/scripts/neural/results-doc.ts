@@ -5,6 +5,7 @@
  * reached — the numbers that say why.
  */
 import type { ClosedCell } from './closed-test.js';
+import type { OpenCliCell } from './open-cli.js';
 import type { OpenCell } from './open-test.js';
 import { renderShortfall } from './shortfall.js';
 import { frontier, renderSummary } from './summary.js';
@@ -45,6 +46,8 @@ export interface NeuralStudent {
   teacher: 'watermarked' | 'unwatermarked';
   metrics: StudentMetrics;
   open: OpenCell[];
+  /** The open-model test through `tracemark radioactivity --model` (open-cli.ts), on the students it was run on. */
+  openCli?: OpenCliCell[];
   closed: ClosedCell[];
 }
 
@@ -101,6 +104,22 @@ export function renderNeural(r: NeuralResults): string {
   for (const s of r.students) {
     for (const c of s.open) {
       L.push(`| ${who(s)} | ${s.seed} | ${c.variant} (${c.texts}) | ${n(c.windows)} | ${c.greenMass.toFixed(3)} (${c.nullMean.toFixed(2)}) | ${f1(c.massLog10P)} | ${n(c.argmaxGreen)} / ${n(c.argmaxScored)} | ${f1(c.argmaxLog10P)} | ${bold(c.log10P)} | ${dmin(c.decoysMinLog10P)} |`);
+    }
+  }
+  const cli = r.students.filter((s) => s.openCli?.length);
+  if (cli.length) {
+    L.push(
+      '',
+      '**Open-model test through the command line** (`tracemark radioactivity --model <student dir> --served <the same served texts, as text> --prompts <the fresh prompts> --json`: the student\'s tokenizer is `hf:<dir>`, the spec\'s o200k_base, accepted as the same vocabulary id for id; the served texts re-encoded from their text, fresh answers of its own, decoys from a fixed public seed)',
+      '',
+      '| ρ | seed | texts | windows | green mass (null) | log10 p | decoys min log10 p | library call above: log10 p | s |',
+      '|---|---:|---|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const s of cli) {
+      for (const c of s.openCli!) {
+        const lib = s.open.find((x) => x.variant === c.variant);
+        L.push(`| ${who(s)} | ${s.seed} | ${c.variant} (${c.texts}) | ${n(c.windows)} | ${c.greenMass.toFixed(3)} (${c.nullMean.toFixed(2)}) | ${bold(c.log10P)} | ${dmin(c.decoysMinLog10P)} | ${lib ? bold(lib.log10P) : '—'} | ${c.seconds} |`);
+      }
     }
   }
   L.push(
