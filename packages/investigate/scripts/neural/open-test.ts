@@ -7,10 +7,10 @@
  *    SIZES.supervisedTexts of them (a seeded sample; for ρ = 0, which took none, a sample of all), and
  *  - unsupervised: the fresh watermarked answers to the fresh prompts (held out from the harvest).
  *
- * Why the library call and not the CLI: `radioactivity --model <dir>` refuses a suspect whose
- * tokenizer id (hf:<dir>) is not the spec's (o200k_base), although this student's
- * tokenizer.json is o200k_base exactly (prepare.ts checks it); the texts are token ids, so the
- * test itself does not depend on the id.
+ * Why the library call here: it reads the suspect through fastReader (below), several times
+ * cheaper per reading than the adapter's full listing on these shared cores, and on exactly the
+ * served token ids. The same test through `tracemark radioactivity --model` (which accepts these
+ * students: their tokenizer.json is o200k_base id for id) is open-cli.ts.
  */
 import { readFileSync } from 'node:fs';
 import { loadOnnxLanguageModel, shuffled, type OnnxLanguageModel } from '@tracemark/lm';
