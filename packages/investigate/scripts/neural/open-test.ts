@@ -7,9 +7,9 @@
  *    SIZES.supervisedTexts of them (a seeded sample; for ρ = 0, which took none, a sample of all), and
  *  - unsupervised: the fresh watermarked answers to the fresh prompts (held out from the harvest).
  *
- * Why the library call here: it reads the suspect through fastReader (below), several times
- * cheaper per reading than the adapter's full listing on these shared cores, and on exactly the
- * served token ids. The same test through `tracemark radioactivity --model` (which accepts these
+ * Why the library call here: it reads the suspect through fastReader (below), which skips the
+ * adapter's listing and sorting of every id above 1e-12 / V at each reading, and it scores
+ * exactly the served token ids. The same test through `tracemark radioactivity --model` (which accepts these
  * students: their tokenizer.json is o200k_base id for id) is open-cli.ts.
  */
 import { readFileSync } from 'node:fs';
