@@ -1,4 +1,5 @@
 /** Shared fixtures and exact statistics for the sampling tests (not a test file itself). */
+import { gammaincc, logGamma } from '../src/engines/stats.js';
 import { Watermark, WatermarkKey, parseSpec, seededRng, type Rng, type WatermarkSpecInput } from '../src/index.js';
 
 export const KEY = new WatermarkKey(Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff));
@@ -44,59 +45,9 @@ export { seededRng };
 
 // ------------------------------------------------------------------ statistics
 
-/** ln Γ(x), x > 0 (Lanczos, g = 7, n = 9; |rel. error| < 1e-14). */
-export function lgamma(x: number): number {
-  const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-  ];
-  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
-  x -= 1;
-  let a = c[0]!;
-  const t = x + 7.5;
-  for (let i = 1; i < 9; i++) a += c[i]! / (x + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/** Upper regularized gamma Q(a, x) = Γ(a, x)/Γ(a). */
-export function gammaQ(a: number, x: number): number {
-  if (x <= 0) return 1;
-  const lead = a * Math.log(x) - x - lgamma(a);
-  if (x < a + 1) {
-    // P by its power series, Q = 1 − P.
-    let term = 1 / a;
-    let sum = term;
-    for (let k = 1; k < 10000; k++) {
-      term *= x / (a + k);
-      sum += term;
-      if (term < sum * 1e-16) break;
-    }
-    return 1 - Math.exp(lead) * sum;
-  }
-  // Q by its continued fraction (modified Lentz).
-  const tiny = 1e-300;
-  let b = x + 1 - a;
-  let c = 1 / tiny;
-  let d = 1 / b;
-  let h = d;
-  for (let i = 1; i < 10000; i++) {
-    const an = -i * (i - a);
-    b += 2;
-    d = an * d + b;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = b + an / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < 1e-16) break;
-  }
-  return Math.exp(lead) * h;
-}
-
 /** P(χ²_df ≥ x). */
 export function chiSquareSf(x: number, df: number): number {
-  return gammaQ(df / 2, x / 2);
+  return gammaincc(df / 2, x / 2);
 }
 
 /**
@@ -130,7 +81,7 @@ export function chiSquareGof(counts: ArrayLike<number>, probs: ArrayLike<number>
 }
 
 function logBinomPmf(n: number, k: number, p: number): number {
-  return lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1) + k * Math.log(p) + (n - k) * Math.log1p(-p);
+  return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1) + k * Math.log(p) + (n - k) * Math.log1p(-p);
 }
 
 /** P(X ≥ k) for X ~ Binomial(n, p), summed exactly in log space. */
