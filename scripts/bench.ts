@@ -4,7 +4,7 @@
  * can also run alone (see its file header).
  *
  *   pnpm bench                # all
- *   pnpm bench embed detect   # a subset: embed | engines | engines-detect | stats | detect | generate
+ *   pnpm bench embed detect   # a subset: embed | engines | engines-detect | stats | detect | scan | generate
  */
 const all = {
   embed: async () => (await import('../packages/watermark/bench/embed.js')).runEmbedBench({}),
@@ -12,6 +12,8 @@ const all = {
   'engines-detect': async () => (await import('../packages/detector/bench/engines-detect.js')).runEnginesDetectBench({ tokens: 5000 }),
   stats: async () => (await import('../packages/detector/bench/stats.js')).runStatsBench(),
   detect: async () => (await import('../packages/detector/bench/detect.js')).runDetectBench({}),
+  // the scan on 0, 1, 2 workers with the ceiling detect sets and tokenize-only on 2 threads (docs/SCALE.md)
+  scan: async () => (await import('../packages/detector/bench/scan.js')).runScanBench({}),
   generate: async () => (await import('../packages/lm/bench/generate.js')).runGenerateBench({}),
 } as const;
 
