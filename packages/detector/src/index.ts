@@ -24,6 +24,7 @@ export {
 export type { Encoded, EncodingName, TokenizerOptions } from './tokenizer.js';
 export { createTokenizer, HfTokenizer, hfTokenizerAvailable, hfTokenizerDir, isHfTokenizerId, TIKTOKEN_VOCAB_SIZE, vocabSizeOf } from './tokenizers/index.js';
 export type { TextTokenizer, DecodeOptions as TokenizerDecodeOptions } from './tokenizers/index.js';
+export { byteLevelBytes, byteLevelString } from './tokenizers/byte-level.js';
 export {
   Scorer,
   ExclusionSet,

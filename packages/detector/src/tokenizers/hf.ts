@@ -25,6 +25,7 @@ import { Tokenizer as HfCore } from '@huggingface/tokenizers';
 import { DetectorError } from '../errors.js';
 import type { Encoded, TokenizerOptions } from '../tokenizer.js';
 import { longRuns, offsetsFromByteLengths, resolveTokenizerOptions } from '../tokenizer.js';
+import { BYTE_OF_CHAR } from './byte-level.js';
 
 export const HF_PREFIX = 'hf:';
 
@@ -134,23 +135,6 @@ function specialPattern(strs: string[]): RegExp | null {
   const alts = strs.filter((x) => x.length > 0).sort((a, b) => b.length - a.length).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return alts.length > 0 ? new RegExp(alts.join('|'), 'gu') : null;
 }
-
-/** GPT-2 byte-level alphabet: the character standing for each byte, inverted. */
-const BYTE_OF_CHAR: Map<number, number> = (() => {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n++);
-    }
-  }
-  return new Map(cs.map((c, i) => [c, bs[i]!]));
-})();
 
 const utf8 = new TextEncoder();
 
