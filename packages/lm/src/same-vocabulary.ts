@@ -13,47 +13,12 @@
  * token ids, which the model produced or was given; they never re-encode text with the model's
  * tokenizer.
  */
-import { HfTokenizer } from '@tracemark/detector';
+import { byteLevelBytes, HfTokenizer } from '@tracemark/detector';
 import { tiktoken, tokenizerInfo } from './tokenizer.js';
 
 export type VocabularyCheck = { same: true } | { same: false; reason: string };
 
 const cache = new Map<string, VocabularyCheck>();
-
-/** GPT-2 byte-level alphabet: the character that stands for each byte in a byte-level BPE vocabulary, inverted. */
-const BYTE_OF_CHAR: ReadonlyMap<number, number> = (() => {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n++);
-    }
-  }
-  return new Map(cs.map((c, i) => [c, bs[i]!]));
-})();
-
-/** Bytes as a byte-level vocabulary string (the inverse of byteLevelBytes). */
-export function byteLevelString(bytes: Uint8Array): string {
-  return String.fromCodePoint(...Array.from(bytes, (b) => CHAR_OF_BYTE.get(b)!));
-}
-
-/** A byte-level vocabulary string's bytes, or null when a character is outside the byte-level alphabet. */
-function byteLevelBytes(s: string): Uint8Array | null {
-  const out: number[] = [];
-  for (const ch of s) {
-    const b = BYTE_OF_CHAR.get(ch.codePointAt(0)!);
-    if (b === undefined) return null;
-    out.push(b);
-  }
-  return Uint8Array.from(out);
-}
-
-const CHAR_OF_BYTE: ReadonlyMap<number, number> = new Map([...BYTE_OF_CHAR].map(([c, b]) => [b, c]));
 
 const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 const show = (b: Uint8Array): string => JSON.stringify(new TextDecoder().decode(b));

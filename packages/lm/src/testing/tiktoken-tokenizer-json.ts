@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { byteLevelString } from '../same-vocabulary.js';
+import { byteLevelString } from '@tracemark/detector';
 import { tiktoken, tokenizerInfo } from '../tokenizer.js';
 
 export interface TokenizerJson {
