@@ -23,7 +23,7 @@ describe('docs/RADIOACTIVITY.md §4d (neural students)', () => {
   it('flags no decoy and no student that never saw a watermarked token', () => {
     for (const s of r.students) {
       const innocent = s.rho === 0 || s.teacher === 'unwatermarked';
-      for (const c of [...s.open, ...s.closed]) {
+      for (const c of [...s.open, ...(s.openCli ?? []), ...s.closed]) {
         expect(c.decoysSignificant).toBe(0);
         if (innocent) expect(c.log10P).toBeGreaterThan(-6);
       }

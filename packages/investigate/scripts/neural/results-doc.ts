@@ -112,7 +112,7 @@ export function renderNeural(r: NeuralResults): string {
       '',
       '**Open-model test through the command line** (`tracemark radioactivity --model <student dir> --served <the same served texts, as text> --prompts <the fresh prompts> --json`: the student\'s tokenizer is `hf:<dir>`, the spec\'s o200k_base, accepted as the same vocabulary id for id; the served texts re-encoded from their text, fresh answers of its own, decoys from a fixed public seed)',
       '',
-      '| ρ | seed | texts | windows | green mass (null) | log10 p | decoys min log10 p | library call above: log10 p | s |',
+      '| ρ | seed | texts | windows | green mass (null) | log10 p | decoys min log10 p | library call above: log10 p | seconds (whole command) |',
       '|---|---:|---|---:|---:|---:|---:|---:|---:|',
     );
     for (const s of cli) {
