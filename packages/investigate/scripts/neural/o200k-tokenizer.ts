@@ -14,6 +14,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { byteLevelString } from '@tracemark/detector';
 import { tiktoken, tokenizerInfo } from '@tracemark/lm';
 
 const CONTRACTIONS = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?";
@@ -26,18 +27,6 @@ export const O200K_PATTERN = [
   '\\s+(?!\\S)',
   '\\s+',
 ].join('|');
-
-/** GPT-2's reversible byte → printable unicode character map (the ByteLevel alphabet). */
-function byteAlphabet(): string[] {
-  const keep: number[] = [];
-  for (let b = 0x21; b <= 0x7e; b++) keep.push(b);
-  for (let b = 0xa1; b <= 0xac; b++) keep.push(b);
-  for (let b = 0xae; b <= 0xff; b++) keep.push(b);
-  const out: string[] = new Array(256);
-  let extra = 0;
-  for (let b = 0; b < 256; b++) out[b] = String.fromCodePoint(keep.includes(b) ? b : 256 + extra++);
-  return out;
-}
 
 /** The two parts BPE over ranks < `rank` leaves `bytes` in (tiktoken's merge order: lowest rank first). */
 function splitByRanks(bytes: Uint8Array, rank: number, ranks: Map<string, number>): [string, string] {
@@ -61,9 +50,8 @@ export function writeO200kTokenizer(dir: string): { eos: number; vocabSize: numb
   const info = tokenizerInfo('o200k_base');
   // token_byte_values() is sorted by bytes, not by rank: read each id's bytes instead.
   const tokenBytes: Uint8Array[] = Array.from({ length: info.ordinary }, (_, id) => enc.decode_single_token_bytes(id));
-  const alphabet = byteAlphabet();
   const latin1 = (b: ArrayLike<number>): string => String.fromCharCode(...Array.from(b));
-  const toUnicode = (s: string): string => Array.from(s, (c) => alphabet[c.charCodeAt(0)]!).join('');
+  const toUnicode = (s: string): string => byteLevelString(Uint8Array.from(s, (c) => c.charCodeAt(0)));
   const ranks = new Map<string, number>();
   tokenBytes.forEach((b, r) => ranks.set(latin1(b), r));
   const vocab: Record<string, number> = {};
