@@ -18,9 +18,9 @@ import { specId } from '@tracemark/detector';
 import { encodeFilterJson, pairToBigInt, sortUnique } from '@tracemark/serve';
 import { Watermark, type Seed } from '@tracemark/watermark';
 import { investigateRadioactivity } from '../../src/index.js';
-import { DECOYS, ROOT, SIZES, SPEC, KEY, WORK, type Cell } from './setup.js';
+import { CLI, runCli } from './cli.js';
+import { DECOYS, SIZES, SPEC, KEY, WORK, type Cell } from './setup.js';
 
-const CLI = ['--conditions=source', '--import', 'tsx', `${ROOT}packages/cli/src/bin.ts`];
 
 export interface ClosedCell {
   queries: number;
@@ -37,16 +37,6 @@ export interface ClosedCell {
   logprob: { windows: number; log10P: number; decoysMinLog10P: number | null; decoysSignificant: number } | null;
   /** Bonferroni over every test run on this transcript (both variants, sampled and logprob). */
   combinedLog10P: number;
-}
-
-function run(args: string[], cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`tracemark ${args[0]} exited ${code}: ${err.split('\n').slice(-3).join(' ')}`))));
-  });
 }
 
 /** Start `tracemark serve` on a free port; resolves with its URL and a stop function. */
@@ -106,12 +96,12 @@ export async function closedModelTests(cell: Cell & { served: number[] }, querie
   if (qMax > prompts.length) throw new Error(`${qMax} queries but only ${prompts.length} probe prompts`);
   writeFileSync(`${cwd}prompts.jsonl`, prompts.slice(0, qMax).map((p, i) => `${JSON.stringify({ id: `p${i}`, prompt: p })}\n`).join(''));
   // The suspect's own key and spec, made once: a rerun with more queries resumes the same endpoint.
-  if (!existsSync(`${cwd}suspect-key.json`)) await run(['keygen', '--out', 'suspect-key.json'], cwd);
-  if (!existsSync(`${cwd}suspect-spec.json`)) await run(['spec', 'init', '--key', 'suspect-key.json', '--tokenizer', `hf:${dir}`, '--delta', '0.001', '--out', 'suspect-spec.json'], cwd);
+  if (!existsSync(`${cwd}suspect-key.json`)) await runCli(['keygen', '--out', 'suspect-key.json'], cwd);
+  if (!existsSync(`${cwd}suspect-spec.json`)) await runCli(['spec', 'init', '--key', 'suspect-key.json', '--tokenizer', `hf:${dir}`, '--delta', '0.001', '--out', 'suspect-spec.json'], cwd);
   const server = await serve(dir, cwd);
   const t0 = performance.now();
   try {
-    await run(['probe', '--base-url', server.url.replace(/\/?(v1)?\/?$/, '/v1'), '--model', server.model, '--endpoint', 'completions', '--prompts', 'prompts.jsonl', '--max-tokens', String(maxTokens), '--temperature', '1', '--logprobs', '20', '--concurrency', '1', '--transcript', 'transcript.jsonl', '--resume'], cwd);
+    await runCli(['probe', '--base-url', server.url.replace(/\/?(v1)?\/?$/, '/v1'), '--model', server.model, '--endpoint', 'completions', '--prompts', 'prompts.jsonl', '--max-tokens', String(maxTokens), '--temperature', '1', '--logprobs', '20', '--concurrency', '1', '--transcript', 'transcript.jsonl', '--resume'], cwd);
   } finally {
     await server.stop();
   }

@@ -9,13 +9,12 @@
  * texts are the command's own fresh answers to the same fresh prompts, the decoys come from a
  * fixed public decoy seed, and the suspect's full distribution is listed.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { shuffled } from '@tracemark/lm';
 import { exportKeyFile } from '@tracemark/watermark';
-import { DECOYS, KEY, ROOT, SIZES, SPEC, WORK, type Cell } from './setup.js';
+import { runCli } from './cli.js';
+import { DECOYS, KEY, SIZES, SPEC, WORK, type Cell } from './setup.js';
 
-const CLI = ['--conditions=source', '--import', 'tsx', `${ROOT}packages/cli/src/bin.ts`];
 const DECOY_SEED = '6e657572616c2d73747564656e74732f6f70656e2d636c692f6465636f797321'; // "neural-students/open-cli/decoys!"
 
 export interface OpenCliCell {
@@ -51,13 +50,7 @@ export async function openModelCli(cell: Cell & { served: number[] }): Promise<O
   writeFileSync(`${cwd}key.json`, `${JSON.stringify(exportKeyFile(KEY))}\n`, { mode: 0o600 });
   const args = ['radioactivity', '--spec', 'spec.json', '--key', 'key.json', '--model', `${WORK}students/${cell.name}`, '--served', 'served.jsonl', '--prompts', 'fresh-prompts.jsonl', '--teacher-max-tokens', String(SIZES.answerTokens), '--decoys', String(DECOYS.length), '--decoy-seed', DECOY_SEED, '--json'];
   const t0 = performance.now();
-  const out = await new Promise<string>((resolve, reject) => {
-    const p = spawn(process.execPath, [...CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let o = '', e = '';
-    p.stdout.on('data', (d) => (o += d));
-    p.stderr.on('data', (d) => (e += d));
-    p.on('exit', (code) => (code === 0 ? resolve(o) : reject(new Error(`tracemark radioactivity exited ${code}: ${e.trim().split('\n').slice(-2).join(' ')}`))));
-  });
+  const out = await runCli(args, cwd);
   const seconds = Math.round((performance.now() - t0) / 1000);
   const r = JSON.parse(out) as { variants: CliVariant[] };
   return r.variants.map((v) => ({
