@@ -13,7 +13,7 @@
  * token ids, which the model produced or was given; they never re-encode text with the model's
  * tokenizer.
  */
-import { byteLevelBytes, HfTokenizer } from '@tracemark/detector';
+import { byteLevelBytes, firstLine, HfTokenizer } from '@tracemark/detector';
 import { tiktoken, tokenizerInfo } from './tokenizer.js';
 
 export type VocabularyCheck = { same: true } | { same: false; reason: string };
@@ -28,7 +28,7 @@ function check(hfId: string, encoding: string): VocabularyCheck {
   try {
     hf = new HfTokenizer(hfId);
   } catch (e) {
-    return { same: false, reason: (e instanceof Error ? e.message : String(e)).split('\n')[0]! };
+    return { same: false, reason: firstLine(e) };
   }
   const enc = tiktoken(encoding);
   const { ordinary } = tokenizerInfo(encoding);
