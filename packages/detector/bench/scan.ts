@@ -55,26 +55,17 @@ export async function runScanBench(o: { quick?: boolean; copies?: number; worker
   let tokens = 0;
   for (const d of docs) tokens += tokenizer.encode(d).tokens.length; // also warms up
   const rounds = o.quick ? 2 : 3;
-  let bestTok = Infinity, cpuTok = Infinity;
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now(), c0 = process.cpuUsage();
+  const { wallMs: bestTok, cpuMs: cpuTok } = bestOf(rounds, () => {
     for (const d of docs) tokenizer.encode(d);
-    bestTok = Math.min(bestTok, performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpuTok = Math.min(cpuTok, (c.user + c.system) / 1000);
-  }
+  });
   tokenizer.dispose();
   const tokenizeTokPerS = tokens / (bestTok / 1000);
   const tokNs = (cpuTok / tokens) * 1e6;
   log(`corpus: ${docs.length} documents, ${tokens.toLocaleString('en')} tokens; single-thread tokenize-only ${fmt(tokenizeTokPerS)} tokens/s, CPU ${tokNs.toFixed(0)} ns/token`);
   const detector = new Detector(spec, key);
-  let cpuDetect = Infinity;
-  for (let r = 0; r < rounds; r++) {
-    const c0 = process.cpuUsage();
+  const { cpuMs: cpuDetect } = bestOf(rounds, () => {
     for (const d of docs) detector.detect(d);
-    const c = process.cpuUsage(c0);
-    cpuDetect = Math.min(cpuDetect, (c.user + c.system) / 1000);
-  }
+  });
   detector.dispose();
   const detectNs = (cpuDetect / tokens) * 1e6;
   const two = await tokenizeOnTwoThreads(docs, spec.tokenizer, rounds);
@@ -128,6 +119,19 @@ export async function runScanBench(o: { quick?: boolean; copies?: number; worker
   log('(start-up CPU subtracted; main thread = event-loop busy time, which counts time the OS gave to other processes too)');
   log(`load average at the end: ${load()} on ${availableParallelism()} cores (other processes compete for them)`);
   return rows;
+}
+
+/** The least wall time and the least CPU (this process, all threads) of `rounds` runs of `run`. */
+function bestOf(rounds: number, run: () => void): { wallMs: number; cpuMs: number } {
+  let wallMs = Infinity, cpuMs = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now(), c0 = process.cpuUsage();
+    run();
+    wallMs = Math.min(wallMs, performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuMs = Math.min(cpuMs, (c.user + c.system) / 1000);
+  }
+  return { wallMs, cpuMs };
 }
 
 /** Both halves of the corpus tokenized at once on two warmed-up worker threads: best wall time and the CPU of that run. */
