@@ -12,13 +12,13 @@
  */
 import type { NeuralResults, NeuralStudent } from './results-doc.js';
 import { summaryRows } from './summary.js';
+import { n } from '../doc-format.js';
 
 const GOAL = 0.01;
 /** o200k_base's ordinary ids: with h = 1 a window is the previous token, so no text set has more distinct windows. */
 const WINDOWS_H1 = 199_998;
 /** One-sided normal quantile of 1e-9. */
 const Z9 = 5.998;
-const n = (x: number): string => x.toLocaleString('en-US');
 
 /** z of a one-sided p from its log10 (inverse of the normal tail, by bisection). */
 export function zOfLog10P(log10P: number): number {

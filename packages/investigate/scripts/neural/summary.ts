@@ -5,6 +5,7 @@
  * seed of which is detected at p ≤ 1e-9 in that row).
  */
 import type { NeuralResults, NeuralStudent } from './results-doc.js';
+import { f1 } from '../doc-format.js';
 
 export type Pick = (s: NeuralStudent) => number | undefined;
 type DecoyPick = (s: NeuralStudent) => { min: number | null; significant: number } | undefined;
@@ -17,7 +18,6 @@ export interface SummaryRow {
   decoys: DecoyPick;
 }
 
-const f1 = (x: number): string => (Math.abs(x) < 0.05 ? '0.0' : x.toFixed(1)); // no "-0.0"
 
 /** Every (test, filter, queries) that some student has a result for, open-model first. */
 export function summaryRows(r: NeuralResults): SummaryRow[] {
